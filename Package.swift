@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Arena",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "arena", targets: ["arena"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // GStreamer core, base, video, audio, app and pbutils: one Clang module, because
+        // their headers include each other and split modules would duplicate the C types.
+        .systemLibrary(
+            name: "CGStreamer",
+            pkgConfig: "gstreamer-pbutils-1.0",
+            providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]
+        ),
+        .target(name: "CArenaShim", dependencies: ["CGStreamer"]),
+        .target(name: "GStreamerKit", dependencies: ["CGStreamer", "CArenaShim"]),
+        .target(name: "ArenaLayout"),
+        .target(name: "ArenaSession"),
+        .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "ArenaLayout", "ArenaSession"]),
+        .executableTarget(
+            name: "arena",
+            dependencies: [
+                "ArenaMixer", "ArenaLayout",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ArenaLayoutTests", dependencies: ["ArenaLayout"]),
+        .testTarget(name: "ArenaSessionTests", dependencies: ["ArenaSession"]),
+        .testTarget(name: "ArenaMixerTests", dependencies: ["ArenaMixer", "GStreamerKit"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

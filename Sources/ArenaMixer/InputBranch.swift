@@ -1,0 +1,70 @@
+import ArenaLayout
+import Foundation
+import GStreamerKit
+
+/// One host's video path from its decoder to its compositor pad: a queue (so cropping and
+/// scaling run on a thread of their own), a centre crop to the cell's aspect ratio, and a
+/// conversion to I420 at exactly the cell's size, so that the compositor blends at 1:1.
+///
+/// Crop and size follow the host's cell at each buffer's time; both are changed only on
+/// this branch's streaming thread, in its pad probes, so they need no lock.
+final class InputBranch {
+    let queue: Element
+    private let crop: Element
+    private let scale: Element
+    private let caps: Element
+    private let userId: String
+    private let schedule: LayoutSchedule
+    private var sourceSize: Size?
+    private var cellSize: Size
+
+    init(input: InputPlan, plan: MixPlan) throws {
+        userId = input.host.userId
+        schedule = plan.schedule
+        queue = try Element(factory: "queue", name: "video-queue-\(input.index)")
+        queue.set("max-size-buffers", UInt32(3))
+        queue.set("max-size-bytes", UInt32(0))
+        queue.set("max-size-time", UInt64(0))
+        crop = try Element(factory: "videocrop", name: "crop-\(input.index)")
+        scale = try Element(factory: "videoconvertscale", name: "scale-\(input.index)")
+        caps = try Element(factory: "capsfilter", name: "cell-caps-\(input.index)")
+        // Start at the first cell the host will have, so the common case never renegotiates.
+        cellSize = plan.schedule.changes.lazy.compactMap { $0.layout.placement(of: input.host.userId)?.rect.size }.first
+            ?? plan.canvas.size
+    }
+
+    var elements: [Element] { [queue, crop, scale, caps] }
+
+    /// Sets the initial caps and watches the queue's output for caps and buffer times.
+    func start() throws {
+        try applyCellCaps()
+        let pad = try queue.staticPad("src")
+        pad.addCapsProbe { [weak self] caps in
+            guard let self, let width = caps.int("width"), let height = caps.int("height") else { return }
+            let (parN, parD) = caps.fraction("pixel-aspect-ratio") ?? (1, 1)
+            self.sourceSize = Size(width: parD > 0 ? width * parN / parD : width, height: height)
+            self.applyCrop()
+        }
+        pad.addBufferProbe { [weak self] pts in
+            guard let self, let pts, let cell = self.schedule.layout(at: pts).placement(of: self.userId)?.rect.size,
+                  cell != self.cellSize else { return .pass }
+            self.cellSize = cell
+            self.applyCrop()
+            try? self.applyCellCaps()
+            return .pass
+        }
+    }
+
+    private func applyCrop() {
+        guard let sourceSize else { return }
+        let insets = CropInsets.centreCrop(source: sourceSize, cell: cellSize)
+        crop.set("left", Int32(insets.left))
+        crop.set("right", Int32(insets.right))
+        crop.set("top", Int32(insets.top))
+        crop.set("bottom", Int32(insets.bottom))
+    }
+
+    private func applyCellCaps() throws {
+        caps.set("caps", try Caps("video/x-raw,format=I420,width=\(cellSize.width),height=\(cellSize.height),pixel-aspect-ratio=1/1"))
+    }
+}

@@ -1,0 +1,248 @@
+import ArenaLayout
+import Foundation
+import GStreamerKit
+
+/// The GStreamer pipeline of one render:
+///
+///     input i: uridecodebin ─video─> InputBranch ───────> compositor ─> x264enc ─> mux ─> file
+///                           └audio─> queue ─> convert/resample ─> audiomixer ─> encoder ─┘
+///     host i placeholder: videotestsrc #1F2024 ─> compositor (just under host i's video)
+///     canvas: videotestsrc (background) ─> compositor;  audiotestsrc (silence) ─> audiomixer
+///
+/// A host's placeholder layer shows wherever its video has no frame (input ended, broken
+/// or not started) or is hidden (camera off); while the video covers it the compositor
+/// skips it. The background and silence sources keep the output going to its full length
+/// when every input has ended; probes on the mixers' outputs end it at exactly the planned
+/// duration.
+final class MixPipeline {
+    let pipeline = Pipeline(name: "arena-mix")
+    private let plan: MixPlan
+    private var branches: [InputBranch] = []
+    private var videoPads: [Int: Pad] = [:]
+    private var placeholderPads: [Int: Pad] = [:]
+    private var audioPads: [Int: Pad] = [:]
+    /// Last values written per input, so that only changes are written (compositor thread).
+    private var appliedVideo: [Int: PadState] = [:]
+    /// Last mute state per input (audio mixer thread).
+    private var appliedMute: [Int: Bool] = [:]
+
+    /// What a host's two compositor pads were last set to.
+    private struct PadState: Equatable {
+        var rect: Rect
+        var zOrder: Int
+        var placed: Bool
+        var cameraOn: Bool
+    }
+
+    init(plan: MixPlan, file: String) throws {
+        self.plan = plan
+        let canvas = plan.canvas
+        let size = canvas.size
+        let rawVideo = "video/x-raw,format=I420,width=\(size.width),height=\(size.height),framerate=\(canvas.framesPerSecond)/1,pixel-aspect-ratio=1/1"
+        let rawAudio = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2"
+
+        // Video: background, compositor, placeholders, encoder.
+        let background = try Element(factory: "videotestsrc", name: "background")
+        background.set("pattern", nick: "solid-color")
+        background.set("foreground-color", UInt32(0xFF00_0000) | canvas.background.rgb)
+        let backgroundCaps = try capsFilter("background-caps", rawVideo)
+        let compositor = try Element(factory: "compositor", name: "compositor")
+        compositor.set("emit-signals", true)
+        compositor.set("background", nick: "black")
+        let canvasCaps = try capsFilter("canvas-caps", rawVideo)
+        let encodeQueue = try boundedQueue("encode-queue")
+        let encoder = try Element(factory: "x264enc", name: "video-encoder")
+        let video = plan.spec.output.video
+        encoder.set("bitrate", UInt32(video.bitrateKbps))
+        encoder.set("speed-preset", nick: video.preset)
+        encoder.set("key-int-max", UInt32(max(1, (video.keyframeIntervalSeconds * Double(canvas.framesPerSecond)).rounded())))
+        let parser = try Element(factory: "h264parse", name: "video-parser")
+        let videoMuxQueue = try boundedQueue("video-mux-queue")
+
+        // Audio: silence, mixer, encoder.
+        let silence = try Element(factory: "audiotestsrc", name: "silence")
+        silence.set("wave", nick: "silence")
+        silence.set("samplesperbuffer", Int32(480))
+        let silenceCaps = try capsFilter("silence-caps", rawAudio)
+        let mixer = try Element(factory: "audiomixer", name: "audiomixer")
+        mixer.set("emit-signals", true)
+        let mixCaps = try capsFilter("mix-caps", rawAudio)
+        let audioConvert = try Element(factory: "audioconvert", name: "audio-convert")
+        let audioEncoder = try Self.audioEncoder(plan.spec.output.audio)
+        let audioMuxQueue = try boundedQueue("audio-mux-queue")
+
+        let mux = try Element(factory: plan.container == .mp4 ? "mp4mux" : "matroskamux", name: "mux")
+        let sink = try Element(factory: "filesink", name: "file")
+        sink.set("location", file)
+
+        try pipeline.addChain([background, backgroundCaps])
+        try pipeline.addChain([compositor, canvasCaps, encodeQueue, encoder, parser, videoMuxQueue])
+        try pipeline.addChain([silence, silenceCaps])
+        try pipeline.addChain([mixer, mixCaps, audioConvert, audioEncoder, audioMuxQueue])
+        try pipeline.addChain([mux, sink])
+        try videoMuxQueue.link(mux)
+        try audioMuxQueue.link(mux)
+
+        let backgroundPad = try compositor.requestPad("sink_%u")
+        backgroundPad.set("zorder", UInt32(0))
+        try backgroundCaps.staticPad("src").link(backgroundPad)
+        try silenceCaps.staticPad("src").link(try mixer.requestPad("sink_%u"))
+
+        let placeholderVideo = "video/x-raw,format=I420,width=16,height=16,framerate=\(canvas.framesPerSecond)/1"
+        for input in plan.inputs {
+            try addPlaceholder(input, compositor: compositor, caps: placeholderVideo)
+            try addInput(input, compositor: compositor, mixer: mixer, rawAudio: rawAudio)
+        }
+
+        let duration = plan.duration
+        try compositor.staticPad("src").addBufferProbe { pts in
+            guard let pts, pts >= duration else { return .pass }
+            return .dropAndEndStream
+        }
+        try mixer.staticPad("src").addBufferProbe { pts in
+            guard let pts, pts >= duration else { return .pass }
+            return .dropAndEndStream
+        }
+        compositor.onSamplesSelected { [weak self] pts in self?.applyVideoLayout(at: pts) }
+        mixer.onSamplesSelected { [weak self] pts in self?.applyAudioMutes(at: pts) }
+    }
+
+    /// The input whose bin an element path belongs to (`/arena-mix/input-1/...`).
+    func inputIndex(forElementPath path: String) -> Int? {
+        guard let range = path.range(of: "/input-") else { return nil }
+        return Int(path[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// Ends a broken input's streams in the mixers, so the mix goes on without it; its cell
+    /// shows the placeholder from the next frame.
+    func endInput(_ index: Int) {
+        videoPads[index]?.send(endOfStreamEvent())
+        audioPads[index]?.send(endOfStreamEvent())
+    }
+
+    // MARK: Building
+
+    private func addInput(_ input: InputPlan, compositor: Element, mixer: Element, rawAudio: String) throws {
+        let decoder = try Element(factory: "uridecodebin", name: "input-\(input.index)")
+        decoder.set("uri", input.host.inputURI)
+        decoder.set("expose-all-streams", false)
+        try pipeline.add(decoder)
+
+        let branch = try InputBranch(input: input, plan: plan)
+        try pipeline.addChain(branch.elements)
+        let videoPad = try compositor.requestPad("sink_%u")
+        videoPad.set("alpha", 0.0)
+        try branch.elements.last!.staticPad("src").link(videoPad)
+        try branch.start()
+        branches.append(branch)
+        videoPads[input.index] = videoPad
+        let videoSink = try branch.queue.staticPad("sink")
+
+        var audioSink: Pad?
+        if input.hasAudio {
+            let chain = [
+                try boundedQueue("audio-queue-\(input.index)", buffers: 50),
+                try Element(factory: "audioconvert", name: "audio-convert-\(input.index)"),
+                try Element(factory: "audioresample", name: "audio-resample-\(input.index)"),
+                try capsFilter("audio-caps-\(input.index)", rawAudio),
+            ]
+            try pipeline.addChain(chain)
+            let audioPad = try mixer.requestPad("sink_%u")
+            audioPad.set("mute", true)
+            try chain.last!.staticPad("src").link(audioPad)
+            audioPads[input.index] = audioPad
+            audioSink = try chain[0].staticPad("sink")
+        }
+
+        decoder.onPadAdded { pad in
+            switch pad.mediaType {
+            case "video/x-raw" where !videoSink.isLinked:
+                try? pad.link(videoSink)
+            case "audio/x-raw" where audioSink.map({ !$0.isLinked }) == true:
+                try? pad.link(audioSink!)
+            default:
+                break
+            }
+        }
+    }
+
+    private func addPlaceholder(_ input: InputPlan, compositor: Element, caps: String) throws {
+        let source = try Element(factory: "videotestsrc", name: "placeholder-\(input.index)")
+        source.set("pattern", nick: "solid-color")
+        source.set("foreground-color", UInt32(0xFF00_0000) | RGBColour.placeholder.rgb)
+        let filter = try capsFilter("placeholder-caps-\(input.index)", caps)
+        try pipeline.addChain([source, filter])
+        let pad = try compositor.requestPad("sink_%u")
+        pad.set("alpha", 0.0)
+        try filter.staticPad("src").link(pad)
+        placeholderPads[input.index] = pad
+    }
+
+    private func capsFilter(_ name: String, _ caps: String) throws -> Element {
+        let filter = try Element(factory: "capsfilter", name: name)
+        filter.set("caps", try Caps(caps))
+        return filter
+    }
+
+    private func boundedQueue(_ name: String, buffers: UInt32 = 3) throws -> Element {
+        let queue = try Element(factory: "queue", name: name)
+        queue.set("max-size-buffers", buffers)
+        queue.set("max-size-bytes", UInt32(0))
+        queue.set("max-size-time", UInt64(0))
+        return queue
+    }
+
+    private static func audioEncoder(_ audio: MixSpec.AudioEncoding) throws -> Element {
+        switch audio.codec {
+        case .aac:
+            let encoder = try Element(factory: "avenc_aac", name: "audio-encoder")
+            encoder.set("bitrate", Int64(audio.bitrateKbps * 1000))
+            return encoder
+        case .opus:
+            let encoder = try Element(factory: "opusenc", name: "audio-encoder")
+            encoder.set("bitrate", Int32(audio.bitrateKbps * 1000))
+            return encoder
+        }
+    }
+
+    // MARK: Per output frame (compositor and mixer threads)
+
+    /// Moves every host's video and placeholder pads to its cell for the frame at `pts`.
+    /// The placeholder sits just under the video; the video is hidden while the camera is off.
+    private func applyVideoLayout(at pts: UInt64) {
+        let layout = plan.schedule.layout(at: pts)
+        for input in plan.inputs {
+            guard let video = videoPads[input.index], let placeholder = placeholderPads[input.index] else { continue }
+            let placement = layout.placement(of: input.host.userId)
+            let previous = appliedVideo[input.index]
+            let state = PadState(rect: placement?.rect ?? previous?.rect ?? Rect(x: 0, y: 0, width: 2, height: 2),
+                                 zOrder: placement?.zOrder ?? previous?.zOrder ?? 1,
+                                 placed: placement != nil,
+                                 cameraOn: !layout.cameraOff.contains(input.host.userId))
+            guard state != previous else { continue }
+            appliedVideo[input.index] = state
+            for pad in [placeholder, video] {
+                pad.set("xpos", Int32(state.rect.x))
+                pad.set("ypos", Int32(state.rect.y))
+                pad.set("width", Int32(state.rect.width))
+                pad.set("height", Int32(state.rect.height))
+            }
+            placeholder.set("zorder", UInt32(2 * state.zOrder - 1))
+            video.set("zorder", UInt32(2 * state.zOrder))
+            placeholder.set("alpha", state.placed ? 1.0 : 0.0)
+            video.set("alpha", state.placed && state.cameraOn ? 1.0 : 0.0)
+        }
+    }
+
+    /// Hosts not connected at `pts` are not heard.
+    private func applyAudioMutes(at pts: UInt64) {
+        let layout = plan.schedule.layout(at: pts)
+        for input in plan.inputs {
+            guard let pad = audioPads[input.index] else { continue }
+            let muted = layout.placement(of: input.host.userId) == nil
+            guard appliedMute[input.index] != muted else { continue }
+            appliedMute[input.index] = muted
+            pad.set("mute", muted)
+        }
+    }
+}

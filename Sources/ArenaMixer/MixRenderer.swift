@@ -1,0 +1,127 @@
+import Foundation
+import GStreamerKit
+
+/// How far a render has come.
+public struct RenderProgress: Sendable {
+    /// Seconds of output written.
+    public let done: Double
+    public let total: Double
+    /// Output frames per second of wall time.
+    public let framesPerSecond: Double
+    /// Output seconds per wall second.
+    public let speed: Double
+}
+
+/// What a finished render produced.
+public struct RenderResult: Sendable {
+    public let path: String
+    public let frameCount: Int
+    public let wallSeconds: Double
+    /// Inputs that broke mid-way and were replaced by their placeholder, as messages.
+    public let warnings: [String]
+}
+
+/// Renders a ``MixPlan`` to its output file as fast as the machine allows.
+///
+/// The file is written under a temporary name in the same folder and renamed when the
+/// muxer has finished, so the output path only ever holds a complete file.
+public final class MixRenderer {
+    private let plan: MixPlan
+    private let lock = NSLock()
+    private var outcome: Result<Void, MixError>?
+    private var warnings: [String] = []
+    private var brokenInputs: Set<Int> = []
+    private let finished = DispatchSemaphore(value: 0)
+
+    public init(plan: MixPlan) {
+        self.plan = plan
+    }
+
+    /// Runs the render; `progress` is called about twice a second on this thread.
+    /// `cancelled` is polled as often; when it turns true the render stops and writes nothing.
+    public func run(progress: ((RenderProgress) -> Void)? = nil, warning: ((String) -> Void)? = nil,
+                    cancelled: @escaping () -> Bool = { false }) throws(MixError) -> RenderResult {
+        let output = URL(fileURLWithPath: plan.outputPath)
+        let temporary = output.deletingLastPathComponent()
+            .appendingPathComponent(".\(output.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).partial")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+
+        let mix: MixPipeline
+        do {
+            mix = try MixPipeline(plan: plan, file: temporary.path)
+        } catch {
+            throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
+        }
+        let reader = BusReader(pipeline: mix.pipeline) { [weak self, weak mix] message in
+            guard let self, let mix else { return }
+            self.handle(message, mix: mix, warning: warning)
+        }
+        defer {
+            mix.pipeline.stop()
+            reader.stop()
+        }
+
+        let started = Date()
+        do {
+            try mix.pipeline.play()
+        } catch {
+            throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
+        }
+        let total = Double(plan.duration) / 1e9
+        while finished.wait(timeout: .now() + 0.5) == .timedOut {
+            if cancelled() { throw .pipeline(GStreamerError(message: "cancelled")) }
+            guard let progress, let position = mix.pipeline.position else { continue }
+            let done = min(total, Double(position) / 1e9)
+            let elapsed = max(Date().timeIntervalSince(started), 0.001)
+            progress(RenderProgress(done: done, total: total, framesPerSecond: done * Double(plan.canvas.framesPerSecond) / elapsed,
+                                    speed: done / elapsed))
+        }
+        lock.lock()
+        let result = outcome!
+        let warned = warnings
+        lock.unlock()
+        try result.get()
+
+        mix.pipeline.stop()
+        do {
+            _ = try? FileManager.default.removeItem(at: output)
+            try FileManager.default.moveItem(at: temporary, to: output)
+        } catch {
+            throw .output(path: output.path, reason: "cannot be written: \((error as NSError).localizedDescription)")
+        }
+        return RenderResult(path: output.path, frameCount: plan.frameCount, wallSeconds: Date().timeIntervalSince(started),
+                            warnings: warned)
+    }
+
+    /// Bus thread: end-of-stream finishes; an input's error drops that input; any other error fails.
+    private func handle(_ message: BusMessage, mix: MixPipeline, warning: ((String) -> Void)?) {
+        switch message {
+        case .endOfStream:
+            finish(.success(()))
+        case .error(let error):
+            if let index = error.source.flatMap(mix.inputIndex(forElementPath:)) {
+                let input = plan.inputs[index]
+                let text = "hosts[\(index)] '\(input.host.userId)' input broke (\(error.message)); showing its placeholder"
+                lock.lock()
+                let first = brokenInputs.insert(index).inserted
+                if first { warnings.append(text) }
+                lock.unlock()
+                guard first else { return }
+                warning?(text)
+                mix.endInput(index)
+            } else {
+                finish(.failure(.pipeline(error)))
+            }
+        case .warning:
+            break
+        }
+    }
+
+    private func finish(_ result: Result<Void, MixError>) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard outcome == nil else { return }
+        outcome = result
+        finished.signal()
+    }
+}

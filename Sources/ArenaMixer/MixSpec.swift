@@ -1,0 +1,174 @@
+import ArenaLayout
+import ArenaSession
+import Foundation
+
+/// A mix as the user describes it in JSON; every field is documented in the README.
+public struct MixSpec: Sendable {
+    public struct Host: Sendable {
+        public var userId: String
+        public var userName: String
+        public var avatarUrl: String?
+        /// A GStreamer URI (`file:///...`, `rtsp://...`).
+        public var inputURI: String
+    }
+
+    public enum Container: String, Sendable, CaseIterable { case mp4, mkv }
+    public enum AudioCodec: String, Sendable, CaseIterable { case aac, opus }
+
+    public struct VideoEncoding: Sendable {
+        public var bitrateKbps = 3000
+        /// x264 speed preset.
+        public var preset = "veryfast"
+        public var keyframeIntervalSeconds = 2.0
+    }
+
+    public struct AudioEncoding: Sendable {
+        public var codec = AudioCodec.aac
+        public var bitrateKbps = 128
+    }
+
+    public struct Output: Sendable {
+        public var path: String?
+        /// Nil takes it from the path's extension (`.mkv`, else MP4).
+        public var container: Container?
+        public var video = VideoEncoding()
+        public var audio = AudioEncoding()
+    }
+
+    public var templateId = 600
+    /// Canvas size; nil takes the template's.
+    public var canvasSize: Size?
+    public var framesPerSecond = 30
+    public var background = RGBColour.black
+    /// Seconds; nil runs to the end of the longest input.
+    public var duration: Double?
+    public var hosts: [Host]
+    public var timeline: [TimedEvent]
+    public var output: Output
+
+    static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
+    static let eventNames = ["hostJoined", "hostLeft", "cameraOn", "cameraOff"]
+
+    /// Reads a spec file; relative input and output paths are taken from the file's folder.
+    public static func load(file: URL) throws(SpecError) -> MixSpec {
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw SpecError(field: file.path, "cannot be read: \((error as NSError).localizedDescription)")
+        }
+        return try parse(data, source: file.path, baseDirectory: file.deletingLastPathComponent())
+    }
+
+    /// Parses spec JSON; `source` names it in errors.
+    public static func parse(_ data: Data, source: String, baseDirectory: URL) throws(SpecError) -> MixSpec {
+        let root: JSONValue
+        do {
+            root = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw SpecError(field: source, "is not valid JSON: \(jsonProblem(error))")
+        }
+        var fields = try JSONFields(root, path: "")
+        var spec = MixSpec(hosts: [], timeline: [], output: Output())
+
+        spec.templateId = try fields.integer("template", in: 0...99_999) ?? spec.templateId
+        if var canvas = try fields.object("canvas") {
+            let width = try canvas.integer("width", in: 2...7680)
+            let height = try canvas.integer("height", in: 2...7680)
+            for (key, value) in [("width", width), ("height", height)] where value.map({ $0 % 2 != 0 }) == true {
+                throw SpecError(field: canvas.name(key), "is \(value!); it must be even (4:2:0 video has half-size chroma)")
+            }
+            if width != nil || height != nil {
+                guard let width, let height else {
+                    throw SpecError(field: canvas.name(width == nil ? "width" : "height"), "is required when the other side is given")
+                }
+                spec.canvasSize = Size(width: width, height: height)
+            }
+            spec.framesPerSecond = try canvas.integer("fps", in: 1...120) ?? spec.framesPerSecond
+            if let hex = try canvas.string("background") {
+                guard let colour = RGBColour(hex: hex) else {
+                    throw SpecError(field: canvas.name("background"), "is \"\(hex)\"; it must be a colour like \"#1F2024\"")
+                }
+                spec.background = colour
+            }
+            try canvas.finish()
+        }
+        spec.duration = try fields.number("duration", in: 0.1...86_400)
+
+        guard let hosts = try fields.array("hosts"), !hosts.isEmpty else {
+            throw SpecError(field: "hosts", "is required: list at least one host (the first is the mix's owner)")
+        }
+        for (index, item) in hosts.enumerated() {
+            var host = try JSONFields(item, path: "hosts[\(index)]")
+            let userId = try host.requiredString("userId")
+            if let earlier = spec.hosts.firstIndex(where: { $0.userId == userId }) {
+                throw SpecError(field: host.name("userId"), "\"\(userId)\" is already used by hosts[\(earlier)]")
+            }
+            let input = try host.requiredString("input")
+            spec.hosts.append(Host(
+                userId: userId,
+                userName: try host.string("userName") ?? userId,
+                avatarUrl: try host.string("avatarUrl"),
+                inputURI: uri(for: input, relativeTo: baseDirectory)))
+            try host.finish()
+        }
+
+        for (index, item) in (try fields.array("timeline") ?? []).enumerated() {
+            var entry = try JSONFields(item, path: "timeline[\(index)]")
+            guard let at = try entry.number("at", in: 0...86_400) else { throw SpecError(field: entry.name("at"), "is required") }
+            guard let name = try entry.choice("event", eventNames) else { throw SpecError(field: entry.name("event"), "is required") }
+            let user = try entry.requiredString("userId")
+            let event: SessionEvent
+            switch name {
+            case "hostJoined": event = .hostJoined(userId: user)
+            case "hostLeft": event = .hostLeft(userId: user)
+            case "cameraOn": event = .cameraOn(userId: user)
+            default: event = .cameraOff(userId: user)
+            }
+            spec.timeline.append(TimedEvent(at: UInt64((at * 1e9).rounded()), event: event))
+            try entry.finish()
+        }
+
+        if var output = try fields.object("output") {
+            spec.output.path = try output.string("path").map { resolve($0, relativeTo: baseDirectory) }
+            if let container = try output.choice("container", Container.allCases.map(\.rawValue)) {
+                spec.output.container = Container(rawValue: container)!
+            }
+            if var video = try output.object("video") {
+                _ = try video.choice("codec", ["h264"])
+                spec.output.video.bitrateKbps = try video.integer("bitrateKbps", in: 100...100_000) ?? spec.output.video.bitrateKbps
+                spec.output.video.preset = try video.choice("preset", x264Presets) ?? spec.output.video.preset
+                spec.output.video.keyframeIntervalSeconds = try video.number("keyframeIntervalSeconds", in: 0.1...60)
+                    ?? spec.output.video.keyframeIntervalSeconds
+                try video.finish()
+            }
+            if var audio = try output.object("audio") {
+                if let codec = try audio.choice("codec", AudioCodec.allCases.map(\.rawValue)) {
+                    spec.output.audio.codec = AudioCodec(rawValue: codec)!
+                }
+                spec.output.audio.bitrateKbps = try audio.integer("bitrateKbps", in: 16...512) ?? spec.output.audio.bitrateKbps
+                try audio.finish()
+            }
+            try output.finish()
+        }
+        try fields.finish()
+        return spec
+    }
+
+    /// A URI stays as it is; a path becomes a `file://` URI, relative to `base`.
+    static func uri(for input: String, relativeTo base: URL) -> String {
+        if input.contains("://") { return input }
+        return URL(fileURLWithPath: resolve(input, relativeTo: base)).absoluteString
+    }
+
+    static func resolve(_ path: String, relativeTo base: URL) -> String {
+        path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardized.path
+    }
+
+    private static func jsonProblem(_ error: Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error, let underlying = context.underlyingError {
+            return (underlying as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(underlying)"
+        }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,138 @@
+import CArenaShim
+import CGStreamer
+
+/// An owned reference to a `GstElement`; `deinit` drops it.
+public class Element {
+    public let pointer: UnsafeMutablePointer<GstElement>
+
+    /// Makes an element from a factory (`gst_element_factory_make`).
+    public init(factory: String, name: String? = nil) throws {
+        GStreamer.initialize()
+        guard let made = gst_element_factory_make(factory, name) else {
+            throw GStreamerError(message: "GStreamer element '\(factory)' is not installed")
+        }
+        pointer = made
+        gst_object_ref_sink(UnsafeMutableRawPointer(made))
+    }
+
+    /// Wraps a pointer: takes over a floating reference, or adds one of our own.
+    public init(retaining pointer: UnsafeMutablePointer<GstElement>) {
+        self.pointer = pointer
+        gst_object_ref_sink(UnsafeMutableRawPointer(pointer))
+    }
+
+    deinit {
+        gst_object_unref(UnsafeMutableRawPointer(pointer))
+    }
+
+    /// The element's name.
+    public var name: String { objectName(cast(pointer)) }
+
+    // MARK: Properties (typed; see CArenaShim for why)
+
+    public func set(_ property: String, _ value: Int32) { arena_object_set_int(pointer, property, value) }
+    public func set(_ property: String, _ value: UInt32) { arena_object_set_uint(pointer, property, value) }
+    public func set(_ property: String, _ value: Int64) { arena_object_set_int64(pointer, property, value) }
+    public func set(_ property: String, _ value: UInt64) { arena_object_set_uint64(pointer, property, value) }
+    public func set(_ property: String, _ value: Double) { arena_object_set_double(pointer, property, value) }
+    public func set(_ property: String, _ value: Bool) { arena_object_set_boolean(pointer, property, value ? 1 : 0) }
+    public func set(_ property: String, _ value: String) { arena_object_set_string(pointer, property, value) }
+    public func set(_ property: String, _ caps: Caps) { arena_object_set_pointer(pointer, property, caps.pointer) }
+
+    /// Sets an enum or flags property by its nick (`gst_util_set_object_arg`).
+    public func set(_ property: String, nick: String) {
+        gst_util_set_object_arg(cast(pointer), property, nick)
+    }
+
+    // MARK: Pads and links
+
+    /// Links this element's src to `next`'s sink (`gst_element_link`).
+    public func link(_ next: Element) throws {
+        guard gst_element_link(pointer, next.pointer) != 0 else {
+            throw GStreamerError(message: "cannot link \(name) to \(next.name)")
+        }
+    }
+
+    /// An always pad (`gst_element_get_static_pad`).
+    public func staticPad(_ name: String) throws -> Pad {
+        guard let pad = gst_element_get_static_pad(pointer, name) else {
+            throw GStreamerError(message: "\(self.name) has no pad '\(name)'")
+        }
+        return Pad(owning: pad)
+    }
+
+    /// A request pad from a template such as `sink_%u` (`gst_element_request_pad_simple`).
+    public func requestPad(_ template: String) throws -> Pad {
+        guard let pad = gst_element_request_pad_simple(pointer, template) else {
+            throw GStreamerError(message: "\(name) gave no request pad for '\(template)'")
+        }
+        return Pad(owning: pad)
+    }
+
+    /// Brings the element's state to its parent's (`gst_element_sync_state_with_parent`).
+    public func syncStateWithParent() {
+        gst_element_sync_state_with_parent(pointer)
+    }
+
+    /// Sends an event into the element (`gst_element_send_event`); takes the event.
+    @discardableResult
+    public func send(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
+        gst_element_send_event(pointer, event) != 0
+    }
+
+    // MARK: Signals
+
+    /// `pad-added`, emitted on a streaming thread when a dynamic pad appears.
+    public func onPadAdded(_ handler: @escaping (Pad) -> Void) {
+        let thunk: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GstPad>?, gpointer?) -> Void = {
+            _, pad, data in
+            guard let pad, let data else { return }
+            Unmanaged<CallbackBox<(Pad) -> Void>>.fromOpaque(data).takeUnretainedValue().value(Pad(retaining: pad))
+        }
+        connectSignal("pad-added", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
+    }
+
+    /// An aggregator's `samples-selected`: inputs are staged for the output buffer at `pts`,
+    /// and pad properties set now apply to that very buffer. Needs `emit-signals` on.
+    public func onSamplesSelected(_ handler: @escaping (_ pts: UInt64) -> Void) {
+        let thunk: @convention(c) (
+            UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GstSegment>?, UInt64, UInt64, UInt64,
+            UnsafeMutablePointer<GstStructure>?, gpointer?
+        ) -> Void = { _, _, pts, _, _, _, data in
+            guard let data else { return }
+            Unmanaged<CallbackBox<(UInt64) -> Void>>.fromOpaque(data).takeUnretainedValue().value(pts)
+        }
+        connectSignal("samples-selected", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
+    }
+
+    /// Connects `thunk` with a retained box as user data; GLib's destroy notify releases the
+    /// box when the handler is disconnected or the element is finalized, so it cannot leak
+    /// or outlive the element. Handlers should capture Swift owners weakly.
+    private func connectSignal<Handler>(_ signal: String, _ handler: Handler, thunk: GCallback) {
+        let box = Unmanaged.passRetained(CallbackBox(handler)).toOpaque()
+        g_signal_connect_data(pointer, signal, thunk, box, { data, _ in
+            guard let data else { return }
+            Unmanaged<AnyObject>.fromOpaque(data).release()
+        }, GConnectFlags(rawValue: 0))
+    }
+}
+
+/// Holds a Swift closure for a C callback's user data.
+final class CallbackBox<Value> {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// `gst_object_get_name` as a Swift string.
+func objectName(_ object: UnsafeMutablePointer<GstObject>) -> String {
+    guard let name = gst_object_get_name(object) else { return "" }
+    defer { g_free(name) }
+    return String(cString: name)
+}
+
+/// `gst_object_get_path_string`: `/pipeline0/bin/element`.
+func objectPath(_ object: UnsafeMutablePointer<GstObject>) -> String {
+    guard let path = gst_object_get_path_string(object) else { return "" }
+    defer { g_free(path) }
+    return String(cString: path)
+}

@@ -1,0 +1,160 @@
+import CGStreamer
+import Foundation
+
+/// An owned `GstPipeline`.
+public final class Pipeline: Element {
+    /// An empty pipeline (`gst_pipeline_new`).
+    public init(name: String) {
+        GStreamer.initialize()
+        super.init(retaining: gst_pipeline_new(name))  // sinks the floating reference: ours
+    }
+
+    /// A pipeline from a `gst-launch-1.0` description (`gst_parse_launch`).
+    public init(description: String) throws {
+        GStreamer.initialize()
+        let parsed = try withGError("cannot parse pipeline: \(description)") { gst_parse_launch(description, $0) }
+        super.init(retaining: parsed)  // sinks the floating reference: ours
+    }
+
+    deinit {
+        gst_element_set_state(pointer, GST_STATE_NULL)
+    }
+
+    /// Adds elements to the pipeline (`gst_bin_add`).
+    public func add(_ elements: Element...) throws {
+        for element in elements {
+            guard gst_bin_add(cast(pointer), element.pointer) != 0 else {
+                throw GStreamerError(message: "cannot add \(element.name) to \(name)")
+            }
+        }
+    }
+
+    /// Adds elements and links them in order.
+    public func addChain(_ elements: [Element]) throws {
+        for element in elements { try add(element) }
+        for (upstream, downstream) in zip(elements, elements.dropFirst()) { try upstream.link(downstream) }
+    }
+
+    /// A child element by name (`gst_bin_get_by_name`).
+    public func element(named name: String) -> Element? {
+        guard let found = gst_bin_get_by_name(cast(pointer), name) else { return nil }
+        defer { gst_object_unref(UnsafeMutableRawPointer(found)) }
+        return Element(retaining: found)
+    }
+
+    /// Starts playback; throws if an element refuses at once.
+    public func play() throws {
+        guard gst_element_set_state(pointer, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
+            throw GStreamerError(source: name, message: "the pipeline could not start")
+        }
+    }
+
+    /// Stops and releases all resources (`GST_STATE_NULL`); waits for streaming threads.
+    public func stop() {
+        gst_element_set_state(pointer, GST_STATE_NULL)
+    }
+
+    /// The current position in nanoseconds, if known.
+    public var position: UInt64? {
+        var position: gint64 = 0
+        guard gst_element_query_position(pointer, GST_FORMAT_TIME, &position) != 0, position >= 0 else { return nil }
+        return UInt64(position)
+    }
+
+    /// The bus (`gst_element_get_bus`), read by ``BusReader``.
+    var bus: UnsafeMutablePointer<GstBus> { gst_element_get_bus(pointer) }
+
+    /// Plays until end-of-stream; the first error, or the time limit, stops it and throws.
+    public func runToEnd(timeLimit: TimeInterval) throws {
+        let done = DispatchSemaphore(value: 0)
+        var failure: GStreamerError?
+        let reader = BusReader(pipeline: self) { message in
+            switch message {
+            case .endOfStream:
+                done.signal()
+            case .error(let error):
+                failure = error
+                done.signal()
+            case .warning:
+                break
+            }
+        }
+        defer {
+            reader.stop()
+            stop()
+        }
+        try play()
+        if done.wait(timeout: .now() + timeLimit) == .timedOut {
+            throw GStreamerError(source: name, message: "did not finish within \(Int(timeLimit)) s")
+        }
+        if let failure { throw failure }
+    }
+}
+
+/// What a pipeline's bus reports that callers act on.
+public enum BusMessage {
+    case endOfStream
+    case error(GStreamerError)
+    case warning(GStreamerError)
+}
+
+/// Reads a pipeline's bus on a thread of its own and hands messages to a handler there.
+public final class BusReader {
+    private let lock = NSLock()
+    private var stopping = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Starts reading at once. Keep the reader alive while the pipeline runs; `stop()` ends it.
+    public init(pipeline: Pipeline, handler: @escaping (BusMessage) -> Void) {
+        let bus = pipeline.bus  // a reference the thread owns and drops when it ends
+        let thread = Thread { [finished, weak self] in
+            let mask = GST_MESSAGE_EOS.rawValue | GST_MESSAGE_ERROR.rawValue | GST_MESSAGE_WARNING.rawValue
+            while let reader = self, !reader.isStopping {
+                guard let message = gst_bus_timed_pop_filtered(bus, 100_000_000, GstMessageType(rawValue: mask)) else {
+                    continue
+                }
+                let translated = BusReader.translate(message)
+                gst_mini_object_unref(cast(message))
+                if let translated { handler(translated) }
+            }
+            gst_object_unref(UnsafeMutableRawPointer(bus))
+            finished.signal()
+        }
+        thread.name = "arena.bus"
+        thread.start()
+    }
+
+    private var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
+    }
+
+    /// Stops reading and waits for the thread to end. Not to be called from the handler.
+    public func stop() {
+        lock.lock()
+        let first = !stopping
+        stopping = true
+        lock.unlock()
+        if first { finished.wait() }
+    }
+
+    private static func translate(_ message: UnsafeMutablePointer<GstMessage>) -> BusMessage? {
+        let source = message.pointee.src.map { objectPath($0) }
+        switch message.pointee.type {
+        case GST_MESSAGE_EOS:
+            return .endOfStream
+        case GST_MESSAGE_ERROR, GST_MESSAGE_WARNING:
+            var error: UnsafeMutablePointer<GError>?
+            var debug: UnsafeMutablePointer<gchar>?
+            let isError = message.pointee.type == GST_MESSAGE_ERROR
+            if isError { gst_message_parse_error(message, &error, &debug) } else { gst_message_parse_warning(message, &error, &debug) }
+            let debugText = debug.map { String(cString: $0) }
+            g_free(debug)
+            let translated = GStreamerError(consuming: error, source: source, debug: debugText, fallback: "unknown error")
+            return isError ? .error(translated) : .warning(translated)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import ArenaLayout
+import ArenaMixer
+import ArgumentParser
+import Foundation
+
+@main
+struct Arena: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Server-side compositor for co-host and PK live streams.",
+        subcommands: [Render.self, Layouts.self])
+}
+
+/// Prints a one-line error and exits non-zero; used for every expected failure.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("arena: error: \(message)\n".utf8))
+    Foundation.exit(1)
+}
+
+struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render a mix spec (JSON) to a video file.",
+        discussion: """
+            Decodes every host's input once, scales each into its cell of the layout template \
+            (centre crop), composites at the spec's constant frame rate, mixes all hosts' audio, \
+            and encodes H.264 (x264) with AAC or Opus into MP4 or MKV. Timeline events \
+            (hostJoined, hostLeft, cameraOn, cameraOff) take effect on the frame they are \
+            scheduled for. The file appears only when complete.
+            """)
+
+    @Argument(help: "The mix spec, a JSON file (see README: 'The mix spec').")
+    var spec: String
+
+    @Option(name: .shortAndLong, help: "Output file; overrides the spec's output.path. .mkv selects Matroska.")
+    var output: String?
+
+    @Flag(name: .shortAndLong, help: "No progress line, even on a terminal.")
+    var quiet = false
+
+    func run() throws {
+        let plan: MixPlan
+        do {
+            let templates = try TemplateLibrary.bundled()
+            let mix = try MixSpec.load(file: URL(fileURLWithPath: spec))
+            plan = try MixPlan(spec: mix, templates: templates, outputOverride: output)
+        } catch {
+            fail("\(error)")
+        }
+        let interrupted = Interruption()
+        let showProgress = !quiet && isatty(STDOUT_FILENO) != 0
+        let result: RenderResult
+        do {
+            result = try MixRenderer(plan: plan).run(
+                progress: showProgress ? { progress in
+                    print(String(format: "\r%6.1f s / %.1f s  %6.1f fps  %5.2fx real time", progress.done, progress.total,
+                                 progress.framesPerSecond, progress.speed), terminator: "")
+                    fflush(stdout)
+                } : nil,
+                warning: { FileHandle.standardError.write(Data("arena: warning: \($0)\n".utf8)) },
+                cancelled: { interrupted.happened })
+        } catch {
+            if showProgress { print() }
+            fail(interrupted.happened ? "interrupted; no output written" : "\(error)")
+        }
+        if showProgress { print() }
+        let seconds = Double(result.frameCount) / Double(plan.canvas.framesPerSecond)
+        print(String(format: "wrote %@: %dx%d, %d frames (%.2f s) at %d fps, in %.2f s (%.2fx real time)",
+                     result.path, plan.canvas.size.width, plan.canvas.size.height, result.frameCount, seconds,
+                     plan.canvas.framesPerSecond, result.wallSeconds, seconds / result.wallSeconds))
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a flag the render polls, so it can clean up.
+final class Interruption: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock()
+                self.flag = true
+                self.lock.unlock()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var happened: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return flag
+    }
+}
+
+struct Layouts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the layout templates and how many hosts each seats.")
+
+    func run() throws {
+        let library: TemplateLibrary
+        do {
+            library = try TemplateLibrary.bundled()
+        } catch {
+            fail("\(error)")
+        }
+        print("id   hosts  seating  canvas     name")
+        for template in library.templates.values.sorted(by: { $0.id < $1.id }) {
+            print(String(format: "%-4d %5d  %-7@  %-9@  %@", template.id, template.maxHosts, template.seating.rawValue,
+                         template.canvas.description, template.name))
+        }
+    }
+}
