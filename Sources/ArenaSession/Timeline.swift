@@ -16,6 +16,11 @@ public struct TimelineError: Error, Equatable, CustomStringConvertible {
     public let index: Int
     public let reason: SessionError
 
+    public init(index: Int, reason: SessionError) {
+        self.index = index
+        self.reason = reason
+    }
+
     public var description: String { "timeline[\(index)]: \(reason)" }
 }
 

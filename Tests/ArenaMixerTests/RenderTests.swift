@@ -1,0 +1,157 @@
+import ArenaMixer
+import Foundation
+import GStreamerKit
+import Testing
+
+/// Whole renders from generated inputs, decoded back and checked pixel by pixel. Cell
+/// centres come from the reference geometry on 720 x 1280 (see ArenaLayoutTests).
+@Suite(.serialized) struct RenderTests {
+    @Test func twoHostsSideBySideOnBlack() throws {
+        let alice = try TestMedia.clip(rgb: Colour.red, width: 640, height: 480)
+        let bob = try TestMedia.clip(rgb: Colour.green, width: 1280, height: 720)
+        let (_, path) = try render("""
+            {"template": 600, "duration": 2, "hosts": \(hostsJSON([("alice", alice), ("bob", bob)])),
+             "output": {"video": {"preset": "ultrafast"}}}
+            """)
+        let (count, frames) = try VideoFrames.decode(path: path) { $0 == 30 }
+        #expect(count == 60)
+        let frame = try #require(frames.first)
+        expectColour(frame, x: 180, y: 598, Colour.red)     // cell (0, 276, 360, 644)
+        expectColour(frame, x: 540, y: 598, Colour.green)   // cell (360, 276, 360, 644)
+        expectColour(frame, x: 4, y: 280, Colour.red)       // just inside the cell's corner: filled, not letterboxed
+        expectColour(frame, x: 716, y: 916, Colour.green)
+        expectColour(frame, x: 360, y: 100, Colour.black)   // above the cells
+        expectColour(frame, x: 360, y: 1100, Colour.black)  // below the cells
+        expectColour(frame, x: 360, y: 270, Colour.black)   // 6 px above the cells' top edge
+    }
+
+    @Test func outputStreamIsH264AtTheCanvasSizeWithAudio() throws {
+        let alice = try TestMedia.clip(rgb: Colour.red)
+        let bob = try TestMedia.clip(rgb: Colour.green, audio: false)
+        let (_, path) = try render("""
+            {"template": 600, "duration": 1.5, "canvas": {"fps": 25},
+             "hosts": \(hostsJSON([("alice", alice), ("bob", bob)])), "output": {"video": {"preset": "ultrafast"}}}
+            """)
+        let info = try MediaInfo.discover(uri: URL(fileURLWithPath: path).absoluteString)
+        #expect(info.container == "video/quicktime")
+        #expect(info.video.count == 1)
+        #expect(info.video.first?.codec == "video/x-h264")
+        #expect(info.video.first?.width == 720)
+        #expect(info.video.first?.height == 1280)
+        #expect(info.video.first?.frameRate == 25)
+        #expect(info.audio.first?.codec == "audio/mpeg")
+        #expect(info.audio.first?.sampleRate == 48000)
+        #expect(try VideoFrames.decode(path: path).count == 38)  // 1.5 s x 25 fps = 37.5, rounded
+    }
+
+    @Test func fourHostsInAGrid() throws {
+        let colours = [Colour.red, Colour.green, Colour.blue, Colour.yellow]
+        let hosts = try colours.enumerated().map { ("host\($0.offset)", try TestMedia.clip(rgb: $0.element)) }
+        let (_, path) = try render("""
+            {"template": 600, "duration": 1, "hosts": \(hostsJSON(hosts)), "output": {"video": {"preset": "ultrafast"}}}
+            """)
+        let frame = try #require(try VideoFrames.decode(path: path) { $0 == 15 }.kept.first)
+        expectColour(frame, x: 180, y: 456, Colour.red)      // (0, 276, 360, 360)
+        expectColour(frame, x: 540, y: 456, Colour.green)    // (360, 276, 360, 360)
+        expectColour(frame, x: 180, y: 816, Colour.blue)     // (0, 636, 360, 360)
+        expectColour(frame, x: 540, y: 816, Colour.yellow)   // (360, 636, 360, 360)
+        expectColour(frame, x: 360, y: 1100, Colour.black)
+    }
+
+    @Test func joinAndLeaveReLayTheCellsOnTheScheduledFrame() throws {
+        let alice = try TestMedia.clip(rgb: Colour.red, seconds: 3)
+        let bob = try TestMedia.clip(rgb: Colour.green, seconds: 3)
+        let carol = try TestMedia.clip(rgb: Colour.blue, seconds: 3)
+        let (_, path) = try render("""
+            {"template": 600, "duration": 3, "hosts": \(hostsJSON([("alice", alice), ("bob", bob), ("carol", carol)])),
+             "timeline": [{"at": 1, "event": "hostJoined", "userId": "carol"},
+                          {"at": 2, "event": "hostLeft", "userId": "bob"}],
+             "output": {"video": {"preset": "ultrafast"}}}
+            """)
+        let (count, frames) = try VideoFrames.decode(path: path) { (25...35).contains($0) || (55...65).contains($0) }
+        #expect(count == 90)
+        // Carol joins at frame 30: the 3-host layout puts her at (480, 516, 240, 240).
+        let joined = try #require(frames.first { isClose($0.rgb(x: 600, y: 636), Colour.blue) })
+        #expect((30...31).contains(joined.index), "carol appeared at frame \(joined.index)")
+        for frame in frames where frame.index < 30 {
+            expectColour(frame, x: 180, y: 598, Colour.red)
+            expectColour(frame, x: 540, y: 598, Colour.green)
+        }
+        for frame in frames where (32...58).contains(frame.index) {
+            expectColour(frame, x: 240, y: 516, Colour.red)    // big cell (0, 276, 480, 480)
+            expectColour(frame, x: 600, y: 396, Colour.green)  // (480, 276, 240, 240)
+        }
+        // Bob leaves at frame 60: carol re-flows into the right half, (360, 276, 360, 644).
+        let left = try #require(frames.first { $0.index > 50 && isClose($0.rgb(x: 540, y: 900), Colour.blue) })
+        #expect((60...61).contains(left.index), "re-flow happened at frame \(left.index)")
+        for frame in frames where frame.index >= 62 {
+            expectColour(frame, x: 180, y: 598, Colour.red)
+            expectColour(frame, x: 540, y: 598, Colour.blue)
+        }
+    }
+
+    @Test func anInputThatEndsEarlyShowsThePlaceholderAndTheMixGoesOn() throws {
+        let alice = try TestMedia.clip(rgb: Colour.red, seconds: 2)
+        let bob = try TestMedia.clip(rgb: Colour.green, seconds: 1)
+        let (_, path) = try render("""
+            {"template": 600, "duration": 2, "hosts": \(hostsJSON([("alice", alice), ("bob", bob)])),
+             "output": {"video": {"preset": "ultrafast"}}}
+            """)
+        let (count, frames) = try VideoFrames.decode(path: path) { $0 == 15 || $0 == 50 }
+        #expect(count == 60)
+        expectColour(frames[0], x: 540, y: 598, Colour.green)
+        expectColour(frames[1], x: 540, y: 598, Colour.placeholder, tolerance: 6)
+        expectColour(frames[1], x: 180, y: 598, Colour.red)
+    }
+
+    @Test func cameraOffShowsThePlaceholderInThatCellOnly() throws {
+        let alice = try TestMedia.clip(rgb: Colour.red)
+        let bob = try TestMedia.clip(rgb: Colour.green)
+        let (_, path) = try render("""
+            {"template": 600, "duration": 2, "hosts": \(hostsJSON([("alice", alice), ("bob", bob)])),
+             "timeline": [{"at": 1, "event": "cameraOff", "userId": "bob"}],
+             "output": {"video": {"preset": "ultrafast"}}}
+            """)
+        let frames = try VideoFrames.decode(path: path) { $0 == 28 || $0 == 32 }.kept
+        expectColour(frames[0], x: 540, y: 598, Colour.green)
+        expectColour(frames[1], x: 540, y: 598, Colour.placeholder, tolerance: 6)
+        expectColour(frames[1], x: 180, y: 598, Colour.red)
+    }
+
+    @Test func webmAndMatroskaInputsOfOtherRatesAndSizesWithoutAudio() throws {
+        let alice = try TestMedia.clip(rgb: Colour.red, width: 480, height: 854, fps: 25, audio: false, format: .webmVP8)
+        let bob = try TestMedia.clip(rgb: Colour.blue, width: 1000, height: 562, fps: 60, audio: false, format: .mkvVP9)
+        let (_, path) = try render("""
+            {"template": 600, "duration": 1, "hosts": \(hostsJSON([("alice", alice), ("bob", bob)])),
+             "output": {"video": {"preset": "ultrafast"}, "audio": {"codec": "opus"}}}
+            """, output: "out.mkv")
+        let info = try MediaInfo.discover(uri: URL(fileURLWithPath: path).absoluteString)
+        #expect(info.container == "video/x-matroska")
+        #expect(info.audio.first?.codec == "audio/x-opus")
+        let (count, frames) = try VideoFrames.decode(path: path) { $0 == 20 }
+        #expect(count == 30)
+        expectColour(frames[0], x: 180, y: 598, Colour.red)
+        expectColour(frames[0], x: 540, y: 598, Colour.blue)
+    }
+
+    @Test func floatTemplateDrawsTheTileAboveTheFullScreenHost() throws {
+        let alice = try TestMedia.clip(rgb: Colour.red)
+        let bob = try TestMedia.clip(rgb: Colour.green)
+        let (_, path) = try render("""
+            {"template": 601, "duration": 1, "hosts": \(hostsJSON([("alice", alice), ("bob", bob)])),
+             "timeline": [{"at": 0.5, "event": "cameraOff", "userId": "alice"}],
+             "output": {"video": {"preset": "ultrafast"}}}
+            """)
+        let frames = try VideoFrames.decode(path: path) { $0 == 5 || $0 == 25 }.kept
+        expectColour(frames[0], x: 360, y: 100, Colour.red)     // slot 0 fills the canvas
+        expectColour(frames[0], x: 648, y: 1012, Colour.green)  // tile (592, 904, 112, 216)
+        // With the owner's camera off, its placeholder stays under the tile.
+        expectColour(frames[1], x: 360, y: 100, Colour.placeholder, tolerance: 6)
+        expectColour(frames[1], x: 648, y: 1012, Colour.green)
+    }
+}
+
+func isClose(_ pixel: (red: UInt8, green: UInt8, blue: UInt8), _ rgb: UInt32, tolerance: Int = 14) -> Bool {
+    abs(Int(pixel.red) - Int(rgb >> 16 & 0xFF)) <= tolerance && abs(Int(pixel.green) - Int(rgb >> 8 & 0xFF)) <= tolerance
+        && abs(Int(pixel.blue) - Int(rgb & 0xFF)) <= tolerance
+}
