@@ -33,6 +33,8 @@ let package = Package(
         .testTarget(name: "ArenaLayoutTests", dependencies: ["ArenaLayout"]),
         .testTarget(name: "ArenaSessionTests", dependencies: ["ArenaSession"]),
         .testTarget(name: "ArenaMixerTests", dependencies: ["ArenaMixer", "GStreamerKit"]),
+        // Runs the built `arena` binary; depending on it makes `swift test` build it.
+        .testTarget(name: "ArenaCLITests", dependencies: ["arena", "GStreamerKit"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -66,7 +66,7 @@ public struct MixSpec: Sendable {
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw SpecError(field: source, "is not valid JSON: \(jsonProblem(error))")
+            throw SpecError(field: source, "is not valid JSON: \(jsonProblem(data))")
         }
         var fields = try JSONFields(root, path: "")
         var spec = MixSpec(hosts: [], timeline: [], output: Output())
@@ -165,10 +165,21 @@ public struct MixSpec: Sendable {
         path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardized.path
     }
 
-    private static func jsonProblem(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error, let underlying = context.underlyingError {
-            return (underlying as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(underlying)"
+    /// What is wrong with `data` as JSON, with the line and column where that is known.
+    private static func jsonProblem(_ data: Data) -> String {
+        let reason: String
+        do {
+            _ = try JSONSerialization.jsonObject(with: data)
+            return "it is JSON, but not of the expected shape"
+        } catch {
+            reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
         }
-        return "\(error)"
+        guard let range = reason.range(of: #"character (\d+)"#, options: .regularExpression),
+              let offset = Int(reason[range].dropFirst("character ".count)) else { return reason }
+        let before = data.prefix(offset)
+        let line = before.filter { $0 == UInt8(ascii: "\n") }.count + 1
+        let column = offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+        return reason.replacingOccurrences(of: #" around character \d+\."#, with: "", options: .regularExpression)
+            + " at line \(line), column \(column)"
     }
 }

@@ -108,10 +108,13 @@ struct Layouts: ParsableCommand {
         } catch {
             fail("\(error)")
         }
-        print("id   hosts  seating  canvas     name")
-        for template in library.templates.values.sorted(by: { $0.id < $1.id }) {
-            print(String(format: "%-4d %5d  %-7@  %-9@  %@", template.id, template.maxHosts, template.seating.rawValue,
-                         template.canvas.description, template.name))
+        let rows = [["id", "hosts", "seating", "canvas", "name"]] + library.templates.values.sorted { $0.id < $1.id }.map {
+            [String($0.id), String($0.maxHosts), $0.seating.rawValue, $0.canvas.description, $0.name]
+        }
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max()! }
+        for row in rows {
+            print((0..<4).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                  + "  " + row[4])
         }
     }
 }

@@ -1,0 +1,97 @@
+import Foundation
+import GStreamerKit
+import Testing
+
+/// The `arena` executable built next to the test bundle.
+private let arena: URL = {
+    let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), Bundle.main.bundleURL,
+                      Bundle.main.bundleURL.deletingLastPathComponent()]
+    return candidates.map { $0.appendingPathComponent("arena") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        ?? URL(fileURLWithPath: ".build/debug/arena")
+}()
+
+private struct Run {
+    let status: Int32
+    let output: String
+    let error: String
+}
+
+/// Runs `arena` with `arguments` in `folder`; `interruptAfter` sends SIGINT after that many seconds.
+private func run(_ arguments: [String], in folder: URL, interruptAfter: Double? = nil) throws -> Run {
+    let process = Process()
+    process.executableURL = arena
+    process.arguments = arguments
+    process.currentDirectoryURL = folder
+    let output = Pipe(), error = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    if let interruptAfter {
+        Thread.sleep(forTimeInterval: interruptAfter)
+        process.interrupt()
+    }
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    let err = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), error: String(decoding: err, as: UTF8.self))
+}
+
+private func newFolder() throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("arena-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+}
+
+private func clip(in folder: URL, name: String, seconds: Int) throws {
+    try Pipeline(description: """
+        videotestsrc num-buffers=\(seconds * 30) ! video/x-raw,width=640,height=360,framerate=30/1 \
+        ! x264enc speed-preset=ultrafast ! mp4mux ! filesink location=\(folder.appendingPathComponent(name).path)
+        """).runToEnd(timeLimit: 60)
+}
+
+private func files(in folder: URL) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+}
+
+@Suite(.serialized) struct CommandLineTests {
+    @Test func aBadSpecFailsWithOneLineNamingTheFieldAndWritesNothing() throws {
+        let folder = try newFolder()
+        try Data(#"{"hosts": [{"userId": "a", "input": "missing.mp4"}]}"#.utf8).write(to: folder.appendingPathComponent("spec.json"))
+        let result = try run(["render", "spec.json", "--output", "out.mp4"], in: folder)
+        #expect(result.status == 1)
+        #expect(result.error == "arena: error: hosts[0].input (\(folder.path)/missing.mp4): file not found\n")
+        #expect(try files(in: folder) == ["spec.json"])
+    }
+
+    @Test func aRenderWritesTheFileAndSaysWhatItWrote() throws {
+        let folder = try newFolder()
+        try clip(in: folder, name: "a.mp4", seconds: 1)
+        try Data(#"{"hosts": [{"userId": "a", "input": "a.mp4"}], "output": {"path": "mix.mkv", "video": {"preset": "ultrafast"}}}"#.utf8)
+            .write(to: folder.appendingPathComponent("spec.json"))
+        let result = try run(["render", "spec.json"], in: folder)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.hasPrefix("wrote \(folder.path)/mix.mkv: 720x1280, 30 frames (1.00 s) at 30 fps"))
+        #expect(try files(in: folder) == ["a.mp4", "mix.mkv", "spec.json"])
+    }
+
+    @Test func anInterruptedRenderLeavesNoFileBehind() throws {
+        let folder = try newFolder()
+        try clip(in: folder, name: "a.mp4", seconds: 2)
+        // 60 s of 1080 x 1920 at x264's "slow" preset cannot finish within the second we wait.
+        try Data("""
+            {"duration": 60, "canvas": {"width": 1080, "height": 1920}, "hosts": [{"userId": "a", "input": "a.mp4"}],
+             "output": {"video": {"preset": "slow"}}}
+            """.utf8).write(to: folder.appendingPathComponent("spec.json"))
+        let result = try run(["render", "spec.json", "--output", "out.mp4"], in: folder, interruptAfter: 1.5)
+        #expect(result.status == 1)
+        #expect(result.error == "arena: error: interrupted; no output written\n")
+        #expect(try files(in: folder) == ["a.mp4", "spec.json"])
+    }
+
+    @Test func layoutsListsEveryTemplate() throws {
+        let result = try run(["layouts"], in: try newFolder())
+        #expect(result.status == 0)
+        let ids = result.output.split(separator: "\n").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+        #expect(ids == [400, 600, 601, 800, 801])
+    }
+}

@@ -1,0 +1,96 @@
+import ArenaLayout
+import ArenaMixer
+import Foundation
+import GStreamerKit
+import Testing
+
+/// Plans `json`; returns the error's message, or nil if it planned.
+private func planError(_ json: String) throws -> String? {
+    let folder = try TestMedia.workspace()
+    do {
+        _ = try MixPlan(spec: try MixSpec.parse(Data(json.utf8), source: "spec.json", baseDirectory: folder),
+                        templates: try TemplateLibrary.bundled(), outputOverride: folder.appendingPathComponent("out.mp4").path)
+        return nil
+    } catch let error as MixError {
+        return error.description
+    } catch let error as SpecError {
+        return error.description
+    }
+}
+
+@Suite struct BadInputTests {
+    static let good = try! TestMedia.clip(rgb: Colour.red).path
+
+    @Test(arguments: [
+        (#"{"hosts": [{"userId": "a", "input": "/nowhere/a.mp4"}]}"#, "hosts[0].input (/nowhere/a.mp4): file not found"),
+        (#"{"template": 777, "hosts": [{"userId": "a", "input": "GOOD"}]}"#, "template is 777: unknown layout template 777; known templates: 400, 600, 601, 800, 801"),
+        (#"{"template": 400, "hosts": [{"userId": "a", "input": "GOOD"}, {"userId": "b", "input": "GOOD"}, {"userId": "c", "input": "GOOD"}]}"#,
+         "hosts lists 3 hosts, but template 400 seats at most 2"),
+        (#"{"canvas": {"width": 721, "height": 1280}, "hosts": [{"userId": "a", "input": "GOOD"}]}"#, "canvas.width is 721; it must be even"),
+        (#"{"canvas": {"width": 0, "height": 1280}, "hosts": [{"userId": "a", "input": "GOOD"}]}"#, "canvas.width is 0; it must be from 2 to 7680"),
+        (#"{"canvas": {"width": 720}, "hosts": [{"userId": "a", "input": "GOOD"}]}"#, "canvas.height is required when the other side is given"),
+        (#"{"hosts": [{"userId": "a", "input": "GOOD"}], "output": {"container": "avi"}}"#, #"output.container is "avi"; it must be one of "mp4", "mkv""#),
+        (#"{"hosts": [{"userId": "a", "input": "GOOD"}], "output": {"video": {"preset": "fastest"}}}"#, #"output.video.preset is "fastest""#),
+        (#"{"hosts": [{"userId": "a", "input": "GOOD"}], "output": {"video": {"bitrate": 3000}}}"#, "output.video.bitrate is not a known field"),
+        (#"{"hosts": [{"userId": "a", "input": "GOOD"}], "duration": "long"}"#, "duration must be a number, not a string"),
+        (#"{"hosts": []}"#, "hosts is required"),
+        (#"{"hosts": [{"userId": "a", "input": "GOOD"}, {"userId": "a", "input": "GOOD"}]}"#, #"hosts[1].userId "a" is already used by hosts[0]"#),
+        (#"{"hosts": [{"userId": "a", "input": "GOOD"}], "timeline": [{"at": 1, "event": "hostLeft", "userId": "b"}]}"#,
+         "timeline[0]: unknown user 'b'"),
+        (#"{"hosts": [{"userId": "a", "input": "GOOD"}], "timeline": [{"at": 1, "event": "hostJumped", "userId": "a"}]}"#,
+         #"timeline[0].event is "hostJumped""#),
+        (#"{"hosts": [{"userId": "a", "input": "GOOD"}], "canvas": {"background": "black"}}"#, #"canvas.background is "black"; it must be a colour"#),
+        (#"{"hosts": [{"userId": "a", "input": "GOOD"}],"#, "spec.json is not valid JSON"),
+    ])
+    func isRefusedWithAMessageNamingTheField(json: String, expected: String) throws {
+        let message = try planError(json.replacingOccurrences(of: "GOOD", with: Self.good))
+        #expect(message?.contains(expected) == true, "got: \(message ?? "no error")")
+    }
+
+    @Test func anUndecodableInputIsRefused() throws {
+        let folder = try TestMedia.workspace()
+        let fake = folder.appendingPathComponent("notes.mp4")
+        try Data("these are not video frames".utf8).write(to: fake)
+        let message = try planError(#"{"hosts": [{"userId": "a", "input": "\#(fake.path)"}]}"#)
+        #expect(message?.hasPrefix("hosts[0].input (file://\(fake.path)): cannot be decoded") == true, "got: \(message ?? "no error")")
+    }
+
+    @Test func anAudioOnlyInputIsRefused() throws {
+        let folder = try TestMedia.workspace()
+        let audio = folder.appendingPathComponent("voice.ogg")
+        try Pipeline(description: "audiotestsrc num-buffers=20 ! audioconvert ! opusenc ! oggmux ! filesink location=\(audio.path)")
+            .runToEnd(timeLimit: 30)
+        let message = try planError(#"{"hosts": [{"userId": "a", "input": "\#(audio.path)"}]}"#)
+        #expect(message?.hasSuffix("has no video stream") == true, "got: \(message ?? "no error")")
+    }
+
+    @Test func aMissingOutputFolderIsRefused() throws {
+        let json = #"{"hosts": [{"userId": "a", "input": "\#(Self.good)"}]}"#
+        let spec = try MixSpec.parse(Data(json.utf8), source: "spec.json", baseDirectory: try TestMedia.workspace())
+        #expect(throws: MixError.self) {
+            try MixPlan(spec: spec, templates: try TemplateLibrary.bundled(), outputOverride: "/nowhere/at/all/out.mp4")
+        }
+    }
+
+    @Test func anInputCutOffMidwayFallsBackToThePlaceholderAndTheMixGoesOn() throws {
+        let folder = try TestMedia.workspace()
+        let whole = folder.appendingPathComponent("whole.mp4")
+        try Pipeline(description: """
+            videotestsrc pattern=solid-color foreground-color=0xFF\(String(format: "%06X", Colour.green)) num-buffers=60 \
+            ! video/x-raw,width=640,height=480,framerate=30/1 ! x264enc speed-preset=ultrafast key-int-max=10 \
+            ! mp4mux faststart=true ! filesink location=\(whole.path)
+            """).runToEnd(timeLimit: 30)
+        let bytes = try Data(contentsOf: whole)
+        let cut = folder.appendingPathComponent("cut.mp4")
+        try bytes.prefix(bytes.count / 2).write(to: cut)
+        let (_, path) = try render("""
+            {"duration": 2, "hosts": [{"userId": "a", "input": "\(Self.good)"}, {"userId": "b", "input": "\(cut.path)"}],
+             "output": {"video": {"preset": "ultrafast"}}}
+            """)
+        let (count, frames) = try VideoFrames.decode(path: path) { $0 == 5 || $0 == 55 }
+        #expect(count == 60)
+        expectColour(frames[0], x: 540, y: 598, Colour.green)
+        expectColour(frames[1], x: 540, y: 598, Colour.placeholder, tolerance: 6)
+        expectColour(frames[1], x: 180, y: 598, Colour.red)
+    }
+}
