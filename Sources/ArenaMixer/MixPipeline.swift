@@ -7,13 +7,15 @@ import GStreamerKit
 ///     input i: uridecodebin ─video─> InputBranch ───────> compositor ─> x264enc ─> mux ─> file
 ///                           └audio─> queue ─> convert/resample ─> audiomixer ─> encoder ─┘
 ///     host i placeholder: videotestsrc #1F2024 ─> compositor (just under host i's video)
-///     canvas: videotestsrc (background) ─> compositor;  audiotestsrc (silence) ─> audiomixer
+///     audiotestsrc (silence) ─> audiomixer;  videotestsrc (background, unless black) ─> compositor
 ///
 /// A host's placeholder layer shows wherever its video has no frame (input ended, broken
 /// or not started) or is hidden (camera off); while the video covers it the compositor
-/// skips it. The background and silence sources keep the output going to its full length
-/// when every input has ended; probes on the mixers' outputs end it at exactly the planned
-/// duration.
+/// skips it. The placeholder and silence sources never end, so the output keeps going to
+/// its full length when every input has ended; probes on the mixers' outputs end it at
+/// exactly the planned duration. A black canvas uses the compositor's own fill: a
+/// full-canvas background layer costs a whole-frame blend per frame (about 1 ms at
+/// 720 x 1280), so it is added only for other colours.
 final class MixPipeline {
     let pipeline = Pipeline(name: "arena-mix")
     private let plan: MixPlan
@@ -41,11 +43,7 @@ final class MixPipeline {
         let rawVideo = "video/x-raw,format=I420,width=\(size.width),height=\(size.height),framerate=\(canvas.framesPerSecond)/1,pixel-aspect-ratio=1/1"
         let rawAudio = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2"
 
-        // Video: background, compositor, placeholders, encoder.
-        let background = try Element(factory: "videotestsrc", name: "background")
-        background.set("pattern", nick: "solid-color")
-        background.set("foreground-color", UInt32(0xFF00_0000) | canvas.background.rgb)
-        let backgroundCaps = try capsFilter("background-caps", rawVideo)
+        // Video: compositor, encoder.
         let compositor = try Element(factory: "compositor", name: "compositor")
         compositor.set("emit-signals", true)
         compositor.set("background", nick: "black")
@@ -75,7 +73,6 @@ final class MixPipeline {
         let sink = try Element(factory: "filesink", name: "file")
         sink.set("location", file)
 
-        try pipeline.addChain([background, backgroundCaps])
         try pipeline.addChain([compositor, canvasCaps, encodeQueue, encoder, parser, videoMuxQueue])
         try pipeline.addChain([silence, silenceCaps])
         try pipeline.addChain([mixer, mixCaps, audioConvert, audioEncoder, audioMuxQueue])
@@ -83,9 +80,12 @@ final class MixPipeline {
         try videoMuxQueue.link(mux)
         try audioMuxQueue.link(mux)
 
-        let backgroundPad = try compositor.requestPad("sink_%u")
-        backgroundPad.set("zorder", UInt32(0))
-        try backgroundCaps.staticPad("src").link(backgroundPad)
+        if canvas.background != .black {
+            let background = try solidSource("background", canvas.background, caps: rawVideo)
+            let pad = try compositor.requestPad("sink_%u")
+            pad.set("zorder", UInt32(0))
+            try background.staticPad("src").link(pad)
+        }
         try silenceCaps.staticPad("src").link(try mixer.requestPad("sink_%u"))
 
         let placeholderVideo = "video/x-raw,format=I420,width=16,height=16,framerate=\(canvas.framesPerSecond)/1"
@@ -167,15 +167,21 @@ final class MixPipeline {
     }
 
     private func addPlaceholder(_ input: InputPlan, compositor: Element, caps: String) throws {
-        let source = try Element(factory: "videotestsrc", name: "placeholder-\(input.index)")
-        source.set("pattern", nick: "solid-color")
-        source.set("foreground-color", UInt32(0xFF00_0000) | RGBColour.placeholder.rgb)
-        let filter = try capsFilter("placeholder-caps-\(input.index)", caps)
-        try pipeline.addChain([source, filter])
+        let source = try solidSource("placeholder-\(input.index)", .placeholder, caps: caps)
         let pad = try compositor.requestPad("sink_%u")
         pad.set("alpha", 0.0)
-        try filter.staticPad("src").link(pad)
+        try source.staticPad("src").link(pad)
         placeholderPads[input.index] = pad
+    }
+
+    /// A never-ending source of one colour, added to the pipeline; returns its caps filter.
+    private func solidSource(_ name: String, _ colour: RGBColour, caps: String) throws -> Element {
+        let source = try Element(factory: "videotestsrc", name: name)
+        source.set("pattern", nick: "solid-color")
+        source.set("foreground-color", UInt32(0xFF00_0000) | colour.rgb)
+        let filter = try capsFilter("\(name)-caps", caps)
+        try pipeline.addChain([source, filter])
+        return filter
     }
 
     private func capsFilter(_ name: String, _ caps: String) throws -> Element {

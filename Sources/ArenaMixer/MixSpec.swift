@@ -51,6 +51,7 @@ public struct MixSpec: Sendable {
 
     /// Reads a spec file; relative input and output paths are taken from the file's folder.
     public static func load(file: URL) throws(SpecError) -> MixSpec {
+        let file = file.absoluteURL
         let data: Data
         do {
             data = try Data(contentsOf: file)

@@ -68,10 +68,12 @@ private func files(in folder: URL) throws -> [String] {
         try clip(in: folder, name: "a.mp4", seconds: 1)
         try Data(#"{"hosts": [{"userId": "a", "input": "a.mp4"}], "output": {"path": "mix.mkv", "video": {"preset": "ultrafast"}}}"#.utf8)
             .write(to: folder.appendingPathComponent("spec.json"))
-        let result = try run(["render", "spec.json"], in: folder)
+        // Paths in the spec are relative to the spec's folder, wherever arena runs from.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("elsewhere"), withIntermediateDirectories: false)
+        let result = try run(["render", "../spec.json"], in: folder.appendingPathComponent("elsewhere"))
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output.hasPrefix("wrote \(folder.path)/mix.mkv: 720x1280, 30 frames (1.00 s) at 30 fps"))
-        #expect(try files(in: folder) == ["a.mp4", "mix.mkv", "spec.json"])
+        #expect(try files(in: folder) == ["a.mp4", "elsewhere", "mix.mkv", "spec.json"])
     }
 
     @Test func anInterruptedRenderLeavesNoFileBehind() throws {

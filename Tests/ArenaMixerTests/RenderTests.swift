@@ -25,6 +25,17 @@ import Testing
         expectColour(frame, x: 360, y: 270, Colour.black)   // 6 px above the cells' top edge
     }
 
+    @Test func aColouredCanvasShowsAroundTheCells() throws {
+        let alice = try TestMedia.clip(rgb: Colour.red)
+        let (_, path) = try render("""
+            {"template": 600, "duration": 0.5, "canvas": {"background": "#3060A0"},
+             "hosts": \(hostsJSON([("alice", alice), ("bob", alice)])), "output": {"video": {"preset": "ultrafast"}}}
+            """)
+        let frame = try #require(try VideoFrames.decode(path: path) { $0 == 5 }.kept.first)
+        expectColour(frame, x: 360, y: 100, 0x3060A0)
+        expectColour(frame, x: 180, y: 598, Colour.red)
+    }
+
     @Test func outputStreamIsH264AtTheCanvasSizeWithAudio() throws {
         let alice = try TestMedia.clip(rgb: Colour.red)
         let bob = try TestMedia.clip(rgb: Colour.green, audio: false)

@@ -1,0 +1,48 @@
+# Arena: `make demo` sets up, builds and renders the demo; `make test` sets up and runs all tests.
+
+# Debian packages Arena builds and runs with (gstreamer1.0-x brings textoverlay, which the
+# demo clips use to show each host's name).
+DEB_PACKAGES := libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libcairo2-dev libpango1.0-dev \
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
+	gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x fonts-dejavu-core pkg-config
+# Only for benchmarks' baselines.
+BENCH_PACKAGES := ffmpeg
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ARENA := .build/release/arena
+
+.PHONY: demo test bench build deps bench-deps clean
+
+demo: build out/clips/.made
+	$(ARENA) render pipelines/demo.json --output out/demo.mp4
+
+test: deps
+	swift test
+
+bench: build bench-deps
+	benchmarks/compare.sh 3
+
+build: deps
+	swift build -c release --product arena
+
+out/clips/.made: pipelines/demo-clips.sh
+	pipelines/demo-clips.sh out/clips 20
+	touch $@
+
+# Installs whichever of the packages are missing (apt-get; root or sudo).
+deps:
+	@$(call install_missing,$(DEB_PACKAGES))
+
+bench-deps:
+	@$(call install_missing,$(BENCH_PACKAGES))
+
+define install_missing
+missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+if [ -n "$$missing" ]; then \
+	echo "installing Debian packages:" $$missing; \
+	$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+fi
+endef
+
+clean:
+	rm -rf .build out benchmarks/work
