@@ -145,6 +145,36 @@ import Testing
         expectColour(frames[0], x: 540, y: 598, Colour.blue)
     }
 
+    @Test func anInputThatChangesSizeMidStreamKeepsFillingItsCell() throws {
+        // Two MPEG-TS segments, 4:3 green then 16:9 blue, joined as one stream.
+        let folder = try TestMedia.workspace()
+        var joined = Data()
+        for (index, (rgb, width, height)) in [(Colour.green, 640, 480), (Colour.blue, 1280, 720)].enumerated() {
+            let part = folder.appendingPathComponent("part\(index).ts")
+            try Pipeline(description: """
+                videotestsrc pattern=solid-color foreground-color=\(0xFF00_0000 | rgb) num-buffers=30 \
+                timestamp-offset=\(index * 1_000_000_000) ! video/x-raw,width=\(width),height=\(height),framerate=30/1 \
+                ! x264enc speed-preset=ultrafast key-int-max=10 ! h264parse config-interval=-1 ! mpegtsmux \
+                ! filesink location=\(part.path)
+                """).runToEnd(timeLimit: 30)
+            joined.append(try Data(contentsOf: part))
+        }
+        let rotating = folder.appendingPathComponent("rotating.ts")
+        try joined.write(to: rotating)
+        let alice = try TestMedia.clip(rgb: Colour.red)
+        let (_, path) = try render("""
+            {"template": 600, "duration": 2, "hosts": \(hostsJSON([("alice", alice), ("bob", rotating)])),
+             "output": {"video": {"preset": "ultrafast"}}}
+            """)
+        let (count, frames) = try VideoFrames.decode(path: path) { $0 == 15 || $0 == 45 }
+        #expect(count == 60)
+        for (frame, colour) in zip(frames, [Colour.green, Colour.blue]) {
+            expectColour(frame, x: 540, y: 598, colour)  // centre of (360, 276, 360, 644)
+            expectColour(frame, x: 364, y: 280, colour)  // its corners: still filled, no bars
+            expectColour(frame, x: 716, y: 916, colour)
+        }
+    }
+
     @Test func floatTemplateDrawsTheTileAboveTheFullScreenHost() throws {
         let alice = try TestMedia.clip(rgb: Colour.red)
         let bob = try TestMedia.clip(rgb: Colour.green)
