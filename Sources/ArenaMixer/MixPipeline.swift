@@ -17,12 +17,18 @@ import GStreamerKit
 /// full-canvas background layer costs a whole-frame blend per frame (about 1 ms at
 /// 720 x 1280), so it is added only for other colours.
 final class MixPipeline {
-    let pipeline = Pipeline(name: "arena-mix")
+    let pipeline = Pipeline(name: "arena-mix")  // the name `origin(ofElementPath:)` looks for
     private let plan: MixPlan
     private var branches: [InputBranch] = []
     private var videoPads: [Int: Pad] = [:]
     private var placeholderPads: [Int: Pad] = [:]
     private var audioPads: [Int: Pad] = [:]
+    /// Each input's decoder, until it is taken out; guarded by `decodersLock`, since the bus
+    /// thread and the renderer's stall watch may both take inputs out.
+    private var decoders: [Int: Element] = [:]
+    private let decodersLock = NSLock()
+    /// Where each input's decoded streams enter its branches (the first queues' sink pads).
+    private var branchInlets: [Int: [Pad]] = [:]
     /// Last values written per input, so that only changes are written (compositor thread).
     private var appliedVideo: [Int: PadState] = [:]
     /// Last mute state per input (audio mixer thread).
@@ -107,17 +113,59 @@ final class MixPipeline {
         mixer.onSamplesSelected { [weak self] pts in self?.applyAudioMutes(at: pts) }
     }
 
-    /// The input whose bin an element path belongs to (`/arena-mix/input-1/...`).
-    func inputIndex(forElementPath path: String) -> Int? {
-        guard let range = path.range(of: "/input-") else { return nil }
-        return Int(path[range.upperBound...].prefix { $0.isNumber })
+    /// Where an element that reported something sits.
+    enum Origin: Equatable {
+        /// Inside input i's decoder.
+        case input(Int)
+        /// Outside the pipeline: part of an input already taken out.
+        case detached
+        /// Anywhere else: mixing, encoding, writing.
+        case mix
     }
 
-    /// Ends a broken input's streams in the mixers, so the mix goes on without it; its cell
-    /// shows the placeholder from the next frame.
+    /// Reads `gst_object_get_path_string`'s `/Type:name/...` path:
+    /// `/GstPipeline:arena-mix/GstURIDecodeBin:input-1/...` is input 1.
+    static func origin(ofElementPath path: String) -> Origin {
+        let names = path.split(separator: "/").map { $0.split(separator: ":").last ?? $0 }
+        guard names.first == "arena-mix" else { return .detached }
+        for name in names where name.hasPrefix("input-") {
+            if let index = Int(name.dropFirst("input-".count)) { return .input(index) }
+        }
+        return .mix
+    }
+
+    /// Inputs that a mixer is waiting on: a pad of theirs with nothing queued and not ended.
+    func starvedInputs() -> [Int] {
+        decodersLock.lock()
+        let running = decoders.keys.sorted()
+        decodersLock.unlock()
+        return running.filter { index in
+            (videoPads[index].map { $0.isStarved } ?? false) || (audioPads[index].map { $0.isStarved } ?? false)
+        }
+    }
+
+    /// Takes a broken input out of the mix, which goes on without it; its cell shows the
+    /// placeholder. Never to be called from a streaming thread.
+    ///
+    /// A flush of the input's branches first frees any of its threads blocked on them, so
+    /// that its decoder can stop and leave the pipeline (a decoder that broke before it
+    /// finished starting would otherwise hold the whole pipeline out of PLAYING); then
+    /// end-of-stream tells the mixers that no more comes from it.
     func endInput(_ index: Int) {
-        videoPads[index]?.send(endOfStreamEvent())
-        audioPads[index]?.send(endOfStreamEvent())
+        decodersLock.lock()
+        let removed = decoders.removeValue(forKey: index)
+        decodersLock.unlock()
+        guard let decoder = removed else { return }
+        let inlets = branchInlets[index] ?? []
+        for inlet in inlets { inlet.send(flushStartEvent()) }
+        pipeline.detach(decoder)
+        for inlet in inlets {
+            inlet.send(flushStopEvent())
+            inlet.send(endOfStreamEvent())
+        }
+        // An error while the pipeline was starting fails that state change for the whole
+        // pipeline (GstBin); now that the input is gone, start again. Harmless when playing.
+        try? pipeline.play()
     }
 
     // MARK: Building
@@ -127,6 +175,7 @@ final class MixPipeline {
         decoder.set("uri", input.host.inputURI)
         decoder.set("expose-all-streams", false)
         try pipeline.add(decoder)
+        decoders[input.index] = decoder
 
         let branch = try InputBranch(input: input, plan: plan)
         try pipeline.addChain(branch.elements)
@@ -137,6 +186,7 @@ final class MixPipeline {
         branches.append(branch)
         videoPads[input.index] = videoPad
         let videoSink = try branch.queue.staticPad("sink")
+        branchInlets[input.index] = [videoSink]
 
         var audioSink: Pad?
         if input.hasAudio {
@@ -152,6 +202,7 @@ final class MixPipeline {
             try chain.last!.staticPad("src").link(audioPad)
             audioPads[input.index] = audioPad
             audioSink = try chain[0].staticPad("sink")
+            branchInlets[input.index]?.append(audioSink!)
         }
 
         decoder.onPadAdded { pad in

@@ -27,14 +27,18 @@ public struct RenderResult: Sendable {
 /// muxer has finished, so the output path only ever holds a complete file.
 public final class MixRenderer {
     private let plan: MixPlan
+    private let stallLimit: TimeInterval
     private let lock = NSLock()
     private var outcome: Result<Void, MixError>?
     private var warnings: [String] = []
     private var brokenInputs: Set<Int> = []
     private let finished = DispatchSemaphore(value: 0)
 
-    public init(plan: MixPlan) {
+    /// `stallLimit`: how long the output may stand still before the inputs it waits on
+    /// are dropped as stalled (or, if it waits on none, the render fails).
+    public init(plan: MixPlan, stallLimit: TimeInterval = 10) {
         self.plan = plan
+        self.stallLimit = stallLimit
     }
 
     /// Runs the render; `progress` is called about twice a second on this thread.
@@ -68,9 +72,19 @@ public final class MixRenderer {
             throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
         }
         let total = Double(plan.duration) / 1e9
+        var lastPosition: UInt64?
+        var lastMove = Date()
         while finished.wait(timeout: .now() + 0.5) == .timedOut {
             if cancelled() { throw .pipeline(GStreamerError(message: "cancelled")) }
-            guard let progress, let position = mix.pipeline.position else { continue }
+            let position = mix.pipeline.position
+            if position != lastPosition {
+                lastPosition = position
+                lastMove = Date()
+            } else if Date().timeIntervalSince(lastMove) > stallLimit {
+                try dropStalledInputs(mix, warning: warning)
+                lastMove = Date()
+            }
+            guard let progress, let position else { continue }
             let done = min(total, Double(position) / 1e9)
             let elapsed = max(Date().timeIntervalSince(started), 0.001)
             progress(RenderProgress(done: done, total: total, framesPerSecond: done * Double(plan.canvas.framesPerSecond) / elapsed,
@@ -93,23 +107,43 @@ public final class MixRenderer {
                             warnings: warned)
     }
 
-    /// Bus thread: end-of-stream finishes; an input's error drops that input; any other error fails.
+    /// The output stood still for `stallLimit`: drops the inputs the mixers wait on, or
+    /// fails if they wait on none of them.
+    private func dropStalledInputs(_ mix: MixPipeline, warning: ((String) -> Void)?) throws(MixError) {
+        let starved = mix.starvedInputs()
+        guard !starved.isEmpty else {
+            throw .pipeline(GStreamerError(message: "the mix made no progress for \(Int(stallLimit)) s"))
+        }
+        for index in starved {
+            report(index, "sent nothing for \(Int(stallLimit)) s", mix: mix, warning: warning)
+        }
+    }
+
+    /// Takes input `index` out of the mix with one warning, the first time it is reported.
+    private func report(_ index: Int, _ problem: String, mix: MixPipeline, warning: ((String) -> Void)?) {
+        let text = "hosts[\(index)] '\(plan.inputs[index].host.userId)' input \(problem); showing its placeholder"
+        lock.lock()
+        let first = brokenInputs.insert(index).inserted
+        if first { warnings.append(text) }
+        lock.unlock()
+        guard first else { return }
+        warning?(text)
+        mix.endInput(index)
+    }
+
+    /// Bus thread: end-of-stream finishes; an input's error drops that input (and later
+    /// reports from its parts are moot); any other error fails the render.
     private func handle(_ message: BusMessage, mix: MixPipeline, warning: ((String) -> Void)?) {
         switch message {
         case .endOfStream:
             finish(.success(()))
         case .error(let error):
-            if let index = error.source.flatMap(mix.inputIndex(forElementPath:)) {
-                let input = plan.inputs[index]
-                let text = "hosts[\(index)] '\(input.host.userId)' input broke (\(error.message)); showing its placeholder"
-                lock.lock()
-                let first = brokenInputs.insert(index).inserted
-                if first { warnings.append(text) }
-                lock.unlock()
-                guard first else { return }
-                warning?(text)
-                mix.endInput(index)
-            } else {
+            switch MixPipeline.origin(ofElementPath: error.source ?? "") {
+            case .input(let index):
+                report(index, "broke (\(error.message))", mix: mix, warning: warning)
+            case .detached:
+                break
+            case .mix:
                 finish(.failure(.pipeline(error)))
             }
         case .warning:

@@ -69,17 +69,6 @@ public class Element {
         return Pad(owning: pad)
     }
 
-    /// Brings the element's state to its parent's (`gst_element_sync_state_with_parent`).
-    public func syncStateWithParent() {
-        gst_element_sync_state_with_parent(pointer)
-    }
-
-    /// Sends an event into the element (`gst_element_send_event`); takes the event.
-    @discardableResult
-    public func send(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
-        gst_element_send_event(pointer, event) != 0
-    }
-
     // MARK: Signals
 
     /// `pad-added`, emitted on a streaming thread when a dynamic pad appears.

@@ -11,14 +11,6 @@ public enum GStreamer {
     public static func initialize() {
         _ = initialized
     }
-
-    /// Whether an element factory of this name is installed (`gst_element_factory_find`).
-    public static func hasElement(_ factory: String) -> Bool {
-        initialize()
-        guard let found = gst_element_factory_find(factory) else { return false }
-        gst_object_unref(UnsafeMutableRawPointer(found))
-        return true
-    }
 }
 
 /// A GStreamer failure with the element it came from, in words a user can act on.

@@ -46,6 +46,13 @@ public final class Pad {
     public func set(_ property: String, _ value: Double) { arena_object_set_double(pointer, property, value) }
     public func set(_ property: String, _ value: Bool) { arena_object_set_boolean(pointer, property, value ? 1 : 0) }
 
+    /// For a mixer's (`GstAggregator`'s) sink pad: whether it is waiting for data, having
+    /// none queued and no end-of-stream (`gst_aggregator_pad_has_buffer`, `_is_eos`).
+    public var isStarved: Bool {
+        let pad = UnsafeMutablePointer<GstAggregatorPad>(OpaquePointer(pointer))
+        return gst_aggregator_pad_has_buffer(pad) == 0 && gst_aggregator_pad_is_eos(pad) == 0
+    }
+
     /// Sends an event into this pad (`gst_pad_send_event`); takes the event.
     @discardableResult
     public func send(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
@@ -160,15 +167,19 @@ public final class Caps {
         guard gst_structure_get_fraction(structure, field, &numerator, &denominator) != 0 else { return nil }
         return (Int(numerator), Int(denominator))
     }
-
-    public var description: String {
-        guard let text = gst_caps_to_string(pointer) else { return "" }
-        defer { g_free(text) }
-        return String(cString: text)
-    }
 }
 
-/// Makes an end-of-stream event to send into a pad or element.
+/// Makes an end-of-stream event to send into a pad.
 public func endOfStreamEvent() -> UnsafeMutablePointer<GstEvent> {
     gst_event_new_eos()
+}
+
+/// Makes a flush-start event: the pad drops what it holds and refuses data until flush-stop.
+public func flushStartEvent() -> UnsafeMutablePointer<GstEvent> {
+    gst_event_new_flush_start()
+}
+
+/// Makes a flush-stop event, ending a flush.
+public func flushStopEvent() -> UnsafeMutablePointer<GstEvent> {
+    gst_event_new_flush_stop(1)
 }

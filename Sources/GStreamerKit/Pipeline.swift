@@ -35,6 +35,13 @@ public final class Pipeline: Element {
         for (upstream, downstream) in zip(elements, elements.dropFirst()) { try upstream.link(downstream) }
     }
 
+    /// Stops a child and takes it out of the pipeline (`GST_STATE_NULL`, `gst_bin_remove`).
+    /// Its streaming threads must not be blocked downstream, or this waits for them.
+    public func detach(_ element: Element) {
+        gst_element_set_state(element.pointer, GST_STATE_NULL)
+        gst_bin_remove(cast(pointer), element.pointer)
+    }
+
     /// A child element by name (`gst_bin_get_by_name`).
     public func element(named name: String) -> Element? {
         guard let found = gst_bin_get_by_name(cast(pointer), name) else { return nil }
