@@ -19,6 +19,7 @@ import GStreamerKit
 final class MixPipeline {
     let pipeline = Pipeline(name: "arena-mix")  // the name `origin(ofElementPath:)` looks for
     private let plan: MixPlan
+    /// Keeps the branches alive: their pad probes hold them weakly.
     private var branches: [InputBranch] = []
     private var videoPads: [Int: Pad] = [:]
     private var placeholderPads: [Int: Pad] = [:]
@@ -100,14 +101,8 @@ final class MixPipeline {
             try addInput(input, compositor: compositor, mixer: mixer, rawAudio: rawAudio)
         }
 
-        let duration = plan.duration
-        try compositor.staticPad("src").addBufferProbe { pts in
-            guard let pts, pts >= duration else { return .pass }
-            return .dropAndEndStream
-        }
-        try mixer.staticPad("src").addBufferProbe { pts in
-            guard let pts, pts >= duration else { return .pass }
-            return .dropAndEndStream
+        for output in [compositor, mixer] {
+            try Self.endStream(of: output, at: plan.duration)
         }
         compositor.onSamplesSelected { [weak self] pts in self?.applyVideoLayout(at: pts) }
         mixer.onSamplesSelected { [weak self] pts in self?.applyAudioMutes(at: pts) }
@@ -233,6 +228,15 @@ final class MixPipeline {
         let filter = try capsFilter("\(name)-caps", caps)
         try pipeline.addChain([source, filter])
         return filter
+    }
+
+    /// Ends `element`'s output at `duration`: the first buffer at or past it is dropped and
+    /// answered with end-of-stream, which stops the element and everything feeding it.
+    private static func endStream(of element: Element, at duration: UInt64) throws {
+        try element.staticPad("src").addBufferProbe { pts in
+            guard let pts, pts >= duration else { return .pass }
+            return .dropAndEndStream
+        }
     }
 
     private func capsFilter(_ name: String, _ caps: String) throws -> Element {
