@@ -76,6 +76,24 @@ struct JSONFields {
         return Int(number)
     }
 
+    mutating func bool(_ key: String) throws(SpecError) -> Bool? {
+        guard let value = value(key) else { return nil }
+        guard case .bool(let flag) = value else { throw SpecError(field: name(key), "must be true or false, not \(value.typeName)") }
+        return flag
+    }
+
+    /// A non-empty array of non-empty strings.
+    mutating func strings(_ key: String) throws(SpecError) -> [String]? {
+        guard let items = try array(key) else { return nil }
+        guard !items.isEmpty else { throw SpecError(field: name(key), "must not be empty") }
+        return try items.enumerated().map { index, item throws(SpecError) in
+            guard case .string(let text) = item, !text.isEmpty else {
+                throw SpecError(field: "\(name(key))[\(index)]", "must be a non-empty string")
+            }
+            return text
+        }
+    }
+
     /// A string that must be one of `choices`.
     mutating func choice(_ key: String, _ choices: [String]) throws(SpecError) -> String? {
         guard let text = try string(key) else { return nil }

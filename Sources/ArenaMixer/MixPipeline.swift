@@ -295,12 +295,12 @@ final class MixPipeline {
         }
     }
 
-    /// Hosts not connected at `pts` are not heard.
+    /// Hosts not connected, or with their microphone off, at `pts` are not heard.
     private func applyAudioMutes(at pts: UInt64) {
         let layout = plan.schedule.layout(at: pts)
         for input in plan.inputs {
             guard let pad = audioPads[input.index] else { continue }
-            let muted = layout.placement(of: input.host.userId) == nil
+            let muted = layout.placement(of: input.host.userId) == nil || layout.micOff.contains(input.host.userId)
             guard appliedMute[input.index] != muted else { continue }
             appliedMute[input.index] = muted
             pad.set("mute", muted)

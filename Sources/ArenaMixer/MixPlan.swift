@@ -3,10 +3,11 @@ import ArenaSession
 import Foundation
 import GStreamerKit
 
-/// Where every host is, and whose camera is off, from one moment of the mix on.
+/// Where every host is, and whose camera and microphone are off, from one moment of the mix on.
 public struct FrameLayout: Equatable, Sendable {
     public let placements: [Placement]
     public let cameraOff: Set<String>
+    public let micOff: Set<String>
 
     public func placement(of userId: String) -> Placement? {
         placements.first { $0.userId == userId }
@@ -17,16 +18,18 @@ public struct FrameLayout: Equatable, Sendable {
 public struct LayoutSchedule: Sendable {
     public let changes: [(at: UInt64, layout: FrameLayout)]
 
-    init(roster: RosterSchedule, template: LayoutTemplate, canvas: Size) throws(MixError) {
+    init(sessions: SessionSchedule, template: LayoutTemplate, canvas: Size) throws(MixError) {
         var seats = SeatMap(template: template)
         var changes: [(at: UInt64, layout: FrameLayout)] = []
-        for (at, state) in roster.changes {
+        for (at, session) in sessions.changes {
             do {
-                try seats.update(connected: state.connected, owner: state.owner)
+                try seats.update(connected: session.connected, owner: session.owner)
             } catch {
                 throw .layout(error)
             }
-            changes.append((at, FrameLayout(placements: template.placements(seats, on: canvas), cameraOff: state.cameraOff)))
+            let layout = FrameLayout(placements: template.placements(seats, on: canvas), cameraOff: session.cameraOff,
+                                     micOff: session.micOff)
+            if changes.last?.layout != layout { changes.append((at, layout)) }
         }
         self.changes = changes
     }
@@ -52,6 +55,8 @@ public struct MixPlan: Sendable {
     public let canvas: Canvas
     public let frameCount: Int
     public let inputs: [InputPlan]
+    /// The session at every moment, and every notice the timeline produces.
+    public let sessions: SessionSchedule
     public let schedule: LayoutSchedule
     public let outputPath: String
     public let container: MixSpec.Container
@@ -78,28 +83,32 @@ public struct MixPlan: Sendable {
             throw .spec(SpecError(field: "hosts", "lists \(spec.hosts.count) hosts, but template \(template.id) seats at most \(template.maxHosts)"))
         }
 
-        let joinsLater = Set(spec.timeline.compactMap { timed -> String? in
-            if case .hostJoined(let user) = timed.event { return user }
-            return nil
-        })
-        var initial = CoHostState(owner: spec.hosts[0].userId, knownUsers: Set(spec.hosts.map(\.userId)), maxHosts: template.maxHosts)
-        for host in spec.hosts where !joinsLater.contains(host.userId) {
-            try? initial.apply(.hostJoined(userId: host.userId))  // cannot fail: known, new, within maxHosts
-        }
-        let roster: RosterSchedule
-        do {
-            roster = try RosterSchedule(initial: initial, events: spec.timeline)
-        } catch {
-            throw .timeline(error)
-        }
-        schedule = try LayoutSchedule(roster: roster, template: template, canvas: size)
-
         inputs = try Self.inspect(spec.hosts)
         let seconds = spec.duration ?? inputs.compactMap(\.media.duration).max()
         guard let seconds, seconds > 0 else {
             throw .spec(SpecError(field: "duration", "is required: no input has a known duration"))
         }
         frameCount = max(1, Int((seconds * Double(spec.framesPerSecond)).rounded()))
+        let end = UInt64(frameCount) * nanosecondsPerSecond / UInt64(spec.framesPerSecond)
+        if let late = spec.timeline.firstIndex(where: { $0.at >= end }) {
+            throw .spec(SpecError(field: "timeline[\(late)].at", "is \(Double(spec.timeline[late].at) / 1e9) s, not before the mix's end (\(Double(end) / 1e9) s)"))
+        }
+
+        // Hosts with a hostJoined in the timeline join then; the others are there from the start.
+        let joinsLater = Set(spec.timeline.compactMap { timed -> String? in
+            if case .hostJoined(let user) = timed.event { return user }
+            return nil
+        })
+        var initial = Session(owner: spec.hosts[0].userId, knownUsers: Set(spec.hosts.map(\.userId)), maxHosts: template.maxHosts)
+        for host in spec.hosts where !joinsLater.contains(host.userId) {
+            _ = try? initial.apply(.hostJoined(userId: host.userId))  // cannot fail: known, new, within maxHosts
+        }
+        do {
+            sessions = try SessionSchedule(initial: initial, events: spec.timeline, until: end)
+        } catch {
+            throw .timeline(error)
+        }
+        schedule = try LayoutSchedule(sessions: sessions, template: template, canvas: size)
 
         guard let path = outputOverride ?? spec.output.path else {
             throw .spec(SpecError(field: "output.path", "is required (or pass --output)"))

@@ -47,7 +47,11 @@ public struct MixSpec: Sendable {
     public var output: Output
 
     static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
-    static let eventNames = ["hostJoined", "hostLeft", "cameraOn", "cameraOff"]
+    static let eventNames = [
+        "coHostRequest", "coHostCancel", "coHostAccept", "coHostReject", "hostJoined", "hostLeft", "coHostExit",
+        "cameraOn", "cameraOff", "micOn", "micOff",
+        "battleRequest", "battleCancel", "battleAccept", "battleReject", "battleExit", "battleEnd", "score",
+    ]
 
     /// Reads a spec file; relative input and output paths are taken from the file's folder.
     public static func load(file: URL) throws(SpecError) -> MixSpec {
@@ -117,16 +121,7 @@ public struct MixSpec: Sendable {
         for (index, item) in (try fields.array("timeline") ?? []).enumerated() {
             var entry = try JSONFields(item, path: "timeline[\(index)]")
             guard let at = try entry.number("at", in: 0...86_400) else { throw SpecError(field: entry.name("at"), "is required") }
-            guard let name = try entry.choice("event", eventNames) else { throw SpecError(field: entry.name("event"), "is required") }
-            let user = try entry.requiredString("userId")
-            let event: SessionEvent
-            switch name {
-            case "hostJoined": event = .hostJoined(userId: user)
-            case "hostLeft": event = .hostLeft(userId: user)
-            case "cameraOn": event = .cameraOn(userId: user)
-            default: event = .cameraOff(userId: user)
-            }
-            spec.timeline.append(TimedEvent(at: UInt64((at * 1e9).rounded()), event: event))
+            spec.timeline.append(TimedEvent(at: nanoseconds(at), event: try event(&entry)))
             try entry.finish()
         }
 
@@ -154,6 +149,57 @@ public struct MixSpec: Sendable {
         }
         try fields.finish()
         return spec
+    }
+
+    /// One timeline entry's event; the README lists each event's fields.
+    private static func event(_ entry: inout JSONFields) throws(SpecError) -> SessionEvent {
+        guard let name = try entry.choice("event", eventNames) else { throw SpecError(field: entry.name("event"), "is required") }
+        func seconds(_ key: String, upTo limit: Double) throws(SpecError) -> UInt64? {
+            try entry.number(key, in: 0.001...limit).map(nanoseconds)
+        }
+        switch name {
+        case "coHostRequest":
+            return .coHostRequest(inviter: try entry.requiredString("inviter"), invitee: try entry.requiredString("invitee"),
+                                  timeout: try seconds("timeout", upTo: 30), extensionInfo: try entry.string("extensionInfo"))
+        case "coHostCancel":
+            return .coHostCancel(inviter: try entry.requiredString("inviter"), invitee: try entry.requiredString("invitee"))
+        case "coHostAccept":
+            return .coHostAccept(invitee: try entry.requiredString("invitee"), inviter: try entry.string("inviter"))
+        case "coHostReject":
+            return .coHostReject(invitee: try entry.requiredString("invitee"), inviter: try entry.string("inviter"))
+        case "hostJoined": return .hostJoined(userId: try entry.requiredString("userId"))
+        case "hostLeft", "coHostExit": return .hostLeft(userId: try entry.requiredString("userId"))
+        case "cameraOn": return .cameraOn(userId: try entry.requiredString("userId"))
+        case "cameraOff": return .cameraOff(userId: try entry.requiredString("userId"))
+        case "micOn": return .micOn(userId: try entry.requiredString("userId"))
+        case "micOff": return .micOff(userId: try entry.requiredString("userId"))
+        case "battleRequest":
+            let config = BattleConfig(duration: try seconds("duration", upTo: 86_400) ?? 30 * second,
+                                      needResponse: try entry.bool("needResponse") ?? true,
+                                      extensionInfo: try entry.string("extensionInfo"))
+            guard let invitees = try entry.strings("invitees") else { throw SpecError(field: entry.name("invitees"), "is required") }
+            return .battleRequest(battleId: try entry.requiredString("battleId"), inviter: try entry.requiredString("inviter"),
+                                  invitees: invitees, config: config, timeout: try seconds("timeout", upTo: 30))
+        case "battleCancel": return .battleCancel(battleId: try entry.requiredString("battleId"))
+        case "battleEnd": return .battleEnd(battleId: try entry.requiredString("battleId"))
+        case "battleAccept":
+            return .battleAccept(battleId: try entry.requiredString("battleId"), userId: try entry.requiredString("userId"))
+        case "battleReject":
+            return .battleReject(battleId: try entry.requiredString("battleId"), userId: try entry.requiredString("userId"))
+        case "battleExit":
+            return .battleExit(battleId: try entry.requiredString("battleId"), userId: try entry.requiredString("userId"))
+        default:
+            guard let value = try entry.integer("score", in: 0...Int(Int32.max)) else {
+                throw SpecError(field: entry.name("score"), "is required")
+            }
+            let op = try entry.choice("op", ["add", "set"]).flatMap(ScoreOperation.init(rawValue:)) ?? .add
+            return .score(battleId: try entry.requiredString("battleId"), userId: try entry.requiredString("userId"),
+                          value: Int64(value), op: op)
+        }
+    }
+
+    private static func nanoseconds(_ seconds: Double) -> UInt64 {
+        UInt64((seconds * 1e9).rounded())
     }
 
     /// A URI stays as it is; a path becomes a `file://` URI, relative to `base`.

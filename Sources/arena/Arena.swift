@@ -23,8 +23,8 @@ struct Render: ParsableCommand {
             Decodes every host's input once, scales each into its cell of the layout template \
             (centre crop), composites at the spec's constant frame rate, mixes all hosts' audio, \
             and encodes H.264 (x264) with AAC or Opus into MP4 or MKV. Timeline events \
-            (hostJoined, hostLeft, cameraOn, cameraOff) take effect on the frame they are \
-            scheduled for. The file appears only when complete.
+            (co-host requests, joins and leaves, camera and mic, battles and scores) take \
+            effect on the frame they are scheduled for. The file appears only when complete.
             """)
 
     @Argument(help: "The mix spec, a JSON file (see README: 'The mix spec').")
@@ -32,6 +32,9 @@ struct Render: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "Output file; overrides the spec's output.path. .mkv selects Matroska.")
     var output: String?
+
+    @Option(help: "Also write every outbound event (onCoHostUserJoined, onBattleStarted ...) to this file as JSON lines.")
+    var eventsOut: String?
 
     @Flag(name: .shortAndLong, help: "No progress line, even on a terminal.")
     var quiet = false
@@ -62,6 +65,13 @@ struct Render: ParsableCommand {
             fail(interrupted.happened ? "interrupted; no output written" : "\(error)")
         }
         if showProgress { print() }
+        if let eventsOut {
+            do {
+                try NoticeLog.write(plan.sessions.notices, to: eventsOut)
+            } catch {
+                fail("\(error)")
+            }
+        }
         let seconds = Double(result.frameCount) / Double(plan.canvas.framesPerSecond)
         print(String(format: "wrote %@: %dx%d, %d frames (%.2f s) at %d fps, in %.2f s (%.2fx real time)",
                      result.path, plan.canvas.size.width, plan.canvas.size.height, result.frameCount, seconds,

@@ -70,10 +70,18 @@ private func files(in folder: URL) throws -> [String] {
             .write(to: folder.appendingPathComponent("spec.json"))
         // Paths in the spec are relative to the spec's folder, wherever arena runs from.
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("elsewhere"), withIntermediateDirectories: false)
-        let result = try run(["render", "../spec.json"], in: folder.appendingPathComponent("elsewhere"))
+        let result = try run(["render", "../spec.json", "--events-out", "events.jsonl"], in: folder.appendingPathComponent("elsewhere"))
         #expect(result.status == 0, "\(result.error)")
+        #expect(try String(contentsOf: folder.appendingPathComponent("elsewhere/events.jsonl"), encoding: .utf8) == "")
         #expect(result.output.hasPrefix("wrote \(folder.path)/mix.mkv: 720x1280, 30 frames (1.00 s) at 30 fps"))
         #expect(try files(in: folder) == ["a.mp4", "elsewhere", "mix.mkv", "spec.json"])
+
+        // With a timeline, each outbound event is a JSON line.
+        try Data(#"{"hosts": [{"userId": "a", "input": "a.mp4"}], "timeline": [{"at": 0.5, "event": "micOff", "userId": "a"}], "output": {"path": "mix.mkv", "video": {"preset": "ultrafast"}}}"#.utf8)
+            .write(to: folder.appendingPathComponent("spec.json"))
+        #expect(try run(["render", "spec.json", "--events-out", "events.jsonl"], in: folder).status == 0)
+        #expect(try String(contentsOf: folder.appendingPathComponent("events.jsonl"), encoding: .utf8)
+                == #"{"at":0.5,"event":"onMicOff","userId":"a"}"# + "\n")
     }
 
     @Test func anInterruptedRenderLeavesNoFileBehind() throws {

@@ -92,3 +92,15 @@ enum Colour {
     static let black: UInt32 = 0x000000
     static let placeholder: UInt32 = 0x1F2024
 }
+
+/// Peak levels of a file's audio.
+enum AudioLevels {
+    /// The largest absolute sample in each `window` seconds (mono, 8 kHz).
+    static func peaks(path: String, window: Double) throws -> [Float] {
+        let samples = try AudioSamples.decode(path: path, sampleRate: 8000)
+        let size = Int(8000 * window)
+        return stride(from: 0, to: samples.count, by: size).map { start in
+            samples[start..<min(samples.count, start + size)].map(abs).max() ?? 0
+        }
+    }
+}
