@@ -14,7 +14,7 @@ ARENA := .build/release/arena
 .PHONY: demo test bench build deps bench-deps clean
 
 demo: build out/clips/.made
-	$(ARENA) render pipelines/demo.json --output out/demo.mp4
+	$(ARENA) render pipelines/demo.json --output out/demo.mp4 --events-out out/demo-events.jsonl
 
 test: deps
 	swift test
