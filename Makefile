@@ -4,7 +4,7 @@
 # demo clips use to show each host's name).
 DEB_PACKAGES := libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libcairo2-dev libpango1.0-dev \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
-	gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x fonts-dejavu-core pkg-config
+	gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji pkg-config
 # Only for benchmarks' baselines.
 BENCH_PACKAGES := ffmpeg
 

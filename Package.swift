@@ -18,11 +18,14 @@ let package = Package(
             pkgConfig: "gstreamer-pbutils-1.0",
             providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]
         ),
+        // Cairo and Pango, through PangoCairo (which brings Cairo's headers).
+        .systemLibrary(name: "CCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
         .target(name: "CArenaShim", dependencies: ["CGStreamer"]),
         .target(name: "GStreamerKit", dependencies: ["CGStreamer", "CArenaShim"]),
         .target(name: "ArenaLayout"),
         .target(name: "ArenaSession"),
-        .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "ArenaLayout", "ArenaSession"]),
+        .target(name: "ArenaOverlay", dependencies: ["CCairo", "ArenaLayout", "ArenaSession"]),
+        .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "ArenaLayout", "ArenaSession", "ArenaOverlay"]),
         .executableTarget(
             name: "arena",
             dependencies: [
@@ -32,6 +35,7 @@ let package = Package(
         ),
         .testTarget(name: "ArenaLayoutTests", dependencies: ["ArenaLayout"]),
         .testTarget(name: "ArenaSessionTests", dependencies: ["ArenaSession"]),
+        .testTarget(name: "ArenaOverlayTests", dependencies: ["ArenaOverlay"]),
         .testTarget(name: "ArenaMixerTests", dependencies: ["ArenaMixer", "GStreamerKit"]),
         // Runs the built `arena` binary; depending on it makes `swift test` build it.
         .testTarget(name: "ArenaCLITests", dependencies: ["arena", "GStreamerKit"]),

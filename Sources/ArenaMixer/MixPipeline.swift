@@ -19,6 +19,7 @@ import GStreamerKit
 final class MixPipeline {
     let pipeline = Pipeline(name: "arena-mix")  // the name `origin(ofElementPath:)` looks for
     private let plan: MixPlan
+    private let overlays: OverlayFeed
     /// Keeps the branches alive: their pad probes hold them weakly.
     private var branches: [InputBranch] = []
     private var videoPads: [Int: Pad] = [:]
@@ -45,6 +46,7 @@ final class MixPipeline {
 
     init(plan: MixPlan, file: String) throws {
         self.plan = plan
+        overlays = OverlayFeed(plan: plan)
         let canvas = plan.canvas
         let size = canvas.size
         let rawVideo = "video/x-raw,format=I420,width=\(size.width),height=\(size.height),framerate=\(canvas.framesPerSecond)/1,pixel-aspect-ratio=1/1"
@@ -55,6 +57,7 @@ final class MixPipeline {
         compositor.set("emit-signals", true)
         compositor.set("background", nick: "black")
         let canvasCaps = try capsFilter("canvas-caps", rawVideo)
+        let overlay = try Element(factory: "overlaycomposition", name: "overlays")
         let encodeQueue = try boundedQueue("encode-queue")
         let encoder = try Element(factory: "x264enc", name: "video-encoder")
         let video = plan.spec.output.video
@@ -80,7 +83,7 @@ final class MixPipeline {
         let sink = try Element(factory: "filesink", name: "file")
         sink.set("location", file)
 
-        try pipeline.addChain([compositor, canvasCaps, encodeQueue, encoder, parser, videoMuxQueue])
+        try pipeline.addChain([compositor, canvasCaps, overlay, encodeQueue, encoder, parser, videoMuxQueue])
         try pipeline.addChain([silence, silenceCaps])
         try pipeline.addChain([mixer, mixCaps, audioConvert, audioEncoder, audioMuxQueue])
         try pipeline.addChain([mux, sink])
@@ -106,6 +109,7 @@ final class MixPipeline {
         }
         compositor.onSamplesSelected { [weak self] pts in self?.applyVideoLayout(at: pts) }
         mixer.onSamplesSelected { [weak self] pts in self?.applyAudioMutes(at: pts) }
+        overlay.onDrawOverlay { [weak self] pts in self?.overlays.composition(at: pts) }
     }
 
     /// Where an element that reported something sits.
@@ -272,8 +276,10 @@ final class MixPipeline {
     /// The placeholder sits just under the video; the video is hidden while the camera is off.
     private func applyVideoLayout(at pts: UInt64) {
         let layout = plan.schedule.layout(at: pts)
+        var withoutPicture: Set<String> = []
         for input in plan.inputs {
             guard let video = videoPads[input.index], let placeholder = placeholderPads[input.index] else { continue }
+            if !video.hasStagedVideoFrame { withoutPicture.insert(input.host.userId) }
             let placement = layout.placement(of: input.host.userId)
             let previous = appliedVideo[input.index]
             let state = PadState(rect: placement?.rect ?? previous?.rect ?? Rect(x: 0, y: 0, width: 2, height: 2),
@@ -293,6 +299,7 @@ final class MixPipeline {
             placeholder.set("alpha", state.placed ? 1.0 : 0.0)
             video.set("alpha", state.placed && state.cameraOn ? 1.0 : 0.0)
         }
+        overlays.setWithoutPicture(withoutPicture)
     }
 
     /// Hosts not connected, or with their microphone off, at `pts` are not heard.

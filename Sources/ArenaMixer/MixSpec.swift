@@ -1,4 +1,5 @@
 import ArenaLayout
+import ArenaOverlay
 import ArenaSession
 import Foundation
 
@@ -45,6 +46,8 @@ public struct MixSpec: Sendable {
     public var hosts: [Host]
     public var timeline: [TimedEvent]
     public var output: Output
+    /// Which overlays show and how they look.
+    public var overlays = OverlayTheme()
 
     static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
     static let eventNames = [

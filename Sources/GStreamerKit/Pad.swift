@@ -46,6 +46,12 @@ public final class Pad {
     public func set(_ property: String, _ value: Double) { arena_object_set_double(pointer, property, value) }
     public func set(_ property: String, _ value: Bool) { arena_object_set_boolean(pointer, property, value ? 1 : 0) }
 
+    /// Whether a `GstVideoAggregatorPad` has a frame for the output frame being made.
+    /// Only meaningful inside `samples-selected`.
+    public var hasStagedVideoFrame: Bool {
+        gst_video_aggregator_pad_has_current_buffer(cast(pointer)) != 0
+    }
+
     /// For a mixer's (`GstAggregator`'s) sink pad: whether it is waiting for data, having
     /// none queued and no end-of-stream (`gst_aggregator_pad_has_buffer`, `_is_eos`).
     public var isStarved: Bool {

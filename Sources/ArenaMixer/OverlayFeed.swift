@@ -1,0 +1,98 @@
+import ArenaLayout
+import ArenaOverlay
+import ArenaSession
+import Foundation
+import GStreamerKit
+
+/// Supplies the overlay composition for each output frame, on the overlay element's
+/// streaming thread: it builds what the overlays show at the frame's time from the plan,
+/// draws only items that changed, and reuses the whole composition while nothing did.
+final class OverlayFeed {
+    /// How long the 1v1 bar takes to move to a new split (the SDK animates 0.5 s).
+    static let barAnimation: UInt64 = 500_000_000
+
+    private let plan: MixPlan
+    private let renderer: OverlayRenderer
+    private let names: [String: String]
+    /// Score changes in time order, for the bar's animation.
+    private let scoreChanges: [Notice]
+    private var rectangles: [OverlayItem: OverlayRectangle] = [:]
+    private var lastItems: [OverlayItem] = []
+    private var lastComposition: OverlayComposition?
+    /// Hosts whose video had no frame in the latest composited frame (set by the compositor's
+    /// thread just before this frame reaches the overlay element).
+    private let lock = NSLock()
+    private var withoutPicture: Set<String> = []
+
+    init(plan: MixPlan) {
+        self.plan = plan
+        renderer = OverlayRenderer(canvas: plan.canvas.size, theme: plan.spec.overlays)
+        names = Dictionary(uniqueKeysWithValues: plan.spec.hosts.map { ($0.userId, $0.userName) })
+        scoreChanges = plan.sessions.notices.filter { $0.event == "onBattleScoreChanged" }
+    }
+
+    /// Records which hosts' videos had no frame for the frame being composited.
+    func setWithoutPicture(_ users: Set<String>) {
+        lock.lock()
+        withoutPicture = users
+        lock.unlock()
+    }
+
+    /// The composition for the frame at `pts`.
+    func composition(at pts: UInt64) -> OverlayComposition? {
+        let items = state(at: pts).items(theme: renderer.theme)
+        if items == lastItems { return lastComposition }
+        let used = items.map { item in
+            if let rectangle = rectangles[item] { return rectangle }
+            let image = renderer.image(item)
+            let rectangle = OverlayRectangle(pixels: image.pixels, width: image.width, height: image.height, x: image.x, y: image.y)
+            if rectangles.count > 512 { rectangles.removeAll(keepingCapacity: true) }
+            rectangles[item] = rectangle
+            return rectangle
+        }
+        lastItems = items
+        lastComposition = OverlayComposition(used)
+        return lastComposition
+    }
+
+    /// What the overlays show at `time`.
+    func state(at time: UInt64) -> OverlayState {
+        let session = plan.sessions.session(at: time)
+        let layout = plan.schedule.layout(at: time)
+        lock.lock()
+        let missing = withoutPicture
+        lock.unlock()
+        let hosts = layout.placements.sorted { $0.slot < $1.slot }.map { placement in
+            OverlayState.Host(userId: placement.userId, name: names[placement.userId] ?? placement.userId, cell: placement.rect,
+                              micOff: layout.micOff.contains(placement.userId),
+                              showsAvatar: layout.cameraOff.contains(placement.userId) || missing.contains(placement.userId))
+        }
+        return OverlayState(canvas: plan.canvas.size, hosts: hosts, battle: battleView(session, at: time))
+    }
+
+    private func battleView(_ session: Session, at time: UInt64) -> BattleView? {
+        guard let battle = session.battle, let start = battle.startTime else { return nil }
+        var sinceEnd: UInt64?
+        if case .ended(_, let end, _) = battle.phase { sinceEnd = time - min(time, end) }
+        let active = battle.active
+        let left = active.contains(session.owner) ? session.owner : active.first ?? ""
+        let right = active.first { $0 != left } ?? ""
+        return BattleView(participants: active, scores: battle.allScores, ranks: battle.ranks,
+                          remaining: session.remainingBattleTime(at: time) ?? 0, sinceStart: time - min(time, start),
+                          sinceEnd: sinceEnd, outcome: sinceEnd == nil ? nil : battle.outcome(for: session.owner),
+                          leftShare: leftShare(battle: battle.id, left: left, right: right, at: time))
+    }
+
+    /// The bar's left share at `time`, easing from the previous scores to the latest.
+    private func leftShare(battle: String, left: String, right: String, at time: UInt64) -> Double {
+        let changes = scoreChanges.filter { $0.battleId == battle && $0.at <= time }
+        func share(_ notice: Notice?) -> Double {
+            BattleView.share(left: notice?.scores?[left] ?? 0, right: notice?.scores?[right] ?? 0)
+        }
+        guard let latest = changes.last else { return 0.5 }
+        let before = share(changes.dropLast().last)
+        let progress = min(1, Double(time - latest.at) / Double(Self.barAnimation))
+        let eased = 1 - pow(1 - progress, 3)
+        return before + (share(latest) - before) * eased
+    }
+}

@@ -1,0 +1,130 @@
+import ArenaLayout
+import CCairo
+
+/// A premultiplied ARGB image (native byte order, 32 bits a pixel) placed on the output.
+public struct OverlayImage: Equatable, Sendable {
+    public let x: Int
+    public let y: Int
+    public let width: Int
+    public let height: Int
+    public let pixels: [UInt32]
+
+    /// The pixel at (`x`, `y`) of the image, as 0xAARRGGBB (premultiplied).
+    public func pixel(x: Int, y: Int) -> UInt32 { pixels[y * width + x] }
+}
+
+/// An RGB colour with alpha, `0xAARRGGBB` as the SDK writes them.
+public struct ARGB: Hashable, Sendable {
+    public let value: UInt32
+    public init(_ value: UInt32) { self.value = value }
+    var alpha: Double { Double(value >> 24 & 0xFF) / 255 }
+    var red: Double { Double(value >> 16 & 0xFF) / 255 }
+    var green: Double { Double(value >> 8 & 0xFF) / 255 }
+    var blue: Double { Double(value & 0xFF) / 255 }
+}
+
+/// A Cairo image surface to draw one overlay on, with Pango for text. Lives for one drawing.
+final class Canvas2D {
+    let width: Int
+    let height: Int
+    private let surface: OpaquePointer
+    let context: OpaquePointer
+
+    init(width: Int, height: Int) {
+        self.width = max(1, width)
+        self.height = max(1, height)
+        surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(self.width), Int32(self.height))
+        context = cairo_create(surface)
+    }
+
+    deinit {
+        cairo_destroy(context)
+        cairo_surface_destroy(surface)
+    }
+
+    /// The drawing so far, placed at (`x`, `y`) on the output.
+    func image(x: Int, y: Int) -> OverlayImage {
+        cairo_surface_flush(surface)
+        let stride = Int(cairo_image_surface_get_stride(surface))
+        let data = cairo_image_surface_get_data(surface)!
+        var pixels = [UInt32](repeating: 0, count: width * height)
+        pixels.withUnsafeMutableBytes { target in
+            for row in 0..<height {
+                (target.baseAddress! + row * width * 4).copyMemory(from: data + row * stride, byteCount: width * 4)
+            }
+        }
+        return OverlayImage(x: x, y: y, width: width, height: height, pixels: pixels)
+    }
+
+    func setColour(_ colour: ARGB) {
+        cairo_set_source_rgba(context, colour.red, colour.green, colour.blue, colour.alpha)
+    }
+
+    /// A rectangle with corners rounded by `radius` (clamped to a capsule); `corners` picks
+    /// which: top-left, top-right, bottom-right, bottom-left.
+    func roundedRect(_ x: Double, _ y: Double, _ width: Double, _ height: Double, radius: Double,
+                     corners: (Bool, Bool, Bool, Bool) = (true, true, true, true)) {
+        let r = min(radius, width / 2, height / 2)
+        cairo_new_sub_path(context)
+        if corners.1 { cairo_arc(context, x + width - r, y + r, r, -.pi / 2, 0) } else { cairo_move_to(context, x + width, y) }
+        if corners.2 { cairo_arc(context, x + width - r, y + height - r, r, 0, .pi / 2) } else { cairo_line_to(context, x + width, y + height) }
+        if corners.3 { cairo_arc(context, x + r, y + height - r, r, .pi / 2, .pi) } else { cairo_line_to(context, x, y + height) }
+        if corners.0 { cairo_arc(context, x + r, y + r, r, .pi, 1.5 * .pi) } else { cairo_line_to(context, x, y) }
+        cairo_close_path(context)
+    }
+
+    func fill(_ colour: ARGB) {
+        setColour(colour)
+        cairo_fill(context)
+    }
+
+    func circle(centreX: Double, centreY: Double, radius: Double) {
+        cairo_new_sub_path(context)
+        cairo_arc(context, centreX, centreY, radius, 0, 2 * .pi)
+    }
+
+    /// A Pango layout of `text` in `font` at `pixels` high, ellipsised at the end to `maxWidth`.
+    func textLayout(_ text: String, font: String, pixels: Double, bold: Bool = false, maxWidth: Double? = nil) -> TextLayout {
+        TextLayout(context: context, text: text, font: font, pixels: pixels, bold: bold, maxWidth: maxWidth)
+    }
+}
+
+/// Text shaped by Pango (fallback fonts for CJK, Arabic and emoji come from fontconfig).
+final class TextLayout {
+    private let layout: OpaquePointer
+    private let context: OpaquePointer
+    /// Ink-independent logical size in pixels.
+    let width: Double
+    let height: Double
+
+    init(context: OpaquePointer, text: String, font: String, pixels: Double, bold: Bool, maxWidth: Double?) {
+        self.context = context
+        layout = pango_cairo_create_layout(context)
+        let description = pango_font_description_from_string(font)
+        pango_font_description_set_absolute_size(description, pixels * Double(PANGO_SCALE))
+        pango_font_description_set_weight(description, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL)
+        pango_layout_set_font_description(layout, description)
+        pango_font_description_free(description)
+        pango_layout_set_single_paragraph_mode(layout, 1)
+        if let maxWidth {
+            pango_layout_set_width(layout, Int32(max(0, maxWidth) * Double(PANGO_SCALE)))
+            pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END)
+        }
+        pango_layout_set_text(layout, text, -1)
+        var logicalWidth: Int32 = 0, logicalHeight: Int32 = 0
+        pango_layout_get_pixel_size(layout, &logicalWidth, &logicalHeight)
+        width = Double(logicalWidth)
+        height = Double(logicalHeight)
+    }
+
+    deinit {
+        g_object_unref(UnsafeMutableRawPointer(layout))
+    }
+
+    /// Draws the text with its top-left at (`x`, `y`).
+    func draw(at x: Double, _ y: Double, colour: ARGB) {
+        cairo_move_to(context, x, y)
+        cairo_set_source_rgba(context, colour.red, colour.green, colour.blue, colour.alpha)
+        pango_cairo_show_layout(context, layout)
+    }
+}
