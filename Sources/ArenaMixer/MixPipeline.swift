@@ -44,7 +44,15 @@ final class MixPipeline {
         var cameraOn: Bool
     }
 
-    init(plan: MixPlan, file: String) throws {
+    /// What a pipeline writes.
+    enum Output {
+        /// The encoded mix, to `path`.
+        case recording(path: String)
+        /// The first frame at or after `at` (nanoseconds), as PNG to `path`.
+        case snapshot(at: UInt64, path: String)
+    }
+
+    init(plan: MixPlan, output: Output) throws {
         self.plan = plan
         overlays = OverlayFeed(plan: plan)
         let canvas = plan.canvas
@@ -52,22 +60,13 @@ final class MixPipeline {
         let rawVideo = "video/x-raw,format=I420,width=\(size.width),height=\(size.height),framerate=\(canvas.framesPerSecond)/1,pixel-aspect-ratio=1/1"
         let rawAudio = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2"
 
-        // Video: compositor, encoder.
         let compositor = try Element(factory: "compositor", name: "compositor")
         compositor.set("emit-signals", true)
         compositor.set("background", nick: "black")
         let canvasCaps = try capsFilter("canvas-caps", rawVideo)
         let overlay = try Element(factory: "overlaycomposition", name: "overlays")
-        let encodeQueue = try boundedQueue("encode-queue")
-        let encoder = try Element(factory: "x264enc", name: "video-encoder")
-        let video = plan.spec.output.video
-        encoder.set("bitrate", UInt32(video.bitrateKbps))
-        encoder.set("speed-preset", nick: video.preset)
-        encoder.set("key-int-max", UInt32(max(1, (video.keyframeIntervalSeconds * Double(canvas.framesPerSecond)).rounded())))
-        let parser = try Element(factory: "h264parse", name: "video-parser")
-        let videoMuxQueue = try boundedQueue("video-mux-queue")
+        try pipeline.addChain([compositor, canvasCaps, overlay])
 
-        // Audio: silence, mixer, encoder.
         let silence = try Element(factory: "audiotestsrc", name: "silence")
         silence.set("wave", nick: "silence")
         silence.set("samplesperbuffer", Int32(480))
@@ -75,20 +74,25 @@ final class MixPipeline {
         let mixer = try Element(factory: "audiomixer", name: "audiomixer")
         mixer.set("emit-signals", true)
         let mixCaps = try capsFilter("mix-caps", rawAudio)
-        let audioConvert = try Element(factory: "audioconvert", name: "audio-convert")
-        let audioEncoder = try Self.audioEncoder(plan.spec.output.audio)
-        let audioMuxQueue = try boundedQueue("audio-mux-queue")
-
-        let mux = try Element(factory: plan.container == .mp4 ? "mp4mux" : "matroskamux", name: "mux")
-        let sink = try Element(factory: "filesink", name: "file")
-        sink.set("location", file)
-
-        try pipeline.addChain([compositor, canvasCaps, overlay, encodeQueue, encoder, parser, videoMuxQueue])
         try pipeline.addChain([silence, silenceCaps])
-        try pipeline.addChain([mixer, mixCaps, audioConvert, audioEncoder, audioMuxQueue])
-        try pipeline.addChain([mux, sink])
-        try videoMuxQueue.link(mux)
-        try audioMuxQueue.link(mux)
+        try pipeline.addChain([mixer, mixCaps])
+
+        let end: UInt64
+        switch output {
+        case .recording(let path):
+            end = plan.duration
+            try addRecording(video: overlay, audio: mixCaps, path: path)
+        case .snapshot(let at, let path):
+            end = min(at + 1, plan.duration)
+            try overlay.staticPad("src").addBufferProbe { pts in
+                guard let pts, pts + UInt64(1e9) / UInt64(canvas.framesPerSecond) <= at else { return .pass }
+                return .drop
+            }
+            let sink = try Element(factory: "filesink", name: "file")
+            sink.set("location", path)
+            try pipeline.addChain([overlay, try Element(factory: "videoconvert", name: "rgb"), try Element(factory: "pngenc", name: "png"), sink])
+            try pipeline.addChain([mixCaps, try Element(factory: "fakesink", name: "no-audio")])
+        }
 
         if canvas.background != .black {
             let background = try solidSource("background", canvas.background, caps: rawVideo)
@@ -105,7 +109,7 @@ final class MixPipeline {
         }
 
         for output in [compositor, mixer] {
-            try Self.endStream(of: output, at: plan.duration)
+            try Self.endStream(of: output, at: end)
         }
         compositor.onSamplesSelected { [weak self] pts in self?.applyVideoLayout(at: pts) }
         mixer.onSamplesSelected { [weak self] pts in self?.applyAudioMutes(at: pts) }
@@ -214,6 +218,27 @@ final class MixPipeline {
                 break
             }
         }
+    }
+
+    /// x264 and the audio encoder into MP4 or Matroska, to `path`.
+    private func addRecording(video: Element, audio: Element, path: String) throws {
+        let settings = plan.spec.output.video
+        let encoder = try Element(factory: "x264enc", name: "video-encoder")
+        encoder.set("bitrate", UInt32(settings.bitrateKbps))
+        encoder.set("speed-preset", nick: settings.preset)
+        encoder.set("key-int-max", UInt32(max(1, (settings.keyframeIntervalSeconds * Double(plan.canvas.framesPerSecond)).rounded())))
+        let videoMuxQueue = try boundedQueue("video-mux-queue")
+        let audioMuxQueue = try boundedQueue("audio-mux-queue")
+        let mux = try Element(factory: plan.container == .mp4 ? "mp4mux" : "matroskamux", name: "mux")
+        let sink = try Element(factory: "filesink", name: "file")
+        sink.set("location", path)
+        try pipeline.addChain([video, try boundedQueue("encode-queue"), encoder, try Element(factory: "h264parse", name: "video-parser"),
+                               videoMuxQueue])
+        try pipeline.addChain([audio, try Element(factory: "audioconvert", name: "audio-convert"),
+                               try Self.audioEncoder(plan.spec.output.audio), audioMuxQueue])
+        try pipeline.addChain([mux, sink])
+        try videoMuxQueue.link(mux)
+        try audioMuxQueue.link(mux)
     }
 
     private func addPlaceholder(_ input: InputPlan, compositor: Element, caps: String) throws {

@@ -41,18 +41,41 @@ public final class MixRenderer {
         self.stallLimit = stallLimit
     }
 
+    /// What a run writes.
+    public enum Target: Sendable {
+        /// The whole mix, to the plan's output path.
+        case recording
+        /// One composited frame, the first at or after `seconds`, as PNG to `path`.
+        case snapshot(seconds: Double, path: String)
+    }
+
     /// Runs the render; `progress` is called about twice a second on this thread.
     /// `cancelled` is polled as often; when it turns true the render stops and writes nothing.
-    public func run(progress: ((RenderProgress) -> Void)? = nil, warning: ((String) -> Void)? = nil,
+    public func run(_ target: Target = .recording, progress: ((RenderProgress) -> Void)? = nil,
+                    warning: ((String) -> Void)? = nil,
                     cancelled: @escaping () -> Bool = { false }) throws(MixError) -> RenderResult {
-        let output = URL(fileURLWithPath: plan.outputPath)
+        let output: URL
+        let total: Double
+        switch target {
+        case .recording:
+            output = URL(fileURLWithPath: plan.outputPath)
+            total = Double(plan.duration) / 1e9
+        case .snapshot(let seconds, let path):
+            output = URL(fileURLWithPath: path).standardized
+            total = min(seconds, Double(plan.duration) / 1e9)
+        }
         let temporary = output.deletingLastPathComponent()
             .appendingPathComponent(".\(output.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).partial")
         defer { try? FileManager.default.removeItem(at: temporary) }
 
         let mix: MixPipeline
         do {
-            mix = try MixPipeline(plan: plan, file: temporary.path)
+            switch target {
+            case .recording:
+                mix = try MixPipeline(plan: plan, output: .recording(path: temporary.path))
+            case .snapshot(let seconds, _):
+                mix = try MixPipeline(plan: plan, output: .snapshot(at: UInt64(max(0, seconds) * 1e9), path: temporary.path))
+            }
         } catch {
             throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
         }
@@ -71,7 +94,6 @@ public final class MixRenderer {
         } catch {
             throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
         }
-        let total = Double(plan.duration) / 1e9
         var lastPosition: UInt64?
         var lastMove = Date()
         while finished.wait(timeout: .now() + 0.5) == .timedOut {
@@ -103,8 +125,8 @@ public final class MixRenderer {
         } catch {
             throw .output(path: output.path, reason: "cannot be written: \((error as NSError).localizedDescription)")
         }
-        return RenderResult(path: output.path, frameCount: plan.frameCount, wallSeconds: Date().timeIntervalSince(started),
-                            warnings: warned)
+        let frames = if case .recording = target { plan.frameCount } else { 1 }
+        return RenderResult(path: output.path, frameCount: frames, wallSeconds: Date().timeIntervalSince(started), warnings: warned)
     }
 
     /// The output stood still for `stallLimit`: drops the inputs the mixers wait on, or

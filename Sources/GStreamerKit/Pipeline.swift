@@ -29,9 +29,15 @@ public final class Pipeline: Element {
         }
     }
 
-    /// Adds elements and links them in order.
+    /// Adds the elements not yet in a bin, and links them all in order.
     public func addChain(_ elements: [Element]) throws {
-        for element in elements { try add(element) }
+        for element in elements {
+            if let parent = gst_object_get_parent(cast(element.pointer)) {
+                gst_object_unref(UnsafeMutableRawPointer(parent))
+            } else {
+                try add(element)
+            }
+        }
         for (upstream, downstream) in zip(elements, elements.dropFirst()) { try upstream.link(downstream) }
     }
 

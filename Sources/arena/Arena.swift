@@ -7,7 +7,7 @@ import Foundation
 struct Arena: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Server-side compositor for co-host and PK live streams.",
-        subcommands: [Render.self, Layouts.self])
+        subcommands: [Render.self, Snapshot.self, Layouts.self])
 }
 
 /// Prints a one-line error and exits non-zero; used for every expected failure.
@@ -104,6 +104,36 @@ final class Interruption: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return flag
+    }
+}
+
+struct Snapshot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write one composited frame of a mix spec, overlays and all, as PNG.",
+        discussion: "Renders the mix up to the frame at --at seconds and writes that frame; for docs and for looking.")
+
+    @Argument(help: "The mix spec, a JSON file.")
+    var spec: String
+
+    @Option(help: "Seconds into the mix; the first frame at or after this time is written.")
+    var at: Double
+
+    @Option(name: .shortAndLong, help: "The PNG file to write.")
+    var output: String
+
+    func run() throws {
+        do {
+            let mix = try MixSpec.load(file: URL(fileURLWithPath: spec))
+            let plan = try MixPlan(spec: mix, templates: try TemplateLibrary.bundled(), outputOverride: output)
+            guard at >= 0, at * 1e9 < Double(plan.duration) else {
+                fail("--at \(at) is outside the mix (0 to \(Double(plan.duration) / 1e9) s)")
+            }
+            let result = try MixRenderer(plan: plan).run(.snapshot(seconds: at, path: output),
+                                                         warning: { FileHandle.standardError.write(Data("arena: warning: \($0)\n".utf8)) })
+            print("wrote \(result.path): the frame at \(at) s")
+        } catch {
+            fail("\(error)")
+        }
     }
 }
 

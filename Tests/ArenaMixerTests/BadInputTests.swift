@@ -100,7 +100,7 @@ private func planError(_ json: String) throws -> String? {
         let (count, frames) = try VideoFrames.decode(path: path) { $0 == 5 || $0 == 55 }
         #expect(count == 60)
         expectColour(frames[0], x: 540, y: 598, Colour.green)
-        expectColour(frames[1], x: 540, y: 598, Colour.placeholder, tolerance: 6)
+        expectPlaceholder(frames[1], x: 540, y: 598)
         expectColour(frames[1], x: 180, y: 598, Colour.red)
     }
 }

@@ -140,7 +140,7 @@ final class BreakingHTTPServer: @unchecked Sendable {
         #expect(result.warnings == ["hosts[1] 'bob' input sent nothing for 2 s; showing its placeholder"])
         let (count, frames) = try VideoFrames.decode(path: result.path) { $0 == 80 }
         #expect(count == 90)
-        expectColour(frames[0], x: 540, y: 598, Colour.placeholder, tolerance: 6)
+        expectPlaceholder(frames[0], x: 540, y: 598)
         expectColour(frames[0], x: 180, y: 598, Colour.red)
     }
 
@@ -176,7 +176,7 @@ final class BreakingHTTPServer: @unchecked Sendable {
         let (count, frames) = try VideoFrames.decode(path: result.path) { $0 == 5 || $0 == 80 }
         #expect(count == 90)
         if trickle > 0 { expectColour(frames[0], x: 540, y: 598, Colour.green) }
-        expectColour(frames[1], x: 540, y: 598, Colour.placeholder, tolerance: 6)
+        expectPlaceholder(frames[1], x: 540, y: 598)
         expectColour(frames[1], x: 180, y: 598, Colour.red)
     }
 }

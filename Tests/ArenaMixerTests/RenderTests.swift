@@ -111,7 +111,7 @@ import Testing
         let (count, frames) = try VideoFrames.decode(path: path) { $0 == 15 || $0 == 50 }
         #expect(count == 60)
         expectColour(frames[0], x: 540, y: 598, Colour.green)
-        expectColour(frames[1], x: 540, y: 598, Colour.placeholder, tolerance: 6)
+        expectPlaceholder(frames[1], x: 540, y: 598)
         expectColour(frames[1], x: 180, y: 598, Colour.red)
     }
 
@@ -125,7 +125,7 @@ import Testing
             """)
         let frames = try VideoFrames.decode(path: path) { $0 == 28 || $0 == 32 }.kept
         expectColour(frames[0], x: 540, y: 598, Colour.green)
-        expectColour(frames[1], x: 540, y: 598, Colour.placeholder, tolerance: 6)
+        expectPlaceholder(frames[1], x: 540, y: 598)
         expectColour(frames[1], x: 180, y: 598, Colour.red)
     }
 
@@ -188,6 +188,7 @@ import Testing
         expectColour(frames[0], x: 648, y: 1012, Colour.green)  // tile (592, 904, 112, 216)
         // With the owner's camera off, its placeholder stays under the tile.
         expectColour(frames[1], x: 360, y: 100, Colour.placeholder, tolerance: 6)
+        expectPlaceholder(frames[1], x: 360, y: 640)                // the avatar, centred in the canvas
         expectColour(frames[1], x: 648, y: 1012, Colour.green)
     }
 }

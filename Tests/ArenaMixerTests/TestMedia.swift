@@ -104,3 +104,11 @@ enum AudioLevels {
         }
     }
 }
+
+/// Expects the cell centred at (x, y), at least 200 px high, to show the avatar
+/// placeholder: the `#1F2024` fill below the centre and the default avatar's light head
+/// just above it.
+func expectPlaceholder(_ frame: RGBFrame, x: Int, y: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    expectColour(frame, x: x, y: y + 80, Colour.placeholder, tolerance: 6, sourceLocation: sourceLocation)
+    expectColour(frame, x: x, y: y - 9, 0xE6E7EA, tolerance: 16, sourceLocation: sourceLocation)
+}
