@@ -11,13 +11,17 @@ BENCH_PACKAGES := ffmpeg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARENA := .build/release/arena
 
-.PHONY: demo test bench build deps bench-deps clean
+.PHONY: demo test bench golden build deps bench-deps clean
 
 demo: build out/clips/.made
 	$(ARENA) render pipelines/demo.json --output out/demo.mp4 --events-out out/demo-events.jsonl
 
 test: deps
 	swift test
+
+# Rewrites the overlays' reference images (Tests/ArenaOverlayTests/Golden); look before committing.
+golden: deps
+	ARENA_UPDATE_GOLDEN=1 swift test --filter GoldenImageTests
 
 bench: build bench-deps
 	benchmarks/compare.sh 3

@@ -9,6 +9,14 @@ public struct OverlayImage: Equatable, Sendable {
     public let height: Int
     public let pixels: [UInt32]
 
+    public init(x: Int, y: Int, width: Int, height: Int, pixels: [UInt32]) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
     /// The pixel at (`x`, `y`) of the image, as 0xAARRGGBB (premultiplied).
     public func pixel(x: Int, y: Int) -> UInt32 { pixels[y * width + x] }
 }
@@ -96,6 +104,9 @@ final class TextLayout {
     /// Ink-independent logical size in pixels.
     let width: Double
     let height: Double
+    /// Where the text starts within the layout: right-to-left text is aligned to the right
+    /// of the ellipsising width.
+    private let offsetX: Double
 
     init(context: OpaquePointer, text: String, font: String, pixels: Double, bold: Bool, maxWidth: Double?) {
         self.context = context
@@ -111,10 +122,11 @@ final class TextLayout {
             pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END)
         }
         pango_layout_set_text(layout, text, -1)
-        var logicalWidth: Int32 = 0, logicalHeight: Int32 = 0
-        pango_layout_get_pixel_size(layout, &logicalWidth, &logicalHeight)
-        width = Double(logicalWidth)
-        height = Double(logicalHeight)
+        var logical = PangoRectangle()
+        pango_layout_get_pixel_extents(layout, nil, &logical)
+        width = Double(logical.width)
+        height = Double(logical.height)
+        offsetX = Double(logical.x)
     }
 
     deinit {
@@ -123,8 +135,60 @@ final class TextLayout {
 
     /// Draws the text with its top-left at (`x`, `y`).
     func draw(at x: Double, _ y: Double, colour: ARGB) {
-        cairo_move_to(context, x, y)
+        cairo_move_to(context, x - offsetX, y)
         cairo_set_source_rgba(context, colour.red, colour.green, colour.blue, colour.alpha)
         pango_cairo_show_layout(context, layout)
+    }
+}
+
+extension OverlayImage {
+    /// `images` drawn in order over `background` on a canvas of `size` (for looking, docs and tests).
+    public static func composite(_ images: [OverlayImage], size: Size, background: ARGB) -> OverlayImage {
+        let canvas = Canvas2D(width: size.width, height: size.height)
+        cairo_rectangle(canvas.context, 0, 0, Double(size.width), Double(size.height))
+        canvas.fill(background)
+        for image in images {
+            var pixels = image.pixels
+            pixels.withUnsafeMutableBytes { bytes in
+                let source = cairo_image_surface_create_for_data(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                                                 CAIRO_FORMAT_ARGB32, Int32(image.width), Int32(image.height),
+                                                                 Int32(image.width * 4))
+                cairo_set_source_surface(canvas.context, source, Double(image.x), Double(image.y))
+                cairo_paint(canvas.context)
+                cairo_surface_destroy(source)
+            }
+        }
+        return canvas.image(x: 0, y: 0)
+    }
+
+    /// Writes the image as PNG; false if the file cannot be written.
+    @discardableResult
+    public func writePNG(to path: String) -> Bool {
+        var pixels = self.pixels
+        return pixels.withUnsafeMutableBytes { bytes in
+            let surface = cairo_image_surface_create_for_data(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                                              CAIRO_FORMAT_ARGB32, Int32(width), Int32(height), Int32(width * 4))
+            defer { cairo_surface_destroy(surface) }
+            return cairo_surface_write_to_png(surface, path) == CAIRO_STATUS_SUCCESS
+        }
+    }
+
+    /// Reads a PNG file (as premultiplied ARGB); nil if it is not one.
+    public init?(pngFile path: String) {
+        let surface = cairo_image_surface_create_from_png(path)
+        defer { cairo_surface_destroy(surface) }
+        guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS,
+              cairo_image_surface_get_format(surface) == CAIRO_FORMAT_ARGB32 || cairo_image_surface_get_format(surface) == CAIRO_FORMAT_RGB24
+        else { return nil }
+        let width = Int(cairo_image_surface_get_width(surface)), height = Int(cairo_image_surface_get_height(surface))
+        let stride = Int(cairo_image_surface_get_stride(surface))
+        let data = cairo_image_surface_get_data(surface)!
+        let opaque = cairo_image_surface_get_format(surface) == CAIRO_FORMAT_RGB24
+        var pixels = [UInt32](repeating: 0, count: width * height)
+        for row in 0..<height {
+            let line = UnsafeRawPointer(data + row * stride).assumingMemoryBound(to: UInt32.self)
+            for column in 0..<width { pixels[row * width + column] = opaque ? line[column] | 0xFF00_0000 : line[column] }
+        }
+        self.init(x: 0, y: 0, width: width, height: height, pixels: pixels)
     }
 }
