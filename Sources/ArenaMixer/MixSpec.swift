@@ -128,6 +128,11 @@ public struct MixSpec: Sendable {
             try entry.finish()
         }
 
+        if var overlays = try fields.object("overlays") {
+            spec.overlays = try theme(&overlays)
+            try overlays.finish()
+        }
+
         if var output = try fields.object("output") {
             spec.output.path = try output.string("path").map { resolve($0, relativeTo: baseDirectory) }
             if let container = try output.choice("container", Container.allCases.map(\.rawValue)) {
@@ -152,6 +157,36 @@ public struct MixSpec: Sendable {
         }
         try fields.finish()
         return spec
+    }
+
+    /// The `overlays` object: switches, colours and font over the SDK's look.
+    private static func theme(_ fields: inout JSONFields) throws(SpecError) -> OverlayTheme {
+        var theme = OverlayTheme()
+        let switches: [(String, WritableKeyPath<OverlayTheme, Bool>)] = [
+            ("nicknames", \.nicknames), ("connectingBadge", \.connectingBadge), ("avatars", \.avatars), ("scoreBar", \.scoreBar),
+            ("ranking", \.ranking), ("timer", \.timer), ("startBanner", \.startBanner), ("result", \.result),
+        ]
+        let enabled = try fields.bool("enabled") ?? true
+        for (key, path) in switches { theme[keyPath: path] = try fields.bool(key) ?? enabled }
+        let colours: [(String, WritableKeyPath<OverlayTheme, ARGB>)] = [
+            ("capsuleColour", \.capsule), ("leftColour", \.leftSide), ("rightColour", \.rightSide),
+            ("textColour", \.text), ("timerColour", \.timerTab),
+        ]
+        for (key, path) in colours {
+            guard let hex = try fields.string(key) else { continue }
+            guard let colour = argb(hex) else {
+                throw SpecError(field: fields.name(key), "is \"\(hex)\"; it must be \"#RRGGBB\" or \"#AARRGGBB\"")
+            }
+            theme[keyPath: path] = colour
+        }
+        theme.font = try fields.string("font") ?? theme.font
+        return theme
+    }
+
+    /// `#RRGGBB` (opaque) or `#AARRGGBB`.
+    private static func argb(_ hex: String) -> ARGB? {
+        guard hex.first == "#", hex.count == 7 || hex.count == 9, let value = UInt32(hex.dropFirst(), radix: 16) else { return nil }
+        return ARGB(hex.count == 7 ? 0xFF00_0000 | value : value)
     }
 
     /// One timeline entry's event; the README lists each event's fields.
