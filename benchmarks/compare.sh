@@ -7,6 +7,7 @@
 set -euo pipefail
 rounds=${1:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/benchmarks/lib.sh"
 work="$root/benchmarks/work"
 mkdir -p "$work"
 arena="$root/.build/release/arena"
@@ -24,20 +25,6 @@ color=c=black:s=720x1280:r=30:d=20[bg];\
         -map "[v]" -map "[au]" -c:v libx264 -preset veryfast -b:v 3000k -maxrate 3000k -bufsize 1800k -g 60 \
         -c:a aac -b:a 128k -r 30 -t 20 "$work/ffmpeg.mp4"
 }
-
-# Prints "wall cpu" in seconds for one run of the named job.
-measure() {
-    local start end cpu_before cpu_after self=$BASHPID  # children's CPU is counted in ours once reaped
-    cpu_before=$(awk '{print $14 + $15 + $16 + $17}' /proc/$self/stat)
-    start=$(date +%s.%N)
-    "$1"
-    end=$(date +%s.%N)
-    cpu_after=$(awk '{print $14 + $15 + $16 + $17}' /proc/$self/stat)
-    awk -v s="$start" -v e="$end" -v a="$cpu_before" -v b="$cpu_after" -v hz="$(getconf CLK_TCK)" \
-        'BEGIN { printf "%.3f %.3f\n", e - s, (b - a) / hz }'
-}
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 declare -A wall cpu
 for round in $(seq "$rounds"); do
@@ -63,7 +50,7 @@ echo
 echo "$table"
 {
     echo
-    echo "### $(date -u +%Y-%m-%d) · 2 hosts, 720x1280, 20 s · $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+    machine_heading "2 hosts, 720x1280, 20 s"
     echo
     echo "\`benchmarks/compare.sh $rounds\` ($rounds alternating rounds; Arena's output: $frames frames)"
     echo

@@ -20,6 +20,8 @@ final class MixPipeline {
     let pipeline = Pipeline(name: "arena-mix")  // the name `origin(ofElementPath:)` looks for
     private let plan: MixPlan
     private let overlays: OverlayFeed
+    /// CPU time the overlay stage (composition and blending) takes per frame.
+    let overlayCost = StageCost()
     /// Keeps the branches alive: their pad probes hold them weakly.
     private var branches: [InputBranch] = []
     private var videoPads: [Int: Pad] = [:]
@@ -64,8 +66,7 @@ final class MixPipeline {
         compositor.set("emit-signals", true)
         compositor.set("background", nick: "black")
         let canvasCaps = try capsFilter("canvas-caps", rawVideo)
-        let overlay = try Element(factory: "overlaycomposition", name: "overlays")
-        try pipeline.addChain([compositor, canvasCaps, overlay])
+        try pipeline.addChain([compositor, canvasCaps])
 
         let silence = try Element(factory: "audiotestsrc", name: "silence")
         silence.set("wave", nick: "silence")
@@ -81,16 +82,16 @@ final class MixPipeline {
         switch output {
         case .recording(let path):
             end = plan.duration
-            try addRecording(video: overlay, audio: mixCaps, path: path)
+            try addRecording(video: canvasCaps, audio: mixCaps, path: path)
         case .snapshot(let at, let path):
             end = min(at + 1, plan.duration)
-            try overlay.staticPad("src").addBufferProbe { pts in
+            try canvasCaps.staticPad("src").addBufferProbe { pts in
                 guard let pts, pts + UInt64(1e9) / UInt64(canvas.framesPerSecond) <= at else { return .pass }
                 return .drop
             }
             let sink = try Element(factory: "filesink", name: "file")
             sink.set("location", path)
-            try pipeline.addChain([overlay, try Element(factory: "videoconvert", name: "rgb"), try Element(factory: "pngenc", name: "png"), sink])
+            try pipeline.addChain([canvasCaps, try Element(factory: "videoconvert", name: "rgb"), try Element(factory: "pngenc", name: "png"), sink])
             try pipeline.addChain([mixCaps, try Element(factory: "fakesink", name: "no-audio")])
         }
 
@@ -113,7 +114,11 @@ final class MixPipeline {
         }
         compositor.onSamplesSelected { [weak self] pts in self?.applyVideoLayout(at: pts) }
         mixer.onSamplesSelected { [weak self] pts in self?.applyAudioMutes(at: pts) }
-        overlay.onDrawOverlay { [weak self] pts in self?.overlays.composition(at: pts) }
+        // Overlays are blended into each frame as it leaves the compositor, on its thread.
+        try canvasCaps.staticPad("src").addWritableFrameProbe { [weak self] frame in
+            guard let self, let pts = frame.pts, frame.planes.count == 3 else { return }
+            self.overlayCost.measure { self.overlays.blend(into: frame, at: pts) }
+        }
     }
 
     /// Where an element that reported something sits.

@@ -19,6 +19,8 @@ public struct RenderResult: Sendable {
     public let wallSeconds: Double
     /// Inputs that broke mid-way and were replaced by their placeholder, as messages.
     public let warnings: [String]
+    /// CPU milliseconds the overlays (composition and blending) cost per output frame.
+    public let overlayMilliseconds: Double
 }
 
 /// Renders a ``MixPlan`` to its output file as fast as the machine allows.
@@ -126,7 +128,8 @@ public final class MixRenderer {
             throw .output(path: output.path, reason: "cannot be written: \((error as NSError).localizedDescription)")
         }
         let frames = if case .recording = target { plan.frameCount } else { 1 }
-        return RenderResult(path: output.path, frameCount: frames, wallSeconds: Date().timeIntervalSince(started), warnings: warned)
+        return RenderResult(path: output.path, frameCount: frames, wallSeconds: Date().timeIntervalSince(started), warnings: warned,
+                            overlayMilliseconds: mix.overlayCost.millisecondsPerBuffer)
     }
 
     /// The output stood still for `stallLimit`: drops the inputs the mixers wait on, or

@@ -4,9 +4,9 @@ import ArenaSession
 import Foundation
 import GStreamerKit
 
-/// Supplies the overlay composition for each output frame, on the overlay element's
-/// streaming thread: it builds what the overlays show at the frame's time from the plan,
-/// draws only items that changed, and reuses the whole composition while nothing did.
+/// Blends the overlays into each output frame, on the compositor's streaming thread: it
+/// builds what the overlays show at the frame's time from the plan, draws and converts
+/// only items that changed, and blends just their rectangles into the I420 frame.
 final class OverlayFeed {
     /// How long the 1v1 bar takes to move to a new split (the SDK animates 0.5 s).
     static let barAnimation: UInt64 = 500_000_000
@@ -16,9 +16,8 @@ final class OverlayFeed {
     private let names: [String: String]
     /// Score changes in time order, for the bar's animation.
     private let scoreChanges: [Notice]
-    private var rectangles: [OverlayItem: OverlayRectangle] = [:]
-    private var lastItems: [OverlayItem] = []
-    private var lastComposition: OverlayComposition?
+    private var planar: [OverlayItem: PlanarOverlay] = [:]
+    private var planarMatrix: YUVMatrix?
     /// Hosts whose video had no frame in the latest composited frame (set by the compositor's
     /// thread just before this frame reaches the overlay element).
     private let lock = NSLock()
@@ -38,21 +37,22 @@ final class OverlayFeed {
         lock.unlock()
     }
 
-    /// The composition for the frame at `pts`.
-    func composition(at pts: UInt64) -> OverlayComposition? {
-        let items = state(at: pts).items(theme: renderer.theme)
-        if items == lastItems { return lastComposition }
-        let used = items.map { item in
-            if let rectangle = rectangles[item] { return rectangle }
-            let image = renderer.image(item)
-            let rectangle = OverlayRectangle(pixels: image.pixels, width: image.width, height: image.height, x: image.x, y: image.y)
-            if rectangles.count > 512 { rectangles.removeAll(keepingCapacity: true) }
-            rectangles[item] = rectangle
-            return rectangle
+    /// Blends the overlays for the frame at `pts` into `frame` (I420).
+    func blend(into frame: WritableVideoFrame, at pts: UInt64) {
+        let matrix = YUVMatrix(kr: frame.isBT709 ? 0.2126 : 0.299, kb: frame.isBT709 ? 0.0722 : 0.114, limitedRange: !frame.isFullRange)
+        if matrix != planarMatrix {
+            planar.removeAll()
+            planarMatrix = matrix
         }
-        lastItems = items
-        lastComposition = OverlayComposition(used)
-        return lastComposition
+        let planes = I420Planes(width: frame.width, height: frame.height, y: frame.planes[0], u: frame.planes[1], v: frame.planes[2],
+                                yStride: frame.strides[0], uStride: frame.strides[1], vStride: frame.strides[2])
+        for item in state(at: pts).items(theme: renderer.theme) {
+            if planar[item] == nil {
+                if planar.count > 512 { planar.removeAll(keepingCapacity: true) }
+                planar[item] = PlanarOverlay(renderer.image(item), matrix: matrix)
+            }
+            planar[item]!.blend(into: planes)
+        }
     }
 
     /// What the overlays show at `time`.

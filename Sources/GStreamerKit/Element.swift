@@ -94,19 +94,6 @@ public class Element {
         connectSignal("samples-selected", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
     }
 
-    /// `overlaycomposition`'s `draw`: return the composition for the frame at `pts`, or nil.
-    /// Called on the streaming thread for every frame.
-    public func onDrawOverlay(_ handler: @escaping (_ pts: UInt64) -> OverlayComposition?) {
-        let thunk: @convention(c) (
-            UnsafeMutablePointer<GstElement>?, OpaquePointer?, gpointer?
-        ) -> OpaquePointer? = { _, sample, data in
-            guard let data, let sample, let buffer = gst_sample_get_buffer(sample) else { return nil }
-            let box = Unmanaged<CallbackBox<(UInt64) -> OverlayComposition?>>.fromOpaque(data).takeUnretainedValue()
-            return box.value(UInt64(buffer.pointee.pts))?.retainedPointer()
-        }
-        connectSignal("draw", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
-    }
-
     /// Connects `thunk` with a retained box as user data; GLib's destroy notify releases the
     /// box when the handler is disconnected or the element is finalized, so it cannot leak
     /// or outlive the element. Handlers should capture Swift owners weakly.

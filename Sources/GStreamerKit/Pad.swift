@@ -101,6 +101,14 @@ public final class Pad {
         }
     }
 
+    /// A probe that only looks at (or replaces) the data and always lets it through.
+    func addRawProbe(_ mask: GstPadProbeType, _ handler: @escaping (UnsafeMutablePointer<GstPadProbeInfo>) -> Void) {
+        addProbe(mask) { info in
+            handler(info)
+            return .pass
+        }
+    }
+
     private func addProbe(_ mask: GstPadProbeType,
                           _ handler: @escaping (UnsafeMutablePointer<GstPadProbeInfo>) -> ProbeResult) {
         typealias Handler = (UnsafeMutablePointer<GstPadProbeInfo>) -> ProbeResult
