@@ -1,4 +1,5 @@
 import ArenaLayout
+import ArenaOverlay
 import ArenaSession
 import Foundation
 import GStreamerKit
@@ -60,6 +61,10 @@ public struct MixPlan: Sendable {
     public let schedule: LayoutSchedule
     public let outputPath: String
     public let container: MixSpec.Container
+    /// Avatar images by user id, loaded up front.
+    public let avatars: [String: OverlayImage]
+    /// What could not be used but does not stop the mix (an avatar that failed to load).
+    public let warnings: [String]
 
     /// Duration in nanoseconds: exactly `frameCount` frames.
     public var duration: UInt64 { UInt64(frameCount) * nanosecondsPerSecond / UInt64(canvas.framesPerSecond) }
@@ -84,6 +89,7 @@ public struct MixPlan: Sendable {
         }
 
         inputs = try Self.inspect(spec.hosts)
+        (avatars, warnings) = AvatarLoader.load(spec.hosts, allowPrivateHosts: spec.allowPrivateAvatarHosts)
         let seconds = spec.duration ?? inputs.compactMap(\.media.duration).max()
         guard let seconds, seconds > 0 else {
             throw .spec(SpecError(field: "duration", "is required: no input has a known duration"))

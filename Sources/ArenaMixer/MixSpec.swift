@@ -48,6 +48,8 @@ public struct MixSpec: Sendable {
     public var output: Output
     /// Which overlays show and how they look.
     public var overlays = OverlayTheme()
+    /// Whether avatar URLs may point at loopback or private addresses.
+    public var allowPrivateAvatarHosts = false
 
     static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
     static let eventNames = [
@@ -116,7 +118,7 @@ public struct MixSpec: Sendable {
             spec.hosts.append(Host(
                 userId: userId,
                 userName: try host.string("userName") ?? userId,
-                avatarUrl: try host.string("avatarUrl"),
+                avatarUrl: try host.string("avatarUrl").map { $0.contains("://") ? $0 : resolve($0, relativeTo: baseDirectory) },
                 inputURI: uri(for: input, relativeTo: baseDirectory)))
             try host.finish()
         }
@@ -129,6 +131,7 @@ public struct MixSpec: Sendable {
         }
 
         if var overlays = try fields.object("overlays") {
+            spec.allowPrivateAvatarHosts = try overlays.bool("allowPrivateAvatarHosts") ?? false
             spec.overlays = try theme(&overlays)
             try overlays.finish()
         }

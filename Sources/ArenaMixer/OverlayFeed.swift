@@ -25,7 +25,7 @@ final class OverlayFeed {
 
     init(plan: MixPlan) {
         self.plan = plan
-        renderer = OverlayRenderer(canvas: plan.canvas.size, theme: plan.spec.overlays)
+        renderer = OverlayRenderer(canvas: plan.canvas.size, theme: plan.spec.overlays, avatars: plan.avatars)
         names = Dictionary(uniqueKeysWithValues: plan.spec.hosts.map { ($0.userId, $0.userName) })
         scoreChanges = plan.sessions.notices.filter { $0.event == "onBattleScoreChanged" }
     }

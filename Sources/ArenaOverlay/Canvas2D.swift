@@ -86,6 +86,24 @@ final class Canvas2D {
         cairo_fill(context)
     }
 
+    /// Paints `image` scaled to cover a `side` x `side` square at the origin, centred (a crop).
+    func paint(_ image: OverlayImage, coveringSide side: Double) {
+        var pixels = image.pixels
+        pixels.withUnsafeMutableBytes { bytes in
+            let source = cairo_image_surface_create_for_data(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), CAIRO_FORMAT_ARGB32,
+                                                             Int32(image.width), Int32(image.height), Int32(image.width * 4))
+            defer { cairo_surface_destroy(source) }
+            let scale = side / Double(min(image.width, image.height))
+            cairo_save(context)
+            cairo_translate(context, (side - Double(image.width) * scale) / 2, (side - Double(image.height) * scale) / 2)
+            cairo_scale(context, scale, scale)
+            cairo_set_source_surface(context, source, 0, 0)
+            cairo_pattern_set_filter(cairo_get_source(context), CAIRO_FILTER_GOOD)
+            cairo_paint(context)
+            cairo_restore(context)
+        }
+    }
+
     func circle(centreX: Double, centreY: Double, radius: Double) {
         cairo_new_sub_path(context)
         cairo_arc(context, centreX, centreY, radius, 0, 2 * .pi)

@@ -32,13 +32,16 @@ public final class OverlayRenderer {
     public let canvas: Size
     public let theme: OverlayTheme
     private let design: DesignUnits
+    /// Loaded avatar images by user id.
+    private let avatars: [String: OverlayImage]
     private var cache: [OverlayItem: OverlayImage] = [:]
     /// How many items were drawn (not taken from the cache), for tests and benchmarks.
     public private(set) var drawCount = 0
 
-    public init(canvas: Size, theme: OverlayTheme = OverlayTheme()) {
+    public init(canvas: Size, theme: OverlayTheme = OverlayTheme(), avatars: [String: OverlayImage] = [:]) {
         self.canvas = canvas
         self.theme = theme
+        self.avatars = avatars
         design = DesignUnits(canvas: canvas)
     }
 
@@ -56,7 +59,7 @@ public final class OverlayRenderer {
         switch item {
         case .nickname(let cell, let name, let micOff): return nickname(cell: cell, name: name, micOff: micOff)
         case .connecting(let cell): return capsuleText("Connecting", at: cell, size: 12)
-        case .avatar(let cell): return avatar(cell: cell)
+        case .avatar(let cell, let userId): return avatar(cell: cell, image: avatars[userId])
         case .ranking(let cell, let rank, let score): return ranking(cell: cell, rank: rank, score: score)
         case .scoreBar(let area, let split, let left, let right): return scoreBar(area: area, split: split, left: left, right: right)
         case .timer(let area, let top, let text): return timer(area: area, top: top, text: text)
@@ -99,12 +102,19 @@ public final class OverlayRenderer {
         return canvas.image(x: cell.x + design.width(8), y: cell.y + design.height(8))
     }
 
-    /// A 45 x 45 circular default avatar centred in the cell (the cell's #1F2024 fill is the
-    /// compositor's placeholder layer): a grey disc with a head and shoulders.
-    private func avatar(cell: Rect) -> OverlayImage {
+    /// A 45 x 45 circular avatar centred in the cell (the cell's #1F2024 fill is the
+    /// compositor's placeholder layer): the host's image, centre-cropped into the circle,
+    /// or the default, a grey disc with a head and shoulders.
+    private func avatar(cell: Rect, image: OverlayImage?) -> OverlayImage {
         let side = design.width(45)
         let canvas = Canvas2D(width: side, height: side)
         let r = Double(side) / 2
+        if let image {
+            canvas.circle(centreX: r, centreY: r, radius: r)
+            cairo_clip(canvas.context)
+            canvas.paint(image, coveringSide: Double(side))
+            return canvas.image(x: cell.x + (cell.width - side) / 2, y: cell.y + (cell.height - side) / 2)
+        }
         canvas.circle(centreX: r, centreY: r, radius: r)
         canvas.fill(ARGB(0xFF8A_8D93))
         cairo_save(canvas.context)

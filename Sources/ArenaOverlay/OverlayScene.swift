@@ -74,7 +74,8 @@ public struct BattleView: Equatable, Sendable {
 public enum OverlayItem: Hashable, Sendable {
     case nickname(cell: Rect, name: String, micOff: Bool)
     case connecting(cell: Rect)
-    case avatar(cell: Rect)
+    /// The host's avatar image if one was loaded for `userId`, else the default avatar.
+    case avatar(cell: Rect, userId: String)
     case ranking(cell: Rect, rank: Int, score: Int64)
     /// The bar across `area`'s top, split at `split` pixels from its left edge.
     case scoreBar(area: Rect, split: Int, left: Int64, right: Int64)
@@ -90,7 +91,7 @@ extension OverlayState {
         var items: [OverlayItem] = []
         let design = DesignUnits(canvas: canvas)
         for host in hosts where host.showsAvatar && theme.avatars {
-            items.append(.avatar(cell: host.cell))
+            items.append(.avatar(cell: host.cell, userId: host.userId))
         }
         if hosts.count > 1 && theme.nicknames {
             items += hosts.map { .nickname(cell: $0.cell, name: $0.name, micOff: $0.micOff) }

@@ -97,3 +97,31 @@ private func pullSamples(path: String, branch: String, _ handle: (OpaquePointer)
     defer { lock.unlock() }
     if let failure { throw failure }
 }
+
+/// Decodes a still image (PNG, JPEG, anything GStreamer reads) to premultiplied ARGB.
+public enum StillImage {
+    /// The first picture of `path` as (width, height, pixels), pixels premultiplied
+    /// `0xAARRGGBB` in native order. Throws if it is not a picture or is larger than `maxSide`.
+    public static func decode(path: String, maxSide: Int = 4096) throws -> (width: Int, height: Int, pixels: [UInt32]) {
+        var result: (Int, Int, [UInt32])?
+        try pullSamples(path: path, branch: "videoconvert ! video/x-raw,format=BGRA") { sample in
+            guard result == nil, let buffer = gst_sample_get_buffer(sample), let capsPointer = gst_sample_get_caps(sample) else { return }
+            let caps = Caps(retaining: capsPointer)
+            guard let width = caps.int("width"), let height = caps.int("height"), width <= maxSide, height <= maxSide else { return }
+            var map = GstMapInfo()
+            guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0, Int(map.size) >= width * height * 4 else { return }
+            defer { gst_buffer_unmap(buffer, &map) }
+            let source = UnsafeRawPointer(map.data!).assumingMemoryBound(to: UInt32.self)
+            result = (width, height, (0..<width * height).map { premultiplied(source[$0]) })
+        }
+        guard let result else { throw GStreamerError(message: "not a picture of at most \(maxSide) x \(maxSide) pixels") }
+        return result
+    }
+
+    private static func premultiplied(_ pixel: UInt32) -> UInt32 {
+        let alpha = pixel >> 24
+        guard alpha < 255 else { return pixel }
+        func scale(_ shift: UInt32) -> UInt32 { ((pixel >> shift & 0xFF) * alpha + 127) / 255 << shift }
+        return alpha << 24 | scale(16) | scale(8) | scale(0)
+    }
+}

@@ -48,6 +48,7 @@ struct Render: ParsableCommand {
         } catch {
             fail("\(error)")
         }
+        for text in plan.warnings { FileHandle.standardError.write(Data("arena: warning: \(text)\n".utf8)) }
         let interrupted = Interruption()
         let showProgress = !quiet && isatty(STDOUT_FILENO) != 0
         let result: RenderResult

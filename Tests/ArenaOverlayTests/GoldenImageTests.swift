@@ -18,8 +18,9 @@ import Testing
                                  battle: battle(["alice", "bob"], scores: ["alice": 3, "bob": 1]))),
         ("3-hosts-tie", OverlayState(canvas: canvas, hosts: [host("alice", threeCells[0]), host("bob", threeCells[1]), host("carol", threeCells[2])],
                                      battle: battle(["alice", "bob", "carol"], scores: ["alice": 120, "bob": 120, "carol": 7]))),
-        ("camera-off", OverlayState(canvas: canvas, hosts: [host("alice", twoCells[0]), host("bob", twoCells[1], micOff: true, avatar: true)],
-                                    battle: nil)),
+        // bob has an avatar image (four coloured quarters), alice the default avatar.
+        ("camera-off", OverlayState(canvas: canvas, hosts: [host("alice", twoCells[0], avatar: true),
+                                                            host("bob", twoCells[1], micOff: true, avatar: true)], battle: nil)),
         ("cjk-emoji-long", OverlayState(canvas: canvas, hosts: [
             host("a", threeCells[0], name: "主播小明的直播间"), host("b", threeCells[1], name: "🔥Ace🔥"),
             host("c", threeCells[2], name: "A name far too long for its little cell"),
@@ -42,10 +43,22 @@ import Testing
                             battle: battle(["alice", "bob"], scores: [:], remaining: 300 * second, sinceStart: 0))),
     ]
 
+    /// A 64 x 48 picture in four colours, so that the crop into the circle shows.
+    static let quarters = OverlayImage(x: 0, y: 0, width: 64, height: 48, pixels: (0..<48).flatMap { y in
+        (0..<64).map { x -> UInt32 in
+            switch (x < 32, y < 24) {
+            case (true, true): return 0xFFE0_3030
+            case (false, true): return 0xFF30_B040
+            case (true, false): return 0xFF30_60E0
+            case (false, false): return 0xFFF0_D020
+            }
+        }
+    })
+
     @Test(arguments: scenes.map(\.0))
     func matchesItsReference(name: String) throws {
         let state = Self.scenes.first { $0.0 == name }!.1
-        let rendered = scene(state)
+        let rendered = scene(state, renderer: OverlayRenderer(canvas: canvas, avatars: ["bob": Self.quarters]))
         let file = Self.folder.appendingPathComponent("\(name).png").path
         if Self.updating {
             try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)

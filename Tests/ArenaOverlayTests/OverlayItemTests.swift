@@ -15,7 +15,7 @@ import Testing
 
     @Test func aHostWithoutPictureGetsTheAvatar() {
         let state = OverlayState(canvas: canvas, hosts: [host("alice", twoCells[0]), host("bob", twoCells[1], avatar: true)], battle: nil)
-        #expect(state.items(theme: theme).first == .avatar(cell: twoCells[1]))
+        #expect(state.items(theme: theme).first == .avatar(cell: twoCells[1], userId: "bob"))
     }
 
     @Test func oneVersusOneHasTheBarAndTheTimerUnderIt() {
