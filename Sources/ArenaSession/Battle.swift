@@ -27,11 +27,6 @@ public struct Battle: Equatable, Sendable {
     /// Participants still in the battle, in order of joining.
     public var active: [String] { participants.filter { !exited.contains($0) } }
 
-    /// Everyone the battle still concerns: participants not exited and invitees yet to answer.
-    public var involved: Set<String> {
-        Set(active).union(invitees.filter { answers[$0] == nil })
-    }
-
     public var isEnded: Bool {
         if case .ended = phase { return true }
         return false

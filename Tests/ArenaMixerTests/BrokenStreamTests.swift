@@ -108,6 +108,18 @@ final class BreakingHTTPServer: @unchecked Sendable {
     }
 }
 
+/// A 3 s green MPEG-TS clip (no index, so it is read front to back) in a new folder.
+private func greenTransportStream() throws -> (folder: URL, clip: URL) {
+    let folder = try TestMedia.workspace()
+    let clip = folder.appendingPathComponent("bob.ts")
+    try Pipeline(description: """
+        videotestsrc pattern=solid-color foreground-color=0xFF\(String(format: "%06X", Colour.green)) num-buffers=90 \
+        ! video/x-raw,width=640,height=480,framerate=30/1 ! x264enc speed-preset=ultrafast key-int-max=15 \
+        ! mpegtsmux ! filesink location=\(clip.path)
+        """).runToEnd(timeLimit: 30)
+    return (folder, clip)
+}
+
 @Suite struct BrokenStreamTests {
     @Test func elementPathsTellWhichPartReported() {
         #expect(MixPipeline.origin(ofElementPath: "/GstPipeline:arena-mix/GstURIDecodeBin:input-12/GstDecodeBin:decodebin0/avdec_h264:d") == .input(12))
@@ -117,13 +129,7 @@ final class BreakingHTTPServer: @unchecked Sendable {
     }
 
     @Test func aStreamThatStallsIsDroppedAfterTheStallLimit() throws {
-        let folder = try TestMedia.workspace()
-        let clip = folder.appendingPathComponent("bob.ts")
-        try Pipeline(description: """
-            videotestsrc pattern=solid-color foreground-color=0xFF\(String(format: "%06X", Colour.green)) num-buffers=90 \
-            ! video/x-raw,width=640,height=480,framerate=30/1 ! x264enc speed-preset=ultrafast key-int-max=15 \
-            ! mpegtsmux ! filesink location=\(clip.path)
-            """).runToEnd(timeLimit: 30)
+        let (folder, clip) = try greenTransportStream()
         let server = try BreakingHTTPServer(body: try Data(contentsOf: clip), sendFraction: 0.5, hold: true)
         defer { server.stop() }
         let alice = try TestMedia.clip(rgb: Colour.red, seconds: 3)
@@ -146,13 +152,7 @@ final class BreakingHTTPServer: @unchecked Sendable {
 
     @Test(arguments: [0, 0.05])
     func aStreamThatFailsIsDroppedWithAWarningAndTheMixGoesOn(trickle: TimeInterval) throws {
-        let folder = try TestMedia.workspace()
-        let clip = folder.appendingPathComponent("bob.ts")
-        try Pipeline(description: """
-            videotestsrc pattern=solid-color foreground-color=0xFF\(String(format: "%06X", Colour.green)) num-buffers=90 \
-            ! video/x-raw,width=640,height=480,framerate=30/1 ! x264enc speed-preset=ultrafast key-int-max=15 \
-            ! mpegtsmux ! filesink location=\(clip.path)
-            """).runToEnd(timeLimit: 30)
+        let (folder, clip) = try greenTransportStream()
         let server = try BreakingHTTPServer(body: try Data(contentsOf: clip), sendFraction: 0.5, trickle: trickle)
         defer { server.stop() }
 
