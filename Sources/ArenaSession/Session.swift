@@ -198,12 +198,8 @@ public struct Session: Equatable, Sendable {
             return notices
 
         case .battleReject(let id, let user):
-            var battle = try invitation(id, for: user)
-            battle.answers[user] = .rejected
-            self.battle = battle
-            let notice = Notice(at: now, event: "onBattleRequestReject", inviter: battle.inviter, invitee: user, battleId: id)
-            let allRejected = battle.invitees.allSatisfy { battle.answers[$0] == .rejected }
-            return [notice] + (battle.phase == .requested && allRejected ? endBattle(.neverStarted) : [])
+            _ = try invitation(id, for: user)
+            return decline(user)
 
         case .battleExit(let id, let user):
             let battle = try currentBattle(id)
@@ -266,21 +262,25 @@ public struct Session: Equatable, Sendable {
     /// What a host leaving means for the battle: a participant exits, an invitee's
     /// invitation is declined, an inviter's unanswered request is withdrawn.
     private mutating func battleLoses(_ user: String) -> [Notice] {
-        guard var battle, !battle.isEnded else { return [] }
+        guard let battle, !battle.isEnded else { return [] }
         if battle.active.contains(user) { return exitBattle(user) }
-        if battle.invitees.contains(user), battle.answers[user] == nil {
-            battle.answers[user] = .rejected
-            self.battle = battle
-            let notice = Notice(at: now, event: "onBattleRequestReject", inviter: battle.inviter, invitee: user, battleId: battle.id)
-            let allRejected = battle.invitees.allSatisfy { battle.answers[$0] == .rejected }
-            return [notice] + (battle.phase == .requested && allRejected ? endBattle(.neverStarted) : [])
-        }
+        if battle.invitees.contains(user), battle.answers[user] == nil { return decline(user) }
         if battle.inviter == user, battle.phase == .requested {
             let unanswered = battle.invitees.filter { battle.answers[$0] == nil }
             return [Notice(at: now, event: "onBattleRequestCancelled", inviter: user, invitees: unanswered, battleId: battle.id)]
                 + endBattle(.neverStarted)
         }
         return []
+    }
+
+    /// `user` declines their invitation; a battle that everyone declined never starts.
+    private mutating func decline(_ user: String) -> [Notice] {
+        guard var battle else { return [] }
+        battle.answers[user] = .rejected
+        self.battle = battle
+        let notice = Notice(at: now, event: "onBattleRequestReject", inviter: battle.inviter, invitee: user, battleId: battle.id)
+        let allDeclined = battle.invitees.allSatisfy { battle.answers[$0] == .rejected }
+        return [notice] + (battle.phase == .requested && allDeclined ? endBattle(.neverStarted) : [])
     }
 
     private mutating func exitBattle(_ user: String) -> [Notice] {

@@ -120,6 +120,17 @@ private func greenTransportStream() throws -> (folder: URL, clip: URL) {
     return (folder, clip)
 }
 
+/// A 3 s mix of alice (a red file) and bob (the given loopback HTTP server).
+private func alicePlusHTTPBob(port: UInt16, folder: URL) throws -> MixPlan {
+    let alice = try TestMedia.clip(rgb: Colour.red, seconds: 3)
+    let spec = try MixSpec.parse(Data("""
+        {"duration": 3, "hosts": [{"userId": "alice", "input": "\(alice.path)"},
+                                  {"userId": "bob", "input": "http://127.0.0.1:\(port)/bob.ts"}],
+         "output": {"video": {"preset": "ultrafast"}}}
+        """.utf8), source: "spec.json", baseDirectory: folder)
+    return try MixPlan(spec: spec, templates: try .bundled(), outputOverride: folder.appendingPathComponent("out.mp4").path)
+}
+
 @Suite struct BrokenStreamTests {
     @Test func elementPathsTellWhichPartReported() {
         #expect(MixPipeline.origin(ofElementPath: "/GstPipeline:arena-mix/GstURIDecodeBin:input-12/GstDecodeBin:decodebin0/avdec_h264:d") == .input(12))
@@ -132,13 +143,7 @@ private func greenTransportStream() throws -> (folder: URL, clip: URL) {
         let (folder, clip) = try greenTransportStream()
         let server = try BreakingHTTPServer(body: try Data(contentsOf: clip), sendFraction: 0.5, hold: true)
         defer { server.stop() }
-        let alice = try TestMedia.clip(rgb: Colour.red, seconds: 3)
-        let spec = try MixSpec.parse(Data("""
-            {"duration": 3, "hosts": [{"userId": "alice", "input": "\(alice.path)"},
-                                      {"userId": "bob", "input": "http://127.0.0.1:\(server.port)/bob.ts"}],
-             "output": {"video": {"preset": "ultrafast"}}}
-            """.utf8), source: "spec.json", baseDirectory: folder)
-        let plan = try MixPlan(spec: spec, templates: try .bundled(), outputOverride: folder.appendingPathComponent("out.mp4").path)
+        let plan = try alicePlusHTTPBob(port: server.port, folder: folder)
         server.breakTransfers()
         let started = Date()
         let result = try MixRenderer(plan: plan, stallLimit: 2).run()
@@ -156,13 +161,7 @@ private func greenTransportStream() throws -> (folder: URL, clip: URL) {
         let server = try BreakingHTTPServer(body: try Data(contentsOf: clip), sendFraction: 0.5, trickle: trickle)
         defer { server.stop() }
 
-        let alice = try TestMedia.clip(rgb: Colour.red, seconds: 3)
-        let spec = try MixSpec.parse(Data("""
-            {"duration": 3, "hosts": [{"userId": "alice", "input": "\(alice.path)"},
-                                      {"userId": "bob", "input": "http://127.0.0.1:\(server.port)/bob.ts"}],
-             "output": {"video": {"preset": "ultrafast"}}}
-            """.utf8), source: "spec.json", baseDirectory: folder)
-        let plan = try MixPlan(spec: spec, templates: try .bundled(), outputOverride: folder.appendingPathComponent("out.mp4").path)
+        let plan = try alicePlusHTTPBob(port: server.port, folder: folder)
         server.breakTransfers()
         var warnings: [String] = []
         let result = try MixRenderer(plan: plan).run(warning: { warnings.append($0) })
