@@ -112,6 +112,14 @@ final class MixPipeline {
         for output in [compositor, mixer] {
             try Self.endStream(of: output, at: end)
         }
+        if plan.inputs.count > 1 {
+            // With several inputs, decoding them side by side keeps the cores busy; libav's
+            // frame threads on top cost CPU and ~20 MB each (measured: 1.26 s vs 1.59 s CPU,
+            // 110 vs 131 MB for one 720p input).
+            pipeline.onDeepElementAdded { element in
+                if element.factoryName?.hasPrefix("avdec_") == true { element.set("max-threads", Int32(1)) }
+            }
+        }
         compositor.onSamplesSelected { [weak self] pts in self?.applyVideoLayout(at: pts) }
         mixer.onSamplesSelected { [weak self] pts in self?.applyAudioMutes(at: pts) }
         // Overlays are blended into each frame as it leaves the compositor, on its thread.

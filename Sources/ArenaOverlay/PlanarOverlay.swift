@@ -59,30 +59,43 @@ public struct PlanarOverlay: Sendable {
         y = image.y & ~1
         width = (image.x + image.width + 1) & ~1 - x
         height = (image.y + image.height + 1) & ~1 - y
-        let (yScale, yOffset, cScale) = matrix.limitedRange ? (219.0 / 255, 16.0, 224.0 / 255) : (1.0, 0.0, 1.0)
+        // Fixed point, 16 fractional bits: Y' = offset * a + Σ k·C', Cb/Cr = 128 * a + Σ k·C'
+        // (premultiplied, so a fully clear pixel contributes nothing).
+        let (yScale, yOffset, cScale) = matrix.limitedRange ? (219.0 / 255, 16, 224.0 / 255) : (1.0, 0, 1.0)
         let kg = 1 - matrix.kr - matrix.kb
-        var luma = [UInt8](repeating: 0, count: width * height), lumaAlpha = luma
-        var cbSum = [Double](repeating: 0, count: width * height / 4), crSum = cbSum, alphaSum = cbSum
-        for row in 0..<height {
-            for column in 0..<width {
-                let sourceX = x + column - image.x, sourceY = y + row - image.y
-                guard sourceX >= 0, sourceY >= 0, sourceX < image.width, sourceY < image.height else { continue }
-                let pixel = image.pixel(x: sourceX, y: sourceY)
-                let a = Double(pixel >> 24), r = Double(pixel >> 16 & 0xFF), g = Double(pixel >> 8 & 0xFF), b = Double(pixel & 0xFF)
-                let luminance = matrix.kr * r + kg * g + matrix.kb * b            // premultiplied, 0...a
-                luma[row * width + column] = UInt8(min(255, (yOffset * a / 255 + yScale * luminance).rounded()))
-                lumaAlpha[row * width + column] = UInt8(a)
-                let block = (row / 2) * (width / 2) + column / 2
-                cbSum[block] += 128 * a / 255 + cScale * (b - luminance) / (2 * (1 - matrix.kb))
-                crSum[block] += 128 * a / 255 + cScale * (r - luminance) / (2 * (1 - matrix.kr))
-                alphaSum[block] += a
+        func fixed(_ value: Double) -> Int { Int((value * 65_536).rounded()) }
+        let yR = fixed(yScale * matrix.kr), yG = fixed(yScale * kg), yB = fixed(yScale * matrix.kb)
+        let cbR = fixed(-cScale * matrix.kr / (2 * (1 - matrix.kb))), cbG = fixed(-cScale * kg / (2 * (1 - matrix.kb)))
+        let cbB = fixed(cScale / 2)
+        let crR = fixed(cScale / 2), crG = fixed(-cScale * kg / (2 * (1 - matrix.kr)))
+        let crB = fixed(-cScale * matrix.kb / (2 * (1 - matrix.kr)))
+        let (boxWidth, boxHeight) = (width, height)
+        let (shiftX, shiftY) = (image.x - x, image.y - y)
+        var luma = [UInt8](repeating: 0, count: boxWidth * boxHeight), lumaAlpha = luma
+        var cbSum = [Int](repeating: 0, count: boxWidth * boxHeight / 4), crSum = cbSum, alphaSum = cbSum
+        image.pixels.withUnsafeBufferPointer { pixels in
+            for sourceY in 0..<image.height {
+                let row = sourceY + shiftY
+                for sourceX in 0..<image.width {
+                    let pixel = pixels[sourceY * image.width + sourceX]
+                    let a = Int(pixel >> 24)
+                    if a == 0 { continue }
+                    let r = Int(pixel >> 16 & 0xFF), g = Int(pixel >> 8 & 0xFF), b = Int(pixel & 0xFF)
+                    let column = sourceX + shiftX, index = row * boxWidth + column
+                    luma[index] = UInt8(min(255, (yOffset * a * 257 + yR * r + yG * g + yB * b + 32_768) >> 16))
+                    lumaAlpha[index] = UInt8(a)
+                    let block = (row / 2) * (boxWidth / 2) + column / 2
+                    cbSum[block] += 128 * a * 257 + cbR * r + cbG * g + cbB * b
+                    crSum[block] += 128 * a * 257 + crR * r + crG * g + crB * b
+                    alphaSum[block] += a
+                }
             }
         }
         self.luma = luma
         self.lumaAlpha = lumaAlpha
-        cb = cbSum.map { UInt8(max(0, min(255, ($0 / 4).rounded()))) }
-        cr = crSum.map { UInt8(max(0, min(255, ($0 / 4).rounded()))) }
-        chromaAlpha = alphaSum.map { UInt8(($0 / 4).rounded()) }
+        cb = cbSum.map { UInt8(max(0, min(255, ($0 / 4 + 32_768) >> 16))) }
+        cr = crSum.map { UInt8(max(0, min(255, ($0 / 4 + 32_768) >> 16))) }
+        chromaAlpha = alphaSum.map { UInt8(($0 + 2) / 4) }
     }
 
     /// Blends into `frame` (premultiplied "over"), clipped to the frame.

@@ -28,6 +28,12 @@ public class Element {
     /// The element's name.
     public var name: String { objectName(cast(pointer)) }
 
+    /// The name of the factory that made the element (`avdec_h264`), if known.
+    public var factoryName: String? {
+        guard let factory = gst_element_get_factory(pointer) else { return nil }
+        return objectName(UnsafeMutablePointer<GstObject>(factory))  // a factory is a named GstObject
+    }
+
     // MARK: Properties (typed; see CArenaShim for why)
 
     public func set(_ property: String, _ value: Int32) { arena_object_set_int(pointer, property, value) }
@@ -79,6 +85,17 @@ public class Element {
             Unmanaged<CallbackBox<(Pad) -> Void>>.fromOpaque(data).takeUnretainedValue().value(Pad(retaining: pad))
         }
         connectSignal("pad-added", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
+    }
+
+    /// A bin's `deep-element-added`: an element was added anywhere inside it (decodebin's
+    /// decoders, say), on whichever thread added it, before it starts.
+    public func onDeepElementAdded(_ handler: @escaping (Element) -> Void) {
+        let thunk: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GstElement>?,
+                                   UnsafeMutablePointer<GstElement>?, gpointer?) -> Void = { _, _, element, data in
+            guard let element, let data else { return }
+            Unmanaged<CallbackBox<(Element) -> Void>>.fromOpaque(data).takeUnretainedValue().value(Element(retaining: element))
+        }
+        connectSignal("deep-element-added", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
     }
 
     /// An aggregator's `samples-selected`: inputs are staged for the output buffer at `pts`,

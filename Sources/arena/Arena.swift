@@ -80,6 +80,30 @@ struct Render: ParsableCommand {
     }
 }
 
+extension Layouts {
+    private func printCells(_ library: TemplateLibrary, _ id: Int) throws {
+        let template: LayoutTemplate
+        do {
+            template = try library.template(id)
+        } catch {
+            fail("--template: \(error)")
+        }
+        let count = hosts ?? template.maxHosts
+        guard (1...template.maxHosts).contains(count) else { fail("--hosts must be from 1 to \(template.maxHosts)") }
+        var size = template.canvas
+        if let canvas {
+            let sides = canvas.split(separator: "x").compactMap { Int($0) }
+            guard sides.count == 2, sides.allSatisfy({ $0 > 0 && $0 % 2 == 0 }) else { fail("--canvas must be like 720x1280, even sides") }
+            size = Size(width: sides[0], height: sides[1])
+        }
+        var seats = SeatMap(template: template)
+        try seats.update(connected: (0..<count).map { "host\($0)" }, owner: "host0")
+        for placement in template.placements(seats, on: size) {
+            print(placement.slot, placement.rect.x, placement.rect.y, placement.rect.width, placement.rect.height)
+        }
+    }
+}
+
 /// Turns SIGINT and SIGTERM into a flag the render polls, so it can clean up.
 final class Interruption: @unchecked Sendable {
     private let lock = NSLock()
@@ -140,7 +164,17 @@ struct Snapshot: ParsableCommand {
 
 struct Layouts: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the layout templates and how many hosts each seats.")
+        abstract: "List the layout templates, or one template's cells.",
+        discussion: "With --template and --hosts, prints one line per cell: slot x y width height.")
+
+    @Option(help: "A template id: print its cells instead of the list.")
+    var template: Int?
+
+    @Option(help: "With --template: how many hosts are connected.")
+    var hosts: Int?
+
+    @Option(help: "With --template: the canvas, WIDTHxHEIGHT (default: the template's).")
+    var canvas: String?
 
     func run() throws {
         let library: TemplateLibrary
@@ -148,6 +182,10 @@ struct Layouts: ParsableCommand {
             library = try TemplateLibrary.bundled()
         } catch {
             fail("\(error)")
+        }
+        if let template {
+            try printCells(library, template)
+            return
         }
         let rows = [["id", "hosts", "seating", "canvas", "name"]] + library.templates.values.sorted { $0.id < $1.id }.map {
             [String($0.id), String($0.maxHosts), $0.seating.rawValue, $0.canvas.description, $0.name]

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Arena against ffmpeg, a plain gst-launch pipeline and the floor, on generated inputs.
+# For each case (hosts on a canvas): (a) Arena rendering a 20 s battle with all overlays;
+# (b) ffmpeg doing the same decode + crop/scale + place + score bar + names + timer + x264;
+# (c) the naive gst-launch pipeline letting the compositor scale (no crop, no overlays);
+# (d) the floor: decoding the inputs plus x264-encoding Arena's own output frames.
+# Same encoder settings everywhere: x264 veryfast, 3000 kbit/s, CBR with a 600 ms VBV buffer,
+# keyframe every 2 s. Runs alternate, ROUNDS times each; medians go to benchmarks/RESULTS.md.
+#   usage: benchmarks/jobs.sh [ROUNDS] [CASE ...]    CASE: HOSTSxWIDTHxHEIGHT, e.g. 2x720x1280
+set -euo pipefail
+rounds=${1:-3}; shift || true
+cases=${*:-2x720x1280 4x720x1280 9x720x1280 2x1080x1920}
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/benchmarks/lib.sh"
+work="$root/benchmarks/work"; clips="$root/out/clips"; arena="$root/.build/release/arena"
+mkdir -p "$work"
+[ -x "$arena" ] || { echo "jobs.sh: build first (make demo)" >&2; exit 1; }
+"$root/pipelines/demo-clips.sh" "$clips" 20
+names=(alice bob carol dave)
+font=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+x264="speed-preset=veryfast bitrate=3000 key-int-max=60"
+
+for case in $cases; do
+    IFS=x read -r hosts width height <<< "$case"
+    mapfile -t cells < <("$arena" layouts --template 600 --hosts "$hosts" --canvas "${width}x${height}")
+    input() { echo "$clips/${names[$(($1 % 4))]}.mp4"; }
+
+    # (a) Arena: a battle between the first two hosts, a score every second.
+    {
+        echo '{"template": 600, "canvas": {"width": '"$width"', "height": '"$height"', "fps": 30}, "duration": 20, "hosts": ['
+        for ((i = 0; i < hosts; i++)); do printf '%s{"userId": "h%d", "userName": "Host %d", "input": "%s"}' "$([ $i -gt 0 ] && echo ,)" $i $i "$(input $i)"; done
+        echo '], "timeline": [{"at": 0.5, "event": "battleRequest", "battleId": "pk", "inviter": "h0", "invitees": ["h1"], "duration": 19, "needResponse": false}'
+        for ((s = 1; s < 19; s++)); do printf ',{"at": %d.5, "event": "score", "battleId": "pk", "userId": "h%d", "score": %d}' $s $((s % 2)) $((s * 37)); done
+        echo '], "output": {"video": {"bitrateKbps": 3000, "preset": "veryfast", "keyframeIntervalSeconds": 2}}}'
+    } > "$work/job-$case.json"
+    arena_job() { "$arena" render "$work/job-$case.json" --quiet --output "$work/arena-$case.mp4" > /dev/null; }
+
+    # (b) ffmpeg: crop/scale each input into its cell, overlay on black, bar + names + timer.
+    graph="color=c=black:s=${width}x${height}:r=30:d=20[base]"; last=base; inputs=()
+    for ((i = 0; i < hosts; i++)); do
+        read -r _ x y w h <<< "${cells[$i]}"
+        inputs+=(-i "$(input $i)")
+        graph+=";[$i:v]scale=$w:$h:force_original_aspect_ratio=increase,crop=$w:$h,setsar=1[c$i];[$last][c$i]overlay=$x:$y[o$i]"
+        last=o$i
+        graph+=";[$last]drawtext=fontfile=$font:text='Host $i':fontsize=$((width / 36)):fontcolor=white:box=1:boxcolor=0x22262E@0.4:x=$((x + width / 37)):y=$((y + h - width / 20))[n$i]"
+        last=n$i
+    done
+    read -r _ bx by bw _ <<< "${cells[0]}"; read -r _ ex _ ew _ <<< "${cells[1]}"
+    bar=$((width / 26)); split=$(((ex + ew - bx) / 2))
+    graph+=";[$last]drawbox=x=$bx:y=$by:w=$split:h=$bar:color=0x1C66E5:t=fill,drawbox=x=$((bx + split)):y=$by:w=$((ex + ew - bx - split)):h=$bar:color=0xF15065:t=fill"
+    graph+=",drawtext=fontfile=$font:text='925':fontsize=$((width / 30)):fontcolor=white:x=$((bx + width / 30)):y=$by"
+    graph+=",drawtext=fontfile=$font:text='%{pts\\:hms}':fontsize=$((width / 26)):fontcolor=white:box=1:boxcolor=0x333333@0.6:x=(w-tw)/2:y=$((by + bar))[v]"
+    amix=""; for ((i = 0; i < hosts; i++)); do amix+="[$i:a]"; done
+    graph+=";${amix}amix=inputs=$hosts:duration=longest[a]"
+    ffmpeg_job() {
+        ffmpeg -nostdin -loglevel error -y "${inputs[@]}" -filter_complex "$graph" -map "[v]" -map "[a]" -c:v libx264 -preset veryfast \
+            -b:v 3000k -maxrate 3000k -bufsize 1800k -g 60 -c:a aac -b:a 128k -r 30 -t 20 "$work/ffmpeg-$case.mp4"
+    }
+
+    # (c) naive gst-launch: the compositor scales each decoded input to its cell.
+    naive="compositor name=c background=black"
+    for ((i = 0; i < hosts; i++)); do read -r _ x y w h <<< "${cells[$i]}"; naive+=" sink_$i::xpos=$x sink_$i::ypos=$y sink_$i::width=$w sink_$i::height=$h"; done
+    naive+=" ! video/x-raw,format=I420,width=$width,height=$height,framerate=30/1 ! queue ! x264enc $x264 ! h264parse ! queue ! mp4mux name=m ! filesink location=$work/gst-$case.mp4 audiomixer name=am ! audioconvert ! avenc_aac ! queue ! m."
+    for ((i = 0; i < hosts; i++)); do naive+=" filesrc location=$(input $i) ! qtdemux name=d$i d$i.video_0 ! queue ! avdec_h264 ! c.sink_$i d$i.audio_0 ! queue ! avdec_aac ! audioconvert ! audioresample ! am."; done
+    gst_job() { gst-launch-1.0 -q $naive > /dev/null; }
+
+    # (d) the floor: Arena's output frames, raw, are made once (not timed).
+    gst-launch-1.0 -q filesrc location="$work/arena-$case.mp4" ! qtdemux ! avdec_h264 ! video/x-raw,format=I420 ! filesink location="$work/frames-$case.yuv" 2>/dev/null \
+        || { arena_job; gst-launch-1.0 -q filesrc location="$work/arena-$case.mp4" ! qtdemux ! avdec_h264 ! video/x-raw,format=I420 ! filesink location="$work/frames-$case.yuv"; }
+    floor_job() {
+        for ((i = 0; i < hosts; i++)); do gst-launch-1.0 -q filesrc location="$(input $i)" ! qtdemux ! avdec_h264 ! fakesink; done
+        gst-launch-1.0 -q filesrc location="$work/frames-$case.yuv" ! rawvideoparse width=$width height=$height format=i420 framerate=30/1 \
+            ! x264enc $x264 ! fakesink
+    }
+
+    declare -A wall=() cpu=()
+    for round in $(seq "$rounds"); do
+        for job in arena ffmpeg gst floor; do
+            read -r w c < <(measure "${job}_job")
+            wall[$job]+="$w"$'\n'; cpu[$job]+="$c"$'\n'
+            echo "$case round $round  $job  wall ${w}s  cpu ${c}s"
+        done
+    done
+    peak=$(/usr/bin/time -f %M "$arena" render "$work/job-$case.json" --quiet --output "$work/arena-$case.mp4" 2>&1 >/dev/null | tail -1)
+    aw=$(printf "%s" "${wall[arena]}" | median); ac=$(printf "%s" "${cpu[arena]}" | median)
+    table="| job | wall (s) | CPU (s) | Arena / job, wall | Arena / job, CPU |"$'\n'"|---|---|---|---|---|"
+    for job in arena ffmpeg gst floor; do
+        jw=$(printf "%s" "${wall[$job]}" | median); jc=$(printf "%s" "${cpu[$job]}" | median)
+        label=$(case $job in arena) echo "Arena (all overlays)";; ffmpeg) echo "ffmpeg, same job";; gst) echo "gst-launch, compositor scaling";; floor) echo "floor: decode + encode";; esac)
+        table+=$'\n'"| $label | $jw | $jc | $(awk -v a="$aw" -v b="$jw" 'BEGIN { printf "%.2f", a / b }') | $(awk -v a="$ac" -v b="$jc" 'BEGIN { printf "%.2f", a / b }') |"
+    done
+    echo; echo "$case: Arena peak memory $((peak / 1024)) MB"; echo "$table"; echo
+    {
+        echo; machine_heading "$hosts hosts, ${width}x${height}, 20 s, medians of $rounds"
+        echo; echo "\`benchmarks/jobs.sh $rounds $case\` · Arena's peak resident memory: $((peak / 1024)) MB"
+        echo; echo "$table"
+    } >> "$root/benchmarks/RESULTS.md"
+    rm -f "$work/frames-$case.yuv"
+done
