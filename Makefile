@@ -11,7 +11,7 @@ BENCH_PACKAGES := ffmpeg time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARENA := .build/release/arena
 
-.PHONY: demo test bench golden build deps bench-deps clean
+.PHONY: demo test bench bench-micro golden build deps bench-deps clean
 
 demo: build out/clips/.made
 	$(ARENA) render pipelines/demo.json --output out/demo.mp4 --events-out out/demo-events.jsonl
@@ -23,8 +23,15 @@ test: deps
 golden: deps
 	ARENA_UPDATE_GOLDEN=1 swift test --filter GoldenImageTests
 
-bench: build bench-deps
-	benchmarks/compare.sh 3
+# Whole jobs against ffmpeg, gst-launch and the floor, then the overlays' cost; appends to
+# benchmarks/RESULTS.md. About 15 minutes on 2 cores. Needs the demo's clips (make demo).
+bench: build bench-deps out/clips/.made
+	benchmarks/jobs.sh 3
+	benchmarks/overlays.sh 5
+
+# Micro-benchmarks of layout, session, overlay drawing and blending (a package of its own).
+bench-micro: deps
+	cd benchmarks/Micro && swift package --disable-sandbox benchmark
 
 build: deps
 	swift build -c release --product arena

@@ -45,6 +45,13 @@ public class Element {
     public func set(_ property: String, _ value: String) { arena_object_set_string(pointer, property, value) }
     public func set(_ property: String, _ caps: Caps) { arena_object_set_pointer(pointer, property, caps.pointer) }
 
+    /// Whether the element's class has a property of this name (`g_object_class_find_property`).
+    public func hasProperty(_ property: String) -> Bool {
+        let instance = UnsafeMutablePointer<GTypeInstance>(OpaquePointer(pointer))
+        let objectClass = UnsafeMutablePointer<GObjectClass>(OpaquePointer(instance.pointee.g_class))
+        return g_object_class_find_property(objectClass, property) != nil
+    }
+
     /// Sets an enum or flags property by its nick (`gst_util_set_object_arg`).
     public func set(_ property: String, nick: String) {
         gst_util_set_object_arg(cast(pointer), property, nick)
