@@ -98,6 +98,32 @@ private func files(in folder: URL) throws -> [String] {
         #expect(try files(in: folder) == ["a.mp4", "spec.json"])
     }
 
+    @Test func layoutsPrintsOneTemplatesCells() throws {
+        let result = try run(["layouts", "--template", "600", "--hosts", "2", "--canvas", "1080x1920"], in: try newFolder())
+        #expect(result.status == 0)
+        #expect(result.output == "0 0 414 540 966\n1 540 414 540 966\n")
+        #expect(try run(["layouts", "--template", "600", "--hosts", "10"], in: try newFolder()).error
+                == "arena: error: --hosts must be from 1 to 9\n")
+    }
+
+    @Test func snapshotWritesOneFrameAsPNG() throws {
+        let folder = try newFolder()
+        try Pipeline(description: """
+            videotestsrc num-buffers=30 pattern=solid-color foreground-color=0xFF20C020 ! video/x-raw,width=640,height=360,framerate=30/1 \
+            ! x264enc speed-preset=ultrafast ! mp4mux ! filesink location=\(folder.appendingPathComponent("a.mp4").path)
+            """).runToEnd(timeLimit: 60)
+        try Data(#"{"hosts": [{"userId": "a", "input": "a.mp4"}]}"#.utf8).write(to: folder.appendingPathComponent("spec.json"))
+        let result = try run(["snapshot", "spec.json", "--at", "0.5", "--output", "frame.png"], in: folder)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(try files(in: folder) == ["a.mp4", "frame.png", "spec.json"])
+        let frame = try #require(try VideoFrames.decode(path: folder.appendingPathComponent("frame.png").path) { $0 == 0 }.kept.first)
+        #expect(frame.width == 720 && frame.height == 1280)
+        let centre = frame.rgb(x: 360, y: 640)
+        #expect(abs(Int(centre.red) - 0x20) < 16 && abs(Int(centre.green) - 0xC0) < 16 && abs(Int(centre.blue) - 0x20) < 16)
+        let late = try run(["snapshot", "spec.json", "--at", "5", "--output", "late.png"], in: folder)
+        #expect(late.status == 1 && late.error == "arena: error: --at 5.0 is outside the mix (0 to 1.0 s)\n")
+    }
+
     @Test func layoutsListsEveryTemplate() throws {
         let result = try run(["layouts"], in: try newFolder())
         #expect(result.status == 0)
