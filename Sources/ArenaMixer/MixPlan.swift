@@ -35,9 +35,10 @@ public struct LayoutSchedule: Sendable {
         self.changes = changes
     }
 
-    /// The layout in force at `time` (nanoseconds of mix time).
+    /// The layout in force at `time` (nanoseconds of mix time). Called per frame and per
+    /// buffer, so a binary search.
     public func layout(at time: UInt64) -> FrameLayout {
-        changes.last { $0.at <= time }!.layout
+        changes[changes.lastIndex(atOrBefore: time) { $0.at } ?? 0].layout
     }
 }
 

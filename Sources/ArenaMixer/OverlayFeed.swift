@@ -84,13 +84,15 @@ final class OverlayFeed {
     }
 
     /// The bar's left share at `time`, easing from the previous scores to the latest.
+    /// Runs every frame: the latest change is found by binary search, not a scan.
     private func leftShare(battle: String, left: String, right: String, at time: UInt64) -> Double {
-        let changes = scoreChanges.filter { $0.battleId == battle && $0.at <= time }
+        let end = (scoreChanges.lastIndex(atOrBefore: time) { $0.at } ?? -1) + 1
+        let ofBattle = scoreChanges[..<end].reversed().lazy.filter { $0.battleId == battle }
+        guard let latest = ofBattle.first else { return 0.5 }
         func share(_ notice: Notice?) -> Double {
             BattleView.share(left: notice?.scores?[left] ?? 0, right: notice?.scores?[right] ?? 0)
         }
-        guard let latest = changes.last else { return 0.5 }
-        let before = share(changes.dropLast().last)
+        let before = share(ofBattle.dropFirst().first)
         let progress = min(1, Double(time - latest.at) / Double(Self.barAnimation))
         let eased = 1 - pow(1 - progress, 3)
         return before + (share(latest) - before) * eased

@@ -69,11 +69,6 @@ public struct SessionSchedule: Sendable {
 
     /// The session in force at `time` (nanoseconds).
     public func session(at time: UInt64) -> Session {
-        var low = 0, high = changes.count - 1
-        while low < high {
-            let middle = (low + high + 1) / 2
-            if changes[middle].at <= time { low = middle } else { high = middle - 1 }
-        }
-        return changes[low].session
+        changes[changes.lastIndex(atOrBefore: time) { $0.at } ?? 0].session
     }
 }

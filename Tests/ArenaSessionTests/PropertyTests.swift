@@ -126,3 +126,15 @@ private func randomEvent(_ random: inout SplitMix) -> SessionEvent {
         }
     }
 }
+
+@Suite struct TimeOrderedTests {
+    @Test func lastIndexAtOrBeforeAMoment() {
+        let times: [UInt64] = [0, 10, 10, 20, 30]
+        #expect([UInt64]().lastIndex(atOrBefore: 5) { $0 } == nil)
+        #expect([UInt64(7)].lastIndex(atOrBefore: 5) { $0 } == nil)
+        #expect(times.lastIndex(atOrBefore: 0) { $0 } == 0)
+        #expect(times.lastIndex(atOrBefore: 10) { $0 } == 2)   // the last of equal times
+        #expect(times.lastIndex(atOrBefore: 19) { $0 } == 2)
+        #expect(times.lastIndex(atOrBefore: 99) { $0 } == 4)
+    }
+}
