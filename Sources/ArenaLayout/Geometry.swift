@@ -28,7 +28,6 @@ public struct Rect: Hashable, Sendable, CustomStringConvertible {
     public var size: Size { Size(width: width, height: height) }
     public var maxX: Int { x + width }
     public var maxY: Int { y + height }
-    public var centre: (x: Int, y: Int) { (x + width / 2, y + height / 2) }
 
     public var description: String { "(\(x), \(y), \(width), \(height))" }
 }

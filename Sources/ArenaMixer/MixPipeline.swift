@@ -91,8 +91,12 @@ final class MixPipeline {
             }
             let sink = try Element(factory: "filesink", name: "file")
             sink.set("location", path)
-            try pipeline.addChain([canvasCaps, try Element(factory: "videoconvert", name: "rgb"), try Element(factory: "pngenc", name: "png"), sink])
-            try pipeline.addChain([mixCaps, try Element(factory: "fakesink", name: "no-audio")])
+            let png = [try Element(factory: "videoconvert", name: "rgb"), try Element(factory: "pngenc", name: "png"), sink]
+            try pipeline.addChain(png)
+            try canvasCaps.link(png[0])
+            let noAudio = try Element(factory: "fakesink", name: "no-audio")
+            try pipeline.add(noAudio)
+            try mixCaps.link(noAudio)
         }
 
         if canvas.background != .black {
@@ -247,10 +251,12 @@ final class MixPipeline {
         let mux = try Element(factory: plan.container == .mp4 ? "mp4mux" : "matroskamux", name: "mux")
         let sink = try Element(factory: "filesink", name: "file")
         sink.set("location", path)
-        try pipeline.addChain([video, try boundedQueue("encode-queue"), encoder, try Element(factory: "h264parse", name: "video-parser"),
-                               videoMuxQueue])
-        try pipeline.addChain([audio, try Element(factory: "audioconvert", name: "audio-convert"),
-                               try Self.audioEncoder(plan.spec.output.audio), audioMuxQueue])
+        let videoTail = [try boundedQueue("encode-queue"), encoder, try Element(factory: "h264parse", name: "video-parser"), videoMuxQueue]
+        let audioTail = [try Element(factory: "audioconvert", name: "audio-convert"), try Self.audioEncoder(plan.spec.output.audio), audioMuxQueue]
+        try pipeline.addChain(videoTail)
+        try pipeline.addChain(audioTail)
+        try video.link(videoTail[0])
+        try audio.link(audioTail[0])
         try pipeline.addChain([mux, sink])
         try videoMuxQueue.link(mux)
         try audioMuxQueue.link(mux)

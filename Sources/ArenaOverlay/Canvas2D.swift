@@ -109,6 +109,9 @@ final class Canvas2D {
         cairo_arc(context, centreX, centreY, radius, 0, 2 * .pi)
     }
 
+    /// A 1 x 1 canvas to shape and measure text on before the real canvas's size is known.
+    static func measuring() -> Canvas2D { Canvas2D(width: 1, height: 1) }
+
     /// A Pango layout of `text` in `font` at `pixels` high, ellipsised at the end to `maxWidth`.
     func textLayout(_ text: String, font: String, pixels: Double, bold: Bool = false, maxWidth: Double? = nil) -> TextLayout {
         TextLayout(context: context, text: text, font: font, pixels: pixels, bold: bold, maxWidth: maxWidth)
@@ -116,9 +119,9 @@ final class Canvas2D {
 }
 
 /// Text shaped by Pango (fallback fonts for CJK, Arabic and emoji come from fontconfig).
+/// Shaped once, it can be measured before the canvas it is drawn on exists.
 final class TextLayout {
     private let layout: OpaquePointer
-    private let context: OpaquePointer
     /// Ink-independent logical size in pixels.
     let width: Double
     let height: Double
@@ -127,7 +130,6 @@ final class TextLayout {
     private let offsetX: Double
 
     init(context: OpaquePointer, text: String, font: String, pixels: Double, bold: Bool, maxWidth: Double?) {
-        self.context = context
         layout = pango_cairo_create_layout(context)
         let description = pango_font_description_from_string(font)
         pango_font_description_set_absolute_size(description, pixels * Double(PANGO_SCALE))
@@ -151,8 +153,10 @@ final class TextLayout {
         g_object_unref(UnsafeMutableRawPointer(layout))
     }
 
-    /// Draws the text with its top-left at (`x`, `y`).
-    func draw(at x: Double, _ y: Double, colour: ARGB) {
+    /// Draws the text on `canvas` with its top-left at (`x`, `y`).
+    func draw(on canvas: Canvas2D, at x: Double, _ y: Double, colour: ARGB) {
+        let context = canvas.context
+        pango_cairo_update_layout(context, layout)
         cairo_move_to(context, x - offsetX, y)
         cairo_set_source_rgba(context, colour.red, colour.green, colour.blue, colour.alpha)
         pango_cairo_show_layout(context, layout)

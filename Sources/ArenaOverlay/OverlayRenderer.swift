@@ -77,28 +77,26 @@ public final class OverlayRenderer {
         let icon = micOff ? Double(design.width(12)) : 0
         let gap = micOff ? Double(design.width(2)) : 0
         let maxWidth = Double(cell.width - design.width(20))
-        let probe = Canvas2D(width: 1, height: 1)
-        let text = probe.textLayout(name, font: theme.font, pixels: 10 * design.w, maxWidth: max(1, maxWidth - 2 * padX - icon - gap))
+        let text = Canvas2D.measuring().textLayout(name, font: theme.font, pixels: 10 * design.w,
+                                                   maxWidth: max(1, maxWidth - 2 * padX - icon - gap))
         let width = Int((2 * padX + icon + gap + text.width).rounded(.up)), height = Int((2 * padY + text.height).rounded(.up))
         let canvas = Canvas2D(width: width, height: height)
         canvas.roundedRect(0, 0, Double(width), Double(height), radius: 37 * design.r)
         canvas.fill(theme.capsule)
         if micOff { micOffIcon(canvas, x: padX, centreY: Double(height) / 2, size: icon) }
-        canvas.textLayout(name, font: theme.font, pixels: 10 * design.w, maxWidth: max(1, maxWidth - 2 * padX - icon - gap))
-            .draw(at: padX + icon + gap, padY, colour: theme.text)
+        text.draw(on: canvas, at: padX + icon + gap, padY, colour: theme.text)
         return canvas.image(x: cell.x + design.width(10), y: cell.maxY - design.height(4) - height)
     }
 
     /// A capsule with white text at the cell's top-left (8, 8): the "Connecting" badge.
     private func capsuleText(_ label: String, at cell: Rect, size: Double) -> OverlayImage {
         let padX = Double(design.width(8)), padY = Double(design.height(3))
-        let probe = Canvas2D(width: 1, height: 1)
-        let text = probe.textLayout(label, font: theme.font, pixels: size * design.w)
+        let text = Canvas2D.measuring().textLayout(label, font: theme.font, pixels: size * design.w)
         let width = Int((2 * padX + text.width).rounded(.up)), height = Int((2 * padY + text.height).rounded(.up))
         let canvas = Canvas2D(width: width, height: height)
         canvas.roundedRect(0, 0, Double(width), Double(height), radius: 37 * design.r)
         canvas.fill(theme.capsule)
-        canvas.textLayout(label, font: theme.font, pixels: size * design.w).draw(at: padX, padY, colour: theme.text)
+        text.draw(on: canvas, at: padX, padY, colour: theme.text)
         return canvas.image(x: cell.x + design.width(8), y: cell.y + design.height(8))
     }
 
@@ -135,8 +133,7 @@ public final class OverlayRenderer {
     private func ranking(cell: Rect, rank: Int, score: Int64) -> OverlayImage {
         let height = design.height(28)
         let padX = Double(design.width(4)), badge = Double(height) - 2 * Double(design.height(5))
-        let probe = Canvas2D(width: 1, height: 1)
-        let text = probe.textLayout(String(score), font: theme.font, pixels: 12 * design.w)
+        let text = Canvas2D.measuring().textLayout(String(score), font: theme.font, pixels: 12 * design.w)
         let width = Int((padX + badge + Double(design.width(2)) + text.width + 2 * padX).rounded(.up))
         let canvas = Canvas2D(width: width, height: height)
         canvas.roundedRect(0, 0, Double(width), Double(height), radius: 14 * design.r)
@@ -145,9 +142,8 @@ public final class OverlayRenderer {
         canvas.circle(centreX: padX + badge / 2, centreY: Double(height) / 2, radius: badge / 2)
         canvas.fill(rank <= 3 ? medal[rank - 1] : ARGB(0xFF6B_7280))
         let number = canvas.textLayout(String(rank), font: theme.font, pixels: badge * 0.72, bold: true)
-        number.draw(at: padX + (badge - number.width) / 2, (Double(height) - number.height) / 2, colour: theme.text)
-        canvas.textLayout(String(score), font: theme.font, pixels: 12 * design.w)
-            .draw(at: padX + badge + Double(design.width(2)), (Double(height) - text.height) / 2, colour: theme.text)
+        number.draw(on: canvas, at: padX + (badge - number.width) / 2, (Double(height) - number.height) / 2, colour: theme.text)
+        text.draw(on: canvas, at: padX + badge + Double(design.width(2)), (Double(height) - text.height) / 2, colour: theme.text)
         return canvas.image(x: cell.x + design.width(8), y: cell.y + design.height(8))
     }
 
@@ -164,9 +160,9 @@ public final class OverlayRenderer {
         canvas.fill(theme.rightSide)
         let inset = Double(design.width(12))
         let leftText = canvas.textLayout(String(left), font: theme.font, pixels: 12 * design.w, bold: true)
-        leftText.draw(at: inset, (Double(height) - leftText.height) / 2, colour: theme.text)
+        leftText.draw(on: canvas, at: inset, (Double(height) - leftText.height) / 2, colour: theme.text)
         let rightText = canvas.textLayout(String(right), font: theme.font, pixels: 12 * design.w, bold: true)
-        rightText.draw(at: Double(area.width) - inset - rightText.width, (Double(height) - rightText.height) / 2, colour: theme.text)
+        rightText.draw(on: canvas, at: Double(area.width) - inset - rightText.width, (Double(height) - rightText.height) / 2, colour: theme.text)
         // Divider: a white spark (a four-pointed star) centred on the split.
         let mark = Double(min(height, design.width(18))), cx = Double(split), cy = Double(height) / 2
         cairo_move_to(canvas.context, cx, cy - mark / 2)
@@ -193,7 +189,7 @@ public final class OverlayRenderer {
         let icon = Double(design.width(12)), gap = Double(design.width(3))
         let startX = (Double(width) - icon - gap - label.width) / 2
         clockIcon(canvas, x: startX, centreY: Double(height) / 2, size: icon)
-        label.draw(at: startX + icon + gap, (Double(height) - label.height) / 2, colour: theme.text)
+        label.draw(on: canvas, at: startX + icon + gap, (Double(height) - label.height) / 2, colour: theme.text)
         return canvas.image(x: area.x + (area.width - width) / 2, y: top)
     }
 
@@ -215,7 +211,7 @@ public final class OverlayRenderer {
         cairo_close_path(canvas.context)
         canvas.fill(ARGB(0xE0 << 24 | theme.rightSide.value & 0xFF_FFFF))
         let vs = canvas.textLayout("VS", font: theme.font, pixels: Double(height) * 0.62, bold: true)
-        vs.draw(at: (Double(width) - vs.width) / 2, (Double(height) - vs.height) / 2, colour: theme.text)
+        vs.draw(on: canvas, at: (Double(width) - vs.width) / 2, (Double(height) - vs.height) / 2, colour: theme.text)
         return canvas.image(x: (self.canvas.width - width) / 2, y: (self.canvas.height - height) / 2)
     }
 
@@ -231,7 +227,7 @@ public final class OverlayRenderer {
         canvas.roundedRect(0, 0, Double(width), Double(height), radius: Double(height) / 2)
         canvas.fill(colour)
         let text = canvas.textLayout(label, font: theme.font, pixels: Double(height) * 0.55, bold: true)
-        text.draw(at: (Double(width) - text.width) / 2, (Double(height) - text.height) / 2, colour: theme.text)
+        text.draw(on: canvas, at: (Double(width) - text.width) / 2, (Double(height) - text.height) / 2, colour: theme.text)
         return canvas.image(x: (self.canvas.width - width) / 2, y: (self.canvas.height - height) / 2)
     }
 

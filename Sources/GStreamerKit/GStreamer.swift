@@ -18,23 +18,19 @@ public struct GStreamerError: Error, CustomStringConvertible, Sendable {
     /// Path of the element that reported it (`pipeline0/input-alice/qtdemux0`), if known.
     public let source: String?
     public let message: String
-    /// GStreamer's debug detail, for logs.
-    public let debug: String?
 
-    public init(source: String? = nil, message: String, debug: String? = nil) {
+    public init(source: String? = nil, message: String) {
         self.source = source
         self.message = message
-        self.debug = debug
     }
 
     /// Takes ownership of a `GError` and frees it.
-    init(consuming error: UnsafeMutablePointer<GError>?, source: String? = nil, debug: String? = nil,
-         fallback: String) {
+    init(consuming error: UnsafeMutablePointer<GError>?, source: String? = nil, fallback: String) {
         if let error {
-            self.init(source: source, message: String(cString: error.pointee.message), debug: debug)
+            self.init(source: source, message: String(cString: error.pointee.message))
             g_error_free(error)
         } else {
-            self.init(source: source, message: fallback, debug: debug)
+            self.init(source: source, message: fallback)
         }
     }
 

@@ -29,15 +29,9 @@ public final class Pipeline: Element {
         }
     }
 
-    /// Adds the elements not yet in a bin, and links them all in order.
+    /// Adds elements and links them in order.
     public func addChain(_ elements: [Element]) throws {
-        for element in elements {
-            if let parent = gst_object_get_parent(cast(element.pointer)) {
-                gst_object_unref(UnsafeMutableRawPointer(parent))
-            } else {
-                try add(element)
-            }
-        }
+        for element in elements { try add(element) }
         for (upstream, downstream) in zip(elements, elements.dropFirst()) { try upstream.link(downstream) }
     }
 
@@ -159,12 +153,9 @@ public final class BusReader {
             return .endOfStream
         case GST_MESSAGE_ERROR, GST_MESSAGE_WARNING:
             var error: UnsafeMutablePointer<GError>?
-            var debug: UnsafeMutablePointer<gchar>?
             let isError = message.pointee.type == GST_MESSAGE_ERROR
-            if isError { gst_message_parse_error(message, &error, &debug) } else { gst_message_parse_warning(message, &error, &debug) }
-            let debugText = debug.map { String(cString: $0) }
-            g_free(debug)
-            let translated = GStreamerError(consuming: error, source: source, debug: debugText, fallback: "unknown error")
+            if isError { gst_message_parse_error(message, &error, nil) } else { gst_message_parse_warning(message, &error, nil) }
+            let translated = GStreamerError(consuming: error, source: source, fallback: "unknown error")
             return isError ? .error(translated) : .warning(translated)
         default:
             return nil
