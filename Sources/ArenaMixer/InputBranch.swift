@@ -9,18 +9,22 @@ import GStreamerKit
 /// Crop and size follow the host's cell at each buffer's time; both are changed only on
 /// this branch's streaming thread, in its pad probes, so they need no lock.
 final class InputBranch {
+    let index: Int
     let queue: Element
     private let crop: Element
     private let scale: Element
     private let caps: Element
     private let userId: String
-    private let schedule: LayoutSchedule
+    private let state: MixState
     private var sourceSize: Size?
     private var cellSize: Size
+    private let frameLock = NSLock()
+    private var latestFrameTime: UInt64?
 
-    init(input: InputPlan, plan: MixPlan) throws {
+    init(input: InputPlan, plan: MixPlan, state: MixState) throws {
+        index = input.index
         userId = input.host.userId
-        schedule = plan.schedule
+        self.state = state
         queue = try Element(factory: "queue", name: "video-queue-\(input.index)")
         queue.set("max-size-buffers", UInt32(3))
         queue.set("max-size-bytes", UInt32(0))
@@ -46,13 +50,31 @@ final class InputBranch {
             self.applyCrop()
         }
         pad.addBufferProbe { [weak self] pts in
-            guard let self, let pts, let cell = self.schedule.layout(at: pts).placement(of: self.userId)?.rect.size,
+            guard let self, let pts else { return .pass }
+            self.frameLock.lock()
+            self.latestFrameTime = pts
+            self.frameLock.unlock()
+            guard let cell = self.state.layout(at: pts).placement(of: self.userId)?.rect.size,
                   cell != self.cellSize else { return .pass }
             self.cellSize = cell
             self.applyCrop()
             try? self.applyCellCaps()
             return .pass
         }
+    }
+
+    /// The time of the latest frame that went through, if any.
+    var latestFrame: UInt64? {
+        frameLock.lock()
+        defer { frameLock.unlock() }
+        return latestFrameTime
+    }
+
+    /// Forgets the frames so far (the input is starting again).
+    func forgetFrames() {
+        frameLock.lock()
+        latestFrameTime = nil
+        frameLock.unlock()
     }
 
     private func applyCrop() {

@@ -108,6 +108,12 @@ struct JSONFields {
         return try JSONFields(value, path: name(key))
     }
 
+    /// Whether `key` holds an object (without reading it).
+    func holdsObject(_ key: String) -> Bool {
+        if case .object = values[key] { return true }
+        return false
+    }
+
     mutating func array(_ key: String) throws(SpecError) -> [JSONValue]? {
         guard let value = value(key) else { return nil }
         guard case .array(let items) = value else { throw SpecError(field: name(key), "must be an array, not \(value.typeName)") }

@@ -43,7 +43,7 @@ final class MixPipeline {
         var rect: Rect
         var zOrder: Int
         var placed: Bool
-        var cameraOn: Bool
+        var showsVideo: Bool
     }
 
     /// What a pipeline writes.
@@ -52,11 +52,23 @@ final class MixPipeline {
         case recording(path: String)
         /// The first frame at or after `at` (nanoseconds), as PNG to `path`.
         case snapshot(at: UInt64, path: String)
+        /// A live mix's encoded video (H.264 byte-stream, SPS/PPS at every keyframe) and audio,
+        /// buffer by buffer, to handlers on the encoders' threads.
+        case live(video: (Sample) -> Void, audio: (Sample) -> Void)
     }
 
-    init(plan: MixPlan, output: Output) throws {
+    /// What is shown and heard, by output time.
+    let state: MixState
+    /// The time of the frame the compositor is making (live mixes' input watch reads it).
+    private var latestOutput: UInt64?
+    private let outputLock = NSLock()
+    /// A live mix's encoded-video sink, through which keyframes are requested.
+    private var videoSink: Element?
+
+    init(plan: MixPlan, state: MixState, output: Output) throws {
         self.plan = plan
-        overlays = OverlayFeed(plan: plan)
+        self.state = state
+        overlays = OverlayFeed(plan: plan, state: state)
         let canvas = plan.canvas
         let size = canvas.size
         let rawVideo = "video/x-raw,format=I420,width=\(size.width),height=\(size.height),framerate=\(canvas.framesPerSecond)/1,pixel-aspect-ratio=1/1"
@@ -64,6 +76,7 @@ final class MixPipeline {
 
         let compositor = try Element(factory: "compositor", name: "compositor")
         compositor.set("emit-signals", true)
+        if plan.isLive { compositor.set("ignore-inactive-pads", true) }
         compositor.set("background", nick: "black")
         let canvasCaps = try capsFilter("canvas-caps", rawVideo)
         try pipeline.addChain([compositor, canvasCaps])
@@ -72,17 +85,22 @@ final class MixPipeline {
         silence.set("wave", nick: "silence")
         silence.set("samplesperbuffer", Int32(480))
         let silenceCaps = try capsFilter("silence-caps", rawAudio)
+        silence.set("is-live", plan.isLive)
         let mixer = try Element(factory: "audiomixer", name: "audiomixer")
         mixer.set("emit-signals", true)
+        if plan.isLive { mixer.set("ignore-inactive-pads", true) }
         let mixCaps = try capsFilter("mix-caps", rawAudio)
         try pipeline.addChain([silence, silenceCaps])
         try pipeline.addChain([mixer, mixCaps])
 
-        let end: UInt64
+        let end: UInt64?
         switch output {
         case .recording(let path):
             end = plan.duration
             try addRecording(video: canvasCaps, audio: mixCaps, path: path)
+        case .live(let video, let audio):
+            end = plan.isOpenEnded ? nil : plan.duration
+            videoSink = try addLiveEncoders(video: canvasCaps, audio: mixCaps, onVideo: video, onAudio: audio)
         case .snapshot(let at, let path):
             end = min(at + 1, plan.duration)
             try canvasCaps.staticPad("src").addBufferProbe { pts in
@@ -113,8 +131,8 @@ final class MixPipeline {
             try addInput(input, compositor: compositor, mixer: mixer, rawAudio: rawAudio)
         }
 
-        for output in [compositor, mixer] {
-            try Self.endStream(of: output, at: end)
+        if let end {
+            for output in [compositor, mixer] { try Self.endStream(of: output, at: end) }
         }
         if plan.inputs.count > 1 {
             // With several inputs, decoding them side by side keeps the cores busy; libav's
@@ -126,7 +144,11 @@ final class MixPipeline {
                 }
             }
         }
-        compositor.onSamplesSelected { [weak self] pts in self?.applyVideoLayout(at: pts) }
+        compositor.onSamplesSelected { [weak self] pts in
+            guard let self else { return }
+            self.state.frameStarted(at: pts)
+            self.applyVideoLayout(at: pts)
+        }
         mixer.onSamplesSelected { [weak self] pts in self?.applyAudioMutes(at: pts) }
         // Overlays are blended into each frame as it leaves the compositor, on its thread.
         try canvasCaps.staticPad("src").addWritableFrameProbe { [weak self] frame in
@@ -190,16 +212,40 @@ final class MixPipeline {
         try? pipeline.play()
     }
 
+    /// A live mix's input broke: it is taken out and made anew, so the host's stream can
+    /// come back (a restarted sender, a codec change). The branches are flushed, which
+    /// also clears the end-of-stream of an earlier `endInput`. Not from a streaming thread.
+    func restartInput(_ index: Int) {
+        decodersLock.lock()
+        let removed = decoders.removeValue(forKey: index)
+        decodersLock.unlock()
+        let inlets = branchInlets[index] ?? []
+        for inlet in inlets { inlet.send(flushStartEvent()) }
+        if let removed { pipeline.detach(removed) }
+        for inlet in inlets { inlet.send(flushStopEvent()) }
+        branches.first { $0.index == index }?.forgetFrames()
+        try? attachSource(of: plan.inputs[index])
+    }
+
+    /// The output time the compositor has reached, and each input's latest video frame time.
+    func inputTimes() -> (output: UInt64?, latestFrames: [Int: UInt64]) {
+        outputLock.lock()
+        let output = latestOutput
+        outputLock.unlock()
+        var frames: [Int: UInt64] = [:]
+        for branch in branches { if let latest = branch.latestFrame { frames[branch.index] = latest } }
+        return (output, frames)
+    }
+
+    /// Asks the video encoder for a keyframe (an output starting needs one).
+    func requestKeyframe() {
+        videoSink?.requestKeyframe()
+    }
+
     // MARK: Building
 
     private func addInput(_ input: InputPlan, compositor: Element, mixer: Element, rawAudio: String) throws {
-        let decoder = try Element(factory: "uridecodebin", name: "input-\(input.index)")
-        decoder.set("uri", input.host.inputURI)
-        decoder.set("expose-all-streams", false)
-        try pipeline.add(decoder)
-        decoders[input.index] = decoder
-
-        let branch = try InputBranch(input: input, plan: plan)
+        let branch = try InputBranch(input: input, plan: plan, state: state)
         try pipeline.addChain(branch.elements)
         let videoPad = try compositor.requestPad("sink_%u")
         videoPad.set("alpha", 0.0)
@@ -221,31 +267,56 @@ final class MixPipeline {
             try pipeline.addChain(chain)
             let audioPad = try mixer.requestPad("sink_%u")
             audioPad.set("mute", true)
+            audioPad.set("volume", input.host.volume)
             try chain.last!.staticPad("src").link(audioPad)
             audioPads[input.index] = audioPad
             audioSink = try chain[0].staticPad("sink")
             branchInlets[input.index]?.append(audioSink!)
         }
 
-        decoder.onPadAdded { pad in
-            switch pad.mediaType {
-            case "video/x-raw" where !videoSink.isLinked:
-                try? pad.link(videoSink)
-            case "audio/x-raw" where audioSink.map({ !$0.isLinked }) == true:
-                try? pad.link(audioSink!)
-            default:
-                break
+        try attachSource(of: input)
+    }
+
+    /// Makes input `index`'s source (uridecodebin, or an RTP receiver) and links its decoded
+    /// streams to the input's branches.
+    private func attachSource(of input: InputPlan) throws {
+        let inlets = branchInlets[input.index] ?? []
+        let videoSink = inlets[0]
+        let audioSink = inlets.count > 1 ? inlets[1] : nil
+        let source: Element
+        switch input.host.input {
+        case .uri(let uri):
+            source = try Element(factory: "uridecodebin", name: "input-\(input.index)")
+            source.set("uri", uri)
+            source.set("expose-all-streams", false)
+            source.onPadAdded { pad in
+                switch pad.mediaType {
+                case "video/x-raw" where !videoSink.isLinked:
+                    try? pad.link(videoSink)
+                case "audio/x-raw" where audioSink.map({ !$0.isLinked }) == true:
+                    try? pad.link(audioSink!)
+                default:
+                    break
+                }
             }
+            try pipeline.add(source)
+        case .rtp(let rtp):
+            let receiver = RTPReceiver(rtp, index: input.index)
+            source = try Element(binDescription: receiver.description, name: "input-\(input.index)")
+            try pipeline.add(source)
+            try receiver.filterPackets(in: pipeline)
+            try source.staticPad("src_0").link(videoSink)
+            if let audioSink { try source.staticPad("src_1").link(audioSink) }
         }
+        decodersLock.lock()
+        decoders[input.index] = source
+        decodersLock.unlock()
+        source.syncStateWithParent()
     }
 
     /// x264 and the audio encoder into MP4 or Matroska, to `path`.
     private func addRecording(video: Element, audio: Element, path: String) throws {
-        let settings = plan.spec.output.video
-        let encoder = try Element(factory: "x264enc", name: "video-encoder")
-        encoder.set("bitrate", UInt32(settings.bitrateKbps))
-        encoder.set("speed-preset", nick: settings.preset)
-        encoder.set("key-int-max", UInt32(max(1, (settings.keyframeIntervalSeconds * Double(plan.canvas.framesPerSecond)).rounded())))
+        let encoder = try videoEncoder()
         let videoMuxQueue = try boundedQueue("video-mux-queue")
         let audioMuxQueue = try boundedQueue("audio-mux-queue")
         let mux = try Element(factory: plan.container == .mp4 ? "mp4mux" : "matroskamux", name: "mux")
@@ -262,6 +333,41 @@ final class MixPipeline {
         try audioMuxQueue.link(mux)
     }
 
+    /// A live mix's encoders: x264 tuned for low latency into an appsink, the audio encoder
+    /// into another; their handlers fan the buffers out to the outputs.
+    private func addLiveEncoders(video: Element, audio: Element, onVideo: @escaping (Sample) -> Void,
+                                 onAudio: @escaping (Sample) -> Void) throws -> Element {
+        let encoder = try videoEncoder()
+        encoder.set("tune", nick: "zerolatency")
+        let parser = try Element(factory: "h264parse", name: "video-parser")
+        parser.set("config-interval", Int32(-1))
+        let videoSink = try Element(factory: "appsink", name: "video-out")
+        let audioSink = try Element(factory: "appsink", name: "audio-out")
+        for sink in [videoSink, audioSink] {
+            sink.set("sync", false)
+            sink.set("async", false)
+        }
+        let videoChain = [try boundedQueue("encode-queue"), encoder, parser,
+                          try capsFilter("video-out-caps", "video/x-h264,stream-format=byte-stream,alignment=au"), videoSink]
+        let audioChain = [try Element(factory: "audioconvert", name: "audio-convert"), try Self.audioEncoder(plan.spec.output.audio), audioSink]
+        try pipeline.addChain(videoChain)
+        try pipeline.addChain(audioChain)
+        try video.link(videoChain[0])
+        try audio.link(audioChain[0])
+        videoSink.onNewSample(onVideo)
+        audioSink.onNewSample(onAudio)
+        return videoSink
+    }
+
+    private func videoEncoder() throws -> Element {
+        let settings = plan.spec.output.video
+        let encoder = try Element(factory: "x264enc", name: "video-encoder")
+        encoder.set("bitrate", UInt32(settings.bitrateKbps))
+        encoder.set("speed-preset", nick: settings.preset)
+        encoder.set("key-int-max", UInt32(max(1, (settings.keyframeIntervalSeconds * Double(plan.canvas.framesPerSecond)).rounded())))
+        return encoder
+    }
+
     private func addPlaceholder(_ input: InputPlan, compositor: Element, caps: String) throws {
         let source = try solidSource("placeholder-\(input.index)", .placeholder, caps: caps)
         let pad = try compositor.requestPad("sink_%u")
@@ -273,6 +379,7 @@ final class MixPipeline {
     /// A never-ending source of one colour, added to the pipeline; returns its caps filter.
     private func solidSource(_ name: String, _ colour: RGBColour, caps: String) throws -> Element {
         let source = try Element(factory: "videotestsrc", name: name)
+        source.set("is-live", plan.isLive)
         source.set("pattern", nick: "solid-color")
         source.set("foreground-color", UInt32(0xFF00_0000) | colour.rgb)
         let filter = try capsFilter("\(name)-caps", caps)
@@ -320,37 +427,43 @@ final class MixPipeline {
 
     /// Moves every host's video and placeholder pads to its cell for the frame at `pts`.
     /// The placeholder sits just under the video; the video is hidden while the camera is off.
+    /// In a live mix, a host whose latest frame is older than `live.staleAfter` shows the
+    /// placeholder instead of a frozen picture.
     private func applyVideoLayout(at pts: UInt64) {
-        let layout = plan.schedule.layout(at: pts)
+        outputLock.lock()
+        latestOutput = pts
+        outputLock.unlock()
+        let layout = state.layout(at: pts)
         var withoutPicture: Set<String> = []
-        for input in plan.inputs {
+        for (input, branch) in zip(plan.inputs, branches) {
             guard let video = videoPads[input.index], let placeholder = placeholderPads[input.index] else { continue }
-            if !video.hasStagedVideoFrame { withoutPicture.insert(input.host.userId) }
+            let stale = plan.isLive && pts.saturatingSubtract(branch.latestFrame ?? 0) > plan.spec.live.staleAfter
+            if !video.hasStagedVideoFrame || stale { withoutPicture.insert(input.host.userId) }
             let placement = layout.placement(of: input.host.userId)
             let previous = appliedVideo[input.index]
-            let state = PadState(rect: placement?.rect ?? previous?.rect ?? Rect(x: 0, y: 0, width: 2, height: 2),
+            let pads = PadState(rect: placement?.rect ?? previous?.rect ?? Rect(x: 0, y: 0, width: 2, height: 2),
                                  zOrder: placement?.zOrder ?? previous?.zOrder ?? 1,
                                  placed: placement != nil,
-                                 cameraOn: !layout.cameraOff.contains(input.host.userId))
-            guard state != previous else { continue }
-            appliedVideo[input.index] = state
+                                 showsVideo: !layout.cameraOff.contains(input.host.userId) && !stale)
+            guard pads != previous else { continue }
+            appliedVideo[input.index] = pads
             for pad in [placeholder, video] {
-                pad.set("xpos", Int32(state.rect.x))
-                pad.set("ypos", Int32(state.rect.y))
-                pad.set("width", Int32(state.rect.width))
-                pad.set("height", Int32(state.rect.height))
+                pad.set("xpos", Int32(pads.rect.x))
+                pad.set("ypos", Int32(pads.rect.y))
+                pad.set("width", Int32(pads.rect.width))
+                pad.set("height", Int32(pads.rect.height))
             }
-            placeholder.set("zorder", UInt32(2 * state.zOrder - 1))
-            video.set("zorder", UInt32(2 * state.zOrder))
-            placeholder.set("alpha", state.placed ? 1.0 : 0.0)
-            video.set("alpha", state.placed && state.cameraOn ? 1.0 : 0.0)
+            placeholder.set("zorder", UInt32(2 * pads.zOrder - 1))
+            video.set("zorder", UInt32(2 * pads.zOrder))
+            placeholder.set("alpha", pads.placed ? 1.0 : 0.0)
+            video.set("alpha", pads.placed && pads.showsVideo ? 1.0 : 0.0)
         }
         overlays.setWithoutPicture(withoutPicture)
     }
 
     /// Hosts not connected, or with their microphone off, at `pts` are not heard.
     private func applyAudioMutes(at pts: UInt64) {
-        let layout = plan.schedule.layout(at: pts)
+        let layout = state.layout(at: pts)
         for input in plan.inputs {
             guard let pad = audioPads[input.index] else { continue }
             let muted = layout.placement(of: input.host.userId) == nil || layout.micOff.contains(input.host.userId)

@@ -15,24 +15,35 @@ public struct FrameLayout: Equatable, Sendable {
     }
 }
 
-/// The layout at every moment of a render, computed up front from the timeline.
+/// The layout at every moment of a mix, append-only like the ``SessionSchedule`` it follows.
 public struct LayoutSchedule: Sendable {
-    public let changes: [(at: UInt64, layout: FrameLayout)]
+    public private(set) var changes: [(at: UInt64, layout: FrameLayout)] = []
+    private var seats: SeatMap
+    private let template: LayoutTemplate
+    private let canvas: Size
 
     init(sessions: SessionSchedule, template: LayoutTemplate, canvas: Size) throws(MixError) {
-        var seats = SeatMap(template: template)
-        var changes: [(at: UInt64, layout: FrameLayout)] = []
-        for (at, session) in sessions.changes {
-            do {
-                try seats.update(connected: session.connected, owner: session.owner)
-            } catch {
-                throw .layout(error)
-            }
-            let layout = FrameLayout(placements: template.placements(seats, on: canvas), cameraOff: session.cameraOff,
-                                     micOff: session.micOff)
-            if changes.last?.layout != layout { changes.append((at, layout)) }
+        seats = SeatMap(template: template)
+        self.template = template
+        self.canvas = canvas
+        for (at, session) in sessions.changes { try record(session, at: at) }
+    }
+
+    /// Seats `session`'s hosts from `at` on; only a layout that differs is recorded.
+    mutating func record(_ session: Session, at: UInt64) throws(MixError) {
+        do {
+            try seats.update(connected: session.connected, owner: session.owner)
+        } catch {
+            throw .layout(error)
         }
-        self.changes = changes
+        let layout = FrameLayout(placements: template.placements(seats, on: canvas), cameraOff: session.cameraOff,
+                                 micOff: session.micOff)
+        if changes.last?.layout != layout { changes.append((at, layout)) }
+    }
+
+    /// Drops the layouts no frame at or after `time` needs.
+    mutating func forget(before time: UInt64) {
+        if let keep = changes.lastIndex(atOrBefore: time, time: { $0.at }), keep > 0 { changes.removeFirst(keep) }
     }
 
     /// The layout in force at `time` (nanoseconds of mix time). Called per frame and per
@@ -46,8 +57,9 @@ public struct LayoutSchedule: Sendable {
 public struct InputPlan: Sendable {
     public let index: Int
     public let host: MixSpec.Host
-    public let media: MediaInfo
-    public var hasAudio: Bool { !media.audio.isEmpty }
+    /// What discovery found, for URI inputs (a live RTP input is not probed).
+    public let media: MediaInfo?
+    public let hasAudio: Bool
 }
 
 /// A mix spec resolved against the templates and its inputs: everything the pipeline needs.
@@ -59,9 +71,16 @@ public struct MixPlan: Sendable {
     public let inputs: [InputPlan]
     /// The session at every moment, and every notice the timeline produces.
     public let sessions: SessionSchedule
+    /// The session at time 0: the hosts without a `hostJoined` in the timeline are in.
+    public let initialSession: Session
     public let schedule: LayoutSchedule
-    public let outputPath: String
+    /// Where a render writes (nil for a live mix, which writes to `spec.outputs`).
+    public let outputPath: String?
     public let container: MixSpec.Container
+    /// A live mix runs on wall time until stopped (or for `spec.duration`, if given).
+    public let isLive: Bool
+    /// A live mix without a duration: runs until stopped.
+    public var isOpenEnded: Bool { isLive && spec.duration == nil }
     /// Avatar images by user id, loaded up front.
     public let avatars: [String: OverlayImage]
     /// What could not be used but does not stop the mix (an avatar that failed to load).
@@ -70,9 +89,11 @@ public struct MixPlan: Sendable {
     /// Duration in nanoseconds: exactly `frameCount` frames.
     public var duration: UInt64 { UInt64(frameCount) * nanosecondsPerSecond / UInt64(canvas.framesPerSecond) }
 
-    /// Resolves `spec`; `outputOverride` replaces `output.path`. Reads every input's header.
-    public init(spec: MixSpec, templates: TemplateLibrary, outputOverride: String? = nil) throws(MixError) {
+    /// Resolves `spec`; `outputOverride` replaces `output.path`. Reads every input's header
+    /// (but a live RTP input's, which may not have started). `live` plans `arena run`.
+    public init(spec: MixSpec, templates: TemplateLibrary, outputOverride: String? = nil, live: Bool = false) throws(MixError) {
         self.spec = spec
+        isLive = live
         do {
             template = try templates.template(spec.templateId)
         } catch {
@@ -91,7 +112,9 @@ public struct MixPlan: Sendable {
 
         inputs = try Self.inspect(spec.hosts)
         (avatars, warnings) = AvatarLoader.load(spec.hosts, allowPrivateHosts: spec.allowPrivateAvatarHosts)
-        let seconds = spec.duration ?? inputs.compactMap(\.media.duration).max()
+        // A live mix without a duration is checked up to its last timed event.
+        let lastEvent = Double(spec.timeline.map(\.at).max() ?? 0) / 1e9 + 1
+        let seconds = spec.duration ?? (live ? lastEvent : inputs.compactMap { $0.media?.duration }.max())
         guard let seconds, seconds > 0 else {
             throw .spec(SpecError(field: "duration", "is required: no input has a known duration"))
         }
@@ -110,6 +133,7 @@ public struct MixPlan: Sendable {
         for host in spec.hosts where !joinsLater.contains(host.userId) {
             _ = try? initial.apply(.hostJoined(userId: host.userId))  // cannot fail: known, new, within maxHosts
         }
+        initialSession = initial
         do {
             sessions = try SessionSchedule(initial: initial, events: spec.timeline, until: end)
         } catch {
@@ -117,21 +141,39 @@ public struct MixPlan: Sendable {
         }
         schedule = try LayoutSchedule(sessions: sessions, template: template, canvas: size)
 
+        if live {
+            outputPath = nil
+            container = spec.output.container ?? .mp4
+            guard !spec.outputs.isEmpty else { throw .spec(SpecError(field: "outputs", "is required: list where the live mix goes")) }
+            for target in spec.outputs {
+                switch target {
+                case .recording(let path, _): try Self.checkFolder(of: path)
+                case .hls(let folder, _, _): try Self.checkFolder(of: folder + "/playlist.m3u8")
+                case .rtmp, .rtp, .srt: break
+                }
+            }
+            return
+        }
         guard let path = outputOverride ?? spec.output.path else {
             throw .spec(SpecError(field: "output.path", "is required (or pass --output)"))
         }
-        outputPath = URL(fileURLWithPath: path).standardized.path
+        let outputPath = URL(fileURLWithPath: path).standardized.path
+        self.outputPath = outputPath
         container = spec.output.container ?? (outputPath.lowercased().hasSuffix(".mkv") ? .mkv : .mp4)
-        let folder = URL(fileURLWithPath: outputPath).deletingLastPathComponent().path
+        try Self.checkFolder(of: outputPath)
+    }
+
+    private static func checkFolder(of path: String) throws(MixError) {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw .output(path: outputPath, reason: "its folder \(folder) does not exist")
+            throw .output(path: path, reason: "its folder \(folder) does not exist")
         }
     }
 
     /// Reads every input's streams in parallel; the first unusable one is reported.
     private static func inspect(_ hosts: [MixSpec.Host]) throws(MixError) -> [InputPlan] {
-        var results = [Result<MediaInfo, MixError>?](repeating: nil, count: hosts.count)
+        var results = [Result<MediaInfo?, MixError>?](repeating: nil, count: hosts.count)
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: hosts.count) { index in
             let result = inspect(hosts[index], field: "hosts[\(index)].input")
@@ -141,14 +183,20 @@ public struct MixPlan: Sendable {
         }
         return try hosts.indices.map { index throws(MixError) in
             switch results[index]! {
-            case .success(let media): return InputPlan(index: index, host: hosts[index], media: media)
+            case .success(let media):
+                let hasAudio: Bool
+                switch hosts[index].input {
+                case .uri: hasAudio = !(media?.audio.isEmpty ?? true)
+                case .rtp(let rtp): hasAudio = rtp.audio != nil
+                }
+                return InputPlan(index: index, host: hosts[index], media: media, hasAudio: hasAudio)
             case .failure(let error): throw error
             }
         }
     }
 
-    private static func inspect(_ host: MixSpec.Host, field: String) -> Result<MediaInfo, MixError> {
-        let uri = host.inputURI
+    private static func inspect(_ host: MixSpec.Host, field: String) -> Result<MediaInfo?, MixError> {
+        guard case .uri(let uri) = host.input else { return .success(nil) }
         if let url = URL(string: uri), url.isFileURL, !FileManager.default.fileExists(atPath: url.path) {
             return .failure(.input(field: field, uri: url.path, reason: "file not found"))
         }

@@ -60,7 +60,8 @@ public final class MixRenderer {
         let total: Double
         switch target {
         case .recording:
-            output = URL(fileURLWithPath: plan.outputPath)
+            guard let path = plan.outputPath else { throw .output(path: "output.path", reason: "is required for a render") }
+            output = URL(fileURLWithPath: path)
             total = Double(plan.duration) / 1e9
         case .snapshot(let seconds, let path):
             output = URL(fileURLWithPath: path).standardized
@@ -74,9 +75,9 @@ public final class MixRenderer {
         do {
             switch target {
             case .recording:
-                mix = try MixPipeline(plan: plan, output: .recording(path: temporary.path))
+                mix = try MixPipeline(plan: plan, state: MixState(plan: plan), output: .recording(path: temporary.path))
             case .snapshot(let seconds, _):
-                mix = try MixPipeline(plan: plan, output: .snapshot(at: UInt64(max(0, seconds) * 1e9), path: temporary.path))
+                mix = try MixPipeline(plan: plan, state: MixState(plan: plan), output: .snapshot(at: UInt64(max(0, seconds) * 1e9), path: temporary.path))
             }
         } catch {
             throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
@@ -171,7 +172,7 @@ public final class MixRenderer {
             case .mix:
                 finish(.failure(.pipeline(error)))
             }
-        case .warning:
+        case .warning, .element:
             break
         }
     }

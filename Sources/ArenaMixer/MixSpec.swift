@@ -9,8 +9,9 @@ public struct MixSpec: Sendable {
         public var userId: String
         public var userName: String
         public var avatarUrl: String?
-        /// A GStreamer URI (`file:///...`, `rtsp://...`).
-        public var inputURI: String
+        public var input: InputSource
+        /// Loudness in the audio mix (1 as sent, 0 silent).
+        public var volume = 1.0
     }
 
     public enum Container: String, Sendable, CaseIterable { case mp4, mkv }
@@ -46,6 +47,9 @@ public struct MixSpec: Sendable {
     public var hosts: [Host]
     public var timeline: [TimedEvent]
     public var output: Output
+    /// Where a live mix (`arena run`) sends its encode; empty for a render.
+    public var outputs: [OutputTarget] = []
+    public var live = LiveSettings()
     /// Which overlays show and how they look.
     public var overlays = OverlayTheme()
     /// Whether avatar URLs may point at loopback or private addresses.
@@ -114,12 +118,12 @@ public struct MixSpec: Sendable {
             if let earlier = spec.hosts.firstIndex(where: { $0.userId == userId }) {
                 throw SpecError(field: host.name("userId"), "\"\(userId)\" is already used by hosts[\(earlier)]")
             }
-            let input = try host.requiredString("input")
             spec.hosts.append(Host(
                 userId: userId,
                 userName: try host.string("userName") ?? userId,
                 avatarUrl: try host.string("avatarUrl").map { $0.contains("://") ? $0 : resolve($0, relativeTo: baseDirectory) },
-                inputURI: uri(for: input, relativeTo: baseDirectory)))
+                input: try inputSource(&host, relativeTo: baseDirectory),
+                volume: try host.number("volume", in: 0...10) ?? 1))
             try host.finish()
         }
 
@@ -158,6 +162,11 @@ public struct MixSpec: Sendable {
             }
             try output.finish()
         }
+        if var live = try fields.object("live") {
+            spec.live = try liveSettings(&live)
+            try live.finish()
+        }
+        spec.outputs = try outputTargets(try fields.array("outputs") ?? [], audio: spec.output.audio.codec, relativeTo: baseDirectory)
         try fields.finish()
         return spec
     }

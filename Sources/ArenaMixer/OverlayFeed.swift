@@ -12,10 +12,9 @@ final class OverlayFeed {
     static let barAnimation: UInt64 = 500_000_000
 
     private let plan: MixPlan
+    private let state: MixState
     private let renderer: OverlayRenderer
     private let names: [String: String]
-    /// Score changes in time order, for the bar's animation.
-    private let scoreChanges: [Notice]
     private var planar: [OverlayItem: PlanarOverlay] = [:]
     private var planarMatrix: YUVMatrix?
     /// Hosts whose video had no frame in the latest composited frame (set by the compositor's
@@ -23,11 +22,11 @@ final class OverlayFeed {
     private let lock = NSLock()
     private var withoutPicture: Set<String> = []
 
-    init(plan: MixPlan) {
+    init(plan: MixPlan, state: MixState) {
         self.plan = plan
+        self.state = state
         renderer = OverlayRenderer(canvas: plan.canvas.size, theme: plan.spec.overlays, avatars: plan.avatars)
         names = Dictionary(uniqueKeysWithValues: plan.spec.hosts.map { ($0.userId, $0.userName) })
-        scoreChanges = plan.sessions.notices.filter { $0.event == "onBattleScoreChanged" }
     }
 
     /// Records which hosts' videos had no frame for the frame being composited.
@@ -57,8 +56,8 @@ final class OverlayFeed {
 
     /// What the overlays show at `time`.
     func state(at time: UInt64) -> OverlayState {
-        let session = plan.sessions.session(at: time)
-        let layout = plan.schedule.layout(at: time)
+        let session = state.session(at: time)
+        let layout = state.layout(at: time)
         lock.lock()
         let missing = withoutPicture
         lock.unlock()
@@ -84,16 +83,14 @@ final class OverlayFeed {
     }
 
     /// The bar's left share at `time`, easing from the previous scores to the latest.
-    /// Runs every frame: the latest change is found by binary search, not a scan.
     private func leftShare(battle: String, left: String, right: String, at time: UInt64) -> Double {
-        let end = (scoreChanges.lastIndex(atOrBefore: time) { $0.at } ?? -1) + 1
-        let ofBattle = scoreChanges[..<end].reversed().lazy.filter { $0.battleId == battle }
-        guard let latest = ofBattle.first else { return 0.5 }
+        let changes = state.scoreChanges(of: battle, at: time)
+        guard let latest = changes.latest else { return 0.5 }
         func share(_ notice: Notice?) -> Double {
             BattleView.share(left: notice?.scores?[left] ?? 0, right: notice?.scores?[right] ?? 0)
         }
-        let before = share(ofBattle.dropFirst().first)
-        let progress = min(1, Double(time - latest.at) / Double(Self.barAnimation))
+        let before = share(changes.previous)
+        let progress = min(1, Double(time - min(time, latest.at)) / Double(Self.barAnimation))
         let eased = 1 - pow(1 - progress, 3)
         return before + (share(latest) - before) * eased
     }

@@ -23,48 +23,72 @@ public struct TimelineError: Error, Equatable, CustomStringConvertible {
     public var description: String { "timeline[\(index)]: \(reason)" }
 }
 
-/// A whole timeline replayed once, up front: the session after every change, and every
-/// notice, so that any frame can look its state up without locks and the same timeline
-/// always gives the same states.
+/// The session over time: the state after every change and every notice, append-only.
+/// A render replays its whole timeline up front; a live mix appends as events arrive.
+/// Any frame can look its state up, and the same events always give the same states.
 public struct SessionSchedule: Sendable {
     /// Sessions in time order; `changes[0]` holds from time 0.
-    public let changes: [(at: UInt64, session: Session)]
-    public let notices: [Notice]
+    public private(set) var changes: [(at: UInt64, session: Session)]
+    public private(set) var notices: [Notice] = []
+    /// The latest state (the session of the last change, advanced to the latest time).
+    public private(set) var current: Session
+
+    /// A schedule that starts with `initial` at time 0.
+    public init(initial: Session) {
+        current = initial
+        changes = [(0, initial)]
+    }
 
     /// Replays `events` (stable-sorted by time) from `initial` up to `end`, firing what falls
     /// due on the way; the first event that cannot apply is reported with its index.
     public init(initial: Session, events: [TimedEvent], until end: UInt64) throws(TimelineError) {
-        var session = initial
-        var changes: [(at: UInt64, session: Session)] = [(0, initial)]
-        var notices: [Notice] = []
-        func record(_ new: [Notice]) {
-            notices += new
-            guard session != changes[changes.count - 1].session else { return }
-            if changes[changes.count - 1].at == session.now {
-                changes[changes.count - 1].session = session
-            } else {
-                changes.append((session.now, session))
-            }
-        }
-        /// Advances deadline by deadline, so that each one's state is recorded at its own time.
-        func advance(to time: UInt64) {
-            while let next = session.nextDueTime(), next <= time {
-                record(session.advance(to: next))
-            }
-            record(session.advance(to: time))
-        }
+        self.init(initial: initial)
         let ordered = events.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }
         for (index, timed) in ordered where timed.at <= end {
-            advance(to: timed.at)
             do {
-                record(try session.apply(timed.event))
+                _ = try apply(timed.event, at: timed.at)
             } catch {
                 throw TimelineError(index: index, reason: error)
             }
         }
-        advance(to: end)
-        self.changes = changes
-        self.notices = notices
+        _ = advance(to: end)
+    }
+
+    /// Fires what falls due up to `time`, deadline by deadline, so that each one's state is
+    /// recorded at its own time. Times before the latest are taken as the latest.
+    public mutating func advance(to time: UInt64) -> [Notice] {
+        var fired: [Notice] = []
+        while let next = current.nextDueTime(), next <= time {
+            fired += record(current.advance(to: next))
+        }
+        return fired + record(current.advance(to: max(time, current.now)))
+    }
+
+    /// Applies `event` at `time` (not before the latest time); a refused event changes nothing.
+    public mutating func apply(_ event: SessionEvent, at time: UInt64) throws(SessionError) -> [Notice] {
+        let fired = advance(to: time)
+        return fired + record(try current.apply(event))
+    }
+
+    private mutating func record(_ new: [Notice]) -> [Notice] {
+        notices += new
+        guard current != changes[changes.count - 1].session else { return new }
+        if changes[changes.count - 1].at == current.now {
+            changes[changes.count - 1].session = current
+        } else {
+            changes.append((current.now, current))
+        }
+        return new
+    }
+
+    /// Drops the states and notices no frame at or after `time` needs (a live mix calls this
+    /// so that hours of score updates do not pile up).
+    public mutating func forget(before time: UInt64) {
+        if let keep = changes.lastIndex(atOrBefore: time, time: { $0.at }), keep > 0 { changes.removeFirst(keep) }
+        // The two latest score changes stay: the bar eases from one to the other.
+        let firstKept = notices.firstIndex { $0.at >= time } ?? notices.count
+        let scores = notices[..<firstKept].filter { $0.event == "onBattleScoreChanged" }.suffix(2)
+        notices = Array(scores) + notices[firstKept...]
     }
 
     /// The session in force at `time` (nanoseconds).

@@ -15,6 +15,15 @@ public class Element {
         gst_object_ref_sink(UnsafeMutableRawPointer(made))
     }
 
+    /// A bin from a `gst-launch-1.0` fragment (`gst_parse_bin_from_description`), its
+    /// unlinked pads exposed as ghost pads (`src_0`, `src_1` ... in the order written).
+    public convenience init(binDescription description: String, name: String) throws {
+        GStreamer.initialize()
+        let parsed = try withGError("cannot parse \(name): \(description)") { gst_parse_bin_from_description(description, 1, $0) }
+        self.init(retaining: cast(parsed))
+        gst_object_set_name(cast(pointer), name)
+    }
+
     /// Wraps a pointer: takes over a floating reference, or adds one of our own.
     public init(retaining pointer: UnsafeMutablePointer<GstElement>) {
         self.pointer = pointer
@@ -32,6 +41,12 @@ public class Element {
     public var factoryName: String? {
         guard let factory = gst_element_get_factory(pointer) else { return nil }
         return objectName(UnsafeMutablePointer<GstObject>(factory))  // a factory is a named GstObject
+    }
+
+    /// Brings the element to its parent's state (`gst_element_sync_state_with_parent`), for
+    /// elements added to a running pipeline.
+    public func syncStateWithParent() {
+        gst_element_sync_state_with_parent(pointer)
     }
 
     // MARK: Properties (typed; see CArenaShim for why)
@@ -116,6 +131,16 @@ public class Element {
             Unmanaged<CallbackBox<(UInt64) -> Void>>.fromOpaque(data).takeUnretainedValue().value(pts)
         }
         connectSignal("samples-selected", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
+    }
+
+    /// splitmuxsink's `format-location`: the file name for fragment `index`.
+    public func onFormatLocation(_ handler: @escaping (_ index: Int) -> String) {
+        let thunk: @convention(c) (UnsafeMutablePointer<GstElement>?, guint, gpointer?) -> UnsafeMutablePointer<gchar>? = { _, index, data in
+            guard let data else { return nil }
+            let name = Unmanaged<CallbackBox<(Int) -> String>>.fromOpaque(data).takeUnretainedValue().value(Int(index))
+            return g_strdup(name)
+        }
+        connectSignal("format-location", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
     }
 
     /// Connects `thunk` with a retained box as user data; GLib's destroy notify releases the

@@ -87,6 +87,19 @@ public final class Pad {
         }
     }
 
+    /// Calls `handler` with each buffer's bytes (mapped for reading) on the streaming
+    /// thread; it decides whether the buffer goes on.
+    public func addBufferDataProbe(_ handler: @escaping (UnsafeRawBufferPointer) -> ProbeResult) {
+        addProbe(GST_PAD_PROBE_TYPE_BUFFER) { info in
+            guard let data = info.pointee.data else { return .pass }
+            let buffer = UnsafeMutablePointer<GstBuffer>(OpaquePointer(data))
+            var map = GstMapInfo()
+            guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { return .drop }
+            defer { gst_buffer_unmap(buffer, &map) }
+            return handler(UnsafeRawBufferPointer(start: map.data, count: Int(map.size)))
+        }
+    }
+
     /// Calls `handler` for each downstream caps event with the new caps, on the streaming thread.
     public func addCapsProbe(_ handler: @escaping (Caps) -> Void) {
         addProbe(GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) { info in

@@ -82,7 +82,7 @@ public final class Pipeline: Element {
             case .error(let error):
                 failure = error
                 done.signal()
-            case .warning:
+            case .warning, .element:
                 break
             }
         }
@@ -103,6 +103,9 @@ public enum BusMessage {
     case endOfStream
     case error(GStreamerError)
     case warning(GStreamerError)
+    /// An element's own message (`GST_MESSAGE_ELEMENT`): its structure's name and, if it
+    /// has one, its `location` field (splitmuxsink's `splitmuxsink-fragment-closed`).
+    case element(name: String, location: String?)
 }
 
 /// Reads a pipeline's bus on a thread of its own and hands messages to a handler there.
@@ -116,6 +119,7 @@ public final class BusReader {
         let bus = pipeline.bus  // a reference the thread owns and drops when it ends
         let thread = Thread { [finished, weak self] in
             let mask = GST_MESSAGE_EOS.rawValue | GST_MESSAGE_ERROR.rawValue | GST_MESSAGE_WARNING.rawValue
+                | GST_MESSAGE_ELEMENT.rawValue
             while let reader = self, !reader.isStopping {
                 guard let message = gst_bus_timed_pop_filtered(bus, 100_000_000, GstMessageType(rawValue: mask)) else {
                     continue
@@ -157,6 +161,10 @@ public final class BusReader {
             if isError { gst_message_parse_error(message, &error, nil) } else { gst_message_parse_warning(message, &error, nil) }
             let translated = GStreamerError(consuming: error, source: source, fallback: "unknown error")
             return isError ? .error(translated) : .warning(translated)
+        case GST_MESSAGE_ELEMENT:
+            guard let structure = gst_message_get_structure(message) else { return nil }
+            let location = gst_structure_get_string(structure, "location").map { String(cString: $0) }
+            return .element(name: String(cString: gst_structure_get_name(structure)), location: location)
         default:
             return nil
         }

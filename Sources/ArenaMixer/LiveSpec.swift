@@ -1,0 +1,150 @@
+import Foundation
+
+/// Where a host's media comes from.
+public enum InputSource: Sendable, Equatable {
+    /// A GStreamer URI (`file:///...`, `http://...`, `rtsp://...`), read by uridecodebin.
+    case uri(String)
+    /// RTP over UDP, received on local ports.
+    case rtp(RTPInput)
+}
+
+/// An RTP input: one UDP port per stream, with the payload described as SDP would.
+public struct RTPInput: Sendable, Equatable {
+    public enum VideoCodec: String, Sendable, CaseIterable { case h264, vp8 }
+
+    public struct Stream: Sendable, Equatable {
+        public var port: Int
+        public var payloadType: Int
+        public var clockRate: Int
+    }
+
+    public var video: Stream
+    public var videoCodec: VideoCodec
+    /// Opus audio, if the host sends any.
+    public var audio: Stream?
+    /// How long the jitter buffer holds packets to reorder them, in milliseconds.
+    public var latencyMilliseconds: Int
+}
+
+/// How a live mix treats inputs that go quiet.
+public struct LiveSettings: Sendable, Equatable {
+    /// After this long without a new frame, a host's cell shows the placeholder instead of
+    /// repeating the last frame.
+    public var staleAfter: UInt64 = 500_000_000
+    /// After this long without a frame, the host is taken as having left (`hostLeft`); when
+    /// the stream comes back the host joins again.
+    public var disconnectTimeout: UInt64 = 5_000_000_000
+}
+
+/// One destination of a live mix; all share one encode.
+public enum OutputTarget: Sendable, Equatable {
+    /// Files of `segmentSeconds` each (`name-00001.mp4` ...), each complete when closed.
+    case recording(path: String, segmentSeconds: Int)
+    /// An HLS playlist and keyframe-aligned MPEG-TS segments in `folder`.
+    case hls(folder: String, segmentSeconds: Int, playlistLength: Int)
+    /// FLV over RTMP to a server (`rtmp://host/app/stream`).
+    case rtmp(url: String)
+    /// RTP over UDP: H.264 to `videoPort`, the audio to `audioPort`.
+    case rtp(host: String, videoPort: Int, audioPort: Int)
+    /// MPEG-TS over SRT (`srt://host:port?mode=caller` or `mode=listener`).
+    case srt(uri: String)
+
+    /// How the output is named in messages.
+    public var label: String {
+        switch self {
+        case .recording(let path, _): return "recording \(path)"
+        case .hls(let folder, _, _): return "HLS \(folder)"
+        case .rtmp(let url): return "RTMP \(url)"
+        case .rtp(let host, let videoPort, _): return "RTP \(host):\(videoPort)"
+        case .srt(let uri): return "SRT \(uri)"
+        }
+    }
+}
+
+extension MixSpec {
+    /// A host's `input`: a path or URI, or `{"rtp": {...}}`.
+    static func inputSource(_ host: inout JSONFields, relativeTo base: URL) throws(SpecError) -> InputSource {
+        guard host.holdsObject("input") else { return .uri(uri(for: try host.requiredString("input"), relativeTo: base)) }
+        var input = try host.object("input")!
+        guard var rtp = try input.object("rtp") else { throw SpecError(field: input.name("rtp"), "is required (the only kind of input object)") }
+        try input.finish()
+        guard var video = try rtp.object("video") else { throw SpecError(field: rtp.name("video"), "is required") }
+        let codec = try video.choice("codec", RTPInput.VideoCodec.allCases.map(\.rawValue)) ?? "h264"
+        let videoStream = try stream(&video, defaultPayloadType: 96, defaultClockRate: 90_000)
+        try video.finish()
+        var audioStream: RTPInput.Stream?
+        if var audio = try rtp.object("audio") {
+            _ = try audio.choice("codec", ["opus"])
+            audioStream = try stream(&audio, defaultPayloadType: 111, defaultClockRate: 48_000)
+            try audio.finish()
+            if audioStream?.port == videoStream.port {
+                throw SpecError(field: audio.name("port"), "is \(videoStream.port), the video's port too; each stream needs its own")
+            }
+        }
+        let latency = try rtp.integer("latencyMs", in: 0...5_000) ?? 200
+        try rtp.finish()
+        return .rtp(RTPInput(video: videoStream, videoCodec: RTPInput.VideoCodec(rawValue: codec)!, audio: audioStream,
+                             latencyMilliseconds: latency))
+    }
+
+    private static func stream(_ fields: inout JSONFields, defaultPayloadType: Int, defaultClockRate: Int) throws(SpecError) -> RTPInput.Stream {
+        guard let port = try fields.integer("port", in: 1...65_535) else { throw SpecError(field: fields.name("port"), "is required") }
+        return RTPInput.Stream(port: port, payloadType: try fields.integer("payloadType", in: 0...127) ?? defaultPayloadType,
+                               clockRate: try fields.integer("clockRate", in: 1_000...1_000_000) ?? defaultClockRate)
+    }
+
+    /// The `live` object.
+    static func liveSettings(_ fields: inout JSONFields) throws(SpecError) -> LiveSettings {
+        var settings = LiveSettings()
+        if let stale = try fields.integer("staleAfterMs", in: 40...10_000) { settings.staleAfter = UInt64(stale) * 1_000_000 }
+        if let timeout = try fields.integer("disconnectTimeoutMs", in: 100...600_000) {
+            settings.disconnectTimeout = UInt64(timeout) * 1_000_000
+        }
+        guard settings.disconnectTimeout > settings.staleAfter else {
+            throw SpecError(field: fields.name("disconnectTimeoutMs"), "must be longer than staleAfterMs")
+        }
+        return settings
+    }
+
+    /// The `outputs` array of a live mix.
+    static func outputTargets(_ items: [JSONValue], audio: AudioCodec, relativeTo base: URL) throws(SpecError) -> [OutputTarget] {
+        var targets: [OutputTarget] = []
+        for (index, item) in items.enumerated() {
+            var fields = try JSONFields(item, path: "outputs[\(index)]")
+            guard let type = try fields.choice("type", ["recording", "hls", "rtmp", "rtp", "srt"]) else {
+                throw SpecError(field: fields.name("type"), "is required")
+            }
+            let target: OutputTarget
+            switch type {
+            case "recording":
+                target = .recording(path: resolve(try fields.requiredString("path"), relativeTo: base),
+                                    segmentSeconds: try fields.integer("segmentSeconds", in: 1...86_400) ?? 60)
+            case "hls":
+                target = .hls(folder: resolve(try fields.requiredString("folder"), relativeTo: base),
+                              segmentSeconds: try fields.integer("segmentSeconds", in: 1...60) ?? 2,
+                              playlistLength: try fields.integer("playlistLength", in: 0...1_000) ?? 6)
+                if audio != .aac { throw SpecError(field: fields.name("type"), "is \"hls\", which needs output.audio.codec \"aac\"") }
+            case "rtmp":
+                let url = try fields.requiredString("url")
+                guard url.hasPrefix("rtmp://") || url.hasPrefix("rtmps://") else {
+                    throw SpecError(field: fields.name("url"), "is \"\(url)\"; it must start with rtmp:// or rtmps://")
+                }
+                if audio != .aac { throw SpecError(field: fields.name("type"), "is \"rtmp\", which needs output.audio.codec \"aac\"") }
+                target = .rtmp(url: url)
+            case "rtp":
+                guard let videoPort = try fields.integer("videoPort", in: 1...65_535) else {
+                    throw SpecError(field: fields.name("videoPort"), "is required")
+                }
+                let audioPort = try fields.integer("audioPort", in: 1...65_535) ?? videoPort + 2
+                target = .rtp(host: try fields.string("host") ?? "127.0.0.1", videoPort: videoPort, audioPort: audioPort)
+            default:
+                let uri = try fields.requiredString("uri")
+                guard uri.hasPrefix("srt://") else { throw SpecError(field: fields.name("uri"), "is \"\(uri)\"; it must start with srt://") }
+                target = .srt(uri: uri)
+            }
+            try fields.finish()
+            targets.append(target)
+        }
+        return targets
+    }
+}
