@@ -76,7 +76,6 @@ final class MixPipeline {
 
         let compositor = try Element(factory: "compositor", name: "compositor")
         compositor.set("emit-signals", true)
-        if plan.isLive { compositor.set("ignore-inactive-pads", true) }
         compositor.set("background", nick: "black")
         let canvasCaps = try capsFilter("canvas-caps", rawVideo)
         try pipeline.addChain([compositor, canvasCaps])
@@ -88,7 +87,6 @@ final class MixPipeline {
         silence.set("is-live", plan.isLive)
         let mixer = try Element(factory: "audiomixer", name: "audiomixer")
         mixer.set("emit-signals", true)
-        if plan.isLive { mixer.set("ignore-inactive-pads", true) }
         let mixCaps = try capsFilter("mix-caps", rawAudio)
         try pipeline.addChain([silence, silenceCaps])
         try pipeline.addChain([mixer, mixCaps])
@@ -302,11 +300,11 @@ final class MixPipeline {
             try pipeline.add(source)
         case .rtp(let rtp):
             let receiver = RTPReceiver(rtp, index: input.index)
-            source = try Element(binDescription: receiver.description, name: "input-\(input.index)")
+            source = try Element(binDescription: receiver.description, name: "input-\(input.index)", exposing: receiver.pads)
             try pipeline.add(source)
             try receiver.filterPackets(in: pipeline)
-            try source.staticPad("src_0").link(videoSink)
-            if let audioSink { try source.staticPad("src_1").link(audioSink) }
+            try source.staticPad("video").link(videoSink)
+            if let audioSink { try source.staticPad("audio").link(audioSink) }
         }
         decodersLock.lock()
         decoders[input.index] = source

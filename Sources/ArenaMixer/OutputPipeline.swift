@@ -18,7 +18,7 @@ final class OutputPipeline: @unchecked Sendable {
     private var reader: BusReader?
     private var videoSource: Element?
     private var audioSource: Element?
-    /// The first keyframe's time; nil until this (re)start has one.
+    /// The first keyframe's running time; nil until this (re)start has one.
     private var base: UInt64?
     private var failures = 0
     private var stopped = false
@@ -68,14 +68,12 @@ final class OutputPipeline: @unchecked Sendable {
     func feedVideo(_ sample: Sample) {
         lock.lock()
         defer { lock.unlock() }
-        guard let source = videoSource, let pts = sample.pts else { return }
+        guard let source = videoSource, let time = sample.runningTime else { return }
         if base == nil {
             guard sample.isKeyframe else { return }
-            base = pts
-            try? source.shiftOutput(by: -Int64(pts))
-            try? audioSource?.shiftOutput(by: -Int64(pts))
+            base = time
         }
-        source.push(sample)
+        source.push(sample, from: base!)
     }
 
     /// Hands over an encoded audio buffer (the audio encoder's thread); audio waits for the
@@ -83,8 +81,8 @@ final class OutputPipeline: @unchecked Sendable {
     func feedAudio(_ sample: Sample) {
         lock.lock()
         defer { lock.unlock() }
-        guard let source = audioSource, let base, let pts = sample.pts, pts >= base else { return }
-        source.push(sample)
+        guard let source = audioSource, let base, let time = sample.runningTime, time >= base else { return }
+        source.push(sample, from: base)
     }
 
     /// Ends the output cleanly (the muxer writes its index, the last segment is closed) and

@@ -3,7 +3,7 @@ import GStreamerKit
 /// The receiving end of one host's RTP input, as a bin: per stream, a UDP socket, a filter
 /// that lets only RTP packets of the expected payload type through (garbage and strays
 /// never reach the depayloader), a jitter buffer, the depayloader and the decoder. The
-/// bin's `src_0` pad gives decoded video; `src_1` decoded audio, when there is audio.
+/// bin's `video` pad gives decoded video; `audio` decoded audio, when there is audio.
 struct RTPReceiver {
     let input: RTPInput
     let index: Int
@@ -16,16 +16,21 @@ struct RTPReceiver {
     var description: String {
         let video = input.video
         let (encoding, depayAndDecode) = switch input.videoCodec {
-        case .h264: ("H264", "rtph264depay ! h264parse ! avdec_h264")
-        case .vp8: ("VP8", "rtpvp8depay ! vp8dec")
+        case .h264: ("H264", "rtph264depay ! h264parse ! avdec_h264 name=\(videoOut)")
+        case .vp8: ("VP8", "rtpvp8depay ! vp8dec name=\(videoOut)")
         }
         var description = receive(video, name: videoSocket, caps: "media=video,encoding-name=\(encoding)") + " ! \(depayAndDecode)"
         if let audio = input.audio {
-            description += " " + receive(audio, name: audioSocket, caps: "media=audio,encoding-name=OPUS") + " ! rtpopusdepay ! opusdec plc=true"
+            description += " " + receive(audio, name: audioSocket, caps: "media=audio,encoding-name=OPUS") + " ! rtpopusdepay ! opusdec plc=true name=\(audioOut)"
         }
         return description
     }
 
+    /// The bin's ghost pads and the elements they expose.
+    var pads: [(String, String)] { [("video", videoOut)] + (input.audio == nil ? [] : [("audio", audioOut)]) }
+
+    private var videoOut: String { "rtp-video-decoder-\(index)" }
+    private var audioOut: String { "rtp-audio-decoder-\(index)" }
     private var videoSocket: String { "rtp-video-\(index)" }
     private var audioSocket: String { "rtp-audio-\(index)" }
 

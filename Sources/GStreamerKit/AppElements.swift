@@ -14,10 +14,14 @@ public final class Sample: @unchecked Sendable {
 
     private var buffer: UnsafeMutablePointer<GstBuffer>? { gst_sample_get_buffer(pointer) }
 
-    /// Presentation time in nanoseconds, if the buffer has one.
-    public var pts: UInt64? {
-        guard let pts = buffer?.pointee.pts, pts != GstClockTime(clockTimeNone) else { return nil }
-        return UInt64(pts)
+    /// The buffer's running time (its time on the pipeline clock's scale, which encoders that
+    /// shift their timestamps, such as x264enc by 1000 hours, leave unchanged).
+    public var runningTime: UInt64? {
+        guard let buffer, let segment = gst_sample_get_segment(pointer), buffer.pointee.pts != GstClockTime(clockTimeNone) else {
+            return nil
+        }
+        let time = gst_segment_to_running_time(segment, GST_FORMAT_TIME, buffer.pointee.pts)
+        return time == GstClockTime(clockTimeNone) ? nil : UInt64(time)
     }
 
     /// Whether a decoder can start here: the buffer is not a delta unit (a keyframe, or audio).
@@ -46,12 +50,26 @@ extension Element {
         }
     }
 
-    /// Pushes a sample into an appsrc (`gst_app_src_push_sample`, which takes its own
-    /// reference and applies the sample's caps). False once the appsrc refuses (flushing,
-    /// ended or stopped).
-    @discardableResult
-    public func push(_ sample: Sample) -> Bool {
-        gst_app_src_push_sample(appSource, sample.pointer) == GST_FLOW_OK
+    /// Pushes a sample's buffer into an appsrc with its times made running times minus
+    /// `start` (so an output begins at zero whatever the encoder's segment was), taking the
+    /// sample's caps when they change. The buffer's memory is shared, not copied.
+    public func push(_ sample: Sample, from start: UInt64) {
+        guard let buffer = gst_sample_get_buffer(sample.pointer), let segment = gst_sample_get_segment(sample.pointer),
+              let copy = gst_buffer_copy(buffer) else { return }
+        func shifted(_ time: GstClockTime) -> GstClockTime {
+            guard time != GstClockTime(clockTimeNone) else { return time }
+            let running = gst_segment_to_running_time(segment, GST_FORMAT_TIME, time)
+            guard running != GstClockTime(clockTimeNone) else { return GstClockTime(clockTimeNone) }
+            return running >= GstClockTime(start) ? running - GstClockTime(start) : 0
+        }
+        copy.pointee.pts = shifted(buffer.pointee.pts)
+        copy.pointee.dts = shifted(buffer.pointee.dts)
+        if let caps = gst_sample_get_caps(sample.pointer) {
+            let current = gst_app_src_get_caps(appSource)
+            if current == nil || gst_caps_is_equal(current, caps) == 0 { gst_app_src_set_caps(appSource, caps) }
+            if let current { gst_mini_object_unref(cast(current)) }
+        }
+        gst_app_src_push_buffer(appSource, copy)  // takes the copy
     }
 
     /// Ends an appsrc's stream after what it has queued (`gst_app_src_end_of_stream`).
@@ -63,12 +81,6 @@ extension Element {
     public func requestKeyframe() {
         let event = gst_video_event_new_upstream_force_key_unit(GstClockTime(clockTimeNone), 1, 0)
         gst_element_send_event(pointer, event)
-    }
-
-    /// Shifts the running time of everything leaving this element's `src` pad by `offset`
-    /// nanoseconds (`gst_pad_set_offset`), so that an output started late begins at zero.
-    public func shiftOutput(by offset: Int64) throws {
-        gst_pad_set_offset(try staticPad("src").pointer, gint64(offset))
     }
 
     private var appSink: UnsafeMutablePointer<GstAppSink> { cast(pointer) }

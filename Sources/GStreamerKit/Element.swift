@@ -15,13 +15,24 @@ public class Element {
         gst_object_ref_sink(UnsafeMutableRawPointer(made))
     }
 
-    /// A bin from a `gst-launch-1.0` fragment (`gst_parse_bin_from_description`), its
-    /// unlinked pads exposed as ghost pads (`src_0`, `src_1` ... in the order written).
-    public convenience init(binDescription description: String, name: String) throws {
+    /// A bin from a `gst-launch-1.0` fragment (`gst_parse_bin_from_description`); `exposing`
+    /// maps ghost pad names to the named child elements whose `src` pads they stand for.
+    public convenience init(binDescription description: String, name: String, exposing pads: [(String, String)]) throws {
         GStreamer.initialize()
-        let parsed = try withGError("cannot parse \(name): \(description)") { gst_parse_bin_from_description(description, 1, $0) }
+        let parsed = try withGError("cannot parse \(name): \(description)") { gst_parse_bin_from_description(description, 0, $0) }
         self.init(retaining: cast(parsed))
         gst_object_set_name(cast(pointer), name)
+        for (padName, childName) in pads {
+            guard let child = gst_bin_get_by_name(cast(pointer), childName) else {
+                throw GStreamerError(message: "\(name) has no element \(childName)")
+            }
+            defer { gst_object_unref(UnsafeMutableRawPointer(child)) }
+            guard let target = gst_element_get_static_pad(child, "src") else { throw GStreamerError(message: "\(childName) has no src pad") }
+            defer { gst_object_unref(UnsafeMutableRawPointer(target)) }
+            let ghost = gst_ghost_pad_new(padName, target)
+            gst_pad_set_active(ghost, 1)
+            gst_element_add_pad(pointer, ghost)
+        }
     }
 
     /// Wraps a pointer: takes over a floating reference, or adds one of our own.

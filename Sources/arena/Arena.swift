@@ -7,7 +7,7 @@ import Foundation
 struct Arena: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Server-side compositor for co-host and PK live streams.",
-        subcommands: [Render.self, Snapshot.self, Layouts.self])
+        subcommands: [Render.self, Run.self, Snapshot.self, Layouts.self])
 }
 
 /// Prints a one-line error and exits non-zero; used for every expected failure.
@@ -129,6 +129,63 @@ final class Interruption: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return flag
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a live mix until stopped (Ctrl-C or SIGTERM finalise the outputs).",
+        discussion: """
+            Mixes the hosts' live inputs (RTP, or files) on wall time: the output never waits for \
+            an input. A host whose input stops shows the placeholder, leaves the session after \
+            live.disconnectTimeoutMs and joins again when it sends again. The encode goes to every \
+            entry of the spec's outputs (recording, hls, rtmp, rtp, srt); one failing is retried \
+            without stopping the others. Timeline events apply at their time from the start.
+            """)
+
+    @Argument(help: "The mix spec, a JSON file with an outputs list (see README: 'Live mixes').")
+    var spec: String
+
+    @Option(help: "Append every outbound event to this file as JSON lines, as it happens.")
+    var eventsOut: String?
+
+    @Flag(name: .shortAndLong, help: "No status line.")
+    var quiet = false
+
+    func run() throws {
+        let plan: MixPlan
+        do {
+            let mix = try MixSpec.load(file: URL(fileURLWithPath: spec))
+            plan = try MixPlan(spec: mix, templates: try TemplateLibrary.bundled(), live: true)
+        } catch {
+            fail("\(error)")
+        }
+        let warn = { (text: String) in FileHandle.standardError.write(Data("arena: warning: \(text)\n".utf8)) }
+        plan.warnings.forEach(warn)
+        var events: FileHandle?
+        if let eventsOut {
+            guard FileManager.default.createFile(atPath: eventsOut, contents: nil), let handle = FileHandle(forWritingAtPath: eventsOut) else {
+                fail("--events-out \(eventsOut) cannot be written")
+            }
+            events = handle
+        }
+        let interrupted = Interruption()
+        let showStatus = !quiet && isatty(STDOUT_FILENO) != 0
+        do {
+            try LiveMix(plan: plan).run(
+                notices: { notices in events?.write(NoticeLog.lines(notices)) },
+                warning: warn,
+                status: showStatus ? { status in
+                    print(String(format: "\r%8.1f s  sending: %@", status.seconds, status.sending.sorted().joined(separator: ", ")),
+                          terminator: "")
+                    fflush(stdout)
+                } : nil,
+                stopped: { interrupted.happened })
+        } catch {
+            fail("\(error)")
+        }
+        if showStatus { print() }
+        try? events?.close()
     }
 }
 
