@@ -41,8 +41,7 @@ public final class LiveMix: @unchecked Sendable {
                 video: { sample in for output in box.outputs { output.feedVideo(sample) } },
                 audio: { sample in for output in box.outputs { output.feedAudio(sample) } }))
             outputs = plan.spec.outputs.map { target in
-                OutputPipeline(target: target, audioCodec: plan.spec.output.audio.codec,
-                               requestKeyframe: { [weak mix] in mix?.requestKeyframe() }, report: warning)
+                OutputPipeline(target: target, audioCodec: plan.spec.output.audio.codec, report: warning)
             }
             box.outputs = outputs
         } catch {

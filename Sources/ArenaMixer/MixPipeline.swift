@@ -62,8 +62,6 @@ final class MixPipeline {
     /// The time of the frame the compositor is making (live mixes' input watch reads it).
     private var latestOutput: UInt64?
     private let outputLock = NSLock()
-    /// A live mix's encoded-video sink, through which keyframes are requested.
-    private var videoSink: Element?
 
     init(plan: MixPlan, state: MixState, output: Output) throws {
         self.plan = plan
@@ -98,7 +96,7 @@ final class MixPipeline {
             try addRecording(video: canvasCaps, audio: mixCaps, path: path)
         case .live(let video, let audio):
             end = plan.isOpenEnded ? nil : plan.duration
-            videoSink = try addLiveEncoders(video: canvasCaps, audio: mixCaps, onVideo: video, onAudio: audio)
+            try addLiveEncoders(video: canvasCaps, audio: mixCaps, onVideo: video, onAudio: audio)
         case .snapshot(let at, let path):
             end = min(at + 1, plan.duration)
             try canvasCaps.staticPad("src").addBufferProbe { pts in
@@ -235,10 +233,6 @@ final class MixPipeline {
         return (output, frames)
     }
 
-    /// Asks the video encoder for a keyframe (an output starting needs one).
-    func requestKeyframe() {
-        videoSink?.requestKeyframe()
-    }
 
     // MARK: Building
 
@@ -334,7 +328,7 @@ final class MixPipeline {
     /// A live mix's encoders: x264 tuned for low latency into an appsink, the audio encoder
     /// into another; their handlers fan the buffers out to the outputs.
     private func addLiveEncoders(video: Element, audio: Element, onVideo: @escaping (Sample) -> Void,
-                                 onAudio: @escaping (Sample) -> Void) throws -> Element {
+                                 onAudio: @escaping (Sample) -> Void) throws {
         let encoder = try videoEncoder()
         encoder.set("tune", nick: "zerolatency")
         let parser = try Element(factory: "h264parse", name: "video-parser")
@@ -354,7 +348,6 @@ final class MixPipeline {
         try audio.link(audioChain[0])
         videoSink.onNewSample(onVideo)
         audioSink.onNewSample(onAudio)
-        return videoSink
     }
 
     private func videoEncoder() throws -> Element {

@@ -6,12 +6,12 @@ import GStreamerKit
 /// Each output has its own pipeline so that one failing (a server gone, a disk full) never
 /// blocks or stops the mix or the other outputs: its appsrcs drop the oldest buffers when it
 /// falls behind, and an error stops just this pipeline, which is made anew after a backoff
-/// (1 s, doubling to 30 s). Every (re)start waits for a keyframe and starts its timestamps
-/// at zero there.
+/// (1 s, doubling to 30 s). Every (re)start waits for the encoder's next keyframe (at most
+/// `keyframeIntervalSeconds`; forcing one would cut the other outputs' HLS segments short)
+/// and starts its timestamps at zero there.
 final class OutputPipeline: @unchecked Sendable {
     let target: OutputTarget
     private let audioCodec: MixSpec.AudioCodec
-    private let requestKeyframe: () -> Void
     private let report: (String) -> Void
     private let lock = NSLock()
     private var pipeline: Pipeline?
@@ -26,12 +26,10 @@ final class OutputPipeline: @unchecked Sendable {
     /// Recording segments are numbered on from here (kept across restarts).
     private var nextSegment = 0
 
-    /// `requestKeyframe` asks the encoder for one; `report` gets one line per failure or recovery.
-    init(target: OutputTarget, audioCodec: MixSpec.AudioCodec, requestKeyframe: @escaping () -> Void,
-         report: @escaping (String) -> Void) {
+    /// `report` gets one line per failure or recovery.
+    init(target: OutputTarget, audioCodec: MixSpec.AudioCodec, report: @escaping (String) -> Void) {
         self.target = target
         self.audioCodec = audioCodec
-        self.requestKeyframe = requestKeyframe
         self.report = report
         if case .recording(let path, _) = target { nextSegment = RecordingFiles(path: path).firstFreeIndex() }
     }
@@ -41,7 +39,6 @@ final class OutputPipeline: @unchecked Sendable {
         lock.lock()
         startLocked()
         lock.unlock()
-        requestKeyframe()
     }
 
     private func startLocked() {

@@ -77,12 +77,6 @@ extension Element {
         gst_app_src_end_of_stream(appSource)
     }
 
-    /// Asks the encoders upstream of this element for a keyframe as soon as they can.
-    public func requestKeyframe() {
-        let event = gst_video_event_new_upstream_force_key_unit(GstClockTime(clockTimeNone), 1, 0)
-        gst_element_send_event(pointer, event)
-    }
-
     private var appSink: UnsafeMutablePointer<GstAppSink> { cast(pointer) }
     private var appSource: UnsafeMutablePointer<GstAppSrc> { cast(pointer) }
 }

@@ -1,0 +1,97 @@
+import ArenaLayout
+import ArenaMixer
+import Foundation
+import GStreamerKit
+import Testing
+
+/// Live mixes of RTP senders on loopback, checked in their recordings and HLS output.
+@Suite(.serialized) struct LiveMixTests {
+    /// Alice sends a red picture with a white ball moving over it (H.264 and Opus), Bob a blue
+    /// one (VP8). Bob's sender is killed at 3 s and started again at 7 s; garbage and stray RTP
+    /// hit Alice's port at 1.5 s; an RTMP output points at a port nobody listens on.
+    @Test func liveMixHoldsItsFrameRateShowsThePlaceholderAndTakesTheHostBack() throws {
+        let folder = try TestMedia.workspace()
+        let ports = TestPorts.take(4)
+        let (aliceVideo, aliceAudio, bobVideo, deadRTMP) = (ports[0], ports[1], ports[2], ports[3])
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("hls"), withIntermediateDirectories: true)
+        let alice = try RTPSender(videoPort: aliceVideo, audioPort: aliceAudio,
+                                  pattern: "pattern=ball background-color=0xFFFF0000 foreground-color=0xFFFFFFFF")
+        var bob = try RTPSender(videoPort: bobVideo, vp8: true, pattern: "pattern=solid-color foreground-color=0xFF0000FF")
+        let mix = try RunningLiveMix(spec: """
+            {"template": 600, "canvas": {"width": 360, "height": 640, "fps": 30},
+             "hosts": [
+               {"userId": "alice", "input": {"rtp": {"video": {"port": \(aliceVideo)}, "audio": {"port": \(aliceAudio)}, "latencyMs": 100}}},
+               {"userId": "bob", "input": {"rtp": {"video": {"port": \(bobVideo), "codec": "vp8"}, "latencyMs": 100}}}],
+             "live": {"staleAfterMs": 500, "disconnectTimeoutMs": 2000},
+             "output": {"video": {"preset": "ultrafast", "keyframeIntervalSeconds": 1}},
+             "outputs": [{"type": "recording", "path": "live.mp4", "segmentSeconds": 600},
+                         {"type": "hls", "folder": "hls", "segmentSeconds": 1},
+                         {"type": "rtmp", "url": "rtmp://127.0.0.1:\(deadRTMP)/live/nobody"}]}
+            """, in: folder)
+        Thread.sleep(forTimeInterval: 1.5)
+        UDPNoise.send((0..<200).map { [UInt8](repeating: UInt8($0), count: 20 + $0) }, to: aliceVideo)
+        UDPNoise.send((0..<50).map { UDPNoise.rtp(payloadType: 100, sequence: UInt16($0)) }, to: aliceVideo)
+        Thread.sleep(forTimeInterval: 1.5)
+        bob.kill()
+        Thread.sleep(forTimeInterval: 4)
+        bob = try RTPSender(videoPort: bobVideo, vp8: true, pattern: "pattern=solid-color foreground-color=0xFF0000FF")
+        Thread.sleep(forTimeInterval: 3)
+        try mix.stop()
+        alice.kill()
+        bob.kill()
+
+        // The session: Bob left after the disconnect timeout and joined again.
+        let events = mix.notices.map { "\($0.event) \($0.userId ?? "")" }
+        #expect(events == ["onCoHostUserLeft bob", "onCoHostUserJoined bob"])
+        let left = mix.notices.first { $0.event == "onCoHostUserLeft" }!.at
+        let back = mix.notices.first { $0.event == "onCoHostUserJoined" }!.at
+        #expect(mix.warnings.contains { $0.hasPrefix("RTMP rtmp://127.0.0.1:\(deadRTMP)/live/nobody failed") })
+
+        // One recording, closed when the mix stopped, at 30 fps with no gap.
+        let recording = folder.appendingPathComponent("live-00001.mp4").path
+        let (count, frames) = try VideoFrames.decode(path: recording) { _ in true }
+        #expect(count > 9 * 30)
+        let gaps = zip(frames, frames.dropFirst()).map { $1.pts - $0.pts }
+        #expect(gaps.max()! <= 2 * 33_333_334, "largest gap between output frames: \(gaps.max()!) ns")
+
+        let aliceCell = Rect(x: 0, y: 138, width: 180, height: 322)
+        let bobCorner = (x: 300, y: 420)  // away from the avatar and the name
+        func isBlue(_ frame: RGBFrame) -> Bool {
+            let (red, green, blue) = frame.rgb(x: bobCorner.x, y: bobCorner.y)
+            return red < 40 && green < 40 && blue > 200
+        }
+        func isPlaceholder(_ frame: RGBFrame) -> Bool {
+            let (red, green, blue) = frame.rgb(x: bobCorner.x, y: bobCorner.y)
+            return abs(Int(red) - 0x1F) < 12 && abs(Int(green) - 0x20) < 12 && abs(Int(blue) - 0x24) < 12
+        }
+        // Before the kill: both cells, Alice's picture moving (garbage on her port changed nothing).
+        let early = frames.first { $0.pts >= 2_500_000_000 }!
+        expectColour(early, x: 20, y: 150, 0xFF0000)
+        #expect(isBlue(early))
+        // Bob's last picture, then the placeholder within 1 s, while Alice keeps moving.
+        let lastBlue = frames.lastIndex { $0.pts < left && isBlue($0) }!
+        let firstPlaceholder = frames[lastBlue...].firstIndex(where: isPlaceholder)!
+        let frozen = Double(frames[firstPlaceholder].pts - frames[lastBlue].pts) / 1e9
+        #expect(frozen <= 1.0, "Bob's cell showed the placeholder \(frozen) s after his last picture")
+        let during = frames[firstPlaceholder]
+        let later = frames[min(firstPlaceholder + 15, frames.count - 1)]
+        #expect(picturesDiffer(during, later, in: aliceCell))
+        // After the timeout Alice has the whole canvas; after Bob is back, both cells again.
+        let alone = frames.first { $0.pts >= left + 300_000_000 }!
+        expectColour(alone, x: 20, y: 20, 0xFF0000)
+        let rejoined = frames.last!
+        #expect(rejoined.pts > back)
+        #expect(isBlue(rejoined))
+        expectColour(rejoined, x: 20, y: 150, 0xFF0000)
+
+        // HLS: a finished playlist of 1 s segments, each of which decodes.
+        let playlist = try String(contentsOf: folder.appendingPathComponent("hls/playlist.m3u8"), encoding: .utf8)
+        let segments = playlist.split(separator: "\n").filter { $0.hasSuffix(".ts") }
+        #expect(segments.count >= 6)
+        #expect(playlist.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("#EXT-X-ENDLIST"))
+        for segment in segments.dropLast().suffix(3) {
+            let decoded = try VideoFrames.decode(path: folder.appendingPathComponent("hls/\(segment)").path)
+            #expect(decoded.count >= 25)
+        }
+    }
+}

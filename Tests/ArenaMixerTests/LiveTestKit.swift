@@ -1,0 +1,134 @@
+import ArenaLayout
+import ArenaMixer
+import ArenaSession
+import Foundation
+import GStreamerKit
+
+/// A host's RTP sender: `gst-launch-1.0` on loopback, as a separate process the test can kill.
+final class RTPSender {
+    private let process = Process()
+
+    /// Sends H.264 (or VP8) video of `pattern` to `videoPort`, and Opus to `audioPort` if given.
+    /// Keyframes every second, so a restarted sender is picked up quickly.
+    init(videoPort: Int, audioPort: Int? = nil, vp8: Bool = false, pattern: String) throws {
+        let encode = vp8 ? "vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=96"
+            : "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! rtph264pay pt=96 config-interval=-1"
+        var description = "videotestsrc is-live=true \(pattern) ! video/x-raw,width=320,height=240,framerate=30/1 ! \(encode) "
+            + "! udpsink host=127.0.0.1 port=\(videoPort)"
+        if let audioPort {
+            description += " audiotestsrc is-live=true ! opusenc ! rtpopuspay pt=111 ! udpsink host=127.0.0.1 port=\(audioPort)"
+        }
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/gst-launch-1.0")
+        process.arguments = ["-q"] + description.split(separator: " ").map(String.init)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Kills the sender at once, as a crashed phone or a lost network would stop.
+    func kill() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { kill() }
+}
+
+/// UDP ports for one test, distinct per process and per call, so tests can run side by side.
+enum TestPorts {
+    private static let lock = NSLock()
+    private static var next = 20_000 + Int(ProcessInfo.processInfo.processIdentifier % 2_000) * 20
+
+    static func take(_ count: Int) -> [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        let ports = (0..<count).map { next + 2 * $0 }
+        next += 2 * count
+        if next > 60_000 { next = 20_000 }
+        return ports
+    }
+}
+
+/// Sends raw datagrams to a local port: garbage and stray RTP for the bad-input tests.
+enum UDPNoise {
+    static func send(_ packets: [[UInt8]], to port: Int) {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        for packet in packets {
+            _ = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { target in
+                    packet.withUnsafeBytes { bytes in
+                        sendto(socket, bytes.baseAddress, bytes.count, 0, target, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            }
+        }
+    }
+
+    /// An RTP packet of payload type `payloadType` with `size` bytes of junk payload.
+    static func rtp(payloadType: UInt8, sequence: UInt16, size: Int = 200) -> [UInt8] {
+        [0x80, payloadType, UInt8(sequence >> 8), UInt8(sequence & 0xFF), 0, 0, 0, 1, 0x12, 0x34, 0x56, 0x78]
+            + (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(sequence)) }
+    }
+}
+
+/// A live mix running on a thread of its own until `stop()`; collects its notices and warnings.
+final class RunningLiveMix: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopping = false
+    private var collectedNotices: [Notice] = []
+    private var collectedWarnings: [String] = []
+    private var failure: Error?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(spec json: String, in folder: URL) throws {
+        let file = folder.appendingPathComponent("spec.json")
+        try Data(json.utf8).write(to: file)
+        let plan = try MixPlan(spec: try MixSpec.load(file: file), templates: try TemplateLibrary.bundled(), live: true)
+        let thread = Thread { [self] in
+            do {
+                try LiveMix(plan: plan).run(
+                    notices: { new in self.locked { self.collectedNotices += new } },
+                    warning: { text in self.locked { self.collectedWarnings.append(text) } },
+                    stopped: { self.locked { self.stopping } })
+            } catch {
+                self.locked { self.failure = error }
+            }
+            self.done.signal()
+        }
+        thread.start()
+    }
+
+    /// Stops the mix (as SIGINT does) and waits for its outputs to be finalised.
+    func stop() throws {
+        locked { stopping = true }
+        guard done.wait(timeout: .now() + 30) == .success else { throw GStreamerError(message: "the live mix did not stop within 30 s") }
+        if let failure = locked({ failure }) { throw failure }
+    }
+
+    var notices: [Notice] { locked { collectedNotices } }
+    var warnings: [String] { locked { collectedWarnings } }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+}
+
+/// Whether two frames differ inside `rect` (more than a few pixels changed clearly).
+func picturesDiffer(_ first: RGBFrame, _ second: RGBFrame, in rect: Rect) -> Bool {
+    var changed = 0
+    for y in stride(from: rect.y, to: rect.y + rect.height, by: 4) {
+        for x in stride(from: rect.x, to: rect.x + rect.width, by: 4) {
+            let a = first.rgb(x: x, y: y), b = second.rgb(x: x, y: y)
+            if abs(Int(a.red) - Int(b.red)) + abs(Int(a.green) - Int(b.green)) + abs(Int(a.blue) - Int(b.blue)) > 90 { changed += 1 }
+        }
+    }
+    return changed > 10
+}
