@@ -130,4 +130,42 @@ private func files(in folder: URL) throws -> [String] {
         let ids = result.output.split(separator: "\n").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
         #expect(ids == [400, 600, 601, 800, 801])
     }
+
+    /// A live mix whose one host never sends: the output still runs (the placeholder), in
+    /// 1 s recording segments. SIGKILL keeps every closed segment playable; SIGINT closes the last.
+    @Test func aKilledLiveMixLeavesEveryClosedSegmentPlayable() throws {
+        for signal in [SIGKILL, SIGINT] {
+            let folder = try newFolder()
+            let port = 40_000 + Int(ProcessInfo.processInfo.processIdentifier % 1_000) * 4 + (signal == SIGKILL ? 0 : 2)
+            try Data("""
+                {"canvas": {"width": 360, "height": 640}, "hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": \(port)}}}}],
+                 "output": {"video": {"preset": "ultrafast", "keyframeIntervalSeconds": 1}},
+                 "outputs": [{"type": "recording", "path": "rec.mp4", "segmentSeconds": 1}]}
+                """.utf8).write(to: folder.appendingPathComponent("spec.json"))
+            let process = Process()
+            process.executableURL = arena
+            process.arguments = ["run", "spec.json", "--quiet"]
+            process.currentDirectoryURL = folder
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: 4.5)
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+
+            let names = try files(in: folder)
+            let segments = names.filter { $0.hasPrefix("rec-") }
+            #expect(segments.count >= (signal == SIGINT ? 3 : 2), "\(names)")
+            for segment in segments {
+                let (count, _) = try VideoFrames.decode(path: folder.appendingPathComponent(segment).path)
+                #expect((25...35).contains(count) || segment == segments.last, "\(segment): \(count) frames")
+            }
+            let partial = names.filter { $0.hasSuffix(".partial") }
+            if signal == SIGINT {
+                #expect(process.terminationStatus == 0)
+                #expect(partial.isEmpty, "SIGINT closes the last segment: \(names)")
+            } else {
+                #expect(partial.allSatisfy { $0.hasPrefix(".rec-") }, "only the open segment is left, hidden: \(names)")
+            }
+        }
+    }
 }

@@ -78,4 +78,19 @@ import Testing
         #expect(levels[1] > 0.05, "alice's tone is heard before the mic goes off: \(levels)")
         #expect(levels[5] < 0.001, "and not after: \(levels)")
     }
+
+    @Test func aHostsVolumeScalesThemInTheMix() throws {
+        // The same tone at volume 1 and at 0.25: the peak drops to a quarter (within rounding).
+        let alice = try TestMedia.clip(rgb: Colour.red, seconds: 1)
+        func peak(volume: Double) throws -> Float {
+            let (_, path) = try render("""
+                {"duration": 1, "hosts": [{"userId": "alice", "input": "\(alice.path)", "volume": \(volume)}],
+                 "output": {"video": {"preset": "ultrafast"}}}
+                """, output: "out.mkv")
+            return try AudioLevels.peaks(path: path, window: 0.25)[1...2].max()!
+        }
+        let full = try peak(volume: 1), quarter = try peak(volume: 0.25)
+        #expect(full > 0.05)
+        #expect(abs(quarter / full - 0.25) < 0.03, "volume 0.25 gave \(quarter / full) of the full level")
+    }
 }
