@@ -5,18 +5,20 @@
 DEB_PACKAGES := libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libcairo2-dev libpango1.0-dev \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
 	gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji pkg-config
+# Only for the tests: a real RTMP server for the live mix's RTMP output.
+TEST_PACKAGES := nginx-light libnginx-mod-rtmp
 # Only for benchmarks' baselines.
 BENCH_PACKAGES := ffmpeg time
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARENA := .build/release/arena
 
-.PHONY: demo test bench bench-micro golden build deps bench-deps clean
+.PHONY: demo test bench bench-micro golden build deps test-deps bench-deps clean
 
 demo: build out/clips/.made
 	$(ARENA) render pipelines/demo.json --output out/demo.mp4 --events-out out/demo-events.jsonl
 
-test: deps
+test: deps test-deps
 	swift test
 
 # Rewrites the overlays' reference images (Tests/ArenaOverlayTests/Golden); look before committing.
@@ -43,6 +45,9 @@ out/clips/.made: pipelines/demo-clips.sh
 # Installs whichever of the packages are missing (apt-get; root or sudo).
 deps:
 	@$(call install_missing,$(DEB_PACKAGES))
+
+test-deps:
+	@$(call install_missing,$(TEST_PACKAGES))
 
 bench-deps:
 	@$(call install_missing,$(BENCH_PACKAGES))

@@ -94,4 +94,39 @@ import Testing
             #expect(decoded.count >= 25)
         }
     }
+
+    /// RTMP to a real nginx-rtmp, read back while live; the server is killed and started again
+    /// mid-way: the RTMP output comes back by itself and the recording beside it never stops.
+    @Test func rtmpOutputReachesNginxAndRecoversWhenTheServerComesBack() throws {
+        let folder = try TestMedia.workspace()
+        let ports = TestPorts.take(2)
+        let server = try NginxRTMP(port: ports[1] + 10_000)
+        let sender = try RTPSender(videoPort: ports[0], pattern: "pattern=solid-color foreground-color=0xFFFF0000")
+        let url = "rtmp://127.0.0.1:\(server.port)/live/arena"
+        let mix = try RunningLiveMix(spec: """
+            {"canvas": {"width": 360, "height": 640, "fps": 30},
+             "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(ports[0])}, "latencyMs": 50}}}],
+             "output": {"video": {"preset": "ultrafast", "keyframeIntervalSeconds": 1}},
+             "outputs": [{"type": "rtmp", "url": "\(url)"}, {"type": "recording", "path": "live.mkv", "segmentSeconds": 600}]}
+            """, in: folder)
+        Thread.sleep(forTimeInterval: 2)
+        let first = try MediaInfo.discover(uri: url, timeLimit: 5)
+        server.kill()
+        Thread.sleep(forTimeInterval: 1.5)
+        try server.start()
+        Thread.sleep(forTimeInterval: 4)  // the retries back off 1 s, then 2 s
+        let again = try MediaInfo.discover(uri: url, timeLimit: 5)
+        try mix.stop()
+        sender.kill()
+
+        for info in [first, again] {
+            #expect(info.video.first.map { "\($0.codec) \($0.width)x\($0.height)" } == "video/x-h264 360x640")
+            #expect(info.audio.first?.codec == "audio/mpeg")
+        }
+        #expect(mix.warnings.contains { $0.hasPrefix("RTMP \(url) failed") })
+        let (count, frames) = try VideoFrames.decode(path: folder.appendingPathComponent("live-00001.mkv").path) { _ in true }
+        #expect(count > 7 * 30)
+        let gaps = zip(frames, frames.dropFirst()).map { $1.pts - $0.pts }
+        #expect(gaps.max()! <= 2 * 33_333_334)
+    }
 }

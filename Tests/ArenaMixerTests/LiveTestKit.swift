@@ -132,3 +132,59 @@ func picturesDiffer(_ first: RGBFrame, _ second: RGBFrame, in rect: Rect) -> Boo
     }
     return changed > 10
 }
+
+/// A real nginx with the RTMP module on a loopback port, started and stopped by the test.
+final class NginxRTMP {
+    let port: Int
+    private let folder: URL
+    private var process: Process?
+
+    init(port: Int) throws {
+        self.port = port
+        folder = try TestMedia.workspace()
+        let config = """
+            load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+            daemon off;
+            master_process off;
+            pid \(folder.path)/nginx.pid;
+            error_log \(folder.path)/error.log;
+            events { worker_connections 64; }
+            rtmp { server { listen 127.0.0.1:\(port); application live { live on; record off; } } }
+            """
+        try Data(config.utf8).write(to: folder.appendingPathComponent("nginx.conf"))
+        try start()
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
+        process.arguments = ["-c", folder.appendingPathComponent("nginx.conf").path, "-p", folder.path, "-e", folder.appendingPathComponent("error.log").path]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        for _ in 0..<50 where !accepts() { Thread.sleep(forTimeInterval: 0.1) }
+        guard accepts() else { throw GStreamerError(message: "nginx did not start listening on \(port)") }
+    }
+
+    /// Kills the server, as a crash would.
+    func kill() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { kill() }
+
+    private func accepts() -> Bool {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
