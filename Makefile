@@ -13,7 +13,7 @@ BENCH_PACKAGES := ffmpeg time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARENA := .build/release/arena
 
-.PHONY: demo test bench bench-micro golden build deps test-deps bench-deps clean
+.PHONY: demo test bench bench-live bench-micro golden build deps test-deps bench-deps clean
 
 demo: build out/clips/.made
 	$(ARENA) render pipelines/demo.json --output out/demo.mp4 --events-out out/demo-events.jsonl
@@ -30,6 +30,10 @@ golden: deps
 bench: build bench-deps out/clips/.made
 	benchmarks/jobs.sh 3
 	benchmarks/overlays.sh 5
+
+# Live mixes: latency Arena adds RTP to RTP, and how many live mixes this machine holds.
+bench-live: build out/clips/.made
+	benchmarks/live.sh 6
 
 # Micro-benchmarks of layout, session, overlay drawing and blending (a package of its own).
 bench-micro: deps

@@ -6,10 +6,12 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "arena", targets: ["arena"]),
-        // For the micro-benchmarks package in benchmarks/.
+        // For the benchmarks package in benchmarks/.
         .library(name: "ArenaLayout", targets: ["ArenaLayout"]),
         .library(name: "ArenaSession", targets: ["ArenaSession"]),
         .library(name: "ArenaOverlay", targets: ["ArenaOverlay"]),
+        .library(name: "ArenaMixer", targets: ["ArenaMixer"]),
+        .library(name: "GStreamerKit", targets: ["GStreamerKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

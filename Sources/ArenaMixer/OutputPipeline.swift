@@ -21,6 +21,8 @@ final class OutputPipeline: @unchecked Sendable {
     /// The first keyframe's running time; nil until this (re)start has one.
     private var base: UInt64?
     private var failures = 0
+    /// Counts (re)starts; bus messages of an earlier pipeline are ignored.
+    private var generation = 0
     private var stopped = false
     private var ended = DispatchSemaphore(value: 0)
     /// Recording segments are numbered on from here (kept across restarts).
@@ -51,7 +53,9 @@ final class OutputPipeline: @unchecked Sendable {
                 muxer.set("start-index", Int32(nextSegment))
                 muxer.onFormatLocation { [files = RecordingFiles(path: path)] index in files.partialPath(index) }
             }
-            reader = BusReader(pipeline: made) { [weak self] message in self?.handle(message) }
+            generation += 1
+            let current = generation
+            reader = BusReader(pipeline: made) { [weak self] message in self?.handle(message, from: current) }
             base = nil
             ended = DispatchSemaphore(value: 0)
             try made.play()
@@ -102,7 +106,11 @@ final class OutputPipeline: @unchecked Sendable {
         lock.unlock()
     }
 
-    private func handle(_ message: BusMessage) {
+    private func handle(_ message: BusMessage, from pipelineGeneration: Int) {
+        lock.lock()
+        let isCurrent = pipelineGeneration == generation && pipeline != nil
+        lock.unlock()
+        guard isCurrent else { return }
         switch message {
         case .endOfStream:
             ended.signal()

@@ -7,8 +7,9 @@ import Testing
 /// Live mixes of RTP senders on loopback, checked in their recordings and HLS output.
 @Suite(.serialized) struct LiveMixTests {
     /// Alice sends a red picture with a white ball moving over it (H.264 and Opus), Bob a blue
-    /// one (VP8). Bob's sender is killed at 3 s and started again at 7 s; garbage and stray RTP
-    /// hit Alice's port at 1.5 s; an RTMP output points at a port nobody listens on.
+    /// one (VP8), starting 1 s after the mix. Bob's sender is killed at 3 s and started again
+    /// at 7 s; garbage and stray RTP hit Alice's port at 1.5 s; an RTMP output points at a
+    /// port nobody listens on.
     @Test func liveMixHoldsItsFrameRateShowsThePlaceholderAndTakesTheHostBack() throws {
         let folder = try TestMedia.workspace()
         let ports = TestPorts.take(4)
@@ -16,7 +17,6 @@ import Testing
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("hls"), withIntermediateDirectories: true)
         let alice = try RTPSender(videoPort: aliceVideo, audioPort: aliceAudio,
                                   pattern: "pattern=ball background-color=0xFFFF0000 foreground-color=0xFFFFFFFF")
-        var bob = try RTPSender(videoPort: bobVideo, vp8: true, pattern: "pattern=solid-color foreground-color=0xFF0000FF")
         let mix = try RunningLiveMix(spec: """
             {"template": 600, "canvas": {"width": 360, "height": 640, "fps": 30},
              "hosts": [
@@ -28,7 +28,9 @@ import Testing
                          {"type": "hls", "folder": "hls", "segmentSeconds": 1},
                          {"type": "rtmp", "url": "rtmp://127.0.0.1:\(deadRTMP)/live/nobody"}]}
             """, in: folder)
-        Thread.sleep(forTimeInterval: 1.5)
+        Thread.sleep(forTimeInterval: 1)
+        var bob = try RTPSender(videoPort: bobVideo, vp8: true, pattern: "pattern=solid-color foreground-color=0xFF0000FF")
+        Thread.sleep(forTimeInterval: 0.5)
         UDPNoise.send((0..<200).map { [UInt8](repeating: UInt8($0), count: 20 + $0) }, to: aliceVideo)
         UDPNoise.send((0..<50).map { UDPNoise.rtp(payloadType: 100, sequence: UInt16($0)) }, to: aliceVideo)
         Thread.sleep(forTimeInterval: 1.5)
@@ -100,7 +102,7 @@ import Testing
     @Test func rtmpOutputReachesNginxAndRecoversWhenTheServerComesBack() throws {
         let folder = try TestMedia.workspace()
         let ports = TestPorts.take(2)
-        let server = try NginxRTMP(port: ports[1] + 10_000)
+        let server = try NginxRTMP(port: ports[1])  // a TCP port: UDP and TCP numbers do not clash
         let sender = try RTPSender(videoPort: ports[0], pattern: "pattern=solid-color foreground-color=0xFFFF0000")
         let url = "rtmp://127.0.0.1:\(server.port)/live/arena"
         let mix = try RunningLiveMix(spec: """

@@ -6,8 +6,8 @@ import PackageDescription
 let arena = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().lastPathComponent.lowercased()
 
-// Micro-benchmarks of Arena's per-event and per-frame work, kept out of the main build:
-//   cd benchmarks/Micro && swift package benchmark
+// Benchmarks kept out of the main build: micro-benchmarks of Arena's per-event and per-frame
+// work (`swift package benchmark`), and live latency and capacity (`swift run -c release ArenaLive`).
 let package = Package(
     name: "ArenaMicroBenchmarks",
     platforms: [.macOS(.v14)],
@@ -26,6 +26,15 @@ let package = Package(
             ],
             path: "Benchmarks/ArenaMicro",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "ArenaLive",
+            dependencies: [
+                .product(name: "ArenaMixer", package: arena),
+                .product(name: "ArenaLayout", package: arena),
+                .product(name: "GStreamerKit", package: arena),
+            ],
+            path: "Live/ArenaLive"
         ),
     ],
     swiftLanguageModes: [.v5]
