@@ -70,13 +70,6 @@ final class InputBranch {
         return latestFrameTime
     }
 
-    /// Forgets the frames so far (the input is starting again).
-    func forgetFrames() {
-        frameLock.lock()
-        latestFrameTime = nil
-        frameLock.unlock()
-    }
-
     private func applyCrop() {
         guard let sourceSize else { return }
         let insets = CropInsets.centreCrop(source: sourceSize, cell: cellSize)

@@ -2,7 +2,7 @@ import ArenaSession
 import Foundation
 import GStreamerKit
 
-/// How a live mix is doing, for progress lines and (later) the service's health endpoint.
+/// How a live mix is doing, for status lines and (later) the service's health endpoint.
 public struct LiveStatus: Sendable {
     /// Seconds of output made.
     public let seconds: Double
@@ -10,75 +10,141 @@ public struct LiveStatus: Sendable {
     public let sending: Set<String>
 }
 
-/// Runs a live mix (`arena run`): the output frame clock runs on wall time and never waits
+/// Runs live mixes (`arena run`): the output frame clock runs on wall time and never waits
 /// for an input; inputs that stop show their placeholder and, after the disconnect timeout,
-/// leave the session, joining again when their stream returns; the encode goes to every
-/// output at once, each failing and recovering on its own.
+/// leave the session, joining again when their stream returns; each mix's encode goes to all
+/// its outputs at once, each failing and recovering on its own.
+///
+/// Several mixes can run together, as the rooms of one co-host session do (each with its own
+/// host in slot 0): an input that more than one of them names is received and decoded once.
 public final class LiveMix: @unchecked Sendable {
-    private let plan: MixPlan
+    private let plans: [MixPlan]
     private let lock = NSLock()
     private var failure: MixError?
     private let finished = DispatchSemaphore(value: 0)
-    /// Hosts this mix took out because their input went quiet (and so may bring back).
-    private var leftByTimeout: Set<String> = []
-    private var restarting: Set<Int> = []
+    /// Per mix: hosts it took out because their input went quiet (and so may bring back).
+    private var leftByTimeout: [Set<String>]
 
-    public init(plan: MixPlan) {
-        self.plan = plan
+    /// One mix, or several that may share inputs (same RTP ports or the same URI).
+    public init(plans: [MixPlan]) {
+        self.plans = plans
+        leftByTimeout = Array(repeating: [], count: plans.count)
     }
 
-    /// Runs until `stopped` turns true (polled every 100 ms) or the spec's duration is reached,
-    /// then finalises every output. `notices` gets the session's outbound events as they
-    /// happen; `warning` one line per problem; `status` about once a second.
-    public func run(notices: @escaping ([Notice]) -> Void = { _ in }, warning: @escaping (String) -> Void = { _ in },
+    public convenience init(plan: MixPlan) {
+        self.init(plans: [plan])
+    }
+
+    /// How many inputs are received and decoded: one per distinct input of all the mixes.
+    public var decodedInputCount: Int { Self.distinctInputs(plans).count }
+
+    /// Runs until `stopped` turns true (polled every 100 ms) or every mix's duration is
+    /// reached, then finalises every output. `notices` gets each mix's outbound events (with
+    /// its index in `plans`) as they happen; `warning` one line per problem; `status` mix 0's
+    /// state about once a second.
+    public func run(notices: @escaping (Int, [Notice]) -> Void = { _, _ in }, warning: @escaping (String) -> Void = { _ in },
                     status: ((LiveStatus) -> Void)? = nil, stopped: @escaping () -> Bool) throws(MixError) {
-        let state = try MixState(live: plan, onNotices: notices, warning: warning)
-        var outputs: [OutputPipeline] = []
-        let mix: MixPipeline
-        do {
+        let prefix = { (index: Int, text: String) in self.plans.count > 1 ? "mix \(index): \(text)" : text }
+        try Self.checkPorts(plans)
+        let hubs = Self.distinctInputs(plans).map { input in
+            InputHub(source: input.source, hasAudio: input.hasAudio, frameDuration: nanosecondsPerSecond / UInt64(plans[0].canvas.framesPerSecond),
+                     label: input.label, warning: warning)
+        }
+        var mixes: [(pipeline: MixPipeline, state: MixState, outputs: [OutputPipeline], reader: BusReader)] = []
+        defer {
+            for mix in mixes {
+                mix.pipeline.pipeline.stop()
+                mix.reader.stop()
+            }
+            for hub in hubs { hub.stop() }
+        }
+        let clock = SharedClock()
+        for (index, plan) in plans.enumerated() {
+            let state = try MixState(live: plan, onNotices: { notices(index, $0) }, warning: { warning(prefix(index, $0)) })
             let box = OutputList()
-            mix = try MixPipeline(plan: plan, state: state, output: .live(
-                video: { sample in for output in box.outputs { output.feedVideo(sample) } },
-                audio: { sample in for output in box.outputs { output.feedAudio(sample) } }))
-            outputs = plan.spec.outputs.map { target in
-                OutputPipeline(target: target, audioCodec: plan.spec.output.audio.codec, report: warning)
+            let mix: MixPipeline
+            do {
+                let inputHubs = Dictionary(uniqueKeysWithValues: plan.inputs.map { input in
+                    (input.index, hubs.first { $0.source == input.host.input }!)
+                })
+                mix = try MixPipeline(plan: plan, state: state, output: .live(
+                    video: { sample in for output in box.outputs { output.feedVideo(sample) } },
+                    audio: { sample in for output in box.outputs { output.feedAudio(sample) } }), hubs: inputHubs)
+            } catch {
+                throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
+            }
+            let outputs = plan.spec.outputs.map { target in
+                OutputPipeline(target: target, audioCodec: plan.spec.output.audio.codec, report: { warning(prefix(index, $0)) })
             }
             box.outputs = outputs
-        } catch {
-            throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
+            let reader = BusReader(pipeline: mix.pipeline) { [weak self] message in self?.handle(message) }
+            mixes.append((mix, state, outputs, reader))
+            clock.adopt(mix.pipeline)
         }
-        let reader = BusReader(pipeline: mix.pipeline) { [weak self, weak mix] message in
-            guard let self, let mix else { return }
-            self.handle(message, mix: mix, warning: warning)
-        }
-        defer {
-            mix.pipeline.stop()
-            reader.stop()
-        }
-        for output in outputs { output.start() }
-        do {
-            try mix.pipeline.play()
-        } catch {
-            throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
+        for hub in hubs { hub.start(on: clock) }
+        for mix in mixes {
+            for output in mix.outputs { output.start() }
+            do {
+                try mix.pipeline.pipeline.play()
+            } catch {
+                throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
+            }
         }
 
         var lastStatus = Date()
-        while finished.wait(timeout: .now() + 0.1) == .timedOut, !stopped() {
-            watchInputs(mix, state: state, warning: warning)
+        var ended = 0
+        while ended < mixes.count, !stopped() {
+            if finished.wait(timeout: .now() + 0.1) == .success { ended += 1 }
+            for (index, mix) in mixes.enumerated() { watchInputs(of: index, mix.pipeline, state: mix.state, warning: { warning(prefix(index, $0)) }) }
             if let status, Date().timeIntervalSince(lastStatus) >= 1 {
                 lastStatus = Date()
-                status(currentStatus(mix))
+                status(currentStatus(plans[0], mixes[0].pipeline))
             }
+            lock.lock()
+            let failed = failure != nil
+            lock.unlock()
+            if failed { break }
         }
         // Ending: the outputs get end-of-stream after what they have, and close their files.
-        for output in outputs { output.finish() }
+        for mix in mixes {
+            for output in mix.outputs { output.finish() }
+        }
         lock.lock()
         let failed = failure
         lock.unlock()
         if let failed { throw failed }
     }
 
-    private func currentStatus(_ mix: MixPipeline) -> LiveStatus {
+    /// Two different RTP inputs cannot listen on one port (the same input in two mixes can).
+    private static func checkPorts(_ plans: [MixPlan]) throws(MixError) {
+        var owners: [Int: (source: InputSource, field: String)] = [:]
+        for (index, plan) in plans.enumerated() {
+            for input in plan.inputs {
+                guard case .rtp(let rtp) = input.host.input else { continue }
+                let field = (plans.count > 1 ? "mix \(index): " : "") + "hosts[\(input.index)].input.rtp"
+                for port in [rtp.video.port] + (rtp.audio.map { [$0.port] } ?? []) {
+                    if let owner = owners[port], owner.source != input.host.input {
+                        throw .spec(SpecError(field: field, "uses port \(port), which \(owner.field) uses for a different input"))
+                    }
+                    owners[port] = (input.host.input, field)
+                }
+            }
+        }
+    }
+
+    /// The inputs of all mixes, each once, with a name for messages.
+    private static func distinctInputs(_ plans: [MixPlan]) -> [(source: InputSource, hasAudio: Bool, label: String)] {
+        var inputs: [(source: InputSource, hasAudio: Bool, label: String)] = []
+        for (index, plan) in plans.enumerated() {
+            for input in plan.inputs where !inputs.contains(where: { $0.source == input.host.input }) {
+                let label = (plans.count > 1 ? "mix \(index): " : "") + "hosts[\(input.index)] '\(input.host.userId)'"
+                inputs.append((input.host.input, input.hasAudio, label))
+            }
+        }
+        return inputs
+    }
+
+    private func currentStatus(_ plan: MixPlan, _ mix: MixPipeline) -> LiveStatus {
         let times = mix.inputTimes()
         let output = times.output ?? 0
         let sending = plan.inputs.filter { input in
@@ -89,7 +155,8 @@ public final class LiveMix: @unchecked Sendable {
 
     /// Hosts whose input has sent nothing for the disconnect timeout leave the session; a host
     /// that left that way and whose input is sending again joins it again.
-    private func watchInputs(_ mix: MixPipeline, state: MixState, warning: (String) -> Void) {
+    private func watchInputs(of index: Int, _ mix: MixPipeline, state: MixState, warning: (String) -> Void) {
+        let plan = plans[index]
         let times = mix.inputTimes()
         guard let now = times.output else { return }
         let session = state.current
@@ -97,11 +164,11 @@ public final class LiveMix: @unchecked Sendable {
             let user = input.host.userId
             let silence = now.saturatingSubtract(times.latestFrames[input.index] ?? 0)
             if silence > plan.spec.live.disconnectTimeout, session.connected.contains(user), user != session.owner,
-               leftByTimeout.insert(user).inserted {
+               leftByTimeout[index].insert(user).inserted {
                 warning("hosts[\(input.index)] '\(user)' sent nothing for \(Double(silence) / 1e9) s; taken as having left")
                 _ = try? state.apply(.hostLeft(userId: user))
-            } else if silence <= plan.spec.live.staleAfter, leftByTimeout.contains(user), !session.connected.contains(user) {
-                leftByTimeout.remove(user)
+            } else if silence <= plan.spec.live.staleAfter, leftByTimeout[index].contains(user), !session.connected.contains(user) {
+                leftByTimeout[index].remove(user)
                 do {
                     try state.apply(.hostJoined(userId: user))
                     warning("hosts[\(input.index)] '\(user)' is sending again; joined again")
@@ -112,34 +179,17 @@ public final class LiveMix: @unchecked Sendable {
         }
     }
 
-    /// Bus thread: an input's error restarts that input after a pause (it may come back);
-    /// any other error ends the mix.
-    private func handle(_ message: BusMessage, mix: MixPipeline, warning: @escaping (String) -> Void) {
+    /// Bus thread of a mix: end-of-stream ends that mix (its duration is reached); an error
+    /// ends the run. Inputs' errors arrive on their hubs' buses, not here.
+    private func handle(_ message: BusMessage) {
         switch message {
         case .endOfStream:
             finished.signal()
         case .error(let error):
-            switch MixPipeline.origin(ofElementPath: error.source ?? "") {
-            case .input(let index):
-                lock.lock()
-                let first = restarting.insert(index).inserted
-                lock.unlock()
-                guard first else { return }
-                warning("hosts[\(index)] '\(plan.inputs[index].host.userId)' input broke (\(error.message)); showing its placeholder until it sends again")
-                DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { [weak self, weak mix] in
-                    mix?.restartInput(index)
-                    self?.lock.lock()
-                    self?.restarting.remove(index)
-                    self?.lock.unlock()
-                }
-            case .detached:
-                break
-            case .mix:
-                lock.lock()
-                if failure == nil { failure = .pipeline(error) }
-                lock.unlock()
-                finished.signal()
-            }
+            lock.lock()
+            if failure == nil { failure = .pipeline(error) }
+            lock.unlock()
+            finished.signal()
         case .warning, .element:
             break
         }

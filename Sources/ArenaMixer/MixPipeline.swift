@@ -59,13 +59,17 @@ final class MixPipeline {
 
     /// What is shown and heard, by output time.
     let state: MixState
+    private let hubs: [Int: InputHub]
     /// The time of the frame the compositor is making (live mixes' input watch reads it).
     private var latestOutput: UInt64?
     private let outputLock = NSLock()
 
-    init(plan: MixPlan, state: MixState, output: Output) throws {
+    /// Input i of a live mix comes from `hubs[i]`, which receives and decodes it once for
+    /// every mix that shows it; other inputs are decoded here.
+    init(plan: MixPlan, state: MixState, output: Output, hubs: [Int: InputHub] = [:]) throws {
         self.plan = plan
         self.state = state
+        self.hubs = hubs
         overlays = OverlayFeed(plan: plan, state: state)
         let canvas = plan.canvas
         let size = canvas.size
@@ -208,21 +212,6 @@ final class MixPipeline {
         try? pipeline.play()
     }
 
-    /// A live mix's input broke: it is taken out and made anew, so the host's stream can
-    /// come back (a restarted sender, a codec change). The branches are flushed, which
-    /// also clears the end-of-stream of an earlier `endInput`. Not from a streaming thread.
-    func restartInput(_ index: Int) {
-        decodersLock.lock()
-        let removed = decoders.removeValue(forKey: index)
-        decodersLock.unlock()
-        let inlets = branchInlets[index] ?? []
-        for inlet in inlets { inlet.send(flushStartEvent()) }
-        if let removed { pipeline.detach(removed) }
-        for inlet in inlets { inlet.send(flushStopEvent()) }
-        branches.first { $0.index == index }?.forgetFrames()
-        try? attachSource(of: plan.inputs[index])
-    }
-
     /// The output time the compositor has reached, and each input's latest video frame time.
     func inputTimes() -> (output: UInt64?, latestFrames: [Int: UInt64]) {
         outputLock.lock()
@@ -269,41 +258,54 @@ final class MixPipeline {
         try attachSource(of: input)
     }
 
-    /// Makes input `index`'s source (uridecodebin, or an RTP receiver) and links its decoded
-    /// streams to the input's branches.
+    /// Makes input `index`'s source and links its decoded streams to the input's branches:
+    /// appsrcs fed by its hub in a live mix, else uridecodebin.
     private func attachSource(of input: InputPlan) throws {
         let inlets = branchInlets[input.index] ?? []
         let videoSink = inlets[0]
         let audioSink = inlets.count > 1 ? inlets[1] : nil
-        let source: Element
-        switch input.host.input {
-        case .uri(let uri):
-            source = try Element(factory: "uridecodebin", name: "input-\(input.index)")
-            source.set("uri", uri)
-            source.set("expose-all-streams", false)
-            source.onPadAdded { pad in
-                switch pad.mediaType {
-                case "video/x-raw" where !videoSink.isLinked:
-                    try? pad.link(videoSink)
-                case "audio/x-raw" where audioSink.map({ !$0.isLinked }) == true:
-                    try? pad.link(audioSink!)
-                default:
-                    break
-                }
-            }
-            try pipeline.add(source)
-        case .rtp(let rtp):
-            let receiver = RTPReceiver(rtp, index: input.index)
-            source = try Element(binDescription: receiver.description, name: "input-\(input.index)", exposing: receiver.pads)
-            try pipeline.add(source)
-            try receiver.filterPackets(in: pipeline)
-            try source.staticPad("video").link(videoSink)
-            if let audioSink { try source.staticPad("audio").link(audioSink) }
+        if let hub = hubs[input.index] {
+            let video = try hubOutlet("input-\(input.index)", hub: hub, buffers: 3)
+            let audio = try audioSink.map { _ in try hubOutlet("input-\(input.index)-audio", hub: hub, buffers: 25) }
+            try video.staticPad("src").link(videoSink)
+            if let audio, let audioSink { try audio.staticPad("src").link(audioSink) }
+            hub.subscribe(video: video, audio: audio)
+            return
         }
+        guard case .uri(let uri) = input.host.input else {
+            throw GStreamerError(message: "hosts[\(input.index)] has a live input but no hub")
+        }
+        let source = try Element(factory: "uridecodebin", name: "input-\(input.index)")
+        source.set("uri", uri)
+        source.set("expose-all-streams", false)
+        source.onPadAdded { pad in
+            switch pad.mediaType {
+            case "video/x-raw" where !videoSink.isLinked:
+                try? pad.link(videoSink)
+            case "audio/x-raw" where audioSink.map({ !$0.isLinked }) == true:
+                try? pad.link(audioSink!)
+            default:
+                break
+            }
+        }
+        try pipeline.add(source)
         decodersLock.lock()
         decoders[input.index] = source
         decodersLock.unlock()
-        source.syncStateWithParent()
+    }
+
+    /// A live appsrc that a hub pushes decoded buffers into: it drops its oldest when the mix
+    /// falls behind, and tells the compositor how late the hub's buffers may come.
+    private func hubOutlet(_ name: String, hub: InputHub, buffers: UInt64) throws -> Element {
+        let source = try Element(factory: "appsrc", name: name)
+        source.set("format", nick: "time")
+        source.set("is-live", true)
+        source.set("min-latency", Int64(hub.latency))
+        source.set("max-bytes", UInt64(0))
+        source.set("max-buffers", buffers)
+        source.set("leaky-type", nick: "downstream")
+        try pipeline.add(source)
+        return source
     }
 
     /// x264 and the audio encoder into MP4 or Matroska, to `path`.

@@ -110,6 +110,9 @@ public struct MixPlan: Sendable {
             throw .spec(SpecError(field: "hosts", "lists \(spec.hosts.count) hosts, but template \(template.id) seats at most \(template.maxHosts)"))
         }
 
+        if !live, let index = spec.hosts.firstIndex(where: { if case .rtp = $0.input { true } else { false } }) {
+            throw .spec(SpecError(field: "hosts[\(index)].input", "is a live RTP input; live inputs are mixed by `arena run`"))
+        }
         inputs = try Self.inspect(spec.hosts)
         (avatars, warnings) = AvatarLoader.load(spec.hosts, allowPrivateHosts: spec.allowPrivateAvatarHosts)
         // A live mix without a duration is checked up to its last timed event.

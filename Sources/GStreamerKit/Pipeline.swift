@@ -98,6 +98,30 @@ public final class Pipeline: Element {
     }
 }
 
+/// One clock and base time for several pipelines, so that a buffer's running time means the
+/// same moment in all of them (the system clock; the base time is when this was made).
+public final class SharedClock: @unchecked Sendable {
+    private let clock: UnsafeMutablePointer<GstClock>
+    private let baseTime: GstClockTime
+
+    public init() {
+        GStreamer.initialize()
+        clock = gst_system_clock_obtain()
+        baseTime = gst_clock_get_time(clock)
+    }
+
+    deinit {
+        gst_object_unref(UnsafeMutableRawPointer(clock))
+    }
+
+    /// Makes `pipeline` run on this clock and base time; call before it starts.
+    public func adopt(_ pipeline: Pipeline) {
+        gst_pipeline_use_clock(cast(pipeline.pointer), clock)
+        gst_element_set_start_time(pipeline.pointer, GstClockTime(clockTimeNone))
+        gst_element_set_base_time(pipeline.pointer, baseTime)
+    }
+}
+
 /// What a pipeline's bus reports that callers act on.
 public enum BusMessage {
     case endOfStream

@@ -134,7 +134,7 @@ final class Interruption: @unchecked Sendable {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a live mix until stopped (Ctrl-C or SIGTERM finalise the outputs).",
+        abstract: "Run live mixes until stopped (Ctrl-C or SIGTERM finalise the outputs).",
         discussion: """
             Mixes the hosts' live inputs (RTP, or files) on wall time: the output never waits for \
             an input. A host whose input stops shows the placeholder, leaves the session after \
@@ -143,37 +143,40 @@ struct Run: ParsableCommand {
             without stopping the others. Timeline events apply at their time from the start.
             """)
 
-    @Argument(help: "The mix spec, a JSON file with an outputs list (see README: 'Live mixes').")
-    var spec: String
+    @Argument(help: "The mix spec, a JSON file with an outputs list (see README: 'Live mixes'). Several specs run together, as the rooms of one co-host session: an input they share is decoded once.")
+    var specs: [String]
 
-    @Option(help: "Append every outbound event to this file as JSON lines, as it happens.")
-    var eventsOut: String?
+    @Option(help: "Append every outbound event to this file as JSON lines, as it happens; once per spec, in order.")
+    var eventsOut: [String] = []
 
     @Flag(name: .shortAndLong, help: "No status line.")
     var quiet = false
 
     func run() throws {
-        let plan: MixPlan
+        guard !specs.isEmpty else { fail("give at least one spec") }
+        guard eventsOut.isEmpty || eventsOut.count == specs.count else {
+            fail("--events-out is given \(eventsOut.count) times for \(specs.count) specs; give it once per spec or not at all")
+        }
+        let plans: [MixPlan]
         do {
-            let mix = try MixSpec.load(file: URL(fileURLWithPath: spec))
-            plan = try MixPlan(spec: mix, templates: try TemplateLibrary.bundled(), live: true)
+            let templates = try TemplateLibrary.bundled()
+            plans = try specs.map { try MixPlan(spec: try MixSpec.load(file: URL(fileURLWithPath: $0)), templates: templates, live: true) }
         } catch {
             fail("\(error)")
         }
         let warn = { (text: String) in FileHandle.standardError.write(Data("arena: warning: \(text)\n".utf8)) }
-        plan.warnings.forEach(warn)
-        var events: FileHandle?
-        if let eventsOut {
-            guard FileManager.default.createFile(atPath: eventsOut, contents: nil), let handle = FileHandle(forWritingAtPath: eventsOut) else {
-                fail("--events-out \(eventsOut) cannot be written")
+        plans.flatMap(\.warnings).forEach(warn)
+        let events = eventsOut.map { path -> FileHandle in
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                fail("--events-out \(path) cannot be written")
             }
-            events = handle
+            return handle
         }
         let interrupted = Interruption()
         let showStatus = !quiet && isatty(STDOUT_FILENO) != 0
         do {
-            try LiveMix(plan: plan).run(
-                notices: { notices in events?.write(NoticeLog.lines(notices)) },
+            try LiveMix(plans: plans).run(
+                notices: { index, notices in if !events.isEmpty { events[index].write(NoticeLog.lines(notices)) } },
                 warning: warn,
                 status: showStatus ? { status in
                     print(String(format: "\r%8.1f s  sending: %@", status.seconds, status.sending.sorted().joined(separator: ", ")),
@@ -185,7 +188,7 @@ struct Run: ParsableCommand {
             fail("\(error)")
         }
         if showStatus { print() }
-        try? events?.close()
+        for handle in events { try? handle.close() }
     }
 }
 

@@ -131,4 +131,37 @@ import Testing
         let gaps = zip(frames, frames.dropFirst()).map { $1.pts - $0.pts }
         #expect(gaps.max()! <= 2 * 33_333_334)
     }
+
+    /// Two rooms of one co-host session: each mix puts its own host in slot 0, and the two
+    /// inputs they share are received and decoded once.
+    @Test func twoRoomsShareTheirInputsDecodedOnce() throws {
+        let folder = try TestMedia.workspace()
+        let ports = TestPorts.take(2)
+        let alice = try RTPSender(videoPort: ports[0], pattern: "pattern=solid-color foreground-color=0xFFFF0000")
+        let bob = try RTPSender(videoPort: ports[1], vp8: true, pattern: "pattern=solid-color foreground-color=0xFF0000FF")
+        let aliceInput = #"{"rtp": {"video": {"port": \#(ports[0])}, "latencyMs": 50}}"#
+        let bobInput = #"{"rtp": {"video": {"port": \#(ports[1]), "codec": "vp8"}, "latencyMs": 50}}"#
+        func room(_ first: (String, String), _ second: (String, String)) -> String {
+            """
+            {"canvas": {"width": 360, "height": 640}, "output": {"video": {"preset": "ultrafast"}},
+             "hosts": [{"userId": "\(first.0)", "input": \(first.1)}, {"userId": "\(second.0)", "input": \(second.1)}],
+             "outputs": [{"type": "recording", "path": "\(first.0)-room.mkv"}]}
+            """
+        }
+        let mix = try RunningLiveMix(specs: [room(("alice", aliceInput), ("bob", bobInput)), room(("bob", bobInput), ("alice", aliceInput))],
+                                     in: folder)
+        Thread.sleep(forTimeInterval: 3.5)
+        try mix.stop()
+        alice.kill()
+        bob.kill()
+
+        #expect(mix.decodedInputs == 2)
+        for (room, left, right) in [("alice", 0xFF0000, 0x0000FF), ("bob", 0x0000FF, 0xFF0000)] as [(String, UInt32, UInt32)] {
+            let (count, frames) = try VideoFrames.decode(path: folder.appendingPathComponent("\(room)-room-00001.mkv").path) { _ in true }
+            #expect(count > 2 * 30)
+            let last = frames.last!
+            expectColour(last, x: 90, y: 200, left)    // the room's own host in slot 0, on the left
+            expectColour(last, x: 270, y: 200, right)
+        }
+    }
 }

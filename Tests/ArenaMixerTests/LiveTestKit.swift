@@ -77,23 +77,29 @@ enum UDPNoise {
     }
 }
 
-/// A live mix running on a thread of its own until `stop()`; collects its notices and warnings.
+/// Live mixes running on a thread of their own until `stop()`; collects notices and warnings.
 final class RunningLiveMix: @unchecked Sendable {
     private let lock = NSLock()
     private var stopping = false
-    private var collectedNotices: [Notice] = []
+    private var collectedNotices: [Int: [Notice]] = [:]
     private var collectedWarnings: [String] = []
     private var failure: Error?
     private let done = DispatchSemaphore(value: 0)
 
-    init(spec json: String, in folder: URL) throws {
-        let file = folder.appendingPathComponent("spec.json")
-        try Data(json.utf8).write(to: file)
-        let plan = try MixPlan(spec: try MixSpec.load(file: file), templates: try TemplateLibrary.bundled(), live: true)
+    /// The mixes of `specs` (JSON), which may share inputs; `decodedInputs` tells how many
+    /// inputs the run receives and decodes.
+    init(specs: [String], in folder: URL) throws {
+        let plans = try specs.enumerated().map { index, json in
+            let file = folder.appendingPathComponent("spec-\(index).json")
+            try Data(json.utf8).write(to: file)
+            return try MixPlan(spec: try MixSpec.load(file: file), templates: try TemplateLibrary.bundled(), live: true)
+        }
+        let mix = LiveMix(plans: plans)
+        decodedInputs = mix.decodedInputCount
         let thread = Thread { [self] in
             do {
-                try LiveMix(plan: plan).run(
-                    notices: { new in self.locked { self.collectedNotices += new } },
+                try mix.run(
+                    notices: { index, new in self.locked { self.collectedNotices[index, default: []] += new } },
                     warning: { text in self.locked { self.collectedWarnings.append(text) } },
                     stopped: { self.locked { self.stopping } })
             } catch {
@@ -111,7 +117,14 @@ final class RunningLiveMix: @unchecked Sendable {
         if let failure = locked({ failure }) { throw failure }
     }
 
-    var notices: [Notice] { locked { collectedNotices } }
+    convenience init(spec json: String, in folder: URL) throws {
+        try self.init(specs: [json], in: folder)
+    }
+
+    let decodedInputs: Int
+    /// The first mix's outbound events so far.
+    var notices: [Notice] { notices(of: 0) }
+    func notices(of mix: Int) -> [Notice] { locked { collectedNotices[mix] ?? [] } }
     var warnings: [String] { locked { collectedWarnings } }
 
     private func locked<T>(_ body: () -> T) -> T {
