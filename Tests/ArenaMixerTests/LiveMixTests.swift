@@ -97,11 +97,12 @@ import Testing
         }
     }
 
-    /// RTMP to a real nginx-rtmp, read back while live; the server is killed and started again
-    /// mid-way: the RTMP output comes back by itself and the recording beside it never stops.
+    /// RTMP to a real nginx-rtmp and SRT to a caller, both read back while live; the RTMP
+    /// server is killed and started again mid-way: that output comes back by itself, and the
+    /// SRT and recording outputs beside it never stop.
     @Test func rtmpOutputReachesNginxAndRecoversWhenTheServerComesBack() throws {
         let folder = try TestMedia.workspace()
-        let ports = TestPorts.take(2)
+        let ports = TestPorts.take(3)
         let server = try NginxRTMP(port: ports[1])  // a TCP port: UDP and TCP numbers do not clash
         let sender = try RTPSender(videoPort: ports[0], pattern: "pattern=solid-color foreground-color=0xFFFF0000")
         let url = "rtmp://127.0.0.1:\(server.port)/live/arena"
@@ -109,10 +110,12 @@ import Testing
             {"canvas": {"width": 360, "height": 640, "fps": 30},
              "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(ports[0])}, "latencyMs": 50}}}],
              "output": {"video": {"preset": "ultrafast", "keyframeIntervalSeconds": 1}},
-             "outputs": [{"type": "rtmp", "url": "\(url)"}, {"type": "recording", "path": "live.mkv", "segmentSeconds": 600}]}
+             "outputs": [{"type": "rtmp", "url": "\(url)"}, {"type": "recording", "path": "live.mkv", "segmentSeconds": 600},
+                         {"type": "srt", "uri": "srt://:\(ports[2])?mode=listener"}]}
             """, in: folder)
         Thread.sleep(forTimeInterval: 2)
         let first = try MediaInfo.discover(uri: url, timeLimit: 5)
+        let srt = try MediaInfo.discover(uri: "srt://127.0.0.1:\(ports[2])?mode=caller", timeLimit: 5)
         server.kill()
         Thread.sleep(forTimeInterval: 1.5)
         try server.start()
@@ -121,7 +124,7 @@ import Testing
         try mix.stop()
         sender.kill()
 
-        for info in [first, again] {
+        for info in [first, again, srt] {
             #expect(info.video.first.map { "\($0.codec) \($0.width)x\($0.height)" } == "video/x-h264 360x640")
             #expect(info.audio.first?.codec == "audio/mpeg")
         }
