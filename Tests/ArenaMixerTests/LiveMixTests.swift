@@ -56,6 +56,10 @@ import Testing
         let gaps = zip(frames, frames.dropFirst()).map { $1.pts - $0.pts }
         #expect(gaps.max()! <= 2 * 33_333_334, "largest gap between output frames: \(gaps.max()!) ns")
 
+        // Alice's Opus tone is in the mix.
+        let levels = try AudioLevels.peaks(path: recording, window: 0.5)
+        #expect(levels.count >= 16 && levels[2..<16].allSatisfy { $0 > 0.05 }, "audio levels: \(levels)")
+
         let aliceCell = Rect(x: 0, y: 138, width: 180, height: 322)
         let bobCorner = (x: 300, y: 420)  // away from the avatar and the name
         func isBlue(_ frame: RGBFrame) -> Bool {
