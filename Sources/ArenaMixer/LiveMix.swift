@@ -24,6 +24,8 @@ public final class LiveMix: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     /// Per mix: hosts it took out because their input went quiet (and so may bring back).
     private var leftByTimeout: [Set<String>]
+    /// Each mix's state while the run is on (guarded by `lock`).
+    private var states: [MixState] = []
 
     /// One mix, or several that may share inputs (same RTP ports or the same URI).
     public init(plans: [MixPlan]) {
@@ -33,6 +35,23 @@ public final class LiveMix: @unchecked Sendable {
 
     public convenience init(plan: MixPlan) {
         self.init(plans: [plan])
+    }
+
+    /// Applies a co-host or battle event to mix `index` while it runs; it shows from the next
+    /// output frame on. Nil when the mix is not running; a refused event changes nothing.
+    public func apply(_ event: SessionEvent, toMix index: Int = 0) throws(SessionError) -> [Notice]? {
+        lock.lock()
+        let state = index < states.count ? states[index] : nil
+        lock.unlock()
+        return try state?.apply(event)
+    }
+
+    /// Mix `index`'s session as it stands, while it runs.
+    public func session(ofMix index: Int = 0) -> Session? {
+        lock.lock()
+        let state = index < states.count ? states[index] : nil
+        lock.unlock()
+        return state?.current
     }
 
     /// How many inputs are received and decoded: one per distinct input of all the mixes.
@@ -80,6 +99,14 @@ public final class LiveMix: @unchecked Sendable {
             let reader = BusReader(pipeline: mix.pipeline) { [weak self] message in self?.handle(message) }
             mixes.append((mix, state, outputs, reader))
             clock.adopt(mix.pipeline)
+        }
+        lock.lock()
+        states = mixes.map(\.state)
+        lock.unlock()
+        defer {
+            lock.lock()
+            states = []
+            lock.unlock()
         }
         for hub in hubs { hub.start(on: clock) }
         for mix in mixes {
