@@ -15,6 +15,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // GStreamer core, base, video, audio, app and pbutils: one Clang module, because
@@ -32,10 +34,18 @@ let package = Package(
         .target(name: "ArenaSession"),
         .target(name: "ArenaOverlay", dependencies: ["CCairo", "ArenaLayout", "ArenaSession"]),
         .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "ArenaLayout", "ArenaSession", "ArenaOverlay"]),
+        .target(
+            name: "ArenaServer",
+            dependencies: [
+                "ArenaMixer", "ArenaSession",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .executableTarget(
             name: "arena",
             dependencies: [
-                "ArenaMixer", "ArenaLayout",
+                "ArenaMixer", "ArenaLayout", "ArenaServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,6 +53,13 @@ let package = Package(
         .testTarget(name: "ArenaSessionTests", dependencies: ["ArenaSession"]),
         .testTarget(name: "ArenaOverlayTests", dependencies: ["ArenaOverlay"]),
         .testTarget(name: "ArenaMixerTests", dependencies: ["ArenaMixer", "GStreamerKit"]),
+        .testTarget(
+            name: "ArenaServerTests",
+            dependencies: [
+                "ArenaServer", "ArenaMixer", "GStreamerKit",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         // Runs the built `arena` binary; depending on it makes `swift test` build it.
         .testTarget(name: "ArenaCLITests", dependencies: ["arena", "GStreamerKit"]),
     ],

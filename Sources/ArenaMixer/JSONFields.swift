@@ -1,10 +1,10 @@
 import Foundation
 
 /// A JSON value as written, so that validation can name the field and the expected type.
-enum JSONValue: Decodable {
+public enum JSONValue: Decodable, Sendable {
     case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
 
-    init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
         else if let value = try? container.decode(Bool.self) { self = .bool(value) }
@@ -14,7 +14,7 @@ enum JSONValue: Decodable {
         else { self = .object(try container.decode([String: JSONValue].self)) }
     }
 
-    var typeName: String {
+    public var typeName: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -28,12 +28,12 @@ enum JSONValue: Decodable {
 
 /// Reads the fields of one JSON object, naming each by its path in errors (`output.video.bitrateKbps`),
 /// and refuses fields it was not asked for (most often a typo).
-struct JSONFields {
-    let path: String
+public struct JSONFields {
+    public let path: String
     private let values: [String: JSONValue]
     private var read: Set<String> = []
 
-    init(_ value: JSONValue, path: String) throws(SpecError) {
+    public init(_ value: JSONValue, path: String) throws(SpecError) {
         guard case .object(let values) = value else {
             throw SpecError(field: path.isEmpty ? "(top level)" : path, "must be an object, not \(value.typeName)")
         }
@@ -41,7 +41,7 @@ struct JSONFields {
         self.values = values
     }
 
-    func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    public func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     private mutating func value(_ key: String) -> JSONValue? {
         read.insert(key)
@@ -49,19 +49,19 @@ struct JSONFields {
         return nil
     }
 
-    mutating func string(_ key: String) throws(SpecError) -> String? {
+    public mutating func string(_ key: String) throws(SpecError) -> String? {
         guard let value = value(key) else { return nil }
         guard case .string(let text) = value else { throw SpecError(field: name(key), "must be a string, not \(value.typeName)") }
         return text
     }
 
-    mutating func requiredString(_ key: String) throws(SpecError) -> String {
+    public mutating func requiredString(_ key: String) throws(SpecError) -> String {
         guard let text = try string(key) else { throw SpecError(field: name(key), "is required") }
         guard !text.isEmpty else { throw SpecError(field: name(key), "must not be empty") }
         return text
     }
 
-    mutating func number(_ key: String, in range: ClosedRange<Double>) throws(SpecError) -> Double? {
+    public mutating func number(_ key: String, in range: ClosedRange<Double>) throws(SpecError) -> Double? {
         guard let value = value(key) else { return nil }
         guard case .number(let number) = value else { throw SpecError(field: name(key), "must be a number, not \(value.typeName)") }
         guard range.contains(number) else {
@@ -70,20 +70,20 @@ struct JSONFields {
         return number
     }
 
-    mutating func integer(_ key: String, in range: ClosedRange<Int>) throws(SpecError) -> Int? {
+    public mutating func integer(_ key: String, in range: ClosedRange<Int>) throws(SpecError) -> Int? {
         guard let number = try number(key, in: Double(range.lowerBound)...Double(range.upperBound)) else { return nil }
         guard number.rounded() == number else { throw SpecError(field: name(key), "must be a whole number, not \(number)") }
         return Int(number)
     }
 
-    mutating func bool(_ key: String) throws(SpecError) -> Bool? {
+    public mutating func bool(_ key: String) throws(SpecError) -> Bool? {
         guard let value = value(key) else { return nil }
         guard case .bool(let flag) = value else { throw SpecError(field: name(key), "must be true or false, not \(value.typeName)") }
         return flag
     }
 
     /// A non-empty array of non-empty strings.
-    mutating func strings(_ key: String) throws(SpecError) -> [String]? {
+    public mutating func strings(_ key: String) throws(SpecError) -> [String]? {
         guard let items = try array(key) else { return nil }
         guard !items.isEmpty else { throw SpecError(field: name(key), "must not be empty") }
         return try items.enumerated().map { index, item throws(SpecError) in
@@ -95,7 +95,7 @@ struct JSONFields {
     }
 
     /// A string that must be one of `choices`.
-    mutating func choice(_ key: String, _ choices: [String]) throws(SpecError) -> String? {
+    public mutating func choice(_ key: String, _ choices: [String]) throws(SpecError) -> String? {
         guard let text = try string(key) else { return nil }
         guard choices.contains(text) else {
             throw SpecError(field: name(key), "is \"\(text)\"; it must be one of \(choices.map { "\"\($0)\"" }.joined(separator: ", "))")
@@ -103,25 +103,25 @@ struct JSONFields {
         return text
     }
 
-    mutating func object(_ key: String) throws(SpecError) -> JSONFields? {
+    public mutating func object(_ key: String) throws(SpecError) -> JSONFields? {
         guard let value = value(key) else { return nil }
         return try JSONFields(value, path: name(key))
     }
 
     /// Whether `key` holds an object (without reading it).
-    func holdsObject(_ key: String) -> Bool {
+    public func holdsObject(_ key: String) -> Bool {
         if case .object = values[key] { return true }
         return false
     }
 
-    mutating func array(_ key: String) throws(SpecError) -> [JSONValue]? {
+    public mutating func array(_ key: String) throws(SpecError) -> [JSONValue]? {
         guard let value = value(key) else { return nil }
         guard case .array(let items) = value else { throw SpecError(field: name(key), "must be an array, not \(value.typeName)") }
         return items
     }
 
     /// Throws if the object has a field nobody read.
-    func finish() throws(SpecError) {
+    public func finish() throws(SpecError) {
         if let unknown = values.keys.sorted().first(where: { !read.contains($0) }) {
             throw SpecError(field: name(unknown), "is not a known field")
         }
@@ -137,10 +137,41 @@ public struct SpecError: Error, Equatable, CustomStringConvertible {
     public let field: String
     public let message: String
 
-    init(field: String, _ message: String) {
+    public init(field: String, _ message: String) {
         self.field = field
         self.message = message
     }
 
     public var description: String { "\(field) \(message)" }
+}
+
+extension JSONFields {
+    /// The top-level object of `data`; `source` names it in errors.
+    public static func decode(_ data: Data, source: String) throws(SpecError) -> JSONFields {
+        let root: JSONValue
+        do {
+            root = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw SpecError(field: source, "is not valid JSON: \(jsonProblem(data))")
+        }
+        return try JSONFields(root, path: "")
+    }
+
+    /// What is wrong with `data` as JSON, with the line and column where that is known.
+    private static func jsonProblem(_ data: Data) -> String {
+        let reason: String
+        do {
+            _ = try JSONSerialization.jsonObject(with: data)
+            return "it is JSON, but not of the expected shape"
+        } catch {
+            reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+        }
+        guard let range = reason.range(of: #"character (\d+)"#, options: .regularExpression),
+              let offset = Int(reason[range].dropFirst("character ".count)) else { return reason }
+        let before = data.prefix(offset)
+        let line = before.filter { $0 == UInt8(ascii: "\n") }.count + 1
+        let column = offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+        return reason.replacingOccurrences(of: #" around character \d+\."#, with: "", options: .regularExpression)
+            + " at line \(line), column \(column)"
+    }
 }

@@ -76,13 +76,7 @@ public struct MixSpec: Sendable {
 
     /// Parses spec JSON; `source` names it in errors.
     public static func parse(_ data: Data, source: String, baseDirectory: URL) throws(SpecError) -> MixSpec {
-        let root: JSONValue
-        do {
-            root = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw SpecError(field: source, "is not valid JSON: \(jsonProblem(data))")
-        }
-        var fields = try JSONFields(root, path: "")
+        var fields = try JSONFields.decode(data, source: source)
         var spec = MixSpec(hosts: [], timeline: [], output: Output())
 
         spec.templateId = try fields.integer("template", in: 0...99_999) ?? spec.templateId
@@ -201,6 +195,15 @@ public struct MixSpec: Sendable {
         return ARGB(hex.count == 7 ? 0xFF00_0000 | value : value)
     }
 
+    /// One event as a timeline entry writes it, without `at` (the HTTP API posts these);
+    /// `source` names the body in errors.
+    public static func event(json data: Data, source: String) throws(SpecError) -> SessionEvent {
+        var fields = try JSONFields.decode(data, source: source)
+        let event = try event(&fields)
+        try fields.finish()
+        return event
+    }
+
     /// One timeline entry's event; the README lists each event's fields.
     private static func event(_ entry: inout JSONFields) throws(SpecError) -> SessionEvent {
         guard let name = try entry.choice("event", eventNames) else { throw SpecError(field: entry.name("event"), "is required") }
@@ -260,23 +263,5 @@ public struct MixSpec: Sendable {
 
     static func resolve(_ path: String, relativeTo base: URL) -> String {
         path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardized.path
-    }
-
-    /// What is wrong with `data` as JSON, with the line and column where that is known.
-    private static func jsonProblem(_ data: Data) -> String {
-        let reason: String
-        do {
-            _ = try JSONSerialization.jsonObject(with: data)
-            return "it is JSON, but not of the expected shape"
-        } catch {
-            reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-        }
-        guard let range = reason.range(of: #"character (\d+)"#, options: .regularExpression),
-              let offset = Int(reason[range].dropFirst("character ".count)) else { return reason }
-        let before = data.prefix(offset)
-        let line = before.filter { $0 == UInt8(ascii: "\n") }.count + 1
-        let column = offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
-        return reason.replacingOccurrences(of: #" around character \d+\."#, with: "", options: .regularExpression)
-            + " at line \(line), column \(column)"
     }
 }

@@ -1,5 +1,6 @@
 import ArenaLayout
 import ArenaMixer
+import ArenaServer
 import ArgumentParser
 import Foundation
 
@@ -7,7 +8,7 @@ import Foundation
 struct Arena: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Server-side compositor for co-host and PK live streams.",
-        subcommands: [Render.self, Run.self, Snapshot.self, Layouts.self])
+        subcommands: [Render.self, Run.self, Serve.self, Snapshot.self, Layouts.self])
 }
 
 /// Prints a one-line error and exits non-zero; used for every expected failure.
@@ -189,6 +190,69 @@ struct Run: ParsableCommand {
         }
         if showStatus { print() }
         for handle in events { try? handle.close() }
+    }
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the mixing service: live mixes, their events and the PK score API over HTTP.",
+        discussion: """
+            Every call but /healthz and /readyz needs 'Authorization: Bearer <token>'; the token is \
+            read from the ARENA_TOKEN environment variable or --token-file. SIGINT or SIGTERM \
+            stop every mix, finalising their outputs. See README: 'The service'.
+            """)
+
+    @Option(help: "Where the store (arena.sqlite) lives; relative paths in mix specs are taken from here.")
+    var data = "arena-data"
+
+    @Option(help: "HOST:PORT to listen on.")
+    var listen = "127.0.0.1:8080"
+
+    @Option(help: "A file holding the bearer token (else ARENA_TOKEN).")
+    var tokenFile: String?
+
+    @Flag(help: "Serve without authentication (for local experiments only).")
+    var noAuth = false
+
+    func run() throws {
+        let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let port = Int(parts.last!), (0...65_535).contains(port) else { fail("--listen must be HOST:PORT") }
+        let host = parts.dropLast().joined(separator: ":")
+        var token = ProcessInfo.processInfo.environment["ARENA_TOKEN"]
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else { fail("--token-file \(tokenFile) cannot be read") }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard noAuth || token?.isEmpty == false else { fail("no token: set ARENA_TOKEN or --token-file (or pass --no-auth)") }
+        let service: ArenaService
+        do {
+            service = try ArenaService(dataFolder: URL(fileURLWithPath: data), token: noAuth ? nil : token, host: host, port: port)
+        } catch {
+            fail("\(error)")
+        }
+        let outcome = ServeOutcome()
+        Task {
+            do {
+                try await service.run(onListening: { port in print("arena: listening on \(host):\(port)"); fflush(stdout) })
+            } catch {
+                outcome.fail("\(error)")
+            }
+            outcome.finish()
+        }
+        if let failure = outcome.wait() { fail(failure) }
+    }
+}
+
+/// How `serve` ended, handed from its task to the main thread.
+final class ServeOutcome: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var failure: String?
+
+    func fail(_ message: String) { failure = message }
+    func finish() { done.signal() }
+    func wait() -> String? {
+        done.wait()
+        return failure
     }
 }
 

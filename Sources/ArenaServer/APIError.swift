@@ -1,0 +1,96 @@
+import ArenaMixer
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An API failure: the HTTP status and one message naming the field, resource or rule at
+/// fault, sent as `{"error": {"status": 404, "message": "..."}}`. Nothing changed.
+struct APIError: Error, HTTPResponseError {
+    let status: HTTPResponse.Status
+    let message: String
+
+    init(_ status: HTTPResponse.Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONResponse(["error": ["status": .int(Int(status.code)), "message": .string(message)]], status: status).response
+    }
+}
+
+/// A field of a request body that is missing or wrong: 400, naming the field.
+extension SpecError: HTTPResponseError {
+    public var status: HTTPResponse.Status { .badRequest }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try APIError(.badRequest, description).response(from: request, context: context)
+    }
+}
+
+/// A JSON body built from plain values, so responses need no Codable types of their own.
+indirect enum JSON: Sendable, Equatable, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral, ExpressibleByStringLiteral {
+    case null, bool(Bool), int(Int), double(Double), string(String), array([JSON]), object([(String, JSON)])
+    /// JSON text made elsewhere (an encoded value), inserted as it is.
+    case raw(String)
+
+    init(dictionaryLiteral elements: (String, JSON)...) { self = .object(elements) }
+    init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    init(stringLiteral value: String) { self = .string(value) }
+
+    static func == (lhs: JSON, rhs: JSON) -> Bool { lhs.text == rhs.text }
+
+    /// Compact JSON text; object keys keep their order.
+    var text: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let value): return value ? "true" : "false"
+        case .int(let value): return String(value)
+        case .double(let value): return value.isFinite ? String(value) : "null"
+        case .string(let value): return Self.quoted(value)
+        case .array(let items): return "[" + items.map(\.text).joined(separator: ",") + "]"
+        case .object(let fields): return "{" + fields.map { Self.quoted($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
+        case .raw(let text): return text
+        }
+    }
+
+    private static func quoted(_ string: String) -> String {
+        var out = "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// A JSON response.
+struct JSONResponse: ResponseGenerator {
+    /// The body as sent.
+    let text: String
+    let status: HTTPResponse.Status
+
+    init(_ body: JSON, status: HTTPResponse.Status = .ok) {
+        text = body.text
+        self.status = status
+    }
+
+    /// A body recorded earlier, sent as it was.
+    init(rawJSON: String, status: HTTPResponse.Status) {
+        text = rawJSON
+        self.status = status
+    }
+
+    var response: Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response { response }
+}

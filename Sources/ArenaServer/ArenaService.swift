@@ -1,0 +1,159 @@
+import ArenaLayout
+import ArenaMixer
+import ArenaSession
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `arena serve`: live mixes as HTTP resources, their co-host and battle events, and the PK
+/// score API, with the durable facts in a store in the data folder.
+public final class ArenaService: Sendable {
+    private let mixes: MixRegistry
+    private let battles: BattleDesk
+    private let token: String?
+    private let host: String
+    private let port: Int
+
+    /// `token`: the bearer token every call but `/healthz` and `/readyz` must carry (nil: none).
+    public init(dataFolder: URL, token: String?, host: String = "127.0.0.1", port: Int = 8080) throws {
+        let store = try SQLiteStore(folder: dataFolder)
+        mixes = MixRegistry(templates: try TemplateLibrary.bundled(), dataFolder: dataFolder)
+        battles = BattleDesk(mixes: mixes, store: store)
+        self.token = token
+        self.host = host
+        self.port = port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops every mix (finalising their outputs).
+    /// `onListening` gets the bound port (useful with port 0).
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let app = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "arena"),
+                              onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })
+        try await app.runService()
+        await offload { self.mixes.stopAll() }
+    }
+
+    private func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("healthz") { _, _ in JSONResponse(["status": "ok"]) }
+        router.get("readyz") { _, _ in JSONResponse(["status": "ready"]) }
+        let api = router.group("v1").add(middleware: BearerToken(token: token))
+
+        api.post("mixes") { request, context in
+            let body = try await Self.body(of: request)
+            let id = request.uri.queryParameters.get("id") ?? UUID().uuidString.lowercased()
+            guard Self.isIdentifier(id) else { throw APIError(.badRequest, "id '\(id)' must be 1 to 64 letters, digits, '-' or '_'") }
+            let entry = try await offload { try self.mixes.create(id: id, spec: body) }
+            return JSONResponse(["mix": Self.describe(entry)], status: .created)
+        }
+        api.get("mixes") { _, _ in JSONResponse(["mixes": .array(self.mixes.all.map(Self.describe))]) }
+        api.get("mixes/:id") { _, context in
+            JSONResponse(["mix": Self.describe(try self.mixes.entry(try context.parameters.require("id")))])
+        }
+        api.delete("mixes/:id") { _, context in
+            let id = try context.parameters.require("id")
+            let entry = try self.mixes.entry(id)
+            try await offload { try self.mixes.remove(id) }
+            return JSONResponse(["mix": Self.describe(entry)])
+        }
+        api.post("mixes/:id/events") { request, context in
+            let entry = try self.mixes.entry(try context.parameters.require("id"))
+            let body = try await Self.body(of: request)
+            let event: SessionEvent
+            do {
+                event = try MixSpec.event(json: body, source: "body")
+            } catch {
+                throw APIError(.badRequest, "\(error)")
+            }
+            let notices: [Notice]?
+            do {
+                notices = try entry.mix.apply(event)
+            } catch {
+                throw APIError(.conflict, "\(error)")
+            }
+            guard let notices else { throw APIError(.conflict, "mix '\(entry.id)' is not running") }
+            return JSONResponse(["events": Self.encode(notices)])
+        }
+        api.get("mixes/:id/events") { _, context in
+            JSONResponse(["events": Self.encode(try self.mixes.entry(try context.parameters.require("id")).notices)])
+        }
+
+        api.post("battles") { request, _ in
+            let body = try await Self.body(of: request)
+            return try await offload { try self.battles.create(body) }
+        }
+        api.get("battles/:id") { _, context in try self.battles.status(battleId: try context.parameters.require("id")) }
+        api.post("battles/:id/scores") { request, context in
+            let id = try context.parameters.require("id")
+            let body = try await Self.body(of: request)
+            return try await offload { try self.battles.updateScores(battleId: id, body) }
+        }
+        api.post("battles/:id/end") { _, context in
+            let id = try context.parameters.require("id")
+            return try await offload { try self.battles.end(battleId: id) }
+        }
+        api.get("rooms/:room/battle") { _, context in try self.battles.status(room: try context.parameters.require("room")) }
+        return router
+    }
+
+    /// Bodies are at most 1 MB.
+    private static func body(of request: Request) async throws -> Data {
+        do {
+            return Data(buffer: try await request.body.collect(upTo: 1 << 20))
+        } catch {
+            throw APIError(.contentTooLarge, "the body is larger than 1 MB")
+        }
+    }
+
+    private static func isIdentifier(_ text: String) -> Bool {
+        (1...64).contains(text.count) && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }
+    }
+
+    private static func describe(_ entry: MixRegistry.Entry) -> JSON {
+        var fields: [(String, JSON)] = [("id", .string(entry.id)), ("state", .string(entry.state))]
+        if let session = entry.mix.session() {
+            fields.append(("owner", .string(session.owner)))
+            fields.append(("connected", .array(session.connected.map(JSON.string))))
+            if let battle = session.battle { fields.append(("battleId", .string(battle.id))) }
+        }
+        if let error = entry.error { fields.append(("error", .string(error))) }
+        fields.append(("warnings", .array(entry.warnings.map(JSON.string))))
+        return .object(fields)
+    }
+
+    private static func encode(_ notices: [Notice]) -> JSON {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return .array(notices.compactMap { notice in (try? encoder.encode(notice)).map { .raw(String(decoding: $0, as: UTF8.self)) } })
+    }
+}
+
+/// Refuses calls without `Authorization: Bearer <token>` (401).
+struct BearerToken<Context: RequestContext>: RouterMiddleware {
+    let token: String?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let token, request.headers[.authorization] != "Bearer \(token)" {
+            throw APIError(.unauthorized, "a valid 'Authorization: Bearer <token>' header is required")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Runs blocking work (locks, disk syncs, waiting for a mix to stop) off Swift's cooperative
+/// threads.
+func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+func offload(_ work: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            work()
+            continuation.resume()
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import ArenaMixer
+import ArenaSession
+import Foundation
+
+/// The PK score API's rules: battles between co-host connected rooms (a room is its host's
+/// user id), score updates applied exactly once per idempotency key, status by battle or by
+/// room, and ending a battle early. A battle is applied to every running mix whose session
+/// has its rooms, so each room's mix shows it.
+///
+/// Per-room result codes, as the reference service's: 0 ok, 1 no such room (not connected,
+/// or not in the battle), 3 already in another battle, 5 system error.
+final class BattleDesk: @unchecked Sendable {
+    private let mixes: MixRegistry
+    private let store: any ArenaStore
+    /// Score updates are checked, recorded and applied one at a time, so that a key is never
+    /// applied twice and the ledger's order is the order applied.
+    private let scoreLock = NSLock()
+
+    init(mixes: MixRegistry, store: any ArenaStore) {
+        self.mixes = mixes
+        self.store = store
+    }
+
+    /// `POST /v1/battles`: starts a battle at once (no invitation round) between `fromRoom`
+    /// and those of `toRooms` that can join.
+    func create(_ body: Data) throws -> JSONResponse {
+        var fields = try decode(body)
+        let fromRoom = try fields.requiredString("fromRoom")
+        guard let toRooms = try fields.strings("toRooms"), !toRooms.isEmpty else {
+            throw APIError(.badRequest, "toRooms is required: list at least one room")
+        }
+        let duration = try fields.integer("durationMs", in: 1_000...86_400_000) ?? 30_000
+        let extensionInfo = try fields.string("extensionInfo")
+        let id = try fields.string("battleId") ?? UUID().uuidString.lowercased()
+        try fields.finish()
+        guard try store.battle(id: id) == nil else { throw APIError(.conflict, "battle '\(id)' already exists") }
+        let entries = mixes.mixes(connecting: fromRoom)
+        guard let session = entries.first?.mix.session() else { throw APIError(.notFound, "room '\(fromRoom)' is in no running mix") }
+        if let battle = session.battle, !battle.isEnded { throw APIError(.conflict, "room '\(fromRoom)' is already in battle '\(battle.id)'") }
+
+        var results: [(String, Int)] = []
+        var joining: [String] = []
+        for room in toRooms {
+            if !session.connected.contains(room) || room == fromRoom || joining.contains(room) {
+                results.append((room, 1))
+            } else {
+                results.append((room, 0))
+                joining.append(room)
+            }
+        }
+        guard !joining.isEmpty else {
+            throw APIError(.conflict, "none of toRooms can battle: " + results.map { "\($0.0) (code \($0.1))" }.joined(separator: ", "))
+        }
+        let config = BattleConfig(duration: UInt64(duration) * 1_000_000, needResponse: false, extensionInfo: extensionInfo)
+        var applied: [String] = []
+        for entry in entries {
+            do {
+                if try entry.mix.apply(.battleRequest(battleId: id, inviter: fromRoom, invitees: joining, config: config)) != nil {
+                    applied.append(entry.id)
+                }
+            } catch {
+                if applied.isEmpty { throw APIError(.conflict, "\(error)") }
+            }
+        }
+        try store.saveBattle(BattleRecord(id: id, mixIds: applied, fromRoom: fromRoom, rooms: [fromRoom] + joining,
+                                          durationMilliseconds: duration, createdAt: Date().timeIntervalSince1970))
+        let status = try statusJSON(id)
+        return JSONResponse(["battle": status, "results": .array(results.map { ["room": .string($0.0), "code": .int($0.1)] })],
+                            status: .created)
+    }
+
+    /// `POST /v1/battles/{id}/scores`: adds to (`accumulate`) or replaces (`overwrite`) rooms'
+    /// scores. The same `idempotencyKey` again gets the first answer and changes nothing.
+    func updateScores(battleId: String, _ body: Data) throws -> JSONResponse {
+        var fields = try decode(body)
+        let key = try fields.requiredString("idempotencyKey")
+        guard key.count <= 200 else { throw APIError(.badRequest, "idempotencyKey is longer than 200 characters") }
+        let op: ScoreOperation = try fields.choice("op", ["accumulate", "overwrite"]) == "overwrite" ? .set : .add
+        guard let items = try fields.array("scores"), !items.isEmpty else { throw APIError(.badRequest, "scores is required: list at least one") }
+        var updates: [(room: String, value: Int64)] = []
+        for (index, item) in items.enumerated() {
+            var entry = try JSONFields(item, path: "scores[\(index)]")
+            let room = try entry.requiredString("room")
+            guard let value = try entry.integer("score", in: 0...Int(Int32.max)) else {
+                throw APIError(.badRequest, "scores[\(index)].score is required")
+            }
+            try entry.finish()
+            updates.append((room, Int64(value)))
+        }
+        try fields.finish()
+
+        scoreLock.lock()
+        defer { scoreLock.unlock() }
+        if let earlier = try store.answer(forKey: key) {
+            return JSONResponse(rawJSON: earlier.body, status: .init(code: earlier.status))
+        }
+        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(battleId)'") }
+        let running = record.mixIds.compactMap { try? mixes.entry($0) }.filter { $0.mix.session()?.battle?.id == battleId }
+        guard let session = running.first?.mix.session(), let battle = session.battle, battle.isRunning else {
+            throw APIError(.conflict, "battle '\(battleId)' is not running")
+        }
+        var results: [(String, Int)] = []
+        for update in updates {
+            guard battle.active.contains(update.room) else {
+                results.append((update.room, 1))
+                continue
+            }
+            var code = 0
+            for entry in running {
+                do {
+                    _ = try entry.mix.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: op))
+                } catch SessionError.invalidScore(let reason) {
+                    throw APIError(.unprocessableContent, "scores for '\(update.room)': \(reason)")
+                } catch {
+                    code = 5
+                }
+            }
+            results.append((update.room, code))
+        }
+        let answer = JSONResponse(["battleId": .string(battleId), "results": .array(results.map { ["room": .string($0.0), "code": .int($0.1)] }),
+                                   "scores": scoresJSON(running.first?.mix.session()?.battle)])
+        try store.recordScoreUpdate(key: key, battleId: battleId, request: body, answer: StoredAnswer(status: 200, body: answer.text))
+        return answer
+    }
+
+    /// `POST /v1/battles/{id}/end`: ends a running battle now.
+    func end(battleId: String) throws -> JSONResponse {
+        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(battleId)'") }
+        var ended = false
+        for id in record.mixIds {
+            guard let entry = try? mixes.entry(id) else { continue }
+            do {
+                if try entry.mix.apply(.battleEnd(battleId: battleId)) != nil { ended = true }
+            } catch {
+                throw APIError(.conflict, "\(error)")
+            }
+        }
+        guard ended else { throw APIError(.conflict, "battle '\(battleId)' is in no running mix") }
+        return JSONResponse(["battle": try statusJSON(battleId)])
+    }
+
+    /// `GET /v1/battles/{id}`.
+    func status(battleId: String) throws -> JSONResponse {
+        guard try store.battle(id: battleId) != nil else { throw APIError(.notFound, "no battle '\(battleId)'") }
+        return JSONResponse(["battle": try statusJSON(battleId)])
+    }
+
+    /// `GET /v1/rooms/{room}/battle`: the room's ongoing (or latest) battle.
+    func status(room: String) throws -> JSONResponse {
+        guard let battle = mixes.mixes(connecting: room).compactMap({ $0.mix.session()?.battle }).first,
+              battle.participants.contains(room) else {
+            throw APIError(.notFound, "room '\(room)' has no battle")
+        }
+        return try status(battleId: battle.id)
+    }
+
+    private func statusJSON(_ battleId: String) throws -> JSON {
+        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(battleId)'") }
+        let session = record.mixIds.lazy.compactMap { try? self.mixes.entry($0) }.compactMap { $0.mix.session() }
+            .first { $0.battle?.id == battleId }
+        var fields: [(String, JSON)] = [("battleId", .string(battleId)), ("fromRoom", .string(record.fromRoom)),
+                                        ("durationMs", .int(record.durationMilliseconds)), ("mixIds", .array(record.mixIds.map(JSON.string)))]
+        guard let session, let battle = session.battle else {
+            fields.append(("status", "unknown"))
+            return .object(fields)
+        }
+        switch battle.phase {
+        case .requested: fields.append(("status", "requested"))
+        case .running: fields.append(("status", "running"))
+        case .ended(_, _, let reason): fields += [("status", "ended"), ("reason", .string(reason.rawValue))]
+        }
+        fields.append(("remainingMs", .int(Int((session.remainingBattleTime(at: session.now) ?? 0) / 1_000_000))))
+        fields.append(("scores", scoresJSON(battle)))
+        return .object(fields)
+    }
+
+    private func scoresJSON(_ battle: Battle?) -> JSON {
+        guard let battle else { return [] }
+        let ranks = battle.ranks
+        return .array(battle.participants.map { room in
+            ["room": .string(room), "score": .int(Int(battle.allScores[room] ?? 0)), "rank": .int(ranks[room] ?? 0)]
+        })
+    }
+
+    private func decode(_ body: Data) throws -> JSONFields {
+        try JSONFields.decode(body, source: "body")
+    }
+}

@@ -1,0 +1,133 @@
+import ArenaLayout
+import ArenaMixer
+import ArenaSession
+import Foundation
+
+/// The live mixes the service runs, each on a thread of its own, by id.
+final class MixRegistry: @unchecked Sendable {
+    /// One running (or ended) mix.
+    final class Entry: @unchecked Sendable {
+        let id: String
+        let plan: MixPlan
+        let mix: LiveMix
+        let createdAt: Date
+        private let lock = NSLock()
+        private var stopRequested = false
+        private var ended = false
+        private var failure: String?
+        private var history: [Notice] = []
+        private var recentWarnings: [String] = []
+        private let done = DispatchSemaphore(value: 0)
+
+        init(id: String, plan: MixPlan) {
+            self.id = id
+            self.plan = plan
+            mix = LiveMix(plan: plan)
+            createdAt = Date()
+        }
+
+        fileprivate func start() {
+            Thread { [self] in
+                do {
+                    try mix.run(notices: { [weak self] _, new in self?.locked { self?.history += new } },
+                                warning: { [weak self] text in self?.locked { self?.recentWarnings = Array((self?.recentWarnings ?? []).suffix(19)) + [text] } },
+                                stopped: { [weak self] in self?.locked { self?.stopRequested ?? true } ?? true })
+                } catch {
+                    locked { failure = "\(error)" }
+                }
+                locked { ended = true }
+                done.signal()
+            }.start()
+        }
+
+        /// Stops the mix and waits (up to 30 s) for its outputs to be finalised.
+        func stop() {
+            let wait = locked { () -> Bool in
+                let first = !stopRequested
+                stopRequested = true
+                return first && !ended
+            }
+            if wait { _ = done.wait(timeout: .now() + 30) }
+        }
+
+        var state: String { locked { ended ? (failure == nil ? "ended" : "failed") : (stopRequested ? "stopping" : "running") } }
+        var error: String? { locked { failure } }
+        var notices: [Notice] { locked { history } }
+        var warnings: [String] { locked { recentWarnings } }
+
+        private func locked<T>(_ body: () -> T) -> T {
+            lock.lock()
+            defer { lock.unlock() }
+            return body()
+        }
+    }
+
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+    private let templates: TemplateLibrary
+    private let dataFolder: URL
+
+    init(templates: TemplateLibrary, dataFolder: URL) {
+        self.templates = templates
+        self.dataFolder = dataFolder
+    }
+
+    /// Checks `spec` (a mix spec, as for `arena run`; relative paths are taken from the data
+    /// folder) and starts it under `id`.
+    func create(id: String, spec: Data) throws -> Entry {
+        let parsed: MixSpec
+        do {
+            parsed = try MixSpec.parse(spec, source: "body", baseDirectory: dataFolder)
+        } catch {
+            throw APIError(.badRequest, "\(error)")
+        }
+        let plan: MixPlan
+        do {
+            plan = try MixPlan(spec: parsed, templates: templates, live: true)
+        } catch {
+            throw APIError(.unprocessableContent, "\(error)")
+        }
+        let entry = Entry(id: id, plan: plan)
+        lock.lock()
+        guard entries[id] == nil else {
+            lock.unlock()
+            throw APIError(.conflict, "mix '\(id)' already exists")
+        }
+        entries[id] = entry
+        lock.unlock()
+        entry.start()
+        return entry
+    }
+
+    func entry(_ id: String) throws -> Entry {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = entries[id] else { throw APIError(.notFound, "no mix '\(id)'") }
+        return entry
+    }
+
+    var all: [Entry] {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries.values.sorted { $0.createdAt < $1.createdAt }
+    }
+
+    /// Stops and forgets a mix.
+    func remove(_ id: String) throws {
+        let entry = try entry(id)
+        entry.stop()
+        lock.lock()
+        entries[id] = nil
+        lock.unlock()
+    }
+
+    /// Running mixes whose session has `room` (a host's user id) connected.
+    func mixes(connecting room: String) -> [Entry] {
+        all.filter { $0.mix.session()?.connected.contains(room) == true }
+    }
+
+    /// Stops every mix, finalising their outputs.
+    func stopAll() {
+        for entry in all { entry.stop() }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import GStreamerKit
+import Testing
+
+/// `arena serve` through real HTTP on loopback.
+@Suite(.serialized) struct ServiceTests {
+    @Test func healthIsOpenAndEverythingElseNeedsTheToken() async throws {
+        let service = try await RunningService()
+        #expect(try await service.call("GET", "/healthz", token: nil).status == 200)
+        #expect(try await service.call("GET", "/readyz", token: nil).status == 200)
+        let missing = try await service.call("GET", "/v1/mixes", token: nil)
+        #expect(missing.status == 401)
+        #expect(missing.message.contains("Authorization: Bearer"))
+        #expect(try await service.call("GET", "/v1/mixes", token: "wrong").status == 401)
+        let listed = try await service.call("GET", "/v1/mixes")
+        #expect(listed.status == 200)
+        #expect((listed.body["mixes"] as? [Any])?.isEmpty == true)
+        await service.stop()
+    }
+
+    @Test func badRequestsGetA4xxNamingTheProblemAndChangeNothing() async throws {
+        let service = try await RunningService()
+        let cases: [(String, String, String?, Int, String)] = [
+            ("POST", "/v1/mixes", "{not json", 400, "body is not valid JSON"),
+            ("POST", "/v1/mixes", #"{"hosts": [{"userId": "a"}]}"#, 400, "hosts[0].input is required"),
+            ("POST", "/v1/mixes", #"{"hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": "x"}}}}], "outputs": []}"#, 400,
+             "hosts[0].input.rtp.video.port must be a number"),
+            ("POST", "/v1/mixes?id=a%20b", "{}", 400, "id 'a b' must be"),
+            ("GET", "/v1/mixes/nope", nil, 404, "no mix 'nope'"),
+            ("POST", "/v1/mixes/nope/events", #"{"event": "micOff", "userId": "a"}"#, 404, "no mix 'nope'"),
+            ("GET", "/v1/battles/nope", nil, 404, "no battle 'nope'"),
+            ("POST", "/v1/battles", #"{"fromRoom": "ghost", "toRooms": ["x"]}"#, 404, "room 'ghost' is in no running mix"),
+            ("POST", "/v1/battles", #"{"fromRoom": "a"}"#, 400, "toRooms is required"),
+            ("POST", "/v1/battles/nope/scores", #"{"idempotencyKey": "k", "scores": [{"room": "a", "score": 1}]}"#, 404, "no battle 'nope'"),
+            ("POST", "/v1/battles/nope/scores", #"{"scores": [{"room": "a", "score": 1}]}"#, 400, "idempotencyKey is required"),
+            ("POST", "/v1/battles/nope/scores", #"{"idempotencyKey": "k", "scores": [{"room": "a", "score": 1e12}]}"#, 400,
+             "scores[0].score is 1000000000000"),
+            ("GET", "/v1/rooms/ghost/battle", nil, 404, "room 'ghost' has no battle"),
+        ]
+        for (method, path, body, status, message) in cases {
+            let reply = try await service.call(method, path, body)
+            #expect(reply.status == status, "\(method) \(path): \(reply.text)")
+            #expect(reply.message.contains(message), "\(method) \(path): \(reply.message)")
+        }
+        let huge = String(repeating: " ", count: 2 << 20)
+        #expect(try await service.call("POST", "/v1/mixes", huge).status == 413)
+        #expect((try await service.call("GET", "/v1/mixes").body["mixes"] as? [Any])?.isEmpty == true)
+        await service.stop()
+    }
+
+    /// Co-host, battle, scores and end against a running mix; the recording shows the scores.
+    @Test func coHostBattleScoresAndEndShowInTheMix() async throws {
+        let service = try await RunningService()
+        let created = try await service.call("POST", "/v1/mixes?id=room-1", idleMixSpec(ports: ServerTestPorts.pair(), canvas: (720, 1280)))
+        #expect(created.status == 201, "\(created.text)")
+        try await Task.sleep(for: .seconds(1))
+        // Events in the session's vocabulary; one that does not apply now is refused.
+        #expect(try await service.call("POST", "/v1/mixes/room-1/events", #"{"event": "micOff", "userId": "bob"}"#).status == 200)
+        let refused = try await service.call("POST", "/v1/mixes/room-1/events", #"{"event": "hostLeft", "userId": "carol"}"#)
+        #expect(refused.status == 409, "\(refused.text)")
+
+        let battle = try await service.call("POST", "/v1/battles",
+                                            #"{"battleId": "pk-1", "fromRoom": "alice", "toRooms": ["bob", "nobody"], "durationMs": 60000}"#)
+        #expect(battle.status == 201, "\(battle.text)")
+        #expect(battle.text.contains(#""results":[{"room":"bob","code":0},{"room":"nobody","code":1}]"#))
+        let again = try await service.call("POST", "/v1/battles", #"{"fromRoom": "alice", "toRooms": ["bob"]}"#)
+        #expect(again.status == 409)
+
+        for (key, room, score) in [("gift-1", "alice", 30), ("gift-2", "bob", 10)] {
+            let reply = try await service.call("POST", "/v1/battles/pk-1/scores",
+                                               #"{"idempotencyKey": "\#(key)", "op": "accumulate", "scores": [{"room": "\#(room)", "score": \#(score)}]}"#)
+            #expect(reply.status == 200, "\(reply.text)")
+        }
+        let status = try await service.call("GET", "/v1/rooms/bob/battle")
+        #expect(status.text.contains(#""status":"running""#))
+        #expect(status.text.contains(#""scores":[{"room":"alice","score":30,"rank":1},{"room":"bob","score":10,"rank":2}]"#), "\(status.text)")
+        try await Task.sleep(for: .seconds(1.5))
+        let ended = try await service.call("POST", "/v1/battles/pk-1/end")
+        #expect(ended.text.contains(#""status":"ended","reason":"endedEarly""#), "\(ended.text)")
+        let events = try await service.call("GET", "/v1/mixes/room-1/events")
+        let names = (events.body["events"] as? [[String: Any]])?.compactMap { $0["event"] as? String } ?? []
+        #expect(names == ["onMicOff", "onBattleRequestReceived", "onBattleStarted", "onBattleScoreChanged", "onBattleScoreChanged", "onBattleEnded"], "\(names)")
+        #expect(try await service.call("DELETE", "/v1/mixes/room-1").status == 200)
+
+        // In the recording, the bar split at alice's share, 30 / 40 of 720 = 540, before the end.
+        let recording = service.folder.appendingPathComponent("mix-00001.mkv").path
+        let frames = try VideoFrames.decode(path: recording) { _ in true }.kept
+        let scored = try #require(frames.last { frame in
+            let pixel = frame.rgb(x: 560, y: 277)
+            return pixel.red > 180 && pixel.blue < 150
+        })
+        let split = try #require((200..<700).first { x in
+            let pixel = scored.rgb(x: x, y: 277)
+            return pixel.red > 180 && pixel.blue < 150
+        })
+        #expect(abs(split - 540) <= 3, "the bar turns red at x = \(split)")
+        await service.stop()
+    }
+
+    /// The same key sent 100 times at once counts once; 1,000 updates with their own keys over
+    /// two rooms at once give exactly the expected totals.
+    @Test func scoreUpdatesCountOncePerKeyUnderConcurrency() async throws {
+        let service = try await RunningService()
+        #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
+        try await Task.sleep(for: .seconds(0.5))
+        #expect(try await service.call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#).status == 201)
+
+        let same = try await withThrowingTaskGroup(of: RunningService.Reply.self) { group in
+            for _ in 0..<100 {
+                group.addTask {
+                    try await service.call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "once", "scores": [{"room": "alice", "score": 7}]}"#)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(same.allSatisfy { $0.status == 200 })
+        #expect(Set(same.map(\.text)).count == 1, "every retry gets the first answer")
+
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<1_000 {
+                group.addTask {
+                    let room = index % 2 == 0 ? "alice" : "bob"
+                    return try await service.call("POST", "/v1/battles/pk/scores",
+                                                  #"{"idempotencyKey": "gift-\#(index)", "scores": [{"room": "\#(room)", "score": 1}]}"#).status
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.allSatisfy { $0 == 200 })
+        let status = try await service.call("GET", "/v1/battles/pk")
+        #expect(status.text.contains(#""scores":[{"room":"alice","score":507,"rank":1},{"room":"bob","score":500,"rank":2}]"#), "\(status.text)")
+        await service.stop()
+    }
+}
