@@ -4,6 +4,7 @@ import ArenaSession
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 
 /// `arena serve`: live mixes as HTTP resources, their co-host and battle events, and the PK
@@ -18,7 +19,7 @@ public final class ArenaService: Sendable {
     /// `token`: the bearer token every call but `/healthz` and `/readyz` must carry (nil: none).
     public init(dataFolder: URL, token: String?, host: String = "127.0.0.1", port: Int = 8080) throws {
         let store = try SQLiteStore(folder: dataFolder)
-        mixes = MixRegistry(templates: try TemplateLibrary.bundled(), dataFolder: dataFolder)
+        mixes = MixRegistry(templates: try TemplateLibrary.bundled(), dataFolder: dataFolder, store: store)
         battles = BattleDesk(mixes: mixes, store: store)
         self.token = token
         self.host = host
@@ -28,6 +29,11 @@ public final class ArenaService: Sendable {
     /// Serves until SIGINT or SIGTERM, then stops every mix (finalising their outputs).
     /// `onListening` gets the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let logger = Logger(label: "arena")
+        try await offload {
+            try self.mixes.restore { logger.warning("\($0)") }
+            try self.battles.resume { logger.warning("\($0)") }
+        }
         let app = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "arena"),
                               onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })
         try await app.runService()

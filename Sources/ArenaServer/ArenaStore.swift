@@ -24,14 +24,20 @@ struct StoredAnswer: Equatable, Sendable {
 protocol ArenaStore: Sendable {
     func saveMix(id: String, spec: Data) throws
     func removeMix(id: String) throws
+    /// Every mix saved and not removed, oldest first: what a restarted service runs again.
+    func mixes() throws -> [(id: String, spec: Data)]
     func saveBattle(_ battle: BattleRecord) throws
     func battle(id: String) throws -> BattleRecord?
+    /// Marks a battle as ended (early, or found over), so a restart does not resume it.
+    func endBattle(id: String) throws
+    /// Battles not marked ended, oldest first.
+    func openBattles() throws -> [BattleRecord]
+    /// The request bodies of a battle's recorded score updates, in the order they were applied.
+    func scoreRequests(battleId: String) throws -> [Data]
     /// The answer recorded for `key`, if an update with that key was answered before.
     func answer(forKey key: String) throws -> StoredAnswer?
     /// Records an update and its answer in one transaction, durable when this returns.
     func recordScoreUpdate(key: String, battleId: String, request: Data, answer: StoredAnswer) throws
-    /// How many score updates the ledger holds for `battleId`.
-    func scoreUpdateCount(battleId: String) throws -> Int
 }
 
 /// The default store: SQLite through GRDB, in `arena.sqlite` of the data folder, written
@@ -57,7 +63,39 @@ final class SQLiteStore: ArenaStore, @unchecked Sendable {
                 CREATE INDEX score_update_battle ON score_update (battle_id);
                 """)
         }
+        migrator.registerMigration("v2: battle end") { db in
+            try db.execute(sql: "ALTER TABLE battle ADD COLUMN ended INTEGER NOT NULL DEFAULT 0")
+        }
         try migrator.migrate(database)
+    }
+
+    func mixes() throws -> [(id: String, spec: Data)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, spec FROM mix ORDER BY created_at").map { ($0["id"], $0["spec"]) }
+        }
+    }
+
+    func endBattle(id: String) throws {
+        try database.write { db in try db.execute(sql: "UPDATE battle SET ended = 1 WHERE id = ?", arguments: [id]) }
+    }
+
+    func openBattles() throws -> [BattleRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM battle WHERE ended = 0 ORDER BY created_at").map(Self.battle)
+        }
+    }
+
+    func scoreRequests(battleId: String) throws -> [Data] {
+        try database.read { db in
+            try Data.fetchAll(db, sql: "SELECT request FROM score_update WHERE battle_id = ? AND status = 200 ORDER BY rowid", arguments: [battleId])
+        }
+    }
+
+    private static func battle(_ row: Row) -> BattleRecord {
+        let mixIds: String = row["mix_ids"], rooms: String = row["rooms"]
+        return BattleRecord(id: row["id"], mixIds: mixIds.split(separator: "\n").map(String.init), fromRoom: row["from_room"],
+                            rooms: rooms.split(separator: "\n").map(String.init), durationMilliseconds: row["duration_ms"],
+                            createdAt: row["created_at"])
     }
 
     func saveMix(id: String, spec: Data) throws {
@@ -82,11 +120,7 @@ final class SQLiteStore: ArenaStore, @unchecked Sendable {
 
     func battle(id: String) throws -> BattleRecord? {
         try database.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM battle WHERE id = ?", arguments: [id]) else { return nil }
-            let mixIds: String = row["mix_ids"], rooms: String = row["rooms"]
-            return BattleRecord(id: row["id"], mixIds: mixIds.split(separator: "\n").map(String.init), fromRoom: row["from_room"],
-                                rooms: rooms.split(separator: "\n").map(String.init), durationMilliseconds: row["duration_ms"],
-                                createdAt: row["created_at"])
+            try Row.fetchOne(db, sql: "SELECT * FROM battle WHERE id = ?", arguments: [id]).map(Self.battle)
         }
     }
 
@@ -102,12 +136,6 @@ final class SQLiteStore: ArenaStore, @unchecked Sendable {
             try db.execute(sql: """
                 INSERT INTO score_update (idempotency_key, battle_id, request, status, answer, at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [key, battleId, request, answer.status, answer.body, Date().timeIntervalSince1970])
-        }
-    }
-
-    func scoreUpdateCount(battleId: String) throws -> Int {
-        try database.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM score_update WHERE battle_id = ?", arguments: [battleId]) ?? 0
         }
     }
 }

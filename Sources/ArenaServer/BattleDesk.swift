@@ -72,26 +72,10 @@ final class BattleDesk: @unchecked Sendable {
     /// `POST /v1/battles/{id}/scores`: adds to (`accumulate`) or replaces (`overwrite`) rooms'
     /// scores. The same `idempotencyKey` again gets the first answer and changes nothing.
     func updateScores(battleId: String, _ body: Data) throws -> JSONResponse {
-        var fields = try decode(body)
-        let key = try fields.requiredString("idempotencyKey")
-        guard key.count <= 200 else { throw APIError(.badRequest, "idempotencyKey is longer than 200 characters") }
-        let op: ScoreOperation = try fields.choice("op", ["accumulate", "overwrite"]) == "overwrite" ? .set : .add
-        guard let items = try fields.array("scores"), !items.isEmpty else { throw APIError(.badRequest, "scores is required: list at least one") }
-        var updates: [(room: String, value: Int64)] = []
-        for (index, item) in items.enumerated() {
-            var entry = try JSONFields(item, path: "scores[\(index)]")
-            let room = try entry.requiredString("room")
-            guard let value = try entry.integer("score", in: 0...Int(Int32.max)) else {
-                throw APIError(.badRequest, "scores[\(index)].score is required")
-            }
-            try entry.finish()
-            updates.append((room, Int64(value)))
-        }
-        try fields.finish()
-
+        let request = try ScoreRequest(body)
         scoreLock.lock()
         defer { scoreLock.unlock() }
-        if let earlier = try store.answer(forKey: key) {
+        if let earlier = try store.answer(forKey: request.key) {
             return JSONResponse(rawJSON: earlier.body, status: .init(code: earlier.status))
         }
         guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(battleId)'") }
@@ -100,7 +84,7 @@ final class BattleDesk: @unchecked Sendable {
             throw APIError(.conflict, "battle '\(battleId)' is not running")
         }
         var results: [(String, Int)] = []
-        for update in updates {
+        for update in request.updates {
             guard battle.active.contains(update.room) else {
                 results.append((update.room, 1))
                 continue
@@ -108,7 +92,7 @@ final class BattleDesk: @unchecked Sendable {
             var code = 0
             for entry in running {
                 do {
-                    _ = try entry.mix.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: op))
+                    _ = try entry.mix.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: request.op))
                 } catch SessionError.invalidScore(let reason) {
                     throw APIError(.unprocessableContent, "scores for '\(update.room)': \(reason)")
                 } catch {
@@ -119,7 +103,7 @@ final class BattleDesk: @unchecked Sendable {
         }
         let answer = JSONResponse(["battleId": .string(battleId), "results": .array(results.map { ["room": .string($0.0), "code": .int($0.1)] }),
                                    "scores": scoresJSON(running.first?.mix.session()?.battle)])
-        try store.recordScoreUpdate(key: key, battleId: battleId, request: body, answer: StoredAnswer(status: 200, body: answer.text))
+        try store.recordScoreUpdate(key: request.key, battleId: battleId, request: body, answer: StoredAnswer(status: 200, body: answer.text))
         return answer
     }
 
@@ -136,7 +120,36 @@ final class BattleDesk: @unchecked Sendable {
             }
         }
         guard ended else { throw APIError(.conflict, "battle '\(battleId)' is in no running mix") }
+        try store.endBattle(id: battleId)
         return JSONResponse(["battle": try statusJSON(battleId)])
+    }
+
+    /// After a restart: each battle not ended whose time is not up starts again in its mixes
+    /// with the time it had left, and its recorded score updates are applied again in order.
+    func resume(log: (String) -> Void) throws {
+        for record in try store.openBattles() {
+            let left = record.createdAt + Double(record.durationMilliseconds) / 1000 - Date().timeIntervalSince1970
+            guard left >= 1 else {
+                try store.endBattle(id: record.id)
+                continue
+            }
+            let entries = record.mixIds.compactMap { try? mixes.entry($0) }.filter { $0.waitUntilRunning() }
+            let config = BattleConfig(duration: UInt64(left * 1e9), needResponse: false, extensionInfo: nil)
+            let requests = try store.scoreRequests(battleId: record.id).compactMap { try? ScoreRequest($0) }
+            for entry in entries {
+                do {
+                    _ = try entry.mix.apply(.battleRequest(battleId: record.id, inviter: record.fromRoom,
+                                                           invitees: Array(record.rooms.dropFirst()), config: config))
+                    for request in requests {
+                        for update in request.updates {
+                            _ = try? entry.mix.apply(.score(battleId: record.id, userId: update.room, value: update.value, op: request.op))
+                        }
+                    }
+                } catch {
+                    log("battle '\(record.id)' cannot resume in mix '\(entry.id)': \(error)")
+                }
+            }
+        }
     }
 
     /// `GET /v1/battles/{id}`.
@@ -184,5 +197,32 @@ final class BattleDesk: @unchecked Sendable {
 
     private func decode(_ body: Data) throws -> JSONFields {
         try JSONFields.decode(body, source: "body")
+    }
+}
+
+/// The body of a score update: its idempotency key, how it combines, and the rooms' scores.
+struct ScoreRequest {
+    let key: String
+    let op: ScoreOperation
+    let updates: [(room: String, value: Int64)]
+
+    init(_ body: Data) throws {
+        var fields = try JSONFields.decode(body, source: "body")
+        key = try fields.requiredString("idempotencyKey")
+        guard key.count <= 200 else { throw APIError(.badRequest, "idempotencyKey is longer than 200 characters") }
+        op = try fields.choice("op", ["accumulate", "overwrite"]) == "overwrite" ? .set : .add
+        guard let items = try fields.array("scores"), !items.isEmpty else { throw APIError(.badRequest, "scores is required: list at least one") }
+        var updates: [(room: String, value: Int64)] = []
+        for (index, item) in items.enumerated() {
+            var entry = try JSONFields(item, path: "scores[\(index)]")
+            let room = try entry.requiredString("room")
+            guard let value = try entry.integer("score", in: 0...Int(Int32.max)) else {
+                throw APIError(.badRequest, "scores[\(index)].score is required")
+            }
+            try entry.finish()
+            updates.append((room, Int64(value)))
+        }
+        try fields.finish()
+        self.updates = updates
     }
 }

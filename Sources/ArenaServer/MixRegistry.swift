@@ -40,6 +40,15 @@ final class MixRegistry: @unchecked Sendable {
             }.start()
         }
 
+        /// Waits (up to 5 s) until the mix runs, so that events can apply.
+        func waitUntilRunning() -> Bool {
+            for _ in 0..<100 {
+                if mix.session() != nil { return true }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return false
+        }
+
         /// Stops the mix and waits (up to 30 s) for its outputs to be finalised.
         func stop() {
             let wait = locked { () -> Bool in
@@ -66,15 +75,35 @@ final class MixRegistry: @unchecked Sendable {
     private var entries: [String: Entry] = [:]
     private let templates: TemplateLibrary
     private let dataFolder: URL
+    private let store: any ArenaStore
 
-    init(templates: TemplateLibrary, dataFolder: URL) {
+    init(templates: TemplateLibrary, dataFolder: URL, store: any ArenaStore) {
         self.templates = templates
         self.dataFolder = dataFolder
+        self.store = store
+    }
+
+    /// Starts again every mix the store holds (after a restart); one that no longer starts is
+    /// reported and left out.
+    func restore(log: (String) -> Void) throws {
+        for (id, spec) in try store.mixes() {
+            do {
+                _ = try start(id: id, spec: spec)
+            } catch {
+                log("mix '\(id)' cannot be started again: \(error)")
+            }
+        }
     }
 
     /// Checks `spec` (a mix spec, as for `arena run`; relative paths are taken from the data
-    /// folder) and starts it under `id`.
+    /// folder), records it and starts it under `id`.
     func create(id: String, spec: Data) throws -> Entry {
+        let entry = try start(id: id, spec: spec)
+        try store.saveMix(id: id, spec: spec)
+        return entry
+    }
+
+    private func start(id: String, spec: Data) throws -> Entry {
         let parsed: MixSpec
         do {
             parsed = try MixSpec.parse(spec, source: "body", baseDirectory: dataFolder)
@@ -115,6 +144,7 @@ final class MixRegistry: @unchecked Sendable {
     /// Stops and forgets a mix.
     func remove(_ id: String) throws {
         let entry = try entry(id)
+        try store.removeMix(id: id)
         entry.stop()
         lock.lock()
         entries[id] = nil

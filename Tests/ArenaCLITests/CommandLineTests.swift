@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import GStreamerKit
 import Testing
 
@@ -167,5 +170,72 @@ private func files(in folder: URL) throws -> [String] {
                 #expect(partial.allSatisfy { $0.hasPrefix(".rec-") }, "only the open segment is left, hidden: \(names)")
             }
         }
+    }
+
+    /// kill -9 of `arena serve` during a stream of score updates: after a restart the battle
+    /// runs on in its mix and holds every acknowledged update.
+    @Test func aKilledServiceKeepsEveryAcknowledgedScore() throws {
+        let folder = try newFolder()
+        let port = 47_000 + Int(ProcessInfo.processInfo.processIdentifier % 1_000) * 2
+        let udp = 43_000 + Int(ProcessInfo.processInfo.processIdentifier % 1_000) * 4
+        func serve() throws -> Process {
+            let process = Process()
+            process.executableURL = arena
+            process.arguments = ["serve", "--data", folder.path, "--listen", "127.0.0.1:\(port)"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["ARENA_TOKEN": "t"]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            for _ in 0..<100 where (try? call("GET", "/healthz")) == nil { Thread.sleep(forTimeInterval: 0.1) }
+            return process
+        }
+        func call(_ method: String, _ path: String, _ body: String? = nil) throws -> (Int, String) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.httpMethod = method
+            request.timeoutInterval = 10
+            request.setValue("Bearer t", forHTTPHeaderField: "Authorization")
+            request.httpBody = body.map { Data($0.utf8) }
+            let done = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var result: Result<(Int, String), Error> = .failure(URLError(.timedOut))
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                if let error { result = .failure(error) } else {
+                    result = .success(((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self)))
+                }
+                done.signal()
+            }.resume()
+            done.wait()
+            return try result.get()
+        }
+
+        var server = try serve()
+        let spec = """
+            {"canvas": {"width": 360, "height": 640}, "output": {"video": {"preset": "ultrafast"}}, "live": {"disconnectTimeoutMs": 600000},
+             "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(udp)}}}}, {"userId": "bob", "input": {"rtp": {"video": {"port": \(udp + 2)}}}}],
+             "outputs": [{"type": "recording", "path": "mix.mkv"}]}
+            """
+        #expect(try call("POST", "/v1/mixes?id=room", spec).0 == 201)
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#).0 == 201)
+        var acknowledged = 0, sent = 0
+        let killAt = Date().addingTimeInterval(1.5)
+        while true {
+            if Date() >= killAt { kill(server.processIdentifier, SIGKILL) }
+            sent += 1
+            guard let (status, _) = try? call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "g\#(sent)", "scores": [{"room": "bob", "score": 1}]}"#),
+                  status == 200 else { break }
+            acknowledged += 1
+        }
+        server.waitUntilExit()
+        #expect(acknowledged > 20)
+
+        server = try serve()
+        defer { server.terminate(); server.waitUntilExit() }
+        let (status, body) = try call("GET", "/v1/battles/pk")
+        #expect(status == 200, "\(body)")
+        let score = try #require(body.range(of: #""room":"bob","score":(\d+)"#, options: .regularExpression).map {
+            Int(body[$0].split(separator: ":").last!)!
+        })
+        #expect(score >= acknowledged && score <= sent, "bob's score \(score); \(acknowledged) acknowledged of \(sent) sent")
+        #expect(body.contains(#""status":"running""#), "\(body)")
     }
 }
