@@ -12,15 +12,22 @@ import NIOCore
 public final class ArenaService: Sendable {
     private let mixes: MixRegistry
     private let battles: BattleDesk
+    private let callbacks: CallbackOutbox
     private let token: String?
     private let host: String
     private let port: Int
 
     /// `token`: the bearer token every call but `/healthz` and `/readyz` must carry (nil: none).
-    public init(dataFolder: URL, token: String?, host: String = "127.0.0.1", port: Int = 8080) throws {
+    /// `callbacks`: where battle and co-host callbacks go (nil: nowhere).
+    public init(dataFolder: URL, token: String?, host: String = "127.0.0.1", port: Int = 8080, callbacks settings: CallbackSettings? = nil) throws {
         let store = try SQLiteStore(folder: dataFolder)
-        mixes = MixRegistry(templates: try TemplateLibrary.bundled(), dataFolder: dataFolder, store: store)
-        battles = BattleDesk(mixes: mixes, store: store)
+        let logger = Logger(label: "arena")
+        let callbacks = CallbackOutbox(settings: settings, store: store) { logger.warning("\($0)") }
+        self.callbacks = callbacks
+        mixes = MixRegistry(templates: try TemplateLibrary.bundled(), dataFolder: dataFolder, store: store) { mixId, notices in
+            callbacks.record(notices, mixId: mixId)
+        }
+        battles = BattleDesk(mixes: mixes, store: store, callbacks: callbacks)
         self.token = token
         self.host = host
         self.port = port
@@ -30,6 +37,7 @@ public final class ArenaService: Sendable {
     /// `onListening` gets the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let logger = Logger(label: "arena")
+        callbacks.start()
         try await offload {
             try self.mixes.restore { logger.warning("\($0)") }
             try self.battles.resume { logger.warning("\($0)") }
@@ -38,6 +46,7 @@ public final class ArenaService: Sendable {
                               onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })
         try await app.runService()
         await offload { self.mixes.stopAll() }
+        callbacks.stop()
     }
 
     private func router() -> Router<BasicRequestContext> {

@@ -18,6 +18,14 @@ struct StoredAnswer: Equatable, Sendable {
     let body: String
 }
 
+/// A callback waiting in the outbox.
+struct StoredCallback: Sendable {
+    let id: Int64
+    let url: URL
+    let body: String
+    let attempts: Int
+}
+
 /// The service's durable facts: the mixes it runs, battles, and the score ledger (every
 /// accepted update with its idempotency key and the answer it got). One interface, so that
 /// a PostgreSQL store can stand in for the embedded one.
@@ -32,6 +40,14 @@ protocol ArenaStore: Sendable {
     func endBattle(id: String) throws
     /// Battles not marked ended, oldest first.
     func openBattles() throws -> [BattleRecord]
+    /// Adds callbacks to the outbox: (order group, URL, body); a group's are sent in this order.
+    func addCallbacks(_ callbacks: [(group: String, url: URL, body: String)]) throws
+    /// The oldest undelivered callback of each group, if its next attempt is due.
+    func dueCallbacks(now: Double) throws -> [StoredCallback]
+    func callbackDelivered(id: Int64) throws
+    func callbackFailed(id: Int64, retryAt: Double) throws
+    /// Callbacks not yet delivered.
+    func callbackBacklog() throws -> Int
     /// The request bodies of a battle's recorded score updates, in the order they were applied.
     func scoreRequests(battleId: String) throws -> [Data]
     /// The answer recorded for `key`, if an update with that key was answered before.
@@ -66,7 +82,50 @@ final class SQLiteStore: ArenaStore, @unchecked Sendable {
         migrator.registerMigration("v2: battle end") { db in
             try db.execute(sql: "ALTER TABLE battle ADD COLUMN ended INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v3: callback outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE callback (id INTEGER PRIMARY KEY AUTOINCREMENT, grp TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL,
+                                       attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0);
+                CREATE INDEX callback_pending ON callback (delivered, grp, id);
+                """)
+        }
         try migrator.migrate(database)
+    }
+
+    func addCallbacks(_ callbacks: [(group: String, url: URL, body: String)]) throws {
+        try database.write { db in
+            for callback in callbacks {
+                try db.execute(sql: "INSERT INTO callback (grp, url, body) VALUES (?, ?, ?)",
+                               arguments: [callback.group, callback.url.absoluteString, callback.body])
+            }
+        }
+    }
+
+    func dueCallbacks(now: Double) throws -> [StoredCallback] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.* FROM callback c
+                JOIN (SELECT grp, MIN(id) AS first FROM callback WHERE delivered = 0 GROUP BY grp) g ON c.id = g.first
+                WHERE c.next_at <= ? ORDER BY c.id
+                """, arguments: [now]).compactMap { row in
+                let url: String = row["url"]
+                return URL(string: url).map { StoredCallback(id: row["id"], url: $0, body: row["body"], attempts: row["attempts"]) }
+            }
+        }
+    }
+
+    func callbackDelivered(id: Int64) throws {
+        try database.write { db in try db.execute(sql: "UPDATE callback SET delivered = 1 WHERE id = ?", arguments: [id]) }
+    }
+
+    func callbackFailed(id: Int64, retryAt: Double) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE callback SET attempts = attempts + 1, next_at = ? WHERE id = ?", arguments: [retryAt, id])
+        }
+    }
+
+    func callbackBacklog() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM callback WHERE delivered = 0") ?? 0 }
     }
 
     func mixes() throws -> [(id: String, spec: Data)] {

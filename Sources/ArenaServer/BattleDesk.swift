@@ -12,13 +12,16 @@ import Foundation
 final class BattleDesk: @unchecked Sendable {
     private let mixes: MixRegistry
     private let store: any ArenaStore
+    private let callbacks: CallbackOutbox
     /// Score updates are checked, recorded and applied one at a time, so that a key is never
     /// applied twice and the ledger's order is the order applied.
     private let scoreLock = NSLock()
+    private let createLock = NSLock()
 
-    init(mixes: MixRegistry, store: any ArenaStore) {
+    init(mixes: MixRegistry, store: any ArenaStore, callbacks: CallbackOutbox) {
         self.mixes = mixes
         self.store = store
+        self.callbacks = callbacks
     }
 
     /// `POST /v1/battles`: starts a battle at once (no invitation round) between `fromRoom`
@@ -33,6 +36,10 @@ final class BattleDesk: @unchecked Sendable {
         let extensionInfo = try fields.string("extensionInfo")
         let id = try fields.string("battleId") ?? UUID().uuidString.lowercased()
         try fields.finish()
+        // One creation at a time: the checks below then hold when the battle is applied, and
+        // `battle.created` goes out before the mixes report `battle.started`.
+        createLock.lock()
+        defer { createLock.unlock() }
         guard try store.battle(id: id) == nil else { throw APIError(.conflict, "battle '\(id)' already exists") }
         let entries = mixes.mixes(connecting: fromRoom)
         guard let session = entries.first?.mix.session() else { throw APIError(.notFound, "room '\(fromRoom)' is in no running mix") }
@@ -52,6 +59,8 @@ final class BattleDesk: @unchecked Sendable {
             throw APIError(.conflict, "none of toRooms can battle: " + results.map { "\($0.0) (code \($0.1))" }.joined(separator: ", "))
         }
         let config = BattleConfig(duration: UInt64(duration) * 1_000_000, needResponse: false, extensionInfo: extensionInfo)
+        callbacks.battleCreated(battleId: id, mixIds: entries.map(\.id), fromRoom: fromRoom, rooms: [fromRoom] + joining,
+                                durationMilliseconds: duration)
         var applied: [String] = []
         for entry in entries {
             do {

@@ -19,9 +19,12 @@ final class MixRegistry: @unchecked Sendable {
         private var recentWarnings: [String] = []
         private let done = DispatchSemaphore(value: 0)
 
-        init(id: String, plan: MixPlan) {
+        private let onNotices: ([Notice]) -> Void
+
+        init(id: String, plan: MixPlan, onNotices: @escaping ([Notice]) -> Void) {
             self.id = id
             self.plan = plan
+            self.onNotices = onNotices
             mix = LiveMix(plan: plan)
             createdAt = Date()
         }
@@ -29,7 +32,10 @@ final class MixRegistry: @unchecked Sendable {
         fileprivate func start() {
             Thread { [self] in
                 do {
-                    try mix.run(notices: { [weak self] _, new in self?.locked { self?.history += new } },
+                    try mix.run(notices: { [weak self] _, new in
+                                    self?.locked { self?.history += new }
+                                    self?.onNotices(new)
+                                },
                                 warning: { [weak self] text in self?.locked { self?.recentWarnings = Array((self?.recentWarnings ?? []).suffix(19)) + [text] } },
                                 stopped: { [weak self] in self?.locked { self?.stopRequested ?? true } ?? true })
                 } catch {
@@ -76,11 +82,14 @@ final class MixRegistry: @unchecked Sendable {
     private let templates: TemplateLibrary
     private let dataFolder: URL
     private let store: any ArenaStore
+    private let onNotices: (String, [Notice]) -> Void
 
-    init(templates: TemplateLibrary, dataFolder: URL, store: any ArenaStore) {
+    /// `onNotices` gets every mix's outbound events with its id, as they happen.
+    init(templates: TemplateLibrary, dataFolder: URL, store: any ArenaStore, onNotices: @escaping (String, [Notice]) -> Void) {
         self.templates = templates
         self.dataFolder = dataFolder
         self.store = store
+        self.onNotices = onNotices
     }
 
     /// Starts again every mix the store holds (after a restart); one that no longer starts is
@@ -116,7 +125,7 @@ final class MixRegistry: @unchecked Sendable {
         } catch {
             throw APIError(.unprocessableContent, "\(error)")
         }
-        let entry = Entry(id: id, plan: plan)
+        let entry = Entry(id: id, plan: plan) { [onNotices] in onNotices(id, $0) }
         lock.lock()
         guard entries[id] == nil else {
             lock.unlock()

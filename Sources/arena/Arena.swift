@@ -214,6 +214,9 @@ struct Serve: ParsableCommand {
     @Flag(help: "Serve without authentication (for local experiments only).")
     var noAuth = false
 
+    @Option(help: "POST battle and co-host callbacks to this URL (repeatable); signed with ARENA_CALLBACK_SECRET.")
+    var callbackUrl: [String] = []
+
     func run() throws {
         let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count >= 2, let port = Int(parts.last!), (0...65_535).contains(port) else { fail("--listen must be HOST:PORT") }
@@ -224,9 +227,19 @@ struct Serve: ParsableCommand {
             token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         guard noAuth || token?.isEmpty == false else { fail("no token: set ARENA_TOKEN or --token-file (or pass --no-auth)") }
+        var callbacks: CallbackSettings?
+        if !callbackUrl.isEmpty {
+            let urls = callbackUrl.compactMap { URL(string: $0) }.filter { ["http", "https"].contains($0.scheme) }
+            guard urls.count == callbackUrl.count else { fail("--callback-url must be http:// or https:// URLs") }
+            guard let secret = ProcessInfo.processInfo.environment["ARENA_CALLBACK_SECRET"], !secret.isEmpty else {
+                fail("--callback-url needs ARENA_CALLBACK_SECRET, the secret callbacks are signed with")
+            }
+            callbacks = CallbackSettings(urls: urls, secret: secret)
+        }
         let service: ArenaService
         do {
-            service = try ArenaService(dataFolder: URL(fileURLWithPath: data), token: noAuth ? nil : token, host: host, port: port)
+            service = try ArenaService(dataFolder: URL(fileURLWithPath: data), token: noAuth ? nil : token, host: host, port: port,
+                                       callbacks: callbacks)
         } catch {
             fail("\(error)")
         }

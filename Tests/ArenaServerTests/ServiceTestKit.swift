@@ -1,5 +1,7 @@
 import ArenaServer
 import Foundation
+import HTTPTypes
+import Hummingbird
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -12,9 +14,9 @@ final class RunningService: @unchecked Sendable {
     private let task: Task<Void, Error>
     private let session: URLSession
 
-    init() async throws {
+    init(callbacks: CallbackSettings? = nil) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("arena-serve-\(UUID().uuidString)")
-        let service = try ArenaService(dataFolder: folder, token: Self.token, host: "127.0.0.1", port: 0)
+        let service = try ArenaService(dataFolder: folder, token: Self.token, host: "127.0.0.1", port: 0, callbacks: callbacks)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         task = Task { try await service.run(onListening: { continuation.yield($0) }) }
         var iterator = ports.makeAsyncIterator()
@@ -80,5 +82,63 @@ enum ServerTestPorts {
         defer { lock.unlock() }
         next += 4
         return (next, next + 2)
+    }
+}
+
+/// A callback receiver over real HTTP: records what arrives at `/hook`; while `down`, it
+/// answers 503 (and counts the refusals).
+final class CallbackReceiver: @unchecked Sendable {
+    struct Delivery {
+        let timestamp: String
+        let signature: String
+        let body: String
+    }
+
+    private let lock = NSLock()
+    private var received: [Delivery] = []
+    private var refusals = 0
+    private var isDown = false
+    private var task: Task<Void, Error>?
+    private(set) var url = URL(string: "http://127.0.0.1/")!
+
+    init() async throws {
+        let router = Router()
+        router.post("hook") { [self] request, _ -> Response in
+            let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
+            let delivery = Delivery(timestamp: request.headers[HTTPField.Name("X-Arena-Timestamp")!] ?? "",
+                                    signature: request.headers[HTTPField.Name("X-Arena-Signature")!] ?? "", body: body)
+            return locked {
+                if isDown {
+                    refusals += 1
+                    return Response(status: .serviceUnavailable)
+                }
+                received.append(delivery)
+                return Response(status: .noContent)
+            }
+        }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
+        task = Task { try await app.runService() }
+        var iterator = ports.makeAsyncIterator()
+        url = URL(string: "http://127.0.0.1:\(await iterator.next() ?? 0)/hook")!
+    }
+
+    var down: Bool {
+        get { locked { isDown } }
+        set { locked { isDown = newValue } }
+    }
+    var deliveries: [Delivery] { locked { received } }
+    var refused: Int { locked { refusals } }
+
+    func stop() async {
+        task?.cancel()
+        _ = await task?.result
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
     }
 }

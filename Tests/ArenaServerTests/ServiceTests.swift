@@ -1,3 +1,5 @@
+import ArenaServer
+import Crypto
 import Foundation
 import GStreamerKit
 import Testing
@@ -130,5 +132,39 @@ import Testing
         let status = try await service.call("GET", "/v1/battles/pk")
         #expect(status.text.contains(#""scores":[{"room":"alice","score":507,"rank":1},{"room":"bob","score":500,"rank":2}]"#), "\(status.text)")
         await service.stop()
+    }
+
+    /// Callbacks reach a test receiver signed, in order, and again after it was down.
+    @Test func callbacksAreSignedInOrderAndRedeliveredAfterTheReceiverWasDown() async throws {
+        let receiver = try await CallbackReceiver()
+        receiver.down = true
+        let service = try await RunningService(callbacks: CallbackSettings(urls: [receiver.url], secret: "s3cret"))
+        #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
+        try await Task.sleep(for: .seconds(0.5))
+        #expect(try await service.call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 60000}"#).status == 201)
+        #expect(try await service.call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "k", "scores": [{"room": "bob", "score": 9}]}"#).status == 200)
+        #expect(try await service.call("POST", "/v1/battles/pk/end").status == 200)
+        #expect(try await service.call("POST", "/v1/mixes/room/events", #"{"event": "hostLeft", "userId": "bob"}"#).status == 200)
+        try await Task.sleep(for: .seconds(2))
+        #expect(receiver.refused >= 2, "the receiver refused \(receiver.refused) deliveries while down")
+        receiver.down = false
+        for _ in 0..<100 where receiver.deliveries.count < 4 { try await Task.sleep(for: .seconds(0.1)) }
+
+        let deliveries = receiver.deliveries
+        let bodies = deliveries.map { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any] }
+        let names = bodies.map { $0?["event"] as? String ?? "?" }
+        // In order per battle; the co-host event is in its own (the mix's) order.
+        #expect(names.filter { $0.hasPrefix("battle.") } == ["battle.created", "battle.started", "battle.ended"], "\(names)")
+        #expect(names.filter { $0.hasPrefix("cohost.") } == ["cohost.left"], "\(names)")
+        let ended = bodies.first { $0?["event"] as? String == "battle.ended" }??["data"] as? [String: Any]
+        #expect(ended?["reason"] as? String == "endedEarly")
+        #expect((ended?["scores"] as? [String: Int]) == ["alice": 0, "bob": 9])
+        for delivery in deliveries {
+            let mac = HMAC<SHA256>.authenticationCode(for: Data("\(delivery.timestamp).\(delivery.body)".utf8), using: SymmetricKey(data: Data("s3cret".utf8)))
+            #expect(delivery.signature == "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+            #expect(abs(Double(delivery.timestamp)! - Date().timeIntervalSince1970) < 60)
+        }
+        await service.stop()
+        await receiver.stop()
     }
 }

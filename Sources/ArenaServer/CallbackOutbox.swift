@@ -1,0 +1,160 @@
+import ArenaSession
+import Crypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Where callbacks go and how they are signed.
+public struct CallbackSettings: Sendable {
+    /// Every callback is POSTed to each of these.
+    public var urls: [URL]
+    /// The shared secret of the HMAC-SHA256 signature.
+    public var secret: String
+
+    public init(urls: [URL], secret: String) {
+        self.urls = urls
+        self.secret = secret
+    }
+}
+
+/// Outbound callbacks: battle created, started and ended (with scores and reason), co-host
+/// joined and left, POSTed as JSON to the configured URLs, signed, and delivered at least
+/// once and in order per battle (co-host events in order per mix).
+///
+/// Each callback is first written to the store's outbox; a delivery thread sends the oldest
+/// undelivered one of each order group, retrying with backoff (1 s doubling to 60 s) until the
+/// receiver answers 2xx, so a receiver that is down holds up only its own group, never the
+/// mix or the API, and nothing is lost across restarts.
+///
+/// Signature: `X-Arena-Timestamp` is the sending time in Unix seconds and `X-Arena-Signature`
+/// is `sha256=` and the hex HMAC-SHA256, keyed by the secret, of the timestamp, a `.`, and the
+/// body. Receivers recompute it and refuse timestamps older than a few minutes (replays).
+final class CallbackOutbox: @unchecked Sendable {
+    private let settings: CallbackSettings?
+    private let store: any ArenaStore
+    private let lock = NSLock()
+    private let wake = DispatchSemaphore(value: 0)
+    private var pending: [(group: String, body: String)] = []
+    private var stopped = false
+    private let log: (String) -> Void
+
+    init(settings: CallbackSettings?, store: any ArenaStore, log: @escaping (String) -> Void) {
+        self.settings = settings
+        self.store = store
+        self.log = log
+    }
+
+    /// Starts the delivery thread (nothing to do without URLs).
+    func start() {
+        guard settings != nil else { return }
+        Thread { [self] in deliver() }.start()
+    }
+
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+        wake.signal()
+    }
+
+    /// The callbacks for a mix's outbound events (any thread; never blocks on the network).
+    func record(_ notices: [Notice], mixId: String) {
+        guard settings != nil else { return }
+        let callbacks = notices.compactMap { notice -> (String, String)? in
+            let name: String
+            switch notice.event {
+            case "onBattleStarted": name = "battle.started"
+            case "onBattleEnded": name = "battle.ended"
+            case "onCoHostUserJoined": name = "cohost.joined"
+            case "onCoHostUserLeft": name = "cohost.left"
+            default: return nil
+            }
+            return (notice.battleId.map { "battle:\($0)" } ?? "mix:\(mixId)", Self.body(name, mixId: mixId, notice: notice))
+        }
+        guard !callbacks.isEmpty else { return }
+        enqueue(callbacks)
+    }
+
+    /// The `battle.created` callback.
+    func battleCreated(battleId: String, mixIds: [String], fromRoom: String, rooms: [String], durationMilliseconds: Int) {
+        guard settings != nil else { return }
+        let body: JSON = ["event": "battle.created", "battleId": .string(battleId), "mixIds": .array(mixIds.map(JSON.string)),
+                          "fromRoom": .string(fromRoom), "rooms": .array(rooms.map(JSON.string)),
+                          "durationMs": .int(durationMilliseconds), "createdAt": .double(Date().timeIntervalSince1970)]
+        enqueue([("battle:\(battleId)", body.text)])
+    }
+
+    private func enqueue(_ callbacks: [(String, String)]) {
+        lock.lock()
+        pending += callbacks
+        lock.unlock()
+        wake.signal()
+    }
+
+    private static func body(_ name: String, mixId: String, notice: Notice) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(notice)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let body: JSON = ["event": .string(name), "mixId": .string(mixId), "battleId": notice.battleId.map(JSON.string) ?? .null,
+                          "sentFor": .double(Date().timeIntervalSince1970), "data": .raw(data)]
+        return body.text
+    }
+
+    /// The delivery thread: writes new callbacks to the outbox, then sends what is due.
+    private func deliver() {
+        guard let settings else { return }
+        while true {
+            _ = wake.wait(timeout: .now() + 0.5)
+            lock.lock()
+            let new = pending
+            pending = []
+            let done = stopped
+            lock.unlock()
+            do {
+                if !new.isEmpty { try store.addCallbacks(new.flatMap { callback in settings.urls.map { (callback.group + " " + $0.absoluteString, $0, callback.body) } }) }
+                if done { return }
+                for callback in try store.dueCallbacks(now: Date().timeIntervalSince1970) {
+                    if send(callback, secret: settings.secret) {
+                        try store.callbackDelivered(id: callback.id)
+                    } else {
+                        let delay = min(60, pow(2, Double(callback.attempts)))
+                        try store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + delay)
+                    }
+                }
+            } catch {
+                log("callbacks: \(error)")
+            }
+        }
+    }
+
+    private func send(_ callback: StoredCallback, secret: String) -> Bool {
+        var request = URLRequest(url: callback.url)
+        request.httpMethod = "POST"
+        request.timeoutInterval = 5
+        let timestamp = String(Int(Date().timeIntervalSince1970))
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue(timestamp, forHTTPHeaderField: "X-Arena-Timestamp")
+        request.setValue("sha256=" + Self.signature(timestamp: timestamp, body: callback.body, secret: secret), forHTTPHeaderField: "X-Arena-Signature")
+        request.setValue(String(callback.id), forHTTPHeaderField: "X-Arena-Delivery")
+        request.httpBody = Data(callback.body.utf8)
+        let done = DispatchSemaphore(value: 0)
+        let status = StatusBox()
+        URLSession.shared.dataTask(with: request) { _, response, _ in
+            status.code = (response as? HTTPURLResponse)?.statusCode ?? 0
+            done.signal()
+        }.resume()
+        done.wait()
+        return (200..<300).contains(status.code)
+    }
+
+    /// Hex HMAC-SHA256 of `timestamp.body`.
+    static func signature(timestamp: String, body: String, secret: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+private final class StatusBox: @unchecked Sendable {
+    var code = 0
+}
