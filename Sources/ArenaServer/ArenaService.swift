@@ -14,12 +14,16 @@ public final class ArenaService: Sendable {
     private let battles: BattleDesk
     private let callbacks: CallbackOutbox
     private let token: String?
+    private let rateLimit: Int?
     private let host: String
     private let port: Int
 
     /// `token`: the bearer token every call but `/healthz` and `/readyz` must carry (nil: none).
-    /// `callbacks`: where battle and co-host callbacks go (nil: nowhere).
-    public init(dataFolder: URL, token: String?, host: String = "127.0.0.1", port: Int = 8080, callbacks settings: CallbackSettings? = nil) throws {
+    /// `callbacks`: where battle and co-host callbacks go (nil: nowhere). `rateLimit`: calls a
+    /// second per client address (nil: no limit).
+    public init(dataFolder: URL, token: String?, host: String = "127.0.0.1", port: Int = 8080, callbacks settings: CallbackSettings? = nil,
+                rateLimit: Int? = 200) throws {
+        self.rateLimit = rateLimit
         let store = try SQLiteStore(folder: dataFolder)
         let logger = Logger(label: "arena")
         let callbacks = CallbackOutbox(settings: settings, store: store) { logger.warning("\($0)") }
@@ -49,8 +53,9 @@ public final class ArenaService: Sendable {
         callbacks.stop()
     }
 
-    private func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    private func router() -> Router<ArenaRequestContext> {
+        let router = Router(context: ArenaRequestContext.self)
+        if let rateLimit { router.add(middleware: RateLimit(perSecond: rateLimit)) }
         router.get("healthz") { _, _ in JSONResponse(["status": "ok"]) }
         router.get("readyz") { _, _ in JSONResponse(["status": "ready"]) }
         let api = router.group("v1").add(middleware: BearerToken(token: token))

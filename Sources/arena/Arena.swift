@@ -214,6 +214,9 @@ struct Serve: ParsableCommand {
     @Flag(help: "Serve without authentication (for local experiments only).")
     var noAuth = false
 
+    @Option(help: "Calls a second allowed per client address (0: no limit).")
+    var rateLimit = 200
+
     @Option(help: "POST battle and co-host callbacks to this URL (repeatable); signed with ARENA_CALLBACK_SECRET.")
     var callbackUrl: [String] = []
 
@@ -239,7 +242,7 @@ struct Serve: ParsableCommand {
         let service: ArenaService
         do {
             service = try ArenaService(dataFolder: URL(fileURLWithPath: data), token: noAuth ? nil : token, host: host, port: port,
-                                       callbacks: callbacks)
+                                       callbacks: callbacks, rateLimit: rateLimit > 0 ? rateLimit : nil)
         } catch {
             fail("\(error)")
         }

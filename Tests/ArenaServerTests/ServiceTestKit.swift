@@ -14,9 +14,11 @@ final class RunningService: @unchecked Sendable {
     private let task: Task<Void, Error>
     private let session: URLSession
 
-    init(callbacks: CallbackSettings? = nil) async throws {
+    /// `rateLimit`: calls a second per client (none by default: the load tests need none).
+    init(callbacks: CallbackSettings? = nil, rateLimit: Int? = nil) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("arena-serve-\(UUID().uuidString)")
-        let service = try ArenaService(dataFolder: folder, token: Self.token, host: "127.0.0.1", port: 0, callbacks: callbacks)
+        let service = try ArenaService(dataFolder: folder, token: Self.token, host: "127.0.0.1", port: 0, callbacks: callbacks,
+                                       rateLimit: rateLimit)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         task = Task { try await service.run(onListening: { continuation.yield($0) }) }
         var iterator = ports.makeAsyncIterator()

@@ -20,6 +20,21 @@ import Testing
         await service.stop()
     }
 
+    @Test func aClientOverTheRateLimitGets429UntilItSlowsDown() async throws {
+        let service = try await RunningService(rateLimit: 20)
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<60 { group.addTask { try await service.call("GET", "/v1/mixes").status } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.filter { $0 == 200 }.count >= 20 && statuses.filter { $0 == 200 }.count < 30, "\(statuses)")
+        let refused = try await service.call("GET", "/v1/mixes")
+        #expect(refused.status == 429)
+        #expect(refused.message.hasPrefix("more than 20 calls a second from 127.0.0.1"))
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await service.call("GET", "/v1/mixes").status == 200)
+        await service.stop()
+    }
+
     @Test func badRequestsGetA4xxNamingTheProblemAndChangeNothing() async throws {
         let service = try await RunningService()
         let cases: [(String, String, String?, Int, String)] = [
