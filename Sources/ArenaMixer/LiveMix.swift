@@ -2,12 +2,14 @@ import ArenaSession
 import Foundation
 import GStreamerKit
 
-/// How a live mix is doing, for status lines and (later) the service's health endpoint.
+/// How a live mix is doing, for status lines and the service's metrics.
 public struct LiveStatus: Sendable {
     /// Seconds of output made.
     public let seconds: Double
     /// Hosts whose input is sending, by user id.
     public let sending: Set<String>
+    /// Video frames encoded so far; short of `seconds` x fps when frames were dropped.
+    public let encodedFrames: Int
 }
 
 /// Runs live mixes (`arena run`): the output frame clock runs on wall time and never waits
@@ -24,8 +26,10 @@ public final class LiveMix: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     /// Per mix: hosts it took out because their input went quiet (and so may bring back).
     private var leftByTimeout: [Set<String>]
-    /// Each mix's state while the run is on (guarded by `lock`).
+    /// Each mix's state, pipeline and encoded frame count while the run is on (guarded by `lock`).
     private var states: [MixState] = []
+    private var pipelines: [MixPipeline] = []
+    private var frameCounters: [FrameCounter] = []
 
     /// One mix, or several that may share inputs (same RTP ports or the same URI).
     public init(plans: [MixPlan]) {
@@ -54,6 +58,15 @@ public final class LiveMix: @unchecked Sendable {
         return state?.current
     }
 
+    /// How mix `index` is doing, while it runs.
+    public func status(ofMix index: Int = 0) -> LiveStatus? {
+        lock.lock()
+        let running = index < pipelines.count ? (pipelines[index], frameCounters[index]) : nil
+        lock.unlock()
+        guard let (pipeline, counter) = running else { return nil }
+        return currentStatus(plans[index], pipeline, frames: counter.value)
+    }
+
     /// How many inputs are received and decoded: one per distinct input of all the mixes.
     public var decodedInputCount: Int { Self.distinctInputs(plans).count }
 
@@ -78,16 +91,22 @@ public final class LiveMix: @unchecked Sendable {
             for hub in hubs { hub.stop() }
         }
         let clock = SharedClock()
+        var counters: [FrameCounter] = []
         for (index, plan) in plans.enumerated() {
             let state = try MixState(live: plan, onNotices: { notices(index, $0) }, warning: { warning(prefix(index, $0)) })
             let box = OutputList()
+            let counter = FrameCounter()
+            counters.append(counter)
             let mix: MixPipeline
             do {
                 let inputHubs = Dictionary(uniqueKeysWithValues: plan.inputs.map { input in
                     (input.index, hubs.first { $0.source == input.host.input }!)
                 })
                 mix = try MixPipeline(plan: plan, state: state, output: .live(
-                    video: { sample in for output in box.outputs { output.feedVideo(sample) } },
+                    video: { sample in
+                        counter.increment()
+                        for output in box.outputs { output.feedVideo(sample) }
+                    },
                     audio: { sample in for output in box.outputs { output.feedAudio(sample) } }), hubs: inputHubs)
             } catch {
                 throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
@@ -102,10 +121,14 @@ public final class LiveMix: @unchecked Sendable {
         }
         lock.lock()
         states = mixes.map(\.state)
+        pipelines = mixes.map(\.pipeline)
+        frameCounters = counters
         lock.unlock()
         defer {
             lock.lock()
             states = []
+            pipelines = []
+            frameCounters = []
             lock.unlock()
         }
         for hub in hubs { hub.start(on: clock) }
@@ -125,7 +148,7 @@ public final class LiveMix: @unchecked Sendable {
             for (index, mix) in mixes.enumerated() { watchInputs(of: index, mix.pipeline, state: mix.state, warning: { warning(prefix(index, $0)) }) }
             if let status, Date().timeIntervalSince(lastStatus) >= 1 {
                 lastStatus = Date()
-                status(currentStatus(plans[0], mixes[0].pipeline))
+                status(currentStatus(plans[0], mixes[0].pipeline, frames: counters[0].value))
             }
             lock.lock()
             let failed = failure != nil
@@ -171,13 +194,13 @@ public final class LiveMix: @unchecked Sendable {
         return inputs
     }
 
-    private func currentStatus(_ plan: MixPlan, _ mix: MixPipeline) -> LiveStatus {
+    private func currentStatus(_ plan: MixPlan, _ mix: MixPipeline, frames: Int) -> LiveStatus {
         let times = mix.inputTimes()
         let output = times.output ?? 0
         let sending = plan.inputs.filter { input in
             times.latestFrames[input.index].map { output.saturatingSubtract($0) <= plan.spec.live.staleAfter } ?? false
         }
-        return LiveStatus(seconds: Double(output) / 1e9, sending: Set(sending.map(\.host.userId)))
+        return LiveStatus(seconds: Double(output) / 1e9, sending: Set(sending.map(\.host.userId)), encodedFrames: frames)
     }
 
     /// Hosts whose input has sent nothing for the disconnect timeout leave the session; a host
@@ -220,6 +243,24 @@ public final class LiveMix: @unchecked Sendable {
         case .warning, .element:
             break
         }
+    }
+}
+
+/// Counts encoded video frames (the encoder's thread) for readers anywhere.
+private final class FrameCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
     }
 }
 

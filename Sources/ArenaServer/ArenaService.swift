@@ -13,6 +13,7 @@ public final class ArenaService: Sendable {
     private let mixes: MixRegistry
     private let battles: BattleDesk
     private let callbacks: CallbackOutbox
+    private let store: any ArenaStore
     private let token: String?
     private let rateLimit: Int?
     private let host: String
@@ -25,6 +26,7 @@ public final class ArenaService: Sendable {
                 rateLimit: Int? = 200) throws {
         self.rateLimit = rateLimit
         let store = try SQLiteStore(folder: dataFolder)
+        self.store = store
         let logger = Logger(label: "arena")
         let callbacks = CallbackOutbox(settings: settings, store: store) { logger.warning("\($0)") }
         self.callbacks = callbacks
@@ -58,7 +60,11 @@ public final class ArenaService: Sendable {
         if let rateLimit { router.add(middleware: RateLimit(perSecond: rateLimit)) }
         router.get("healthz") { _, _ in JSONResponse(["status": "ok"]) }
         router.get("readyz") { _, _ in JSONResponse(["status": "ready"]) }
-        let api = router.group("v1").add(middleware: BearerToken(token: token))
+        let authenticated = router.group().add(middleware: BearerToken(token: token))
+        authenticated.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: self.metrics())))
+        }
+        let api = authenticated.group("v1")
 
         api.post("mixes") { request, context in
             let body = try await Self.body(of: request)
@@ -95,6 +101,16 @@ public final class ArenaService: Sendable {
             guard let notices else { throw APIError(.conflict, "mix '\(entry.id)' is not running") }
             return JSONResponse(["events": Self.encode(notices)])
         }
+        api.get("mixes/:id/events/stream") { _, context -> Response in
+            let events = try self.mixes.entry(try context.parameters.require("id")).events()
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
+                for await notice in events {
+                    let data = Self.encode([notice]).text.dropFirst().dropLast()  // the one element of the array
+                    try await writer.write(ByteBuffer(string: "event: \(notice.event)\ndata: \(data)\n\n"))
+                }
+                try await writer.finish(nil)
+            })
+        }
         api.get("mixes/:id/events") { _, context in
             JSONResponse(["events": Self.encode(try self.mixes.entry(try context.parameters.require("id")).notices)])
         }
@@ -115,6 +131,36 @@ public final class ArenaService: Sendable {
         }
         api.get("rooms/:room/battle") { _, context in try self.battles.status(room: try context.parameters.require("room")) }
         return router
+    }
+
+    /// Prometheus text: mixes, their frames and inputs, score updates, the callback backlog.
+    private func metrics() -> String {
+        var lines: [String] = []
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
+            lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)"] + samples.map { "\(name)\($0.labels) \($0.value)" }
+        }
+        let entries = mixes.all
+        let states = Dictionary(grouping: entries, by: \.state).mapValues(\.count)
+        family("arena_mixes", "gauge", "Mixes by state.", ["running", "stopping", "ended", "failed"].map { ("{state=\"\($0)\"}", String(states[$0] ?? 0)) })
+        let running = entries.compactMap { entry in entry.mix.status().map { (entry, $0) } }
+        family("arena_mix_output_seconds", "gauge", "Seconds of output a mix has made.",
+               running.map { ("{mix=\"\($0.0.id)\"}", String(format: "%.3f", $0.1.seconds)) })
+        family("arena_mix_frames_per_second", "gauge", "A mix's output frame rate.",
+               running.map { ("{mix=\"\($0.0.id)\"}", String($0.0.plan.canvas.framesPerSecond)) })
+        family("arena_mix_frames_encoded_total", "counter", "Video frames a mix has encoded.",
+               running.map { ("{mix=\"\($0.0.id)\"}", String($0.1.encodedFrames)) })
+        family("arena_mix_frames_missing_total", "counter", "Frames the output clock called for that were not encoded (dropped or late).",
+               running.map { entry, status in
+                   ("{mix=\"\(entry.id)\"}", String(max(0, Int(status.seconds * Double(entry.plan.canvas.framesPerSecond)) - status.encodedFrames)))
+               })
+        family("arena_input_sending", "gauge", "1 while a host's input is sending frames.", running.flatMap { entry, status in
+            entry.plan.inputs.map { ("{mix=\"\(entry.id)\",host=\"\($0.host.userId)\"}", status.sending.contains($0.host.userId) ? "1" : "0") }
+        })
+        let counts = battles.scoreUpdateCounts
+        family("arena_score_updates_total", "counter", "Score updates applied, and retries answered from the ledger.",
+               [("{result=\"applied\"}", String(counts.applied)), ("{result=\"replayed\"}", String(counts.replayed))])
+        family("arena_callback_backlog", "gauge", "Callbacks not yet delivered.", [("", String((try? store.callbackBacklog()) ?? -1))])
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// Bodies are at most 1 MB.

@@ -17,6 +17,9 @@ final class BattleDesk: @unchecked Sendable {
     /// applied twice and the ledger's order is the order applied.
     private let scoreLock = NSLock()
     private let createLock = NSLock()
+    /// Score updates applied, and retries answered from the ledger (guarded by `scoreLock`).
+    private var applied = 0
+    private var replayed = 0
 
     init(mixes: MixRegistry, store: any ArenaStore, callbacks: CallbackOutbox) {
         self.mixes = mixes
@@ -85,6 +88,7 @@ final class BattleDesk: @unchecked Sendable {
         scoreLock.lock()
         defer { scoreLock.unlock() }
         if let earlier = try store.answer(forKey: request.key) {
+            replayed += 1
             return JSONResponse(rawJSON: earlier.body, status: .init(code: earlier.status))
         }
         guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(battleId)'") }
@@ -113,7 +117,15 @@ final class BattleDesk: @unchecked Sendable {
         let answer = JSONResponse(["battleId": .string(battleId), "results": .array(results.map { ["room": .string($0.0), "code": .int($0.1)] }),
                                    "scores": scoresJSON(running.first?.mix.session()?.battle)])
         try store.recordScoreUpdate(key: request.key, battleId: battleId, request: body, answer: StoredAnswer(status: 200, body: answer.text))
+        applied += 1
         return answer
+    }
+
+    /// Score updates applied so far, and retries answered from the ledger.
+    var scoreUpdateCounts: (applied: Int, replayed: Int) {
+        scoreLock.lock()
+        defer { scoreLock.unlock() }
+        return (applied, replayed)
     }
 
     /// `POST /v1/battles/{id}/end`: ends a running battle now.

@@ -20,6 +20,7 @@ final class MixRegistry: @unchecked Sendable {
         private let done = DispatchSemaphore(value: 0)
 
         private let onNotices: ([Notice]) -> Void
+        private var listeners: [UUID: AsyncStream<Notice>.Continuation] = [:]
 
         init(id: String, plan: MixPlan, onNotices: @escaping ([Notice]) -> Void) {
             self.id = id
@@ -32,18 +33,42 @@ final class MixRegistry: @unchecked Sendable {
         fileprivate func start() {
             Thread { [self] in
                 do {
-                    try mix.run(notices: { [weak self] _, new in
-                                    self?.locked { self?.history += new }
-                                    self?.onNotices(new)
-                                },
+                    try mix.run(notices: { [weak self] _, new in self?.publish(new) },
                                 warning: { [weak self] text in self?.locked { self?.recentWarnings = Array((self?.recentWarnings ?? []).suffix(19)) + [text] } },
                                 stopped: { [weak self] in self?.locked { self?.stopRequested ?? true } ?? true })
                 } catch {
                     locked { failure = "\(error)" }
                 }
-                locked { ended = true }
+                let open = locked { () -> [AsyncStream<Notice>.Continuation] in
+                    ended = true
+                    return Array(listeners.values)
+                }
+                for listener in open { listener.finish() }
                 done.signal()
             }.start()
+        }
+
+        /// The mix's outbound events from now on, until it ends or the reader goes away.
+        func events() -> AsyncStream<Notice> {
+            let (stream, continuation) = AsyncStream<Notice>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
+            let id = UUID()
+            let isOver = locked { () -> Bool in
+                if !ended { listeners[id] = continuation }
+                return ended
+            }
+            if isOver { continuation.finish() }
+            continuation.onTermination = { [weak self] _ in self?.locked { self?.listeners[id] = nil } }
+            return stream
+        }
+
+        private func publish(_ new: [Notice]) {
+            let open = locked { () -> [AsyncStream<Notice>.Continuation] in
+                history += new
+                if history.count > 10_000 { history.removeFirst(history.count - 10_000) }
+                return Array(listeners.values)
+            }
+            for listener in open { for notice in new { listener.yield(notice) } }
+            onNotices(new)
         }
 
         /// Waits (up to 5 s) until the mix runs, so that events can apply.
@@ -67,6 +92,7 @@ final class MixRegistry: @unchecked Sendable {
 
         var state: String { locked { ended ? (failure == nil ? "ended" : "failed") : (stopRequested ? "stopping" : "running") } }
         var error: String? { locked { failure } }
+        /// The latest 10,000 outbound events.
         var notices: [Notice] { locked { history } }
         var warnings: [String] { locked { recentWarnings } }
 

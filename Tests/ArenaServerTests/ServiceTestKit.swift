@@ -144,3 +144,56 @@ final class CallbackReceiver: @unchecked Sendable {
         return body()
     }
 }
+
+/// Reads Server-Sent Events from a plain socket (HTTP/1.1 GET, then `event:` / `data:` lines).
+final class SSEReader {
+    struct Event {
+        let name: String
+        let data: String
+    }
+
+    private let socket: Int32
+    private var buffer = ""
+
+    init(port: Int, path: String, token: String) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw URLError(.cannotConnectToHost) }
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nAccept: text/event-stream\r\n\r\n"
+        _ = request.withCString { send(socket, $0, strlen($0), 0) }
+    }
+
+    deinit { close(socket) }
+
+    /// The next `count` events, waiting at most `timeout` seconds in all.
+    func read(count: Int, timeout: Double) throws -> [Event] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var events: [Event] = []
+        while events.count < count {
+            if let range = buffer.range(of: "\n\n") {
+                let block = buffer[..<range.lowerBound]
+                buffer.removeSubrange(..<range.upperBound)
+                let lines = block.split(separator: "\n")
+                if let name = lines.first(where: { $0.hasPrefix("event: ") }), let data = lines.first(where: { $0.hasPrefix("data: ") }) {
+                    events.append(Event(name: String(name.dropFirst(7)), data: String(data.dropFirst(6))))
+                }
+                continue
+            }
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { throw URLError(.timedOut) }
+            var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(left * 1000)) > 0 else { throw URLError(.timedOut) }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let got = recv(socket, &chunk, chunk.count, 0)
+            guard got > 0 else { throw URLError(.networkConnectionLost) }
+            buffer += String(decoding: chunk[..<got], as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+        }
+        return events
+    }
+}

@@ -182,4 +182,26 @@ import Testing
         await service.stop()
         await receiver.stop()
     }
+
+    /// The event stream (Server-Sent Events) and the metrics follow a running mix.
+    @Test func eventStreamAndMetricsFollowTheMix() async throws {
+        let service = try await RunningService()
+        #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
+        try await Task.sleep(for: .seconds(0.5))
+        let stream = try SSEReader(port: service.port, path: "/v1/mixes/room/events/stream", token: RunningService.token)
+        #expect(try await service.call("POST", "/v1/mixes/room/events", #"{"event": "cameraOff", "userId": "bob"}"#).status == 200)
+        #expect(try await service.call("POST", "/v1/mixes/room/events", #"{"event": "hostLeft", "userId": "bob"}"#).status == 200)
+        let events = try stream.read(count: 2, timeout: 5)
+        #expect(events.map(\.name) == ["onCameraOff", "onCoHostUserLeft"])
+        #expect(events.last?.data.contains(#""userId":"bob""#) == true)
+
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await service.call("GET", "/metrics", token: nil).status == 401)
+        let metrics = try await service.call("GET", "/metrics").text
+        #expect(metrics.contains(#"arena_mixes{state="running"} 1"#))
+        #expect(metrics.contains(#"arena_input_sending{mix="room",host="alice"} 0"#))
+        let encoded = metrics.split(separator: "\n").first { $0.hasPrefix(#"arena_mix_frames_encoded_total{mix="room"}"#) }
+        #expect(encoded.flatMap { Int($0.split(separator: " ").last!) }.map { $0 > 20 } == true, "\(metrics)")
+        await service.stop()
+    }
 }
