@@ -5,8 +5,9 @@
 DEB_PACKAGES := libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libcairo2-dev libpango1.0-dev \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
 	gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji pkg-config
-# Only for the tests: a real RTMP server for the live mix's RTMP output.
-TEST_PACKAGES := nginx-light libnginx-mod-rtmp
+# Only for the tests: a real RTMP server for the live mix's RTMP output; curl and a Python
+# venv for the API fuzzer (schemathesis, from PyPI).
+TEST_PACKAGES := nginx-light libnginx-mod-rtmp curl python3-venv
 # Only for benchmarks' baselines.
 BENCH_PACKAGES := ffmpeg time
 
@@ -20,6 +21,7 @@ demo: build out/clips/.made
 
 test: deps test-deps
 	swift test
+	Tests/fuzz-api.sh
 
 # Rewrites the overlays' reference images (Tests/ArenaOverlayTests/Golden); look before committing.
 golden: deps

@@ -47,16 +47,19 @@ public struct TemplateLibrary: Sendable {
     }
 
     private static func templateDirectories() -> [URL] {
-        var directories: [URL] = []
-        if let assets = ProcessInfo.processInfo.environment["ARENA_ASSETS"] {
-            directories.append(URL(fileURLWithPath: assets).appendingPathComponent("templates"))
-        }
+        assetFolders().map { $0.appendingPathComponent("templates") }
+    }
+
+    /// Where Arena's assets may be, in order: `ARENA_ASSETS`, next to the installed executable
+    /// (`../share/arena`), this source checkout's `assets`.
+    public static func assetFolders() -> [URL] {
+        var folders: [URL] = []
+        if let assets = ProcessInfo.processInfo.environment["ARENA_ASSETS"] { folders.append(URL(fileURLWithPath: assets)) }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        directories.append(executable.deletingLastPathComponent()
-            .appendingPathComponent("../share/arena/templates").standardized)
+        folders.append(executable.deletingLastPathComponent().appendingPathComponent("../share/arena").standardized)
         let checkout = URL(fileURLWithPath: #filePath)  // Sources/ArenaLayout/TemplateLibrary.swift
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        directories.append(checkout.appendingPathComponent("assets/templates"))
-        return directories
+        folders.append(checkout.appendingPathComponent("assets"))
+        return folders
     }
 }

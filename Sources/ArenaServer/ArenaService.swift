@@ -21,16 +21,16 @@ public final class ArenaService: Sendable {
 
     /// `token`: the bearer token every call but `/healthz` and `/readyz` must carry (nil: none).
     /// `callbacks`: where battle and co-host callbacks go (nil: nowhere). `rateLimit`: calls a
-    /// second per client address (nil: no limit).
+    /// second per client address (nil: no limit). `maxMixes`: how many mixes may run at once.
     public init(dataFolder: URL, token: String?, host: String = "127.0.0.1", port: Int = 8080, callbacks settings: CallbackSettings? = nil,
-                rateLimit: Int? = 200) throws {
+                rateLimit: Int? = 200, maxMixes: Int = 8) throws {
         self.rateLimit = rateLimit
         let store = try SQLiteStore(folder: dataFolder)
         self.store = store
         let logger = Logger(label: "arena")
         let callbacks = CallbackOutbox(settings: settings, store: store) { logger.warning("\($0)") }
         self.callbacks = callbacks
-        mixes = MixRegistry(templates: try TemplateLibrary.bundled(), dataFolder: dataFolder, store: store) { mixId, notices in
+        mixes = MixRegistry(templates: try TemplateLibrary.bundled(), dataFolder: dataFolder, store: store, limit: maxMixes) { mixId, notices in
             callbacks.record(notices, mixId: mixId)
         }
         battles = BattleDesk(mixes: mixes, store: store, callbacks: callbacks)
@@ -60,6 +60,11 @@ public final class ArenaService: Sendable {
         if let rateLimit { router.add(middleware: RateLimit(perSecond: rateLimit)) }
         router.get("healthz") { _, _ in JSONResponse(["status": "ok"]) }
         router.get("readyz") { _, _ in JSONResponse(["status": "ready"]) }
+        let document = TemplateLibrary.assetFolders().lazy.compactMap { try? Data(contentsOf: $0.appendingPathComponent("openapi.yaml")) }.first
+        router.get("openapi.yaml") { _, _ -> Response in
+            guard let document else { throw APIError(.notFound, "openapi.yaml is not installed") }
+            return Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
+        }
         let authenticated = router.group().add(middleware: BearerToken(token: token))
         authenticated.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: self.metrics())))

@@ -109,11 +109,14 @@ final class MixRegistry: @unchecked Sendable {
     private let dataFolder: URL
     private let store: any ArenaStore
     private let onNotices: (String, [Notice]) -> Void
+    private let limit: Int
 
-    /// `onNotices` gets every mix's outbound events with its id, as they happen.
-    init(templates: TemplateLibrary, dataFolder: URL, store: any ArenaStore, onNotices: @escaping (String, [Notice]) -> Void) {
+    /// `limit`: how many mixes may run at once. `onNotices` gets every mix's outbound events
+    /// with its id, as they happen.
+    init(templates: TemplateLibrary, dataFolder: URL, store: any ArenaStore, limit: Int, onNotices: @escaping (String, [Notice]) -> Void) {
         self.templates = templates
-        self.dataFolder = dataFolder
+        self.dataFolder = dataFolder.standardized
+        self.limit = limit
         self.store = store
         self.onNotices = onNotices
     }
@@ -145,6 +148,11 @@ final class MixRegistry: @unchecked Sendable {
         } catch {
             throw APIError(.badRequest, "\(error)")
         }
+        try confine(parsed)
+        lock.lock()
+        let running = entries.values.filter { $0.state == "running" }.count
+        lock.unlock()
+        guard running < limit else { throw APIError(.conflict, "the service runs \(running) mixes, its limit; stop one first") }
         let plan: MixPlan
         do {
             plan = try MixPlan(spec: parsed, templates: templates, live: true)
@@ -161,6 +169,30 @@ final class MixRegistry: @unchecked Sendable {
         lock.unlock()
         entry.start()
         return entry
+    }
+
+    /// Files a spec reads or writes must be in the data folder: a caller of the API cannot
+    /// make the service read or overwrite files elsewhere.
+    private func confine(_ spec: MixSpec) throws {
+        func inside(_ path: String) -> Bool { URL(fileURLWithPath: path).standardized.path.hasPrefix(dataFolder.path + "/") }
+        for (index, host) in spec.hosts.enumerated() {
+            if case .uri(let uri) = host.input {
+                guard let url = URL(string: uri), url.isFileURL, inside(url.path) else {
+                    throw APIError(.unprocessableContent, "hosts[\(index)].input must be an RTP input or a file in the data folder")
+                }
+            }
+            if let avatar = host.avatarUrl, !avatar.hasPrefix("http://"), !avatar.hasPrefix("https://"), !inside(avatar) {
+                throw APIError(.unprocessableContent, "hosts[\(index)].avatarUrl must be an http(s) URL or a file in the data folder")
+            }
+        }
+        for (index, output) in spec.outputs.enumerated() {
+            switch output {
+            case .recording(let path, _) where !inside(path), .hls(let path, _, _) where !inside(path + "/playlist.m3u8"):
+                throw APIError(.unprocessableContent, "outputs[\(index)] must write inside the data folder")
+            default:
+                break
+            }
+        }
     }
 
     func entry(_ id: String) throws -> Entry {

@@ -217,6 +217,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Calls a second allowed per client address (0: no limit).")
     var rateLimit = 200
 
+    @Option(help: "How many mixes may run at once (this 2-core machine holds 4 live 2-host 720x1280 mixes).")
+    var maxMixes = 8
+
     @Option(help: "POST battle and co-host callbacks to this URL (repeatable); signed with ARENA_CALLBACK_SECRET.")
     var callbackUrl: [String] = []
 
@@ -242,7 +245,7 @@ struct Serve: ParsableCommand {
         let service: ArenaService
         do {
             service = try ArenaService(dataFolder: URL(fileURLWithPath: data), token: noAuth ? nil : token, host: host, port: port,
-                                       callbacks: callbacks, rateLimit: rateLimit > 0 ? rateLimit : nil)
+                                       callbacks: callbacks, rateLimit: rateLimit > 0 ? rateLimit : nil, maxMixes: maxMixes)
         } catch {
             fail("\(error)")
         }
