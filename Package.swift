@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "ArenaOverlay", targets: ["ArenaOverlay"]),
         .library(name: "ArenaMixer", targets: ["ArenaMixer"]),
         .library(name: "GStreamerKit", targets: ["GStreamerKit"]),
+        .library(name: "ArenaServer", targets: ["ArenaServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

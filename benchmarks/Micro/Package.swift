@@ -7,7 +7,8 @@ let arena = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deleting
     .deletingLastPathComponent().lastPathComponent.lowercased()
 
 // Benchmarks kept out of the main build: micro-benchmarks of Arena's per-event and per-frame
-// work (`swift package benchmark`), and live latency and capacity (`swift run -c release ArenaLive`).
+// work (`swift package benchmark`), live latency and capacity (`swift run -c release ArenaLive`), and the
+// PK score API's throughput and score-to-screen time (`swift run -c release ArenaScores`).
 let package = Package(
     name: "ArenaMicroBenchmarks",
     platforms: [.macOS(.v14)],
@@ -35,6 +36,14 @@ let package = Package(
                 .product(name: "GStreamerKit", package: arena),
             ],
             path: "Live/ArenaLive"
+        ),
+        .executableTarget(
+            name: "ArenaScores",
+            dependencies: [
+                .product(name: "ArenaServer", package: arena),
+                .product(name: "GStreamerKit", package: arena),
+            ],
+            path: "Live/ArenaScores"
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,128 @@
+import ArenaServer
+import Foundation
+import GStreamerKit
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+// The PK score API under load, in one process so that one clock times everything:
+//
+//   ArenaScores [--updates N] [--concurrency C]
+//
+// 1. Throughput: N score updates (each with its own idempotency key) sent C at a time to a
+//    running battle, against N calls of /healthz at the same concurrency (the HTTP floor), in
+//    the same run.
+// 2. Score to screen: 20 updates, one a second, each flipping which side leads; a receiver
+//    decodes the mix's RTP output and finds the first frame whose score bar has moved. Prints
+//    the time from each update's HTTP response to that frame (encode, RTP and decode included).
+
+let arguments = CommandLine.arguments.dropFirst()
+func option(_ name: String, _ fallback: Int) -> Int {
+    guard let index = arguments.firstIndex(of: name), arguments.index(after: index) < arguments.endIndex else { return fallback }
+    return Int(arguments[arguments.index(after: index)]) ?? fallback
+}
+let updates = option("--updates", 2_000)
+let concurrency = option("--concurrency", 16)
+let folder = FileManager.default.temporaryDirectory.appendingPathComponent("arena-scores-\(getpid())")
+defer { try? FileManager.default.removeItem(at: folder) }
+
+let service = try ArenaService(dataFolder: folder, token: "bench", host: "127.0.0.1", port: 0, rateLimit: nil)
+let (ports, continuation) = AsyncStream<Int>.makeStream()
+let serving = Task { try await service.run(onListening: { continuation.yield($0) }) }
+var iterator = ports.makeAsyncIterator()
+let port = await iterator.next() ?? 0
+let configuration = URLSessionConfiguration.ephemeral
+configuration.httpMaximumConnectionsPerHost = concurrency
+let session = URLSession(configuration: configuration)
+
+@Sendable func call(_ method: String, _ path: String, _ body: String? = nil) async throws -> (Int, Date) {
+    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+    request.httpMethod = method
+    request.setValue("Bearer bench", forHTTPHeaderField: "Authorization")
+    request.httpBody = body.map { Data($0.utf8) }
+    let (_, response) = try await session.data(for: request)
+    return ((response as! HTTPURLResponse).statusCode, Date())
+}
+
+/// Sends `count` requests made by `request(i)`, `concurrency` at a time; returns calls a second.
+func rate(_ count: Int, _ request: @escaping @Sendable (Int) -> (String, String, String?)) async throws -> Double {
+    let start = Date()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var next = 0
+        func add() {
+            let index = next
+            next += 1
+            group.addTask {
+                let (method, path, body) = request(index)
+                let (status, _) = try await call(method, path, body)
+                guard (200..<300).contains(status) else { throw URLError(.badServerResponse) }
+            }
+        }
+        for _ in 0..<min(concurrency, count) { add() }
+        while try await group.next() != nil { if next < count { add() } }
+    }
+    return Double(count) / Date().timeIntervalSince(start)
+}
+
+// A 720x1280 mix of two idle hosts, its RTP output decoded here.
+let output = 46_000
+let spec = """
+    {"output": {"video": {"preset": "veryfast", "keyframeIntervalSeconds": 1}}, "live": {"disconnectTimeoutMs": 600000},
+     "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": 46010}}}}, {"userId": "bob", "input": {"rtp": {"video": {"port": 46012}}}}],
+     "outputs": [{"type": "rtp", "videoPort": \(output), "audioPort": \(output + 2)}]}
+    """
+guard try await call("POST", "/v1/mixes?id=bench", spec).0 == 201 else { fatalError("the mix did not start") }
+try await Task.sleep(for: .seconds(1))
+guard try await call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 3600000}"#).0 == 201 else {
+    fatalError("the battle did not start")
+}
+
+/// Where the bar turns from blue to red in each decoded frame, with the time it was decoded.
+final class BarWatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var splits: [(at: Date, x: Int)] = []
+    func add(_ x: Int) { lock.lock(); splits.append((Date(), x)); lock.unlock() }
+    /// The first frame after `time` whose split differs from `before` by more than 2 pixels.
+    func firstMove(after time: Date, from before: Int) -> Date? {
+        lock.lock()
+        defer { lock.unlock() }
+        return splits.first { $0.at > time && abs($0.x - before) > 2 }?.at
+    }
+    var latest: Int? { lock.lock(); defer { lock.unlock() }; return splits.last?.x }
+}
+let watch = BarWatch()
+let receiver = try Pipeline(description: """
+    udpsrc port=\(output) buffer-size=4194304 caps="application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=96" \
+    ! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=I420 ! fakesink name=sink sync=false
+    """)
+try receiver.element(named: "sink")!.staticPad("sink").addWritableFrameProbe { frame in
+    // The bar's top row is y = 277 on a 720-wide canvas: blue (left, low V) then red (high V).
+    let chroma = frame.planes[2] + (277 / 2) * frame.strides[2]
+    let split = (0..<frame.width / 2).first { chroma[$0] > 170 }.map { $0 * 2 } ?? frame.width
+    watch.add(split)
+}
+try receiver.play()
+try await Task.sleep(for: .seconds(2))
+
+var delays: [Double] = []
+for round in 0..<20 {
+    let before = watch.latest ?? 0
+    let (room, score) = round % 2 == 0 ? ("bob", 1_000_000 * (round + 1)) : ("alice", 1_000_000 * (round + 2) * 4)
+    let (_, answered) = try await call("POST", "/v1/battles/pk/scores",
+                                       #"{"idempotencyKey": "screen-\#(round)", "op": "overwrite", "scores": [{"room": "\#(room)", "score": \#(score)}]}"#)
+    try await Task.sleep(for: .seconds(1))
+    if let shown = watch.firstMove(after: answered, from: before) { delays.append(shown.timeIntervalSince(answered) * 1000) }
+}
+delays.sort()
+let floor = try await rate(updates) { _ in ("GET", "/healthz", nil) }
+let scores = try await rate(updates) { index in
+    ("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "load-\#(index)", "scores": [{"room": "\#(index % 2 == 0 ? "alice" : "bob")", "score": 1}]}"#)
+}
+print(String(format: "score updates: %.0f a second (%d updates, %d at a time); /healthz: %.0f a second; ratio %.2f",
+             scores, updates, concurrency, floor, scores / floor))
+print(String(format: "score to screen (HTTP response to the first decoded output frame whose bar moved), %d of 20 seen: p50 %.0f ms, p95 %.0f ms, max %.0f ms",
+             delays.count, delays.isEmpty ? .nan : delays[delays.count / 2], delays.isEmpty ? .nan : delays[min(delays.count - 1, delays.count * 95 / 100)],
+             delays.last ?? .nan))
+receiver.stop()
+serving.cancel()
+_ = await serving.result
