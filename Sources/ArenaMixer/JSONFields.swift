@@ -108,6 +108,9 @@ public struct JSONFields {
         return try JSONFields(value, path: name(key))
     }
 
+    /// Whether the object has `key` at all (without reading it).
+    public func contains(_ key: String) -> Bool { values[key] != nil }
+
     /// Whether `key` holds an object (without reading it).
     public func holdsObject(_ key: String) -> Bool {
         if case .object = values[key] { return true }

@@ -1,3 +1,4 @@
+import ArenaLayout
 import ArenaSession
 import Foundation
 import GStreamerKit
@@ -30,6 +31,8 @@ public final class LiveMix: @unchecked Sendable {
     private var states: [MixState] = []
     private var pipelines: [MixPipeline] = []
     private var frameCounters: [FrameCounter] = []
+    private var outputLists: [OutputList] = []
+    private var warn: (String) -> Void = { _ in }
 
     /// One mix, or several that may share inputs (same RTP ports or the same URI).
     public init(plans: [MixPlan]) {
@@ -58,6 +61,51 @@ public final class LiveMix: @unchecked Sendable {
         return state?.current
     }
 
+    /// Lays mix `index` out with another template (from the same library) from its next
+    /// output frame on; the canvas stays. False when the mix is not running.
+    public func switchTemplate(to template: LayoutTemplate, ofMix index: Int = 0) throws(MixError) -> Bool {
+        lock.lock()
+        let state = index < states.count ? states[index] : nil
+        lock.unlock()
+        guard let state else { return false }
+        do {
+            try template.validate(on: plans[index].canvas.size)
+        } catch {
+            throw .spec(SpecError(field: "template", "\(template.id) does not suit the canvas: \(error)"))
+        }
+        try state.switchTemplate(to: template)
+        return true
+    }
+
+    /// Replaces mix `index`'s outputs while it runs: outputs no longer listed are finalised and
+    /// stopped, new ones start at the next keyframe, unchanged ones go on. False when the mix is
+    /// not running.
+    public func setOutputs(_ targets: [OutputTarget], ofMix index: Int = 0) -> Bool {
+        lock.lock()
+        let list = index < outputLists.count ? outputLists[index] : nil
+        let report = warn
+        lock.unlock()
+        guard let list else { return false }
+        let current = list.outputs
+        let kept = current.filter { targets.contains($0.target) }
+        let added = targets.filter { target in !current.contains { $0.target == target } }.map { target in
+            OutputPipeline(target: target, audioCodec: plans[index].spec.output.audio.codec,
+                           report: { report(self.plans.count > 1 ? "mix \(index): \($0)" : $0) })
+        }
+        for output in added { output.start() }
+        list.outputs = kept + added
+        for output in current where !targets.contains(output.target) { output.finish() }
+        return true
+    }
+
+    /// Mix `index`'s outputs while it runs.
+    public func outputs(ofMix index: Int = 0) -> [OutputTarget]? {
+        lock.lock()
+        let list = index < outputLists.count ? outputLists[index] : nil
+        lock.unlock()
+        return list?.outputs.map(\.target)
+    }
+
     /// How mix `index` is doing, while it runs.
     public func status(ofMix index: Int = 0) -> LiveStatus? {
         lock.lock()
@@ -82,7 +130,7 @@ public final class LiveMix: @unchecked Sendable {
             InputHub(source: input.source, hasAudio: input.hasAudio, frameDuration: nanosecondsPerSecond / UInt64(plans[0].canvas.framesPerSecond),
                      label: input.label, warning: warning)
         }
-        var mixes: [(pipeline: MixPipeline, state: MixState, outputs: [OutputPipeline], reader: BusReader)] = []
+        var mixes: [(pipeline: MixPipeline, state: MixState, outputs: OutputList, reader: BusReader)] = []
         defer {
             for mix in mixes {
                 mix.pipeline.pipeline.stop()
@@ -116,24 +164,27 @@ public final class LiveMix: @unchecked Sendable {
             }
             box.outputs = outputs
             let reader = BusReader(pipeline: mix.pipeline) { [weak self] message in self?.handle(message) }
-            mixes.append((mix, state, outputs, reader))
+            mixes.append((mix, state, box, reader))
             clock.adopt(mix.pipeline)
         }
         lock.lock()
         states = mixes.map(\.state)
         pipelines = mixes.map(\.pipeline)
         frameCounters = counters
+        outputLists = mixes.map(\.outputs)
+        warn = warning
         lock.unlock()
         defer {
             lock.lock()
             states = []
             pipelines = []
             frameCounters = []
+            outputLists = []
             lock.unlock()
         }
         for hub in hubs { hub.start(on: clock) }
         for mix in mixes {
-            for output in mix.outputs { output.start() }
+            for output in mix.outputs.outputs { output.start() }
             do {
                 try mix.pipeline.pipeline.play()
             } catch {
@@ -157,7 +208,9 @@ public final class LiveMix: @unchecked Sendable {
         }
         // Ending: the outputs get end-of-stream after what they have, and close their files.
         for mix in mixes {
-            for output in mix.outputs { output.finish() }
+            let outputs = mix.outputs.outputs
+            mix.outputs.outputs = []
+            for output in outputs { output.finish() }
         }
         lock.lock()
         let failed = failure

@@ -107,7 +107,7 @@ extension MixSpec {
     }
 
     /// The `outputs` array of a live mix.
-    static func outputTargets(_ items: [JSONValue], audio: AudioCodec, relativeTo base: URL) throws(SpecError) -> [OutputTarget] {
+    public static func outputTargets(_ items: [JSONValue], audio: AudioCodec, relativeTo base: URL) throws(SpecError) -> [OutputTarget] {
         var targets: [OutputTarget] = []
         for (index, item) in items.enumerated() {
             var fields = try JSONFields(item, path: "outputs[\(index)]")

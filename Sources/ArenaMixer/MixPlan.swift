@@ -19,7 +19,7 @@ public struct FrameLayout: Equatable, Sendable {
 public struct LayoutSchedule: Sendable {
     public private(set) var changes: [(at: UInt64, layout: FrameLayout)] = []
     private var seats: SeatMap
-    private let template: LayoutTemplate
+    private var template: LayoutTemplate
     private let canvas: Size
 
     init(sessions: SessionSchedule, template: LayoutTemplate, canvas: Size) throws(MixError) {
@@ -39,6 +39,19 @@ public struct LayoutSchedule: Sendable {
         let layout = FrameLayout(placements: template.placements(seats, on: canvas), cameraOff: session.cameraOff,
                                  micOff: session.micOff)
         if changes.last?.layout != layout { changes.append((at, layout)) }
+    }
+
+    /// Lays `session` out with another template from `at` on (the hosts keep their order).
+    mutating func switchTemplate(to template: LayoutTemplate, session: Session, at: UInt64) throws(MixError) {
+        let previous = (self.template, seats)
+        self.template = template
+        seats = SeatMap(template: template)
+        do {
+            try record(session, at: at)
+        } catch {
+            (self.template, seats) = previous
+            throw error
+        }
     }
 
     /// Drops the layouts no frame at or after `time` needs.

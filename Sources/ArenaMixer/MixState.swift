@@ -1,3 +1,4 @@
+import ArenaLayout
 import ArenaSession
 import GStreamerKit
 import Foundation
@@ -113,6 +114,14 @@ final class MixState: @unchecked Sendable {
         onNotices(notices)
         if let failure { warning(failure) }
         return notices
+    }
+
+    /// Lays the hosts out with `template` from the next output frame on.
+    func switchTemplate(to template: LayoutTemplate) throws(MixError) {
+        lock.lock()
+        defer { lock.unlock() }
+        let at = max(latestFrame.map { $0 + frameDuration } ?? 0, sessions.current.now, layouts.changes.last?.at ?? 0)
+        try layouts.switchTemplate(to: template, session: sessions.current, at: at)
     }
 
     /// The session as it stands now (a copy).

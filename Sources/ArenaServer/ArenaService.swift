@@ -82,6 +82,12 @@ public final class ArenaService: Sendable {
         api.get("mixes/:id") { _, context in
             JSONResponse(["mix": Self.describe(try self.mixes.entry(try context.parameters.require("id")))])
         }
+        api.patch("mixes/:id") { request, context in
+            let id = try context.parameters.require("id")
+            let body = try await Self.body(of: request)
+            let entry = try await offload { try self.mixes.update(id, body: body) }
+            return JSONResponse(["mix": Self.describe(entry)])
+        }
         api.delete("mixes/:id") { _, context in
             let id = try context.parameters.require("id")
             let entry = try self.mixes.entry(id)
@@ -188,6 +194,7 @@ public final class ArenaService: Sendable {
             fields.append(("connected", .array(session.connected.map(JSON.string))))
             if let battle = session.battle { fields.append(("battleId", .string(battle.id))) }
         }
+        if let outputs = entry.mix.outputs() { fields.append(("outputs", .array(outputs.map { .string($0.label) }))) }
         if let error = entry.error { fields.append(("error", .string(error))) }
         fields.append(("warnings", .array(entry.warnings.map(JSON.string))))
         return .object(fields)

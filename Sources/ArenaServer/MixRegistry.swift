@@ -174,7 +174,6 @@ final class MixRegistry: @unchecked Sendable {
     /// Files a spec reads or writes must be in the data folder: a caller of the API cannot
     /// make the service read or overwrite files elsewhere.
     private func confine(_ spec: MixSpec) throws {
-        func inside(_ path: String) -> Bool { URL(fileURLWithPath: path).standardized.path.hasPrefix(dataFolder.path + "/") }
         for (index, host) in spec.hosts.enumerated() {
             if case .uri(let uri) = host.input {
                 guard let url = URL(string: uri), url.isFileURL, inside(url.path) else {
@@ -185,7 +184,11 @@ final class MixRegistry: @unchecked Sendable {
                 throw APIError(.unprocessableContent, "hosts[\(index)].avatarUrl must be an http(s) URL or a file in the data folder")
             }
         }
-        for (index, output) in spec.outputs.enumerated() {
+        try confine(spec.outputs)
+    }
+
+    private func confine(_ outputs: [OutputTarget]) throws {
+        for (index, output) in outputs.enumerated() {
             switch output {
             case .recording(let path, _) where !inside(path), .hls(let path, _, _) where !inside(path + "/playlist.m3u8"):
                 throw APIError(.unprocessableContent, "outputs[\(index)] must write inside the data folder")
@@ -193,6 +196,49 @@ final class MixRegistry: @unchecked Sendable {
                 break
             }
         }
+    }
+
+    /// `PATCH /v1/mixes/{id}`: `{template?, outputs?}` change a running mix's layout template
+    /// (from its next frame) and its outputs (removed ones are finalised, new ones start at
+    /// the next keyframe). Its hosts are fixed while it runs.
+    func update(_ id: String, body: Data) throws -> Entry {
+        let entry = try entry(id)
+        var fields = try JSONFields.decode(body, source: "body")
+        if fields.contains("hosts") {
+            throw APIError(.conflict, "hosts cannot change while a mix runs: post hostJoined or hostLeft events, or stop it and start it anew")
+        }
+        let templateId = try fields.integer("template", in: 0...99_999)
+        let outputs = try fields.array("outputs").map { items throws in
+            try MixSpec.outputTargets(items, audio: entry.plan.spec.output.audio.codec, relativeTo: dataFolder)
+        }
+        try fields.finish()
+        if let outputs {
+            guard !outputs.isEmpty else { throw APIError(.badRequest, "outputs must list at least one output") }
+            try confine(outputs)
+        }
+        var template: LayoutTemplate?
+        if let templateId {
+            do {
+                template = try templates.template(templateId)
+            } catch {
+                throw APIError(.unprocessableContent, "template is \(templateId): \(error)")
+            }
+        }
+        if let template {
+            let switched: Bool
+            do {
+                switched = try entry.mix.switchTemplate(to: template)
+            } catch {
+                throw APIError(.unprocessableContent, "\(error)")
+            }
+            guard switched else { throw APIError(.conflict, "mix '\(id)' is not running") }
+        }
+        if let outputs, !entry.mix.setOutputs(outputs) { throw APIError(.conflict, "mix '\(id)' is not running") }
+        return entry
+    }
+
+    private func inside(_ path: String) -> Bool {
+        URL(fileURLWithPath: path).standardized.path.hasPrefix(dataFolder.path + "/")
     }
 
     func entry(_ id: String) throws -> Entry {

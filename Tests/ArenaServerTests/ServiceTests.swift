@@ -204,4 +204,39 @@ import Testing
         #expect(encoded.flatMap { Int($0.split(separator: " ").last!) }.map { $0 > 20 } == true, "\(metrics)")
         await service.stop()
     }
+
+    /// A running mix's template and outputs change; its hosts do not.
+    @Test func aRunningMixChangesTemplateAndOutputs() async throws {
+        let service = try await RunningService()
+        #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
+        try await Task.sleep(for: .seconds(1))
+        let patched = try await service.call("PATCH", "/v1/mixes/room", """
+            {"template": 601, "outputs": [{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600},
+                                          {"type": "hls", "folder": ".", "segmentSeconds": 1}]}
+            """)
+        #expect(patched.status == 200, "\(patched.text)")
+        #expect(patched.text.contains(#""outputs":["recording \#(service.folder.path)/mix.mkv","HLS \#(service.folder.path)"]"#), "\(patched.text)")
+        let hosts = try await service.call("PATCH", "/v1/mixes/room", #"{"hosts": []}"#)
+        #expect(hosts.status == 409)
+        #expect(try await service.call("PATCH", "/v1/mixes/room", #"{"template": 1234}"#).status == 422)
+        #expect(try await service.call("PATCH", "/v1/mixes/room", #"{"outputs": [{"type": "recording", "path": "/tmp/x.mkv"}]}"#).status == 422)
+        try await Task.sleep(for: .seconds(2.5))
+        #expect(try await service.call("DELETE", "/v1/mixes/room").status == 200)
+
+        // Before: the grid (black above the cells); after: the float template (the owner full screen).
+        let frames = try VideoFrames.decode(path: service.folder.appendingPathComponent("mix-00001.mkv").path) { _ in true }.kept
+        expectColour(frames[10], x: 20, y: 20, 0x000000)
+        expectColour(frames.last!, x: 20, y: 20, 0x1F2024)
+        let playlist = try String(contentsOf: service.folder.appendingPathComponent("playlist.m3u8"), encoding: .utf8)
+        #expect(playlist.contains("segment00000.ts"))
+        await service.stop()
+    }
+}
+
+/// Expects the pixel at (x, y) to be `rgb` within `tolerance` per channel.
+func expectColour(_ frame: RGBFrame, x: Int, y: Int, _ rgb: UInt32, tolerance: Int = 14, sourceLocation: SourceLocation = #_sourceLocation) {
+    let (red, green, blue) = frame.rgb(x: x, y: y)
+    let expected = (Int(rgb >> 16 & 0xFF), Int(rgb >> 8 & 0xFF), Int(rgb & 0xFF))
+    let close = abs(Int(red) - expected.0) <= tolerance && abs(Int(green) - expected.1) <= tolerance && abs(Int(blue) - expected.2) <= tolerance
+    #expect(close, "pixel (\(x), \(y)) is \(red),\(green),\(blue); expected \(expected)", sourceLocation: sourceLocation)
 }
