@@ -57,6 +57,7 @@ public final class ArenaService: Sendable {
 
     private func router() -> Router<ArenaRequestContext> {
         let router = Router(context: ArenaRequestContext.self)
+        router.add(middleware: LogRequestsMiddleware(.info))
         if let rateLimit { router.add(middleware: RateLimit(perSecond: rateLimit)) }
         router.get("healthz") { _, _ in JSONResponse(["status": "ok"]) }
         router.get("readyz") { _, _ in JSONResponse(["status": "ready"]) }

@@ -2,6 +2,7 @@ import ArenaLayout
 import ArenaMixer
 import ArenaSession
 import Foundation
+import Logging
 
 /// The live mixes the service runs, each on a thread of its own, by id.
 final class MixRegistry: @unchecked Sendable {
@@ -20,6 +21,7 @@ final class MixRegistry: @unchecked Sendable {
         private let done = DispatchSemaphore(value: 0)
 
         private let onNotices: ([Notice]) -> Void
+        private let logger = Logger(label: "arena.mix")
         private var listeners: [UUID: AsyncStream<Notice>.Continuation] = [:]
 
         init(id: String, plan: MixPlan, onNotices: @escaping ([Notice]) -> Void) {
@@ -34,9 +36,14 @@ final class MixRegistry: @unchecked Sendable {
             Thread { [self] in
                 do {
                     try mix.run(notices: { [weak self] _, new in self?.publish(new) },
-                                warning: { [weak self] text in self?.locked { self?.recentWarnings = Array((self?.recentWarnings ?? []).suffix(19)) + [text] } },
+                                warning: { [weak self] text in
+                                    guard let self else { return }
+                                    self.logger.warning("\(text)", metadata: ["mix": "\(self.id)"])
+                                    self.locked { self.recentWarnings = Array(self.recentWarnings.suffix(19)) + [text] }
+                                },
                                 stopped: { [weak self] in self?.locked { self?.stopRequested ?? true } ?? true })
                 } catch {
+                    logger.error("the mix failed: \(error)", metadata: ["mix": "\(id)"])
                     locked { failure = "\(error)" }
                 }
                 let open = locked { () -> [AsyncStream<Notice>.Continuation] in

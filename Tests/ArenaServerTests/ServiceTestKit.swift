@@ -167,6 +167,23 @@ final class SSEReader {
         guard connected == 0 else { throw URLError(.cannotConnectToHost) }
         let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nAccept: text/event-stream\r\n\r\n"
         _ = request.withCString { send(socket, $0, strlen($0), 0) }
+        // The service subscribes before it answers: once the headers are here, no event is missed.
+        let deadline = Date().addingTimeInterval(10)
+        while buffer.range(of: "\n\n") == nil {
+            try receive(until: deadline)
+        }
+        buffer.removeSubrange(..<buffer.range(of: "\n\n")!.upperBound)
+    }
+
+    private func receive(until deadline: Date) throws {
+        let left = deadline.timeIntervalSinceNow
+        guard left > 0 else { throw URLError(.timedOut) }
+        var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, Int32(left * 1000)) > 0 else { throw URLError(.timedOut) }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let got = recv(socket, &chunk, chunk.count, 0)
+        guard got > 0 else { throw URLError(.networkConnectionLost) }
+        buffer += String(decoding: chunk[..<got], as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
     }
 
     deinit { close(socket) }
@@ -185,14 +202,7 @@ final class SSEReader {
                 }
                 continue
             }
-            let left = deadline.timeIntervalSinceNow
-            guard left > 0 else { throw URLError(.timedOut) }
-            var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, Int32(left * 1000)) > 0 else { throw URLError(.timedOut) }
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let got = recv(socket, &chunk, chunk.count, 0)
-            guard got > 0 else { throw URLError(.networkConnectionLost) }
-            buffer += String(decoding: chunk[..<got], as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+            try receive(until: deadline)
         }
         return events
     }
