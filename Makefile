@@ -14,7 +14,7 @@ BENCH_PACKAGES := ffmpeg time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARENA := .build/release/arena
 
-.PHONY: demo test bench bench-live bench-micro golden build deps test-deps bench-deps clean
+.PHONY: demo test bench bench-live bench-service bench-micro golden build deps test-deps bench-deps clean
 
 demo: build out/clips/.made
 	$(ARENA) render pipelines/demo.json --output out/demo.mp4 --events-out out/demo-events.jsonl
@@ -36,6 +36,10 @@ bench: build bench-deps out/clips/.made
 # Live mixes: latency Arena adds RTP to RTP, and how many live mixes this machine holds.
 bench-live: build out/clips/.made
 	benchmarks/live.sh 6
+
+# The PK score API: updates a second, and the time from a score's HTTP answer to the screen.
+bench-service: deps
+	benchmarks/service.sh 2000 16
 
 # Micro-benchmarks of layout, session, overlay drawing and blending (a package of its own).
 bench-micro: deps
