@@ -81,7 +81,7 @@ final class InputHub: @unchecked Sendable {
             switch source {
             case .rtp(let rtp):
                 isLive = true
-                let receiver = RTPReceiver(rtp, index: 0)
+                let receiver = RTPReceiver(rtp)
                 let bin = try Element(binDescription: receiver.description, name: "receiver", exposing: receiver.pads)
                 try made.add(bin)
                 try receiver.filterPackets(in: made)

@@ -1,16 +1,14 @@
 import GStreamerKit
 
-/// The receiving end of one host's RTP input, as a bin: per stream, a UDP socket, a filter
+/// The receiving end of one host's RTP input, as a bin for its input hub's pipeline: per stream, a UDP socket, a filter
 /// that lets only RTP packets of the expected payload type through (garbage and strays
 /// never reach the depayloader), a jitter buffer, the depayloader and the decoder. The
 /// bin's `video` pad gives decoded video; `audio` decoded audio, when there is audio.
 struct RTPReceiver {
     let input: RTPInput
-    let index: Int
 
-    init(_ input: RTPInput, index: Int) {
+    init(_ input: RTPInput) {
         self.input = input
-        self.index = index
     }
 
     var description: String {
@@ -29,10 +27,10 @@ struct RTPReceiver {
     /// The bin's ghost pads and the elements they expose.
     var pads: [(String, String)] { [("video", videoOut)] + (input.audio == nil ? [] : [("audio", audioOut)]) }
 
-    private var videoOut: String { "rtp-video-decoder-\(index)" }
-    private var audioOut: String { "rtp-audio-decoder-\(index)" }
-    private var videoSocket: String { "rtp-video-\(index)" }
-    private var audioSocket: String { "rtp-audio-\(index)" }
+    private let videoOut = "rtp-video-decoder"
+    private let audioOut = "rtp-audio-decoder"
+    private let videoSocket = "rtp-video"
+    private let audioSocket = "rtp-audio"
 
     private func receive(_ stream: RTPInput.Stream, name: String, caps: String) -> String {
         "udpsrc name=\(name) port=\(stream.port) buffer-size=2097152 "

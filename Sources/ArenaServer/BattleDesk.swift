@@ -8,7 +8,7 @@ import Foundation
 /// has its rooms, so each room's mix shows it.
 ///
 /// Per-room result codes, as the reference service's: 0 ok, 1 no such room (not connected,
-/// or not in the battle), 3 already in another battle, 5 system error.
+/// or not in the battle).
 final class BattleDesk: @unchecked Sendable {
     private let mixes: MixRegistry
     private let store: any ArenaStore
@@ -96,28 +96,34 @@ final class BattleDesk: @unchecked Sendable {
         guard let session = running.first?.mix.session(), let battle = session.battle, battle.isRunning else {
             throw APIError(.conflict, "battle '\(battleId)' is not running")
         }
+        // Written ahead: the update is checked on a copy of the session, recorded with its
+        // answer, and only then applied to the mixes, so an acknowledged update is always in
+        // the ledger and a retry can never count twice.
+        var draft = session
         var results: [(String, Int)] = []
         for update in request.updates {
             guard battle.active.contains(update.room) else {
                 results.append((update.room, 1))
                 continue
             }
-            var code = 0
-            for entry in running {
-                do {
-                    _ = try entry.mix.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: request.op))
-                } catch SessionError.invalidScore(let reason) {
-                    throw APIError(.unprocessableContent, "scores for '\(update.room)': \(reason)")
-                } catch {
-                    code = 5
-                }
+            do {
+                _ = try draft.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: request.op))
+            } catch SessionError.invalidScore(let reason) {
+                throw APIError(.unprocessableContent, "scores for '\(update.room)': \(reason)")
+            } catch {
+                throw APIError(.conflict, "\(error)")
             }
-            results.append((update.room, code))
+            results.append((update.room, 0))
         }
         let answer = JSONResponse(["battleId": .string(battleId), "results": .array(results.map { ["room": .string($0.0), "code": .int($0.1)] }),
-                                   "scores": scoresJSON(running.first?.mix.session()?.battle)])
+                                   "scores": scoresJSON(draft.battle)])
         try store.recordScoreUpdate(key: request.key, battleId: battleId, request: body, answer: StoredAnswer(status: 200, body: answer.text))
         applied += 1
+        for update in request.updates where battle.active.contains(update.room) {
+            for entry in running {
+                _ = try? entry.mix.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: request.op))
+            }
+        }
         return answer
     }
 
