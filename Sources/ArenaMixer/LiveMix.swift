@@ -9,6 +9,8 @@ public struct LiveStatus: Sendable {
     public let seconds: Double
     /// Hosts whose input is sending, by user id.
     public let sending: Set<String>
+    /// Every host of the mix (those added while it runs too), by user id.
+    public let hosts: [String]
     /// Video frames encoded so far; short of `seconds` x fps when frames were dropped.
     public let encodedFrames: Int
 }
@@ -33,11 +35,16 @@ public final class LiveMix: @unchecked Sendable {
     private var frameCounters: [FrameCounter] = []
     private var outputLists: [OutputList] = []
     private var warn: (String) -> Void = { _ in }
+    /// Each mix's inputs, its plan's and any added while running; the hubs and their clock.
+    private var mixInputs: [[InputPlan]]
+    private var hubs: [InputHub] = []
+    private var clock: SharedClock?
 
     /// One mix, or several that may share inputs (same RTP ports or the same URI).
     public init(plans: [MixPlan]) {
         self.plans = plans
         leftByTimeout = Array(repeating: [], count: plans.count)
+        mixInputs = plans.map(\.inputs)
     }
 
     public convenience init(plan: MixPlan) {
@@ -98,6 +105,51 @@ public final class LiveMix: @unchecked Sendable {
         return true
     }
 
+    /// Adds a host to mix `index` while it runs: its input is received (or shared with another
+    /// mix that has it) and it can join the session from the next frame on (post `hostJoined`).
+    /// False when the mix is not running.
+    public func addHost(_ host: MixSpec.Host, toMix index: Int = 0) throws(MixError) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard index < pipelines.count, let clock else { return false }
+        let known = mixInputs[index]
+        if known.contains(where: { $0.host.userId == host.userId }) {
+            throw .spec(SpecError(field: "hosts", "'\(host.userId)' is already a host of this mix"))
+        }
+        guard known.count < plans[index].template.maxHosts else {
+            throw .spec(SpecError(field: "hosts", "the mix has \(known.count) hosts, its template's most"))
+        }
+        guard case .rtp(let rtp) = host.input else {
+            throw .spec(SpecError(field: "hosts", "'\(host.userId)': a host added while running needs an RTP input"))
+        }
+        if let clash = mixInputs.joined().first(where: { other in
+            guard case .rtp(let used) = other.host.input, other.host.input != host.input else { return false }
+            return Set([used.video.port] + (used.audio.map { [$0.port] } ?? [])).contains(rtp.video.port)
+                || (rtp.audio.map { Set([used.video.port] + (used.audio.map { [$0.port] } ?? [])).contains($0.port) } ?? false)
+        }) {
+            throw .spec(SpecError(field: "hosts", "'\(host.userId)' uses a port of '\(clash.host.userId)''s different input"))
+        }
+        let input = InputPlan(index: known.count, host: host, media: nil, hasAudio: rtp.audio != nil)
+        let hub: InputHub
+        if let shared = hubs.first(where: { $0.source == host.input }) {
+            hub = shared
+        } else {
+            hub = InputHub(source: host.input, hasAudio: input.hasAudio,
+                           frameDuration: nanosecondsPerSecond / UInt64(plans[index].canvas.framesPerSecond),
+                           label: "hosts '\(host.userId)'", warning: warn)
+            hubs.append(hub)
+            hub.start(on: clock)
+        }
+        do {
+            try pipelines[index].addLiveHost(input, hub: hub)
+        } catch {
+            throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
+        }
+        states[index].addKnownUser(host.userId)
+        mixInputs[index].append(input)
+        return true
+    }
+
     /// Mix `index`'s outputs while it runs.
     public func outputs(ofMix index: Int = 0) -> [OutputTarget]? {
         lock.lock()
@@ -112,7 +164,7 @@ public final class LiveMix: @unchecked Sendable {
         let running = index < pipelines.count ? (pipelines[index], frameCounters[index]) : nil
         lock.unlock()
         guard let (pipeline, counter) = running else { return nil }
-        return currentStatus(plans[index], pipeline, frames: counter.value)
+        return currentStatus(ofMix: index, pipeline, frames: counter.value)
     }
 
     /// How many inputs are received and decoded: one per distinct input of all the mixes.
@@ -168,6 +220,8 @@ public final class LiveMix: @unchecked Sendable {
             clock.adopt(mix.pipeline)
         }
         lock.lock()
+        self.hubs = hubs
+        self.clock = clock
         states = mixes.map(\.state)
         pipelines = mixes.map(\.pipeline)
         frameCounters = counters
@@ -180,7 +234,11 @@ public final class LiveMix: @unchecked Sendable {
             pipelines = []
             frameCounters = []
             outputLists = []
+            let added = self.hubs.filter { hub in !hubs.contains { $0 === hub } }
+            self.hubs = []
+            self.clock = nil
             lock.unlock()
+            for hub in added { hub.stop() }
         }
         for hub in hubs { hub.start(on: clock) }
         for mix in mixes {
@@ -199,7 +257,7 @@ public final class LiveMix: @unchecked Sendable {
             for (index, mix) in mixes.enumerated() { watchInputs(of: index, mix.pipeline, state: mix.state, warning: { warning(prefix(index, $0)) }) }
             if let status, Date().timeIntervalSince(lastStatus) >= 1 {
                 lastStatus = Date()
-                status(currentStatus(plans[0], mixes[0].pipeline, frames: counters[0].value))
+                status(currentStatus(ofMix: 0, mixes[0].pipeline, frames: counters[0].value))
             }
             lock.lock()
             let failed = failure != nil
@@ -247,13 +305,17 @@ public final class LiveMix: @unchecked Sendable {
         return inputs
     }
 
-    private func currentStatus(_ plan: MixPlan, _ mix: MixPipeline, frames: Int) -> LiveStatus {
+    private func currentStatus(ofMix index: Int, _ mix: MixPipeline, frames: Int) -> LiveStatus {
         let times = mix.inputTimes()
         let output = times.output ?? 0
-        let sending = plan.inputs.filter { input in
-            times.latestFrames[input.index].map { output.saturatingSubtract($0) <= plan.spec.live.staleAfter } ?? false
+        lock.lock()
+        let inputs = mixInputs[index]
+        lock.unlock()
+        let sending = inputs.filter { input in
+            times.latestFrames[input.index].map { output.saturatingSubtract($0) <= plans[index].spec.live.staleAfter } ?? false
         }
-        return LiveStatus(seconds: Double(output) / 1e9, sending: Set(sending.map(\.host.userId)), encodedFrames: frames)
+        return LiveStatus(seconds: Double(output) / 1e9, sending: Set(sending.map(\.host.userId)), hosts: inputs.map(\.host.userId),
+                          encodedFrames: frames)
     }
 
     /// Hosts whose input has sent nothing for the disconnect timeout leave the session; a host
@@ -263,7 +325,10 @@ public final class LiveMix: @unchecked Sendable {
         let times = mix.inputTimes()
         guard let now = times.output else { return }
         let session = state.current
-        for input in plan.inputs {
+        lock.lock()
+        let inputs = mixInputs[index]
+        lock.unlock()
+        for input in inputs {
             let user = input.host.userId
             let silence = now.saturatingSubtract(times.latestFrames[input.index] ?? 0)
             if silence > plan.spec.live.disconnectTimeout, session.connected.contains(user), user != session.owner,

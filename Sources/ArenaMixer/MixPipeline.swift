@@ -22,11 +22,10 @@ final class MixPipeline {
     private let overlays: OverlayFeed
     /// CPU time the overlay stage (composition and blending) takes per frame.
     let overlayCost = StageCost()
-    /// Keeps the branches alive: their pad probes hold them weakly.
-    private var branches: [InputBranch] = []
-    private var videoPads: [Int: Pad] = [:]
-    private var placeholderPads: [Int: Pad] = [:]
-    private var audioPads: [Int: Pad] = [:]
+    /// Each host's branch (kept alive here: its pad probes hold it weakly) and mixer pads;
+    /// a live mix can add hosts while it runs, so readers take a copy under `partsLock`.
+    private var parts: [HostParts] = []
+    private let partsLock = NSLock()
     /// Each input's decoder, until it is taken out; guarded by `decodersLock`, since the bus
     /// thread and the renderer's stall watch may both take inputs out.
     private var decoders: [Int: Element] = [:]
@@ -37,6 +36,15 @@ final class MixPipeline {
     private var appliedVideo: [Int: PadState] = [:]
     /// Last mute state per input (audio mixer thread).
     private var appliedMute: [Int: Bool] = [:]
+
+    /// One host's pieces of the pipeline.
+    private struct HostParts {
+        let input: InputPlan
+        let branch: InputBranch
+        let video: Pad
+        let placeholder: Pad
+        let audio: Pad?
+    }
 
     /// What a host's two compositor pads were last set to.
     private struct PadState: Equatable {
@@ -59,10 +67,15 @@ final class MixPipeline {
 
     /// What is shown and heard, by output time.
     let state: MixState
-    private let hubs: [Int: InputHub]
+    /// Guarded by `partsLock` (hosts added while running bring their hubs).
+    private var hubs: [Int: InputHub]
+    private let compositor: Element
+    private let mixer: Element
     /// The time of the frame the compositor is making (live mixes' input watch reads it).
     private var latestOutput: UInt64?
     private let outputLock = NSLock()
+
+    private static let rawAudio = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2"
 
     /// Input i of a live mix comes from `hubs[i]`, which receives and decodes it once for
     /// every mix that shows it; other inputs are decoded here.
@@ -74,9 +87,11 @@ final class MixPipeline {
         let canvas = plan.canvas
         let size = canvas.size
         let rawVideo = "video/x-raw,format=I420,width=\(size.width),height=\(size.height),framerate=\(canvas.framesPerSecond)/1,pixel-aspect-ratio=1/1"
-        let rawAudio = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=2"
 
         let compositor = try Element(factory: "compositor", name: "compositor")
+        self.compositor = compositor
+        let mixer = try Element(factory: "audiomixer", name: "audiomixer")
+        self.mixer = mixer
         compositor.set("emit-signals", true)
         compositor.set("background", nick: "black")
         let canvasCaps = try capsFilter("canvas-caps", rawVideo)
@@ -85,11 +100,10 @@ final class MixPipeline {
         let silence = try Element(factory: "audiotestsrc", name: "silence")
         silence.set("wave", nick: "silence")
         silence.set("samplesperbuffer", Int32(480))
-        let silenceCaps = try capsFilter("silence-caps", rawAudio)
+        let silenceCaps = try capsFilter("silence-caps", Self.rawAudio)
         silence.set("is-live", plan.isLive)
-        let mixer = try Element(factory: "audiomixer", name: "audiomixer")
         mixer.set("emit-signals", true)
-        let mixCaps = try capsFilter("mix-caps", rawAudio)
+        let mixCaps = try capsFilter("mix-caps", Self.rawAudio)
         try pipeline.addChain([silence, silenceCaps])
         try pipeline.addChain([mixer, mixCaps])
 
@@ -118,18 +132,15 @@ final class MixPipeline {
         }
 
         if canvas.background != .black {
-            let background = try solidSource("background", canvas.background, caps: rawVideo)
+            var added: [Element] = []
+            let background = try solidSource("background", canvas.background, caps: rawVideo, added: &added)
             let pad = try compositor.requestPad("sink_%u")
             pad.set("zorder", UInt32(0))
             try background.staticPad("src").link(pad)
         }
         try silenceCaps.staticPad("src").link(try mixer.requestPad("sink_%u"))
 
-        let placeholderVideo = "video/x-raw,format=I420,width=16,height=16,framerate=\(canvas.framesPerSecond)/1"
-        for input in plan.inputs {
-            try addPlaceholder(input, compositor: compositor, caps: placeholderVideo)
-            try addInput(input, compositor: compositor, mixer: mixer, rawAudio: rawAudio)
-        }
+        for input in plan.inputs { _ = try addHost(input) }
 
         if let end {
             for output in [compositor, mixer] { try Self.endStream(of: output, at: end) }
@@ -181,11 +192,26 @@ final class MixPipeline {
     /// Inputs that a mixer is waiting on: a pad of theirs with nothing queued and not ended.
     func starvedInputs() -> [Int] {
         decodersLock.lock()
-        let running = decoders.keys.sorted()
+        let running = Set(decoders.keys)
         decodersLock.unlock()
-        return running.filter { index in
-            (videoPads[index].map { $0.isStarved } ?? false) || (audioPads[index].map { $0.isStarved } ?? false)
-        }
+        return currentParts().filter { running.contains($0.input.index) && ($0.video.isStarved || $0.audio?.isStarved == true) }
+            .map(\.input.index)
+    }
+
+    /// Adds a host to a running live mix; its input comes from `hub`. Its cells and sound
+    /// follow the session from the next frame on (it shows once the session connects it).
+    func addLiveHost(_ input: InputPlan, hub: InputHub) throws {
+        partsLock.lock()
+        hubs[input.index] = hub
+        partsLock.unlock()
+        for element in try addHost(input) { element.syncStateWithParent() }
+        overlays.addName(input.host.userName, of: input.host.userId)
+    }
+
+    private func currentParts() -> [HostParts] {
+        partsLock.lock()
+        defer { partsLock.unlock() }
+        return parts
     }
 
     /// Takes a broken input out of the mix, which goes on without it; its cell shows the
@@ -218,59 +244,73 @@ final class MixPipeline {
         let output = latestOutput
         outputLock.unlock()
         var frames: [Int: UInt64] = [:]
-        for branch in branches { if let latest = branch.latestFrame { frames[branch.index] = latest } }
+        for part in currentParts() { if let latest = part.branch.latestFrame { frames[part.input.index] = latest } }
         return (output, frames)
     }
 
 
     // MARK: Building
 
-    private func addInput(_ input: InputPlan, compositor: Element, mixer: Element, rawAudio: String) throws {
+    /// Adds a host's placeholder layer, video branch, audio chain and source; returns the
+    /// elements it added (to start them when the pipeline already runs).
+    private func addHost(_ input: InputPlan) throws -> [Element] {
+        let placeholderCaps = "video/x-raw,format=I420,width=16,height=16,framerate=\(plan.canvas.framesPerSecond)/1"
+        var added: [Element] = []
+        let placeholderSource = try solidSource("placeholder-\(input.index)", .placeholder, caps: placeholderCaps, added: &added)
+        let placeholder = try compositor.requestPad("sink_%u")
+        placeholder.set("alpha", 0.0)
+        try placeholderSource.staticPad("src").link(placeholder)
+
         let branch = try InputBranch(input: input, plan: plan, state: state)
         try pipeline.addChain(branch.elements)
-        let videoPad = try compositor.requestPad("sink_%u")
-        videoPad.set("alpha", 0.0)
-        try branch.elements.last!.staticPad("src").link(videoPad)
+        added += branch.elements
+        let video = try compositor.requestPad("sink_%u")
+        video.set("alpha", 0.0)
+        try branch.elements.last!.staticPad("src").link(video)
         try branch.start()
-        branches.append(branch)
-        videoPads[input.index] = videoPad
-        let videoSink = try branch.queue.staticPad("sink")
-        branchInlets[input.index] = [videoSink]
+        var inlets = [try branch.queue.staticPad("sink")]
 
-        var audioSink: Pad?
+        var audio: Pad?
         if input.hasAudio {
             let chain = [
                 try boundedQueue("audio-queue-\(input.index)", buffers: 50),
                 try Element(factory: "audioconvert", name: "audio-convert-\(input.index)"),
                 try Element(factory: "audioresample", name: "audio-resample-\(input.index)"),
-                try capsFilter("audio-caps-\(input.index)", rawAudio),
+                try capsFilter("audio-caps-\(input.index)", Self.rawAudio),
             ]
             try pipeline.addChain(chain)
-            let audioPad = try mixer.requestPad("sink_%u")
-            audioPad.set("mute", true)
-            audioPad.set("volume", input.host.volume)
-            try chain.last!.staticPad("src").link(audioPad)
-            audioPads[input.index] = audioPad
-            audioSink = try chain[0].staticPad("sink")
-            branchInlets[input.index]?.append(audioSink!)
+            added += chain
+            let pad = try mixer.requestPad("sink_%u")
+            pad.set("mute", true)
+            pad.set("volume", input.host.volume)
+            try chain.last!.staticPad("src").link(pad)
+            audio = pad
+            inlets.append(try chain[0].staticPad("sink"))
         }
-
-        try attachSource(of: input)
+        branchInlets[input.index] = inlets
+        added += try attachSource(of: input)
+        partsLock.lock()
+        parts.append(HostParts(input: input, branch: branch, video: video, placeholder: placeholder, audio: audio))
+        partsLock.unlock()
+        return added
     }
 
     /// Makes input `index`'s source and links its decoded streams to the input's branches:
     /// appsrcs fed by its hub in a live mix, else uridecodebin.
-    private func attachSource(of input: InputPlan) throws {
+    private func attachSource(of input: InputPlan) throws -> [Element] {
         let inlets = branchInlets[input.index] ?? []
         let videoSink = inlets[0]
         let audioSink = inlets.count > 1 ? inlets[1] : nil
-        if let hub = hubs[input.index] {
+        partsLock.lock()
+        let hub = hubs[input.index]
+        partsLock.unlock()
+        if let hub {
             let video = try hubOutlet("input-\(input.index)", hub: hub, buffers: 3)
             let audio = try audioSink.map { _ in try hubOutlet("input-\(input.index)-audio", hub: hub, buffers: 25) }
             try video.staticPad("src").link(videoSink)
             if let audio, let audioSink { try audio.staticPad("src").link(audioSink) }
             hub.subscribe(video: video, audio: audio)
-            return
+            return [video] + (audio.map { [$0] } ?? [])
         }
         guard case .uri(let uri) = input.host.input else {
             throw GStreamerError(message: "hosts[\(input.index)] has a live input but no hub")
@@ -292,6 +332,7 @@ final class MixPipeline {
         decodersLock.lock()
         decoders[input.index] = source
         decodersLock.unlock()
+        return [source]
     }
 
     /// A live appsrc that a hub pushes decoded buffers into: it drops its oldest when the mix
@@ -361,22 +402,15 @@ final class MixPipeline {
         return encoder
     }
 
-    private func addPlaceholder(_ input: InputPlan, compositor: Element, caps: String) throws {
-        let source = try solidSource("placeholder-\(input.index)", .placeholder, caps: caps)
-        let pad = try compositor.requestPad("sink_%u")
-        pad.set("alpha", 0.0)
-        try source.staticPad("src").link(pad)
-        placeholderPads[input.index] = pad
-    }
-
     /// A never-ending source of one colour, added to the pipeline; returns its caps filter.
-    private func solidSource(_ name: String, _ colour: RGBColour, caps: String) throws -> Element {
+    private func solidSource(_ name: String, _ colour: RGBColour, caps: String, added: inout [Element]) throws -> Element {
         let source = try Element(factory: "videotestsrc", name: name)
         source.set("is-live", plan.isLive)
         source.set("pattern", nick: "solid-color")
         source.set("foreground-color", UInt32(0xFF00_0000) | colour.rgb)
         let filter = try capsFilter("\(name)-caps", caps)
         try pipeline.addChain([source, filter])
+        added += [source, filter]
         return filter
     }
 
@@ -428,8 +462,8 @@ final class MixPipeline {
         outputLock.unlock()
         let layout = state.layout(at: pts)
         var withoutPicture: Set<String> = []
-        for (input, branch) in zip(plan.inputs, branches) {
-            guard let video = videoPads[input.index], let placeholder = placeholderPads[input.index] else { continue }
+        for part in currentParts() {
+            let (input, branch, video, placeholder) = (part.input, part.branch, part.video, part.placeholder)
             let stale = plan.isLive && pts.saturatingSubtract(branch.latestFrame ?? 0) > plan.spec.live.staleAfter
             if !video.hasStagedVideoFrame || stale { withoutPicture.insert(input.host.userId) }
             let placement = layout.placement(of: input.host.userId)
@@ -457,8 +491,9 @@ final class MixPipeline {
     /// Hosts not connected, or with their microphone off, at `pts` are not heard.
     private func applyAudioMutes(at pts: UInt64) {
         let layout = state.layout(at: pts)
-        for input in plan.inputs {
-            guard let pad = audioPads[input.index] else { continue }
+        for part in currentParts() {
+            guard let pad = part.audio else { continue }
+            let input = part.input
             let muted = layout.placement(of: input.host.userId) == nil || layout.micOff.contains(input.host.userId)
             guard appliedMute[input.index] != muted else { continue }
             appliedMute[input.index] = muted

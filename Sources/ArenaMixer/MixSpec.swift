@@ -107,18 +107,11 @@ public struct MixSpec: Sendable {
             throw SpecError(field: "hosts", "is required: list at least one host (the first is the mix's owner)")
         }
         for (index, item) in hosts.enumerated() {
-            var host = try JSONFields(item, path: "hosts[\(index)]")
-            let userId = try host.requiredString("userId")
-            if let earlier = spec.hosts.firstIndex(where: { $0.userId == userId }) {
-                throw SpecError(field: host.name("userId"), "\"\(userId)\" is already used by hosts[\(earlier)]")
+            let host = try self.host(item, path: "hosts[\(index)]", relativeTo: baseDirectory)
+            if let earlier = spec.hosts.firstIndex(where: { $0.userId == host.userId }) {
+                throw SpecError(field: "hosts[\(index)].userId", "\"\(host.userId)\" is already used by hosts[\(earlier)]")
             }
-            spec.hosts.append(Host(
-                userId: userId,
-                userName: try host.string("userName") ?? userId,
-                avatarUrl: try host.string("avatarUrl").map { $0.contains("://") ? $0 : resolve($0, relativeTo: baseDirectory) },
-                input: try inputSource(&host, relativeTo: baseDirectory),
-                volume: try host.number("volume", in: 0...10) ?? 1))
-            try host.finish()
+            spec.hosts.append(host)
         }
 
         for (index, item) in (try fields.array("timeline") ?? []).enumerated() {
@@ -163,6 +156,20 @@ public struct MixSpec: Sendable {
         spec.outputs = try outputTargets(try fields.array("outputs") ?? [], audio: spec.output.audio.codec, relativeTo: baseDirectory)
         try fields.finish()
         return spec
+    }
+
+    /// One entry of `hosts`, named `path` in errors; relative paths are taken from `base`.
+    public static func host(_ item: JSONValue, path: String, relativeTo base: URL) throws(SpecError) -> Host {
+        var host = try JSONFields(item, path: path)
+        let userId = try host.requiredString("userId")
+        let parsed = Host(
+            userId: userId,
+            userName: try host.string("userName") ?? userId,
+            avatarUrl: try host.string("avatarUrl").map { $0.contains("://") ? $0 : resolve($0, relativeTo: base) },
+            input: try inputSource(&host, relativeTo: base),
+            volume: try host.number("volume", in: 0...10) ?? 1)
+        try host.finish()
+        return parsed
     }
 
     /// The `overlays` object: switches, colours and font over the SDK's look.

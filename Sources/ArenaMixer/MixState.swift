@@ -116,6 +116,13 @@ final class MixState: @unchecked Sendable {
         return notices
     }
 
+    /// Lets `user` (a host added to the running mix) take part from the next output frame on.
+    func addKnownUser(_ user: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        sessions.addKnownUser(user, at: max(latestFrame.map { $0 + frameDuration } ?? 0, sessions.current.now))
+    }
+
     /// Lays the hosts out with `template` from the next output frame on.
     func switchTemplate(to template: LayoutTemplate) throws(MixError) {
         lock.lock()

@@ -14,7 +14,8 @@ final class OverlayFeed {
     private let plan: MixPlan
     private let state: MixState
     private let renderer: OverlayRenderer
-    private let names: [String: String]
+    /// Shown names by user id (the compositor's thread reads them; `addName` writes under `lock`).
+    private var names: [String: String]
     private var planar: [OverlayItem: PlanarOverlay] = [:]
     private var planarMatrix: YUVMatrix?
     /// Hosts whose video had no frame in the latest composited frame (set by the compositor's
@@ -27,6 +28,13 @@ final class OverlayFeed {
         self.state = state
         renderer = OverlayRenderer(canvas: plan.canvas.size, theme: plan.spec.overlays, avatars: plan.avatars)
         names = Dictionary(uniqueKeysWithValues: plan.spec.hosts.map { ($0.userId, $0.userName) })
+    }
+
+    /// Names a host added to the running mix.
+    func addName(_ name: String, of userId: String) {
+        lock.lock()
+        names[userId] = name
+        lock.unlock()
     }
 
     /// Records which hosts' videos had no frame for the frame being composited.
@@ -60,6 +68,7 @@ final class OverlayFeed {
         let layout = state.layout(at: time)
         lock.lock()
         let missing = withoutPicture
+        let names = self.names
         lock.unlock()
         let hosts = layout.placements.sorted { $0.slot < $1.slot }.map { placement in
             OverlayState.Host(userId: placement.userId, name: names[placement.userId] ?? placement.userId, cell: placement.rect,

@@ -166,7 +166,7 @@ public final class ArenaService: Sendable {
                    ("{mix=\"\(entry.id)\"}", String(max(0, Int(status.seconds * Double(entry.plan.canvas.framesPerSecond)) - status.encodedFrames)))
                })
         family("arena_input_sending", "gauge", "1 while a host's input is sending frames.", running.flatMap { entry, status in
-            entry.plan.inputs.map { ("{mix=\"\(entry.id)\",host=\"\($0.host.userId)\"}", status.sending.contains($0.host.userId) ? "1" : "0") }
+            status.hosts.map { ("{mix=\"\(entry.id)\",host=\"\($0)\"}", status.sending.contains($0) ? "1" : "0") }
         })
         let counts = battles.scoreUpdateCounts
         family("arena_score_updates_total", "counter", "Score updates applied, and retries answered from the ledger.",

@@ -205,15 +205,19 @@ final class MixRegistry: @unchecked Sendable {
         }
     }
 
-    /// `PATCH /v1/mixes/{id}`: `{template?, outputs?}` change a running mix's layout template
-    /// (from its next frame) and its outputs (removed ones are finalised, new ones start at
-    /// the next keyframe). Its hosts are fixed while it runs.
+    /// `PATCH /v1/mixes/{id}`: `{template?, outputs?, addHosts?}` change a running mix's layout
+    /// template (from its next frame) and its outputs (removed ones are finalised, new ones
+    /// start at the next keyframe), and add hosts (with RTP inputs; they join the session
+    /// when a `hostJoined` event is posted). Hosts are not removed: post `hostLeft`.
     func update(_ id: String, body: Data) throws -> Entry {
         let entry = try entry(id)
         var fields = try JSONFields.decode(body, source: "body")
         if fields.contains("hosts") {
-            throw APIError(.conflict, "hosts cannot change while a mix runs: post hostJoined or hostLeft events, or stop it and start it anew")
+            throw APIError(.badRequest, "hosts cannot be replaced while a mix runs: add hosts with addHosts; a host leaves by a hostLeft event")
         }
+        let added = try fields.array("addHosts")?.enumerated().map { index, item throws in
+            try MixSpec.host(item, path: "addHosts[\(index)]", relativeTo: dataFolder)
+        } ?? []
         let templateId = try fields.integer("template", in: 0...99_999)
         let outputs = try fields.array("outputs").map { items throws in
             try MixSpec.outputTargets(items, audio: entry.plan.spec.output.audio.codec, relativeTo: dataFolder)
@@ -223,12 +227,27 @@ final class MixRegistry: @unchecked Sendable {
             guard !outputs.isEmpty else { throw APIError(.badRequest, "outputs must list at least one output") }
             try confine(outputs)
         }
+        for (index, host) in added.enumerated() {
+            if let avatar = host.avatarUrl, !avatar.hasPrefix("http://"), !avatar.hasPrefix("https://"), !inside(avatar) {
+                throw APIError(.unprocessableContent, "addHosts[\(index)].avatarUrl must be an http(s) URL or a file in the data folder")
+            }
+        }
         var template: LayoutTemplate?
         if let templateId {
             do {
-                template = try templates.template(templateId)
+                let found = try templates.template(templateId)
+                try found.validate(on: entry.plan.canvas.size)
+                template = found
             } catch {
                 throw APIError(.unprocessableContent, "template is \(templateId): \(error)")
+            }
+        }
+        // Hosts first (the likeliest to be refused), in order; then the template, then outputs.
+        for host in added {
+            do {
+                guard try entry.mix.addHost(host) else { throw APIError(.conflict, "mix '\(id)' is not running") }
+            } catch let error as MixError {
+                throw APIError(.unprocessableContent, "\(error)")
             }
         }
         if let template {

@@ -24,7 +24,7 @@ public struct Session: Equatable, Sendable {
 
     /// The mix's own host; slot 0 while connected.
     public let owner: String
-    public let knownUsers: Set<String>
+    public private(set) var knownUsers: Set<String>
     public let maxHosts: Int
     public private(set) var now: UInt64 = 0
     /// Connected hosts: the owner first, then the others in join order.
@@ -39,6 +39,11 @@ public struct Session: Equatable, Sendable {
         self.owner = owner
         self.knownUsers = knownUsers.union([owner])
         self.maxHosts = maxHosts
+    }
+
+    /// Lets `user` take part from now on (a host added to a running mix).
+    public mutating func addKnownUser(_ user: String) {
+        knownUsers.insert(user)
     }
 
     // MARK: Time

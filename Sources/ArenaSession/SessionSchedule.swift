@@ -70,6 +70,13 @@ public struct SessionSchedule: Sendable {
         return fired + record(try current.apply(event))
     }
 
+    /// Lets `user` take part from `time` on.
+    public mutating func addKnownUser(_ user: String, at time: UInt64) {
+        _ = advance(to: time)
+        current.addKnownUser(user)
+        _ = record([])
+    }
+
     private mutating func record(_ new: [Notice]) -> [Notice] {
         notices += new
         guard current != changes[changes.count - 1].session else { return new }

@@ -205,7 +205,7 @@ import Testing
         await service.stop()
     }
 
-    /// A running mix's template and outputs change; its hosts do not.
+    /// A running mix's template and outputs change; its host list is not replaced.
     @Test func aRunningMixChangesTemplateAndOutputs() async throws {
         let service = try await RunningService()
         #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
@@ -217,7 +217,7 @@ import Testing
         #expect(patched.status == 200, "\(patched.text)")
         #expect(patched.text.contains(#""outputs":["recording \#(service.folder.path)/mix.mkv","HLS \#(service.folder.path)"]"#), "\(patched.text)")
         let hosts = try await service.call("PATCH", "/v1/mixes/room", #"{"hosts": []}"#)
-        #expect(hosts.status == 409)
+        #expect(hosts.status == 400 && hosts.message.contains("add hosts with addHosts"), "\(hosts.text)")
         #expect(try await service.call("PATCH", "/v1/mixes/room", #"{"template": 1234}"#).status == 422)
         #expect(try await service.call("PATCH", "/v1/mixes/room", #"{"outputs": [{"type": "recording", "path": "/tmp/x.mkv"}]}"#).status == 422)
         try await Task.sleep(for: .seconds(2.5))
@@ -229,6 +229,34 @@ import Testing
         expectColour(frames.last!, x: 20, y: 20, 0x1F2024)
         let playlist = try String(contentsOf: service.folder.appendingPathComponent("playlist.m3u8"), encoding: .utf8)
         #expect(playlist.contains("segment00000.ts"))
+        await service.stop()
+    }
+}
+
+extension ServiceTests {
+    /// A host added to a running mix (with its own RTP input) joins it: three cells.
+    @Test func aHostAddedToARunningMixJoinsIt() async throws {
+        let service = try await RunningService()
+        let ports = ServerTestPorts.pair()
+        #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ports)).status == 201)
+        try await Task.sleep(for: .seconds(1))
+        let carol = #"{"userId": "carol", "userName": "Carol", "input": {"rtp": {"video": {"port": \#(ports.1 + 100)}}}}"#
+        let added = try await service.call("PATCH", "/v1/mixes/room", #"{"addHosts": [\#(carol)]}"#)
+        #expect(added.status == 200, "\(added.text)")
+        #expect(try await service.call("PATCH", "/v1/mixes/room", #"{"addHosts": [\#(carol)]}"#).message.contains("'carol' is already a host"))
+        let file = try await service.call("PATCH", "/v1/mixes/room", #"{"addHosts": [{"userId": "dave", "input": "dave.mp4"}]}"#)
+        #expect(file.status == 422 && file.message.contains("needs an RTP input"), "\(file.text)")
+        let joined = try await service.call("POST", "/v1/mixes/room/events", #"{"event": "hostJoined", "userId": "carol"}"#)
+        #expect(joined.status == 200, "\(joined.text)")
+        #expect(try await service.call("GET", "/v1/mixes/room").text.contains(#""connected":["alice","bob","carol"]"#))
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(try await service.call("DELETE", "/v1/mixes/room").status == 200)
+
+        // Two cells (Bob's reaches down to y 460), then three (the small cells end at y 378).
+        let frames = try VideoFrames.decode(path: service.folder.appendingPathComponent("mix-00001.mkv").path) { _ in true }.kept
+        expectColour(frames[10], x: 200, y: 420, 0x1F2024)
+        expectColour(frames.last!, x: 200, y: 420, 0x000000)
+        expectColour(frames.last!, x: 300, y: 360, 0x1F2024)
         await service.stop()
     }
 }
