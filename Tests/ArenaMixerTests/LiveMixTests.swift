@@ -171,4 +171,44 @@ import Testing
             expectColour(last, x: 270, y: 200, right)
         }
     }
+
+    /// Bob's port is set up for VP8; for 2 s it gets H.264 (a codec change mid-stream), then
+    /// VP8 again. The mix goes on: Bob's cell shows the placeholder meanwhile and his picture
+    /// after; Alice's never stops.
+    @Test func aCodecChangeMidStreamShowsThePlaceholderUntilTheRightCodecIsBack() throws {
+        let folder = try TestMedia.workspace()
+        let ports = TestPorts.take(2)
+        let alice = try RTPSender(videoPort: ports[0], pattern: "pattern=solid-color foreground-color=0xFFFF0000")
+        var bob = try RTPSender(videoPort: ports[1], vp8: true, pattern: "pattern=solid-color foreground-color=0xFF0000FF")
+        let mix = try RunningLiveMix(spec: """
+            {"canvas": {"width": 360, "height": 640}, "output": {"video": {"preset": "ultrafast", "keyframeIntervalSeconds": 1}},
+             "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(ports[0])}, "latencyMs": 50}}},
+                       {"userId": "bob", "input": {"rtp": {"video": {"port": \(ports[1]), "codec": "vp8"}, "latencyMs": 50}}}],
+             "live": {"disconnectTimeoutMs": 60000},
+             "outputs": [{"type": "recording", "path": "live.mkv", "segmentSeconds": 600}]}
+            """, in: folder)
+        Thread.sleep(forTimeInterval: 2)
+        bob.kill()
+        bob = try RTPSender(videoPort: ports[1], pattern: "pattern=solid-color foreground-color=0xFF00FF00")  // H.264 now
+        Thread.sleep(forTimeInterval: 2)
+        bob.kill()
+        bob = try RTPSender(videoPort: ports[1], vp8: true, pattern: "pattern=solid-color foreground-color=0xFF0000FF")
+        Thread.sleep(forTimeInterval: 2.5)
+        try mix.stop()
+        alice.kill()
+        bob.kill()
+
+        let frames = try VideoFrames.decode(path: folder.appendingPathComponent("live-00001.mkv").path) { _ in true }.kept
+        let gaps = zip(frames, frames.dropFirst()).map { $1.pts - $0.pts }
+        #expect(gaps.max()! <= 2 * 33_333_334)
+        func bobColour(at seconds: Double) -> (red: UInt8, green: UInt8, blue: UInt8) {
+            frames.first { $0.pts >= UInt64(seconds * 1e9) }!.rgb(x: 300, y: 420)
+        }
+        let before = bobColour(at: 1.5), during = bobColour(at: 3.2), after = frames.last!.rgb(x: 300, y: 420)
+        #expect(before.blue > 200 && before.red < 40, "\(before)")
+        #expect(abs(Int(during.red) - 0x1F) < 12 && abs(Int(during.blue) - 0x24) < 12, "the placeholder while H.264 arrives: \(during)")
+        #expect(during.green < 100, "no green picture: the H.264 packets never reach the VP8 decoder as pictures")
+        #expect(after.blue > 200 && after.red < 40, "\(after)")
+        expectColour(frames.last!, x: 20, y: 150, 0xFF0000)
+    }
 }
