@@ -72,7 +72,13 @@ import Testing
         #expect(created.status == 201, "\(created.text)")
         try await Task.sleep(for: .seconds(1))
         // Events in the session's vocabulary; one that does not apply now is refused.
-        #expect(try await service.call("POST", "/v1/mixes/room-1/events", #"{"event": "micOff", "userId": "bob"}"#).status == 200)
+        // Bob leaves, is invited again, accepts and joins: the co-host flow, event by event.
+        for event in [#"{"event": "hostLeft", "userId": "bob"}"#, #"{"event": "coHostRequest", "inviter": "alice", "invitee": "bob"}"#,
+                      #"{"event": "coHostAccept", "invitee": "bob"}"#, #"{"event": "hostJoined", "userId": "bob"}"#,
+                      #"{"event": "micOff", "userId": "bob"}"#] {
+            let reply = try await service.call("POST", "/v1/mixes/room-1/events", event)
+            #expect(reply.status == 200, "\(event): \(reply.text)")
+        }
         let refused = try await service.call("POST", "/v1/mixes/room-1/events", #"{"event": "hostLeft", "userId": "carol"}"#)
         #expect(refused.status == 409, "\(refused.text)")
 
@@ -96,7 +102,8 @@ import Testing
         #expect(ended.text.contains(#""status":"ended","reason":"endedEarly""#), "\(ended.text)")
         let events = try await service.call("GET", "/v1/mixes/room-1/events")
         let names = (events.body["events"] as? [[String: Any]])?.compactMap { $0["event"] as? String } ?? []
-        #expect(names == ["onMicOff", "onBattleRequestReceived", "onBattleStarted", "onBattleScoreChanged", "onBattleScoreChanged", "onBattleEnded"], "\(names)")
+        #expect(names == ["onCoHostUserLeft", "onCoHostRequestReceived", "onCoHostRequestAccepted", "onCoHostUserJoined", "onMicOff",
+                          "onBattleRequestReceived", "onBattleStarted", "onBattleScoreChanged", "onBattleScoreChanged", "onBattleEnded"], "\(names)")
         #expect(try await service.call("DELETE", "/v1/mixes/room-1").status == 200)
 
         // In the recording, the bar split at alice's share, 30 / 40 of 720 = 540, before the end.
