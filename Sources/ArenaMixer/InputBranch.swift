@@ -9,7 +9,6 @@ import GStreamerKit
 /// Crop and size follow the host's cell at each buffer's time; both are changed only on
 /// this branch's streaming thread, in its pad probes, so they need no lock.
 final class InputBranch {
-    let index: Int
     let queue: Element
     private let crop: Element
     private let scale: Element
@@ -22,7 +21,6 @@ final class InputBranch {
     private var latestFrameTime: UInt64?
 
     init(input: InputPlan, plan: MixPlan, state: MixState) throws {
-        index = input.index
         userId = input.host.userId
         self.state = state
         queue = try Element(factory: "queue", name: "video-queue-\(input.index)")

@@ -124,8 +124,7 @@ public final class LiveMix: @unchecked Sendable {
         }
         if let clash = mixInputs.joined().first(where: { other in
             guard case .rtp(let used) = other.host.input, other.host.input != host.input else { return false }
-            return Set([used.video.port] + (used.audio.map { [$0.port] } ?? [])).contains(rtp.video.port)
-                || (rtp.audio.map { Set([used.video.port] + (used.audio.map { [$0.port] } ?? [])).contains($0.port) } ?? false)
+            return !Set(used.ports).isDisjoint(with: rtp.ports)
         }) {
             throw .spec(SpecError(field: "hosts", "'\(host.userId)' uses a port of '\(clash.host.userId)''s different input"))
         }
@@ -283,7 +282,7 @@ public final class LiveMix: @unchecked Sendable {
             for input in plan.inputs {
                 guard case .rtp(let rtp) = input.host.input else { continue }
                 let field = (plans.count > 1 ? "mix \(index): " : "") + "hosts[\(input.index)].input.rtp"
-                for port in [rtp.video.port] + (rtp.audio.map { [$0.port] } ?? []) {
+                for port in rtp.ports {
                     if let owner = owners[port], owner.source != input.host.input {
                         throw .spec(SpecError(field: field, "uses port \(port), which \(owner.field) uses for a different input"))
                     }

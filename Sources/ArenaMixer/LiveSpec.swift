@@ -24,6 +24,9 @@ public struct RTPInput: Sendable, Equatable {
     public var audio: Stream?
     /// How long the jitter buffer holds packets to reorder them, in milliseconds.
     public var latencyMilliseconds: Int
+
+    /// The UDP ports it listens on.
+    public var ports: [Int] { [video.port] + (audio.map { [$0.port] } ?? []) }
 }
 
 /// How a live mix treats inputs that go quiet.

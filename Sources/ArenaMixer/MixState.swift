@@ -18,6 +18,8 @@ final class MixState: @unchecked Sendable {
     /// A live mix's timeline events not applied yet, in time order, with their positions.
     private var pending: [(index: Int, timed: TimedEvent)]
     private var latestFrame: UInt64?
+    /// Where the last pruning cut the schedules (a live mix's).
+    private var prunedUpTo: UInt64 = 0
     private let frameDuration: UInt64
     private let onNotices: ([Notice]) -> Void
     private let warning: (String) -> Void
@@ -88,10 +90,14 @@ final class MixState: @unchecked Sendable {
         }
         if let due = sessions.current.nextDueTime(), due <= pts { notices += sessions.advance(to: pts) }
         let failure = recordLayout()
-        // Frames still in flight are at most a few seconds older than the newest one.
+        // Frames still in flight are at most a few seconds older than the newest one; once a
+        // second, what is 30 s old goes.
         let horizon = pts.saturatingSubtract(30 * nanosecondsPerSecond)
-        sessions.forget(before: horizon)
-        layouts.forget(before: horizon)
+        if horizon >= prunedUpTo + nanosecondsPerSecond {
+            sessions.forget(before: horizon)
+            layouts.forget(before: horizon)
+            prunedUpTo = horizon
+        }
         lock.unlock()
         if !notices.isEmpty { onNotices(notices) }
         for text in refused + [failure].compactMap({ $0 }) { warning(text) }

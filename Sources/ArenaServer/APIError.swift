@@ -30,7 +30,7 @@ extension SpecError: HTTPResponseError {
 
 /// A JSON body built from plain values, so responses need no Codable types of their own.
 indirect enum JSON: Sendable, Equatable, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral, ExpressibleByStringLiteral {
-    case null, bool(Bool), int(Int), double(Double), string(String), array([JSON]), object([(String, JSON)])
+    case null, int(Int), double(Double), string(String), array([JSON]), object([(String, JSON)])
     /// JSON text made elsewhere (an encoded value), inserted as it is.
     case raw(String)
 
@@ -44,7 +44,6 @@ indirect enum JSON: Sendable, Equatable, ExpressibleByDictionaryLiteral, Express
     var text: String {
         switch self {
         case .null: return "null"
-        case .bool(let value): return value ? "true" : "false"
         case .int(let value): return String(value)
         case .double(let value): return value.isFinite ? String(value) : "null"
         case .string(let value): return Self.quoted(value)
