@@ -13,7 +13,7 @@ final class RTPSender {
     init(videoPort: Int, audioPort: Int? = nil, vp8: Bool = false, pattern: String) throws {
         let encode = vp8 ? "vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay pt=96"
             : "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! rtph264pay pt=96 config-interval=-1"
-        var description = "videotestsrc is-live=true \(pattern) ! video/x-raw,width=320,height=240,framerate=30/1 ! \(encode) "
+        var description = "videotestsrc is-live=true \(pattern) ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! \(encode) "
             + "! udpsink host=127.0.0.1 port=\(videoPort)"
         if let audioPort {
             description += " audiotestsrc is-live=true ! opusenc ! rtpopuspay pt=111 ! udpsink host=127.0.0.1 port=\(audioPort)"
