@@ -52,10 +52,9 @@ for case in $cases; do
     graph+=",drawtext=fontfile=$font:text='%{pts\\:hms}':fontsize=$((width / 26)):fontcolor=white:box=1:boxcolor=0x333333@0.6:x=(w-tw)/2:y=$((by + bar))[v]"
     amix=""; for ((i = 0; i < hosts; i++)); do amix+="[$i:a]"; done
     graph+=";${amix}amix=inputs=$hosts:duration=longest[a]"
-    ffmpeg_job() {
-        ffmpeg -nostdin -loglevel error -y "${inputs[@]}" -filter_complex "$graph" -map "[v]" -map "[a]" -c:v libx264 -preset veryfast \
-            -b:v 3000k -maxrate 3000k -bufsize 1800k -g 60 -c:a aac -b:a 128k -r 30 -t 20 "$work/ffmpeg-$case.mp4"
-    }
+    ffmpeg_args=(-nostdin -loglevel error -y "${inputs[@]}" -filter_complex "$graph" -map "[v]" -map "[a]" -c:v libx264 -preset veryfast
+        -b:v 3000k -maxrate 3000k -bufsize 1800k -g 60 -c:a aac -b:a 128k -r 30 -t 20 "$work/ffmpeg-$case.mp4")
+    ffmpeg_job() { ffmpeg "${ffmpeg_args[@]}"; }
 
     # (c) naive gst-launch: the compositor scales each decoded input to its cell.
     naive="compositor name=c background=black"
@@ -82,6 +81,7 @@ for case in $cases; do
         done
     done
     peak=$(/usr/bin/time -f %M "$arena" render "$work/job-$case.json" --quiet --output "$work/arena-$case.mp4" 2>&1 >/dev/null | tail -1)
+    ffmpeg_peak=$(/usr/bin/time -f %M ffmpeg "${ffmpeg_args[@]}" 2>&1 >/dev/null | tail -1)
     aw=$(printf "%s" "${wall[arena]}" | median); ac=$(printf "%s" "${cpu[arena]}" | median)
     table="| job | wall (s) | CPU (s) | Arena / job, wall | Arena / job, CPU |"$'\n'"|---|---|---|---|---|"
     for job in arena ffmpeg gst floor; do
@@ -89,10 +89,11 @@ for case in $cases; do
         label=$(case $job in arena) echo "Arena (all overlays)";; ffmpeg) echo "ffmpeg, same job";; gst) echo "gst-launch, compositor scaling";; floor) echo "floor: decode + encode";; esac)
         table+=$'\n'"| $label | $jw | $jc | $(awk -v a="$aw" -v b="$jw" 'BEGIN { printf "%.2f", a / b }') | $(awk -v a="$ac" -v b="$jc" 'BEGIN { printf "%.2f", a / b }') |"
     done
-    echo; echo "$case: Arena peak memory $((peak / 1024)) MB"; echo "$table"; echo
+    memory="Arena's peak resident memory: $((peak / 1024)) MB (ffmpeg's: $((ffmpeg_peak / 1024)) MB)"
+    echo; echo "$case: $memory"; echo "$table"; echo
     {
         echo; machine_heading "$hosts hosts, ${width}x${height}, 20 s, medians of $rounds"
-        echo; echo "\`benchmarks/jobs.sh $rounds $case\` · Arena's peak resident memory: $((peak / 1024)) MB"
+        echo; echo "\`benchmarks/jobs.sh $rounds $case\` · $memory"
         echo; echo "$table"
     } >> "$root/benchmarks/RESULTS.md"
     rm -f "$work/frames-$case.yuv"
