@@ -5,7 +5,8 @@
 # (c) the naive gst-launch pipeline letting the compositor scale (no crop, no overlays);
 # (d) the floor: decoding the inputs plus x264-encoding Arena's own output frames.
 # Same encoder settings everywhere: x264 veryfast, 3000 kbit/s, CBR with a 600 ms VBV buffer,
-# keyframe every 2 s. Runs alternate, ROUNDS times each; medians go to benchmarks/RESULTS.md.
+# keyframe every 2 s; AAC 128 kbit/s with libavcodec's fast coder. Runs alternate, ROUNDS
+# times each; medians go to benchmarks/RESULTS.md.
 #   usage: benchmarks/jobs.sh [ROUNDS] [CASE ...]    CASE: HOSTSxWIDTHxHEIGHT, e.g. 2x720x1280
 set -euo pipefail
 rounds=${1:-3}; shift || true
@@ -53,13 +54,13 @@ for case in $cases; do
     amix=""; for ((i = 0; i < hosts; i++)); do amix+="[$i:a]"; done
     graph+=";${amix}amix=inputs=$hosts:duration=longest[a]"
     ffmpeg_args=(-nostdin -loglevel error -y "${inputs[@]}" -filter_complex "$graph" -map "[v]" -map "[a]" -c:v libx264 -preset veryfast
-        -b:v 3000k -maxrate 3000k -bufsize 1800k -g 60 -c:a aac -b:a 128k -r 30 -t 20 "$work/ffmpeg-$case.mp4")
+        -b:v 3000k -maxrate 3000k -bufsize 1800k -g 60 -c:a aac -aac_coder fast -b:a 128k -r 30 -t 20 "$work/ffmpeg-$case.mp4")
     ffmpeg_job() { ffmpeg "${ffmpeg_args[@]}"; }
 
     # (c) naive gst-launch: the compositor scales each decoded input to its cell.
     naive="compositor name=c background=black"
     for ((i = 0; i < hosts; i++)); do read -r _ x y w h <<< "${cells[$i]}"; naive+=" sink_$i::xpos=$x sink_$i::ypos=$y sink_$i::width=$w sink_$i::height=$h"; done
-    naive+=" ! video/x-raw,format=I420,width=$width,height=$height,framerate=30/1 ! queue ! x264enc $x264 ! h264parse ! queue ! mp4mux name=m ! filesink location=$work/gst-$case.mp4 audiomixer name=am ! audioconvert ! avenc_aac ! queue ! m."
+    naive+=" ! video/x-raw,format=I420,width=$width,height=$height,framerate=30/1 ! queue ! x264enc $x264 ! h264parse ! queue ! mp4mux name=m ! filesink location=$work/gst-$case.mp4 audiomixer name=am ! audioconvert ! avenc_aac aac-coder=fast ! queue ! m."
     for ((i = 0; i < hosts; i++)); do naive+=" filesrc location=$(input $i) ! qtdemux name=d$i d$i.video_0 ! queue ! avdec_h264 ! c.sink_$i d$i.audio_0 ! queue ! avdec_aac ! audioconvert ! audioresample ! am."; done
     gst_job() { gst-launch-1.0 -q $naive > /dev/null; }
 

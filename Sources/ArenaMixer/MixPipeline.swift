@@ -94,6 +94,7 @@ final class MixPipeline {
         self.mixer = mixer
         compositor.set("emit-signals", true)
         compositor.set("background", nick: "black")
+        compositor.set("max-threads", UInt32(1))
         let canvasCaps = try capsFilter("canvas-caps", rawVideo)
         try pipeline.addChain([compositor, canvasCaps])
 
@@ -442,6 +443,10 @@ final class MixPipeline {
         case .aac:
             let encoder = try Element(factory: "avenc_aac", name: "audio-encoder")
             encoder.set("bitrate", Int64(audio.bitrateKbps * 1000))
+            // libavcodec's "fast" coder: half the CPU of its default (twoloop; measured 0.22 s
+            // against 0.49 s for 20 s of stereo noise), and judged by FFmpeg's AAC maintainer
+            // to sound as good or better at 128 kbit/s and above.
+            encoder.set("aac-coder", nick: "fast")
             return encoder
         case .opus:
             let encoder = try Element(factory: "opusenc", name: "audio-encoder")
