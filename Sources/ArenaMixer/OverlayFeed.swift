@@ -53,14 +53,25 @@ final class OverlayFeed {
         }
         let planes = I420Planes(width: frame.width, height: frame.height, y: frame.planes[0], u: frame.planes[1], v: frame.planes[2],
                                 yStride: frame.strides[0], uStride: frame.strides[1], vStride: frame.strides[2])
-        for item in state(at: pts).items(theme: renderer.theme) {
+        let items = state(at: pts).items(theme: renderer.theme)
+        for item in items {
             if planar[item] == nil {
-                if planar.count > 512 { planar.removeAll(keepingCapacity: true) }
                 planar[item] = PlanarOverlay(renderer.image(item), matrix: matrix)
+                drawnImages += 1
             }
             planar[item]!.blend(into: planes)
         }
+        // Timers, scores and every step of the bar's animation are new items that never come
+        // back; keep the images this frame uses and drop the rest once they pile up.
+        if planar.count > 2 * items.count + 16 {
+            let current = Set(items)
+            planar = planar.filter { current.contains($0.key) }
+        }
     }
+
+    /// How many overlay images are kept for reuse, and how many were drawn so far.
+    var cachedImages: Int { planar.count }
+    private(set) var drawnImages = 0
 
     /// What the overlays show at `time`.
     func state(at time: UInt64) -> OverlayState {

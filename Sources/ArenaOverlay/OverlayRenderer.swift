@@ -34,9 +34,6 @@ public final class OverlayRenderer {
     private let design: DesignUnits
     /// Loaded avatar images by user id.
     private let avatars: [String: OverlayImage]
-    private var cache: [OverlayItem: OverlayImage] = [:]
-    /// How many items were drawn (not taken from the cache), for tests and benchmarks.
-    public private(set) var drawCount = 0
 
     public init(canvas: Size, theme: OverlayTheme = OverlayTheme(), avatars: [String: OverlayImage] = [:]) {
         self.canvas = canvas
@@ -45,17 +42,8 @@ public final class OverlayRenderer {
         design = DesignUnits(canvas: canvas)
     }
 
-    /// The image of `item`, drawn now or taken from the cache.
+    /// The image of `item`, drawn now (callers keep the images they reuse).
     public func image(_ item: OverlayItem) -> OverlayImage {
-        if let cached = cache[item] { return cached }
-        if cache.count > 512 { cache.removeAll(keepingCapacity: true) }  // bounded: old scores and times
-        let image = draw(item)
-        drawCount += 1
-        cache[item] = image
-        return image
-    }
-
-    private func draw(_ item: OverlayItem) -> OverlayImage {
         switch item {
         case .nickname(let cell, let name, let micOff): return nickname(cell: cell, name: name, micOff: micOff)
         case .connecting(let cell): return capsuleText("Connecting", at: cell, size: 12)

@@ -101,14 +101,4 @@ import Testing
         let ink = pill.pixels.filter { channels($0).red > 150 || channels($0).green > 150 }
         #expect(pill.width > 20 && ink.count > 20, "\(name): \(pill.width) wide, \(ink.count) bright pixels")
     }
-
-    @Test func eachItemIsDrawnOnce() {
-        let renderer = OverlayRenderer(canvas: canvas)
-        let state = OverlayState(canvas: canvas, hosts: [host("alice", twoCells[0]), host("bob", twoCells[1])],
-                                 battle: battle(["alice", "bob"], scores: ["alice": 1]))
-        _ = scene(state, renderer: renderer)
-        let drawn = renderer.drawCount
-        _ = scene(state, renderer: renderer)
-        #expect(drawn == 4 && renderer.drawCount == drawn)
-    }
 }
