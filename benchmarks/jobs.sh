@@ -26,14 +26,18 @@ for case in $cases; do
     mapfile -t cells < <("$arena" layouts --template 600 --hosts "$hosts" --canvas "${width}x${height}")
     input() { echo "$clips/${names[$(($1 % 4))]}.mp4"; }
 
-    # (a) Arena: a battle between the first two hosts, a score every second.
-    {
+    # (a) Arena: a battle between the first two hosts, a score every second. The same mix as
+    # a live one (`arena run`, real time, x264 tuned for latency) is run once for its memory.
+    spec() {
         echo '{"template": 600, "canvas": {"width": '"$width"', "height": '"$height"', "fps": 30}, "duration": 20, "hosts": ['
         for ((i = 0; i < hosts; i++)); do printf '%s{"userId": "h%d", "userName": "Host %d", "input": "%s"}' "$([ $i -gt 0 ] && echo ,)" $i $i "$(input $i)"; done
         echo '], "timeline": [{"at": 0.5, "event": "battleRequest", "battleId": "pk", "inviter": "h0", "invitees": ["h1"], "duration": 19, "needResponse": false}'
         for ((s = 1; s < 19; s++)); do printf ',{"at": %d.5, "event": "score", "battleId": "pk", "userId": "h%d", "score": %d}' $s $((s % 2)) $((s * 37)); done
-        echo '], "output": {"video": {"bitrateKbps": 3000, "preset": "veryfast", "keyframeIntervalSeconds": 2}}}'
-    } > "$work/job-$case.json"
+        echo '], "output": {"video": {"bitrateKbps": 3000, "preset": "veryfast", "keyframeIntervalSeconds": 2}}'"$1"'}'
+    }
+    spec "" > "$work/job-$case.json"
+    rm -rf "$work/live-$case" && mkdir -p "$work/live-$case"
+    spec ', "outputs": [{"type": "recording", "path": "'"$work/live-$case/mix.mp4"'"}]' > "$work/live-$case.json"
     arena_job() { "$arena" render "$work/job-$case.json" --quiet --output "$work/arena-$case.mp4" > /dev/null; }
 
     # (b) ffmpeg: crop/scale each input into its cell, overlay on black, bar + names + timer.
@@ -83,6 +87,7 @@ for case in $cases; do
     done
     peak=$(/usr/bin/time -f %M "$arena" render "$work/job-$case.json" --quiet --output "$work/arena-$case.mp4" 2>&1 >/dev/null | tail -1)
     ffmpeg_peak=$(/usr/bin/time -f %M ffmpeg "${ffmpeg_args[@]}" 2>&1 >/dev/null | tail -1)
+    live_peak=$(/usr/bin/time -f %M "$arena" run "$work/live-$case.json" 2>&1 >/dev/null | tail -1)
     aw=$(printf "%s" "${wall[arena]}" | median); ac=$(printf "%s" "${cpu[arena]}" | median)
     table="| job | wall (s) | CPU (s) | Arena / job, wall | Arena / job, CPU |"$'\n'"|---|---|---|---|---|"
     for job in arena ffmpeg gst floor; do
@@ -90,7 +95,7 @@ for case in $cases; do
         label=$(case $job in arena) echo "Arena (all overlays)";; ffmpeg) echo "ffmpeg, same job";; gst) echo "gst-launch, compositor scaling";; floor) echo "floor: decode + encode";; esac)
         table+=$'\n'"| $label | $jw | $jc | $(awk -v a="$aw" -v b="$jw" 'BEGIN { printf "%.2f", a / b }') | $(awk -v a="$ac" -v b="$jc" 'BEGIN { printf "%.2f", a / b }') |"
     done
-    memory="Arena's peak resident memory: $((peak / 1024)) MB (ffmpeg's: $((ffmpeg_peak / 1024)) MB)"
+    memory="peak resident memory: Arena $((peak / 1024)) MB, ffmpeg $((ffmpeg_peak / 1024)) MB; the same mix live (\`arena run\`, 20 s in real time) $((live_peak / 1024)) MB"
     echo; echo "$case: $memory"; echo "$table"; echo
     {
         echo; machine_heading "$hosts hosts, ${width}x${height}, 20 s, medians of $rounds"
