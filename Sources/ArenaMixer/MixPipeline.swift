@@ -4,8 +4,8 @@ import GStreamerKit
 
 /// The GStreamer pipeline of one render:
 ///
-///     input i: uridecodebin ─video─> InputBranch ───────> compositor ─> x264enc ─> mux ─> file
-///                           └audio─> queue ─> convert/resample ─> audiomixer ─> encoder ─┘
+///     input i: uridecodebin ─video─> InputBranch (crop, scale) ─> compositor ─> x264enc ─> mux ─> file
+///                           └audio─> convert/resample ──────────> audiomixer ─> encoder ─┘
 ///     host i placeholder: videotestsrc #1F2024 ─> compositor (just under host i's video)
 ///     audiotestsrc (silence) ─> audiomixer;  videotestsrc (background, unless black) ─> compositor
 ///
@@ -269,12 +269,11 @@ final class MixPipeline {
         video.set("alpha", 0.0)
         try branch.elements.last!.staticPad("src").link(video)
         try branch.start()
-        var inlets = [try branch.queue.staticPad("sink")]
+        var inlets = [branch.inlet]
 
         var audio: Pad?
         if input.hasAudio {
             let chain = [
-                try boundedQueue("audio-queue-\(input.index)", buffers: 50),
                 try Element(factory: "audioconvert", name: "audio-convert-\(input.index)"),
                 try Element(factory: "audioresample", name: "audio-resample-\(input.index)"),
                 try capsFilter("audio-caps-\(input.index)", Self.rawAudio),

@@ -135,7 +135,7 @@ private func alicePlusHTTPBob(port: UInt16, folder: URL) throws -> MixPlan {
     @Test func elementPathsTellWhichPartReported() {
         #expect(MixPipeline.origin(ofElementPath: "/GstPipeline:arena-mix/GstURIDecodeBin:input-12/GstDecodeBin:decodebin0/avdec_h264:d") == .input(12))
         #expect(MixPipeline.origin(ofElementPath: "/GstPipeline:arena-mix/GstX264Enc:video-encoder") == .mix)
-        #expect(MixPipeline.origin(ofElementPath: "/GstPipeline:arena-mix/GstQueue:video-queue-1") == .mix)
+        #expect(MixPipeline.origin(ofElementPath: "/GstPipeline:arena-mix/GstVideoCrop:crop-1") == .mix)
         #expect(MixPipeline.origin(ofElementPath: "/GstSoupHTTPSrc:source") == .detached)
     }
 
