@@ -3,7 +3,8 @@
 # For each case (hosts on a canvas): (a) Arena rendering a 20 s battle with all overlays;
 # (b) ffmpeg doing the same decode + crop/scale + place + score bar + names + timer + x264;
 # (c) the naive gst-launch pipeline letting the compositor scale (no crop, no overlays);
-# (d) the floor: decoding the inputs plus x264-encoding Arena's own output frames.
+# (d) the floor: decoding the inputs (video and audio) plus x264-encoding Arena's own output
+#     frames.
 # Same encoder settings everywhere: x264 veryfast, 3000 kbit/s, CBR with a 600 ms VBV buffer,
 # keyframe every 2 s; AAC 128 kbit/s with libavcodec's fast coder. Runs alternate, ROUNDS
 # times each; medians go to benchmarks/RESULTS.md.
@@ -72,7 +73,10 @@ for case in $cases; do
     gst-launch-1.0 -q filesrc location="$work/arena-$case.mp4" ! qtdemux ! avdec_h264 ! video/x-raw,format=I420 ! filesink location="$work/frames-$case.yuv" 2>/dev/null \
         || { arena_job; gst-launch-1.0 -q filesrc location="$work/arena-$case.mp4" ! qtdemux ! avdec_h264 ! video/x-raw,format=I420 ! filesink location="$work/frames-$case.yuv"; }
     floor_job() {
-        for ((i = 0; i < hosts; i++)); do gst-launch-1.0 -q filesrc location="$(input $i)" ! qtdemux ! avdec_h264 ! fakesink; done
+        for ((i = 0; i < hosts; i++)); do
+            gst-launch-1.0 -q filesrc location="$(input $i)" ! qtdemux name=d d.video_0 ! avdec_h264 ! fakesink async=false \
+                d.audio_0 ! avdec_aac ! fakesink async=false
+        done
         gst-launch-1.0 -q filesrc location="$work/frames-$case.yuv" ! rawvideoparse width=$width height=$height format=i420 framerate=30/1 \
             ! x264enc $x264 ! fakesink
     }
