@@ -35,7 +35,7 @@ bench: build bench-deps out/clips/.made
 
 # Live mixes: latency Arena adds RTP to RTP, and how many live mixes this machine holds.
 bench-live: build out/clips/.made
-	benchmarks/live.sh 6
+	benchmarks/live.sh 9
 
 # The PK score API: updates a second, and the time from a score's HTTP answer to the screen.
 bench-service: deps
