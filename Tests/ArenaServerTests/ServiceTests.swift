@@ -256,7 +256,9 @@ extension ServiceTests {
         let joined = try await service.call("POST", "/v1/mixes/room/events", #"{"event": "hostJoined", "userId": "carol"}"#)
         #expect(joined.status == 200, "\(joined.text)")
         #expect(try await service.call("GET", "/v1/mixes/room").text.contains(#""connected":["alice","bob","carol"]"#))
-        try await Task.sleep(for: .seconds(1.5))
+        // The added host's placeholder layer starts with the PATCH; on a loaded machine (the
+        // suite runs in parallel) its first frame has been seen to take over a second.
+        try await Task.sleep(for: .seconds(3))
         #expect(try await service.call("DELETE", "/v1/mixes/room").status == 200)
 
         // Two cells (Bob's reaches down to y 460), then three (the small cells end at y 378).
