@@ -94,9 +94,6 @@ final class MixPipeline {
         self.mixer = mixer
         compositor.set("emit-signals", true)
         compositor.set("background", nick: "black")
-        // Its blend is one copy per cell (cells arrive at their size): handing that to worker
-        // threads cost more in hand-offs than it saved.
-        compositor.set("max-threads", UInt32(1))
         let canvasCaps = try capsFilter("canvas-caps", rawVideo)
         try pipeline.addChain([compositor, canvasCaps])
 
@@ -431,9 +428,9 @@ final class MixPipeline {
         return filter
     }
 
-    private func boundedQueue(_ name: String, buffers: UInt32 = 3) throws -> Element {
+    private func boundedQueue(_ name: String) throws -> Element {
         let queue = try Element(factory: "queue", name: name)
-        queue.set("max-size-buffers", buffers)
+        queue.set("max-size-buffers", UInt32(3))
         queue.set("max-size-bytes", UInt32(0))
         queue.set("max-size-time", UInt64(0))
         return queue

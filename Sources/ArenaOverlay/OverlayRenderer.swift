@@ -25,9 +25,9 @@ public struct OverlayTheme: Equatable, Sendable {
     public init() {}
 }
 
-/// Draws overlay items into small premultiplied-ARGB images, each once: an item is drawn
-/// again only when its content (a score, the timer's second, a name, a cell) changes.
-/// Not thread-safe: one renderer per drawing thread.
+/// Draws overlay items into small premultiplied-ARGB images. It keeps nothing: equal items
+/// draw identical images, so callers keep the images they reuse, by item.
+/// One renderer per drawing thread.
 public final class OverlayRenderer {
     public let canvas: Size
     public let theme: OverlayTheme
