@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "arena", targets: ["arena"]),
         // For the benchmarks package in benchmarks/.
+        .library(name: "ArenaSpec", targets: ["ArenaSpec"]),
         .library(name: "ArenaLayout", targets: ["ArenaLayout"]),
         .library(name: "ArenaSession", targets: ["ArenaSession"]),
         .library(name: "ArenaOverlay", targets: ["ArenaOverlay"]),
@@ -34,12 +35,16 @@ let package = Package(
         .target(name: "GStreamerKit", dependencies: ["CGStreamer", "CArenaShim"]),
         .target(name: "ArenaLayout"),
         .target(name: "ArenaSession"),
-        .target(name: "ArenaOverlay", dependencies: ["CCairo", "ArenaLayout", "ArenaSession"]),
-        .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "ArenaLayout", "ArenaSession", "ArenaOverlay"]),
+        // Test-only helpers: pipelines from constant gst-launch text, frame and sample decoders.
+        .target(name: "GStreamerTestSupport", dependencies: ["GStreamerKit", "CGStreamer"]),
+        .target(name: "ArenaSpec", dependencies: ["ArenaLayout", "ArenaSession"]),
+        .target(name: "ArenaOverlay", dependencies: ["CCairo", "ArenaSpec", "ArenaLayout", "ArenaSession"]),
+        .target(name: "ArenaFrame", dependencies: ["ArenaLayout", "ArenaSession", "ArenaOverlay"]),
+        .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "ArenaSpec", "ArenaLayout", "ArenaSession", "ArenaOverlay", "ArenaFrame"]),
         .target(
             name: "ArenaServer",
             dependencies: [
-                "ArenaMixer", "ArenaSession",
+                "ArenaMixer", "ArenaSpec", "ArenaSession",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -48,24 +53,27 @@ let package = Package(
         .executableTarget(
             name: "arena",
             dependencies: [
-                "ArenaMixer", "ArenaLayout", "ArenaServer",
+                "ArenaMixer", "ArenaSpec", "ArenaLayout", "ArenaServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "ArenaLayoutTests", dependencies: ["ArenaLayout"]),
         .testTarget(name: "ArenaSessionTests", dependencies: ["ArenaSession"]),
-        .testTarget(name: "ArenaOverlayTests", dependencies: ["ArenaOverlay"]),
-        .testTarget(name: "ArenaMixerTests", dependencies: ["ArenaMixer", "GStreamerKit"]),
+        .testTarget(name: "GStreamerKitTests", dependencies: ["GStreamerKit", "GStreamerTestSupport"]),
+        .testTarget(name: "ArenaSpecTests", dependencies: ["ArenaSpec"]),
+        .testTarget(name: "ArenaFrameTests", dependencies: ["ArenaFrame", "ArenaLayout", "ArenaSession", "ArenaOverlay"]),
+        .testTarget(name: "ArenaOverlayTests", dependencies: ["ArenaOverlay", "ArenaSpec"]),
+        .testTarget(name: "ArenaMixerTests", dependencies: ["ArenaMixer", "ArenaSpec", "ArenaFrame", "GStreamerKit", "GStreamerTestSupport"]),
         .testTarget(
             name: "ArenaServerTests",
             dependencies: [
-                "ArenaServer", "ArenaMixer", "GStreamerKit",
+                "ArenaServer", "ArenaMixer", "ArenaSpec", "GStreamerKit", "GStreamerTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Runs the built `arena` binary; depending on it makes `swift test` build it.
-        .testTarget(name: "ArenaCLITests", dependencies: ["arena", "GStreamerKit"]),
+        .testTarget(name: "ArenaCLITests", dependencies: ["arena", "GStreamerKit", "GStreamerTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,5 +1,6 @@
 import ArenaLayout
 import ArenaSession
+import ArenaSpec
 import GStreamerKit
 
 /// Why a mix cannot run, in one sentence that names the field, file or stream at fault.

@@ -1,4 +1,5 @@
 import ArenaLayout
+import ArenaSpec
 import CCairo
 
 /// A premultiplied ARGB image (native byte order, 32 bits a pixel) placed on the output.
@@ -19,16 +20,6 @@ public struct OverlayImage: Equatable, Sendable {
 
     /// The pixel at (`x`, `y`) of the image, as 0xAARRGGBB (premultiplied).
     public func pixel(x: Int, y: Int) -> UInt32 { pixels[y * width + x] }
-}
-
-/// An RGB colour with alpha, `0xAARRGGBB` as the SDK writes them.
-public struct ARGB: Hashable, Sendable {
-    public let value: UInt32
-    public init(_ value: UInt32) { self.value = value }
-    var alpha: Double { Double(value >> 24 & 0xFF) / 255 }
-    var red: Double { Double(value >> 16 & 0xFF) / 255 }
-    var green: Double { Double(value >> 8 & 0xFF) / 255 }
-    var blue: Double { Double(value & 0xFF) / 255 }
 }
 
 /// A Cairo image surface to draw one overlay on, with Pango for text. Lives for one drawing.

@@ -1,3 +1,4 @@
+import ArenaSpec
 import ArenaLayout
 import ArenaSession
 

@@ -1,4 +1,5 @@
 import ArenaMixer
+import ArenaSpec
 import Foundation
 import HTTPTypes
 import Hummingbird

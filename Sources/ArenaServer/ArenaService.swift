@@ -1,6 +1,7 @@
 import ArenaLayout
 import ArenaMixer
 import ArenaSession
+import ArenaSpec
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -106,7 +107,7 @@ public final class ArenaService: Sendable {
             }
             let notices: [Notice]?
             do {
-                notices = try entry.mix.apply(event)
+                notices = try entry.mix?.apply(event)
             } catch {
                 throw APIError(.conflict, "\(error)")
             }
@@ -154,7 +155,7 @@ public final class ArenaService: Sendable {
         let entries = mixes.all
         let states = Dictionary(grouping: entries, by: \.state).mapValues(\.count)
         family("arena_mixes", "gauge", "Mixes by state.", ["running", "stopping", "ended", "failed"].map { ("{state=\"\($0)\"}", String(states[$0] ?? 0)) })
-        let running = entries.compactMap { entry in entry.mix.status().map { (entry, $0) } }
+        let running = entries.compactMap { entry in entry.mix.map { (entry, $0.status) } }
         family("arena_mix_output_seconds", "gauge", "Seconds of output a mix has made.",
                running.map { ("{mix=\"\($0.0.id)\"}", String(format: "%.3f", $0.1.seconds)) })
         family("arena_mix_frames_per_second", "gauge", "A mix's output frame rate.",
@@ -190,12 +191,12 @@ public final class ArenaService: Sendable {
 
     private static func describe(_ entry: MixRegistry.Entry) -> JSON {
         var fields: [(String, JSON)] = [("id", .string(entry.id)), ("state", .string(entry.state))]
-        if let session = entry.mix.session() {
+        if let session = entry.mix?.session {
             fields.append(("owner", .string(session.owner)))
             fields.append(("connected", .array(session.connected.map(JSON.string))))
             if let battle = session.battle { fields.append(("battleId", .string(battle.id))) }
         }
-        if let outputs = entry.mix.outputs() { fields.append(("outputs", .array(outputs.map { .string($0.label) }))) }
+        if let outputs = entry.mix?.outputs { fields.append(("outputs", .array(outputs.map { .string($0.label) }))) }
         if let error = entry.error { fields.append(("error", .string(error))) }
         fields.append(("warnings", .array(entry.warnings.map(JSON.string))))
         return .object(fields)

@@ -1,5 +1,6 @@
 import ArenaMixer
 import ArenaSession
+import ArenaSpec
 import Foundation
 
 /// The PK score API's rules: battles between co-host connected rooms (a room is its host's
@@ -45,7 +46,7 @@ final class BattleDesk: @unchecked Sendable {
         defer { createLock.unlock() }
         guard try store.battle(id: id) == nil else { throw APIError(.conflict, "battle '\(id)' already exists") }
         let entries = mixes.mixes(connecting: fromRoom)
-        guard let session = entries.first?.mix.session() else { throw APIError(.notFound, "room '\(fromRoom)' is in no running mix") }
+        guard let session = entries.first?.mix?.session else { throw APIError(.notFound, "room '\(fromRoom)' is in no running mix") }
         if let battle = session.battle, !battle.isEnded { throw APIError(.conflict, "room '\(fromRoom)' is already in battle '\(battle.id)'") }
 
         var results: [(String, Int)] = []
@@ -67,7 +68,7 @@ final class BattleDesk: @unchecked Sendable {
         var applied: [String] = []
         for entry in entries {
             do {
-                if try entry.mix.apply(.battleRequest(battleId: id, inviter: fromRoom, invitees: joining, config: config)) != nil {
+                if try entry.mix?.apply(.battleRequest(battleId: id, inviter: fromRoom, invitees: joining, config: config)) != nil {
                     applied.append(entry.id)
                 }
             } catch {
@@ -92,8 +93,8 @@ final class BattleDesk: @unchecked Sendable {
             return JSONResponse(rawJSON: earlier.body, status: .init(code: earlier.status))
         }
         guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(battleId)'") }
-        let running = record.mixIds.compactMap { try? mixes.entry($0) }.filter { $0.mix.session()?.battle?.id == battleId }
-        guard let session = running.first?.mix.session(), let battle = session.battle, battle.isRunning else {
+        let running = record.mixIds.compactMap { try? mixes.entry($0) }.filter { $0.mix?.session.battle?.id == battleId }
+        guard let session = running.first?.mix?.session, let battle = session.battle, battle.isRunning else {
             throw APIError(.conflict, "battle '\(battleId)' is not running")
         }
         // Written ahead: the update is checked on a copy of the session, recorded with its
@@ -121,7 +122,7 @@ final class BattleDesk: @unchecked Sendable {
         applied += 1
         for update in request.updates where battle.active.contains(update.room) {
             for entry in running {
-                _ = try? entry.mix.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: request.op))
+                _ = try? entry.mix?.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: request.op))
             }
         }
         return answer
@@ -141,7 +142,7 @@ final class BattleDesk: @unchecked Sendable {
         for id in record.mixIds {
             guard let entry = try? mixes.entry(id) else { continue }
             do {
-                if try entry.mix.apply(.battleEnd(battleId: battleId)) != nil { ended = true }
+                if try entry.mix?.apply(.battleEnd(battleId: battleId)) != nil { ended = true }
             } catch {
                 throw APIError(.conflict, "\(error)")
             }
@@ -165,11 +166,11 @@ final class BattleDesk: @unchecked Sendable {
             let requests = try store.scoreRequests(battleId: record.id).compactMap { try? ScoreRequest($0) }
             for entry in entries {
                 do {
-                    _ = try entry.mix.apply(.battleRequest(battleId: record.id, inviter: record.fromRoom,
+                    _ = try entry.mix?.apply(.battleRequest(battleId: record.id, inviter: record.fromRoom,
                                                            invitees: Array(record.rooms.dropFirst()), config: config))
                     for request in requests {
                         for update in request.updates {
-                            _ = try? entry.mix.apply(.score(battleId: record.id, userId: update.room, value: update.value, op: request.op))
+                            _ = try? entry.mix?.apply(.score(battleId: record.id, userId: update.room, value: update.value, op: request.op))
                         }
                     }
                 } catch {
@@ -187,7 +188,7 @@ final class BattleDesk: @unchecked Sendable {
 
     /// `GET /v1/rooms/{room}/battle`: the room's ongoing (or latest) battle.
     func status(room: String) throws -> JSONResponse {
-        guard let battle = mixes.mixes(connecting: room).compactMap({ $0.mix.session()?.battle }).first,
+        guard let battle = mixes.mixes(connecting: room).compactMap({ $0.mix?.session.battle }).first,
               battle.participants.contains(room) else {
             throw APIError(.notFound, "room '\(room)' has no battle")
         }
@@ -196,7 +197,7 @@ final class BattleDesk: @unchecked Sendable {
 
     private func statusJSON(_ battleId: String) throws -> JSON {
         guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(battleId)'") }
-        let session = record.mixIds.lazy.compactMap { try? self.mixes.entry($0) }.compactMap { $0.mix.session() }
+        let session = record.mixIds.lazy.compactMap { try? self.mixes.entry($0) }.compactMap { $0.mix?.session }
             .first { $0.battle?.id == battleId }
         var fields: [(String, JSON)] = [("battleId", .string(battleId)), ("fromRoom", .string(record.fromRoom)),
                                         ("durationMs", .int(record.durationMilliseconds)), ("mixIds", .array(record.mixIds.map(JSON.string)))]

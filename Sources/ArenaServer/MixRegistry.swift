@@ -1,6 +1,7 @@
 import ArenaLayout
 import ArenaMixer
 import ArenaSession
+import ArenaSpec
 import Foundation
 import Logging
 
@@ -10,8 +11,10 @@ final class MixRegistry: @unchecked Sendable {
     final class Entry: @unchecked Sendable {
         let id: String
         let plan: MixPlan
-        let mix: LiveMix
         let createdAt: Date
+        /// The mix while it runs; nil before it starts and after it ends.
+        var mix: RunningMix? { locked { running } }
+        private var running: RunningMix?
         private let lock = NSLock()
         private var stopRequested = false
         private var ended = false
@@ -28,14 +31,15 @@ final class MixRegistry: @unchecked Sendable {
             self.id = id
             self.plan = plan
             self.onNotices = onNotices
-            mix = LiveMix(plan: plan)
             createdAt = Date()
         }
 
         fileprivate func start() {
             Thread { [self] in
                 do {
-                    try mix.run(notices: { [weak self] _, new in self?.publish(new) },
+                    try LiveRun(plans: [plan]).run(
+                                started: { [weak self] mixes in self?.locked { self?.running = mixes.first } },
+                                notices: { [weak self] _, new in self?.publish(new) },
                                 warning: { [weak self] text in
                                     guard let self else { return }
                                     self.logger.warning("\(text)", metadata: ["mix": "\(self.id)"])
@@ -48,6 +52,7 @@ final class MixRegistry: @unchecked Sendable {
                 }
                 let open = locked { () -> [AsyncStream<Notice>.Continuation] in
                     ended = true
+                    running = nil
                     return Array(listeners.values)
                 }
                 for listener in open { listener.finish() }
@@ -81,7 +86,7 @@ final class MixRegistry: @unchecked Sendable {
         /// Waits (up to 5 s) until the mix runs, so that events can apply.
         func waitUntilRunning() -> Bool {
             for _ in 0..<100 {
-                if mix.session() != nil { return true }
+                if mix != nil { return true }
                 Thread.sleep(forTimeInterval: 0.05)
             }
             return false
@@ -243,23 +248,14 @@ final class MixRegistry: @unchecked Sendable {
             }
         }
         // Hosts first (the likeliest to be refused), in order; then the template, then outputs.
-        for host in added {
-            do {
-                guard try entry.mix.addHost(host) else { throw APIError(.conflict, "mix '\(id)' is not running") }
-            } catch let error as MixError {
-                throw APIError(.unprocessableContent, "\(error)")
-            }
+        guard let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
+        do {
+            for host in added { try mix.addHost(host) }
+            if let template { try mix.switchTemplate(to: template) }
+        } catch {
+            throw APIError(.unprocessableContent, "\(error)")
         }
-        if let template {
-            let switched: Bool
-            do {
-                switched = try entry.mix.switchTemplate(to: template)
-            } catch {
-                throw APIError(.unprocessableContent, "\(error)")
-            }
-            guard switched else { throw APIError(.conflict, "mix '\(id)' is not running") }
-        }
-        if let outputs, !entry.mix.setOutputs(outputs) { throw APIError(.conflict, "mix '\(id)' is not running") }
+        if let outputs { mix.setOutputs(outputs) }
         return entry
     }
 
@@ -292,7 +288,7 @@ final class MixRegistry: @unchecked Sendable {
 
     /// Running mixes whose session has `room` (a host's user id) connected.
     func mixes(connecting room: String) -> [Entry] {
-        all.filter { $0.mix.session()?.connected.contains(room) == true }
+        all.filter { $0.mix?.session.connected.contains(room) == true }
     }
 
     /// Stops every mix, finalising their outputs.

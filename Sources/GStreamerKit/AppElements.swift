@@ -2,9 +2,9 @@ import CGStreamer
 
 /// An owned `GstSample`: one buffer with its caps, as an appsink hands it out.
 public final class Sample: @unchecked Sendable {
-    let pointer: OpaquePointer
+    package let pointer: OpaquePointer
 
-    init(adopting pointer: OpaquePointer) {
+    package init(adopting pointer: OpaquePointer) {
         self.pointer = pointer
     }
 
@@ -24,10 +24,39 @@ public final class Sample: @unchecked Sendable {
         return time == GstClockTime(clockTimeNone) ? nil : UInt64(time)
     }
 
+    /// Calls `body` with the buffer's bytes, mapped for reading for the call only.
+    public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
+        guard let buffer else { return nil }
+        var map = GstMapInfo()
+        guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { return nil }
+        defer { gst_buffer_unmap(buffer, &map) }
+        return try body(UnsafeRawBufferPointer(start: map.data, count: Int(map.size)))
+    }
+
     /// Whether a decoder can start here: the buffer is not a delta unit (a keyframe, or audio).
     public var isKeyframe: Bool {
         guard let buffer else { return false }
         return buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0
+    }
+}
+
+/// What a push into a pipeline came to (`GstFlowReturn`).
+public enum FlowResult: Equatable, Sendable {
+    case ok
+    /// The element is stopping or stopped; the buffer was dropped.
+    case flushing
+    case endOfStream
+    case notLinked
+    case error
+
+    init(_ flow: GstFlowReturn) {
+        switch flow {
+        case GST_FLOW_OK: self = .ok
+        case GST_FLOW_FLUSHING: self = .flushing
+        case GST_FLOW_EOS: self = .endOfStream
+        case GST_FLOW_NOT_LINKED: self = .notLinked
+        default: self = .error
+        }
     }
 }
 
@@ -53,9 +82,10 @@ extension Element {
     /// Pushes a sample's buffer into an appsrc with its times made running times minus
     /// `start` (so an output begins at zero whatever the encoder's segment was), taking the
     /// sample's caps when they change. The buffer's memory is shared, not copied.
-    public func push(_ sample: Sample, from start: UInt64) {
+    @discardableResult
+    public func push(_ sample: Sample, from start: UInt64) -> FlowResult {
         guard let buffer = gst_sample_get_buffer(sample.pointer), let segment = gst_sample_get_segment(sample.pointer),
-              let copy = gst_buffer_copy(buffer) else { return }
+              let copy = gst_buffer_copy(buffer) else { return .error }
         func shifted(_ time: GstClockTime) -> GstClockTime {
             guard time != GstClockTime(clockTimeNone) else { return time }
             let running = gst_segment_to_running_time(segment, GST_FORMAT_TIME, time)
@@ -69,7 +99,7 @@ extension Element {
             if current == nil || gst_caps_is_equal(current, caps) == 0 { gst_app_src_set_caps(appSource, caps) }
             if let current { gst_mini_object_unref(cast(current)) }
         }
-        gst_app_src_push_buffer(appSource, copy)  // takes the copy
+        return FlowResult(gst_app_src_push_buffer(appSource, copy))  // takes the copy
     }
 
     /// Ends an appsrc's stream after what it has queued (`gst_app_src_end_of_stream`).

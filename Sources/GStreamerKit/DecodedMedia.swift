@@ -1,71 +1,16 @@
 import CGStreamer
 import Foundation
 
-/// One decoded picture as 8-bit RGB with a padding byte (`RGBx`), rows `width * 4` bytes apart.
-public struct RGBFrame: Sendable {
-    /// Position in the stream, from 0.
-    public let index: Int
-    /// Presentation time in nanoseconds.
-    public let pts: UInt64
-    public let width: Int
-    public let height: Int
-    public let bytes: [UInt8]
-
-    /// The colour at (`x`, `y`).
-    public func rgb(x: Int, y: Int) -> (red: UInt8, green: UInt8, blue: UInt8) {
-        let offset = (y * width + x) * 4
-        return (bytes[offset], bytes[offset + 1], bytes[offset + 2])
-    }
-}
-
-/// Decodes the video stream of a media file, frame by frame.
-public enum VideoFrames {
-    /// Decodes every frame of `path` as fast as possible, returning how many there were
-    /// and a copy of those that `keep` selects (by index). Throws on a decoding error.
-    public static func decode(path: String, keep: (Int) -> Bool = { _ in false }) throws -> (count: Int, kept: [RGBFrame]) {
-        var count = 0
-        var kept: [RGBFrame] = []
-        try pullSamples(path: path, branch: "videoconvert ! video/x-raw,format=RGBx") { sample in
-            if keep(count), let frame = copyFrame(sample, index: count) { kept.append(frame) }
-            count += 1
-        }
-        return (count, kept)
-    }
-
-    private static func copyFrame(_ sample: OpaquePointer, index: Int) -> RGBFrame? {
-        guard let buffer = gst_sample_get_buffer(sample), let capsPointer = gst_sample_get_caps(sample) else { return nil }
-        let caps = Caps(retaining: capsPointer)
-        guard let width = caps.int("width"), let height = caps.int("height") else { return nil }
-        var map = GstMapInfo()
-        guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { return nil }
-        defer { gst_buffer_unmap(buffer, &map) }
-        let bytes = Array(UnsafeBufferPointer(start: map.data, count: min(Int(map.size), width * height * 4)))
-        return RGBFrame(index: index, pts: UInt64(buffer.pointee.pts), width: width, height: height, bytes: bytes)
-    }
-}
-
-/// Decodes the audio stream of a media file.
-public enum AudioSamples {
-    /// Every sample of `path`'s audio, mixed to mono, as floats at `sampleRate`.
-    public static func decode(path: String, sampleRate: Int = 8000) throws -> [Float] {
-        var samples: [Float] = []
-        try pullSamples(path: path, branch: "audioconvert ! audioresample ! audio/x-raw,format=F32LE,channels=1,rate=\(sampleRate)") { sample in
-            guard let buffer = gst_sample_get_buffer(sample) else { return }
-            var map = GstMapInfo()
-            guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { return }
-            defer { gst_buffer_unmap(buffer, &map) }
-            UnsafeRawBufferPointer(start: map.data, count: Int(map.size)).withMemoryRebound(to: Float.self) { samples += $0 }
-        }
-        return samples
-    }
-}
-
-/// Decodes `path` through `branch` (a gst-launch fragment ending in raw caps) into an appsink,
+/// Decodes `path` through `chain` (converters ending in a capsfilter) into an appsink,
 /// handing each sample to `handle` on this thread; throws on a decoding error.
-private func pullSamples(path: String, branch: String, _ handle: (OpaquePointer) -> Void) throws {
-    let uri = URL(fileURLWithPath: path).absoluteString
-    let pipeline = try Pipeline(description: "uridecodebin uri=\"\(uri)\" ! \(branch) ! appsink name=samples sync=false")
-    guard let sink = pipeline.element(named: "samples") else { throw GStreamerError(message: "no appsink") }
+package func pullSamples(path: String, chain: [Element], audio: Bool = false, _ handle: (Sample) -> Void) throws {
+    let pipeline = Pipeline(name: "decode")
+    let decoder = try Element(factory: "uridecodebin", name: "decoder", ["uri": .string(URL(fileURLWithPath: path).absoluteString)])
+    let sink = try Element(factory: "appsink", name: "samples", ["sync": .bool(false)])
+    try pipeline.add(decoder)
+    try pipeline.addChain(chain + [sink])
+    let inlet = try chain[0].staticPad("sink")
+    decoder.linkDecodedStreams(video: audio ? nil : inlet, audio: audio ? inlet : nil)
     let appSink = UnsafeMutablePointer<GstAppSink>(OpaquePointer(sink.pointer))
     var failure: GStreamerError?
     let lock = NSLock()
@@ -90,12 +35,17 @@ private func pullSamples(path: String, branch: String, _ handle: (OpaquePointer)
             if let error { throw error }
             continue
         }
-        defer { gst_mini_object_unref(UnsafeMutablePointer<GstMiniObject>(sample)) }
-        handle(sample)
+        handle(Sample(adopting: sample))
     }
     lock.lock()
     defer { lock.unlock() }
     if let failure { throw failure }
+}
+
+/// A converter chain to raw `format` video (or audio, with `audio`), ending in a capsfilter.
+package func rawChain(_ caps: Caps, audio: Bool = false) throws -> [Element] {
+    let converters = audio ? [try Element(factory: "audioconvert"), try Element(factory: "audioresample")] : [try Element(factory: "videoconvert")]
+    return converters + [try Element(factory: "capsfilter", ["caps": .caps(caps)])]
 }
 
 /// Decodes a still image (PNG, JPEG, anything GStreamer reads) to premultiplied ARGB.
@@ -104,8 +54,9 @@ public enum StillImage {
     /// `0xAARRGGBB` in native order. Throws if it is not a picture or is larger than `maxSide`.
     public static func decode(path: String, maxSide: Int = 4096) throws -> (width: Int, height: Int, pixels: [UInt32]) {
         var result: (Int, Int, [UInt32])?
-        try pullSamples(path: path, branch: "videoconvert ! video/x-raw,format=BGRA") { sample in
-            guard result == nil, let buffer = gst_sample_get_buffer(sample), let capsPointer = gst_sample_get_caps(sample) else { return }
+        let chain = try rawChain(try Caps(mediaType: "video/x-raw", ["format": .string("BGRA")]))
+        try pullSamples(path: path, chain: chain) { sample in
+            guard result == nil, let buffer = gst_sample_get_buffer(sample.pointer), let capsPointer = gst_sample_get_caps(sample.pointer) else { return }
             let caps = Caps(retaining: capsPointer)
             guard let width = caps.int("width"), let height = caps.int("height"), width <= maxSide, height <= maxSide else { return }
             var map = GstMapInfo()

@@ -1,9 +1,8 @@
-import CArenaShim
 import CGStreamer
 
 /// An owned reference to a `GstElement`; `deinit` drops it.
 public class Element {
-    public let pointer: UnsafeMutablePointer<GstElement>
+    let pointer: UnsafeMutablePointer<GstElement>
 
     /// Makes an element from a factory (`gst_element_factory_make`).
     public init(factory: String, name: String? = nil) throws {
@@ -15,28 +14,14 @@ public class Element {
         gst_object_ref_sink(UnsafeMutableRawPointer(made))
     }
 
-    /// A bin from a `gst-launch-1.0` fragment (`gst_parse_bin_from_description`); `exposing`
-    /// maps ghost pad names to the named child elements whose `src` pads they stand for.
-    public convenience init(binDescription description: String, name: String, exposing pads: [(String, String)]) throws {
-        GStreamer.initialize()
-        let parsed = try withGError("cannot parse \(name): \(description)") { gst_parse_bin_from_description(description, 0, $0) }
-        self.init(retaining: cast(parsed))
-        gst_object_set_name(cast(pointer), name)
-        for (padName, childName) in pads {
-            guard let child = gst_bin_get_by_name(cast(pointer), childName) else {
-                throw GStreamerError(message: "\(name) has no element \(childName)")
-            }
-            defer { gst_object_unref(UnsafeMutableRawPointer(child)) }
-            guard let target = gst_element_get_static_pad(child, "src") else { throw GStreamerError(message: "\(childName) has no src pad") }
-            defer { gst_object_unref(UnsafeMutableRawPointer(target)) }
-            let ghost = gst_ghost_pad_new(padName, target)
-            gst_pad_set_active(ghost, 1)
-            gst_element_add_pad(pointer, ghost)
-        }
+    /// Wraps a pointer: takes over a floating reference, or adds one of our own.
+    /// Makes an element and sets its properties, each checked (see ``set(_:_:)-swift.method``).
+    public convenience init(factory: String, name: String? = nil, _ properties: KeyValuePairs<String, PropertyValue>) throws {
+        try self.init(factory: factory, name: name)
+        for (property, value) in properties { try set(property, value) }
     }
 
-    /// Wraps a pointer: takes over a floating reference, or adds one of our own.
-    public init(retaining pointer: UnsafeMutablePointer<GstElement>) {
+    package init(retaining pointer: UnsafeMutablePointer<GstElement>) {
         self.pointer = pointer
         gst_object_ref_sink(UnsafeMutableRawPointer(pointer))
     }
@@ -56,31 +41,33 @@ public class Element {
 
     /// Brings the element to its parent's state (`gst_element_sync_state_with_parent`), for
     /// elements added to a running pipeline.
-    public func syncStateWithParent() {
-        gst_element_sync_state_with_parent(pointer)
+    public func syncStateWithParent() throws {
+        guard gst_element_sync_state_with_parent(pointer) != 0 else {
+            throw GStreamerError(source: name, message: "could not take its parent's state")
+        }
     }
 
-    // MARK: Properties (typed; see CArenaShim for why)
+    // MARK: Properties (checked: see PropertyValue)
 
-    public func set(_ property: String, _ value: Int32) { arena_object_set_int(pointer, property, value) }
-    public func set(_ property: String, _ value: UInt32) { arena_object_set_uint(pointer, property, value) }
-    public func set(_ property: String, _ value: Int64) { arena_object_set_int64(pointer, property, value) }
-    public func set(_ property: String, _ value: UInt64) { arena_object_set_uint64(pointer, property, value) }
-    public func set(_ property: String, _ value: Double) { arena_object_set_double(pointer, property, value) }
-    public func set(_ property: String, _ value: Bool) { arena_object_set_boolean(pointer, property, value ? 1 : 0) }
-    public func set(_ property: String, _ value: String) { arena_object_set_string(pointer, property, value) }
-    public func set(_ property: String, _ caps: Caps) { arena_object_set_pointer(pointer, property, caps.pointer) }
+    /// Sets a property; throws if the element has no such property or it has another type or range.
+    public func set(_ property: String, _ value: PropertyValue) throws {
+        try setProperty(of: UnsafeMutableRawPointer(pointer), owner: name, property, value)
+    }
+
+    public func set(_ property: String, _ value: Int32) throws { try set(property, .int32(value)) }
+    public func set(_ property: String, _ value: UInt32) throws { try set(property, .uint32(value)) }
+    public func set(_ property: String, _ value: Int64) throws { try set(property, .int64(value)) }
+    public func set(_ property: String, _ value: UInt64) throws { try set(property, .uint64(value)) }
+    public func set(_ property: String, _ value: Double) throws { try set(property, .double(value)) }
+    public func set(_ property: String, _ value: Bool) throws { try set(property, .bool(value)) }
+    public func set(_ property: String, _ value: String) throws { try set(property, .string(value)) }
+    public func set(_ property: String, _ caps: Caps) throws { try set(property, .caps(caps)) }
+    /// Sets an enum or flags property by its nick.
+    public func set(_ property: String, nick: String) throws { try set(property, .nick(nick)) }
 
     /// Whether the element's class has a property of this name (`g_object_class_find_property`).
     public func hasProperty(_ property: String) -> Bool {
-        let instance = UnsafeMutablePointer<GTypeInstance>(OpaquePointer(pointer))
-        let objectClass = UnsafeMutablePointer<GObjectClass>(OpaquePointer(instance.pointee.g_class))
-        return g_object_class_find_property(objectClass, property) != nil
-    }
-
-    /// Sets an enum or flags property by its nick (`gst_util_set_object_arg`).
-    public func set(_ property: String, nick: String) {
-        gst_util_set_object_arg(cast(pointer), property, nick)
+        GStreamerKit.hasProperty(UnsafeMutableRawPointer(pointer), property)
     }
 
     // MARK: Pads and links
@@ -118,6 +105,18 @@ public class Element {
             Unmanaged<CallbackBox<(Pad) -> Void>>.fromOpaque(data).takeUnretainedValue().value(Pad(retaining: pad))
         }
         connectSignal("pad-added", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
+    }
+
+    /// For a decodebin: links its first decoded video pad to `video` and its first decoded audio
+    /// pad to `audio` as they appear; other streams stay unlinked.
+    public func linkDecodedStreams(video: Pad?, audio: Pad?) {
+        onPadAdded { pad in
+            switch pad.mediaType {
+            case "video/x-raw" where video.map({ !$0.isLinked }) == true: try? pad.link(video!)
+            case "audio/x-raw" where audio.map({ !$0.isLinked }) == true: try? pad.link(audio!)
+            default: break
+            }
+        }
     }
 
     /// A bin's `deep-element-added`: an element was added anywhere inside it (decodebin's

@@ -3,7 +3,7 @@ import CGStreamer
 
 /// An owned reference to a `GstPad`.
 public final class Pad {
-    public let pointer: UnsafeMutablePointer<GstPad>
+    let pointer: UnsafeMutablePointer<GstPad>
 
     init(owning pointer: UnsafeMutablePointer<GstPad>) {
         self.pointer = pointer
@@ -39,12 +39,17 @@ public final class Pad {
         }
     }
 
-    // MARK: Typed pad properties (compositor and mixer pads are GObjects with properties)
+    // MARK: Pad properties (compositor and mixer pads are GObjects with properties)
 
-    public func set(_ property: String, _ value: Int32) { arena_object_set_int(pointer, property, value) }
-    public func set(_ property: String, _ value: UInt32) { arena_object_set_uint(pointer, property, value) }
-    public func set(_ property: String, _ value: Double) { arena_object_set_double(pointer, property, value) }
-    public func set(_ property: String, _ value: Bool) { arena_object_set_boolean(pointer, property, value ? 1 : 0) }
+    /// Sets a property; throws if the pad has no such property or it has another type or range.
+    public func set(_ property: String, _ value: PropertyValue) throws {
+        try setProperty(of: UnsafeMutableRawPointer(pointer), owner: name, property, value)
+    }
+
+    public func set(_ property: String, _ value: Int32) throws { try set(property, .int32(value)) }
+    public func set(_ property: String, _ value: UInt32) throws { try set(property, .uint32(value)) }
+    public func set(_ property: String, _ value: Double) throws { try set(property, .double(value)) }
+    public func set(_ property: String, _ value: Bool) throws { try set(property, .bool(value)) }
 
     /// Whether a `GstVideoAggregatorPad` has a frame for the output frame being made.
     /// Only meaningful inside `samples-selected`.
@@ -59,10 +64,24 @@ public final class Pad {
         return gst_aggregator_pad_has_buffer(pad) == 0 && gst_aggregator_pad_is_eos(pad) == 0
     }
 
-    /// Sends an event into this pad (`gst_pad_send_event`); takes the event.
+    /// The events Arena sends into pads.
+    public enum Event: Sendable {
+        /// The pad drops what it holds and refuses data until `.flushStop`.
+        case flushStart
+        case flushStop
+        /// No more data comes.
+        case endOfStream
+    }
+
+    /// Sends an event into this pad (`gst_pad_send_event`); false if it was not handled.
     @discardableResult
-    public func send(_ event: UnsafeMutablePointer<GstEvent>) -> Bool {
-        gst_pad_send_event(pointer, event) != 0
+    public func send(_ event: Event) -> Bool {
+        let made = switch event {
+        case .flushStart: gst_event_new_flush_start()
+        case .flushStop: gst_event_new_flush_stop(1)
+        case .endOfStream: gst_event_new_eos()
+        }
+        return gst_pad_send_event(pointer, made) != 0
     }
 
     // MARK: Probes
@@ -145,68 +164,4 @@ public final class Pad {
             Unmanaged<AnyObject>.fromOpaque(data).release()
         })
     }
-}
-
-/// An owned reference to immutable `GstCaps`.
-public final class Caps {
-    public let pointer: UnsafeMutablePointer<GstCaps>
-
-    /// Parses caps such as `video/x-raw,width=720,height=1280` (`gst_caps_from_string`).
-    public init(_ description: String) throws {
-        GStreamer.initialize()
-        guard let caps = gst_caps_from_string(description) else {
-            throw GStreamerError(message: "invalid caps: \(description)")
-        }
-        pointer = caps
-    }
-
-    init(retaining pointer: UnsafeMutablePointer<GstCaps>) {
-        self.pointer = pointer
-        gst_mini_object_ref(cast(pointer))
-    }
-
-    /// Takes over a reference the caller owned.
-    init(adopting pointer: UnsafeMutablePointer<GstCaps>) {
-        self.pointer = pointer
-    }
-
-    deinit {
-        gst_mini_object_unref(cast(pointer))
-    }
-
-    /// The first structure's media type, e.g. `video/x-h264`.
-    public var mediaType: String? {
-        guard gst_caps_get_size(pointer) > 0, let structure = gst_caps_get_structure(pointer, 0) else { return nil }
-        return String(cString: gst_structure_get_name(structure))
-    }
-
-    /// An integer field of the first structure.
-    public func int(_ field: String) -> Int? {
-        guard gst_caps_get_size(pointer) > 0, let structure = gst_caps_get_structure(pointer, 0) else { return nil }
-        var value: gint = 0
-        return gst_structure_get_int(structure, field, &value) != 0 ? Int(value) : nil
-    }
-
-    /// A fraction field of the first structure, as numerator and denominator.
-    public func fraction(_ field: String) -> (Int, Int)? {
-        guard gst_caps_get_size(pointer) > 0, let structure = gst_caps_get_structure(pointer, 0) else { return nil }
-        var numerator: gint = 0, denominator: gint = 0
-        guard gst_structure_get_fraction(structure, field, &numerator, &denominator) != 0 else { return nil }
-        return (Int(numerator), Int(denominator))
-    }
-}
-
-/// Makes an end-of-stream event to send into a pad.
-public func endOfStreamEvent() -> UnsafeMutablePointer<GstEvent> {
-    gst_event_new_eos()
-}
-
-/// Makes a flush-start event: the pad drops what it holds and refuses data until flush-stop.
-public func flushStartEvent() -> UnsafeMutablePointer<GstEvent> {
-    gst_event_new_flush_start()
-}
-
-/// Makes a flush-stop event, ending a flush.
-public func flushStopEvent() -> UnsafeMutablePointer<GstEvent> {
-    gst_event_new_flush_stop(1)
 }

@@ -1,26 +1,19 @@
 import CGStreamer
 import Foundation
 
-/// An owned `GstPipeline`.
-public final class Pipeline: Element {
-    /// An empty pipeline (`gst_pipeline_new`).
+/// An owned `GstBin`: a group of elements that live, link and change state together.
+public class Bin: Element {
+    /// An empty bin (`gst_bin_new`).
     public init(name: String) {
         GStreamer.initialize()
-        super.init(retaining: gst_pipeline_new(name))  // sinks the floating reference: ours
+        super.init(retaining: gst_bin_new(name))  // sinks the floating reference: ours
     }
 
-    /// A pipeline from a `gst-launch-1.0` description (`gst_parse_launch`).
-    public init(description: String) throws {
-        GStreamer.initialize()
-        let parsed = try withGError("cannot parse pipeline: \(description)") { gst_parse_launch(description, $0) }
-        super.init(retaining: parsed)  // sinks the floating reference: ours
+    package override init(retaining pointer: UnsafeMutablePointer<GstElement>) {
+        super.init(retaining: pointer)
     }
 
-    deinit {
-        gst_element_set_state(pointer, GST_STATE_NULL)
-    }
-
-    /// Adds elements to the pipeline (`gst_bin_add`).
+    /// Adds elements (`gst_bin_add`).
     public func add(_ elements: Element...) throws {
         for element in elements {
             guard gst_bin_add(cast(pointer), element.pointer) != 0 else {
@@ -35,18 +28,46 @@ public final class Pipeline: Element {
         for (upstream, downstream) in zip(elements, elements.dropFirst()) { try upstream.link(downstream) }
     }
 
-    /// Stops a child and takes it out of the pipeline (`GST_STATE_NULL`, `gst_bin_remove`).
-    /// Its streaming threads must not be blocked downstream, or this waits for them.
+    /// Stops a child and takes it out (`GST_STATE_NULL`, `gst_bin_remove`). Its streaming
+    /// threads must not be blocked downstream, or this waits for them.
     public func detach(_ element: Element) {
         gst_element_set_state(element.pointer, GST_STATE_NULL)
         gst_bin_remove(cast(pointer), element.pointer)
     }
 
-    /// A child element by name (`gst_bin_get_by_name`).
+    /// A child element by name, at any depth (`gst_bin_get_by_name`).
     public func element(named name: String) -> Element? {
         guard let found = gst_bin_get_by_name(cast(pointer), name) else { return nil }
         defer { gst_object_unref(UnsafeMutableRawPointer(found)) }
         return Element(retaining: found)
+    }
+
+    /// Shows `pad`, a pad of an element inside, as the bin's own pad `name` (a ghost pad).
+    public func expose(_ pad: Pad, as name: String) throws {
+        guard let ghost = gst_ghost_pad_new(name, pad.pointer) else {
+            throw GStreamerError(source: self.name, message: "cannot expose pad \(pad.name) as \(name)")
+        }
+        gst_pad_set_active(ghost, 1)  // fails only for a pad without a parent; it is ours now
+        guard gst_element_add_pad(pointer, ghost) != 0 else {
+            throw GStreamerError(source: self.name, message: "already has a pad \(name)")
+        }
+    }
+}
+
+/// An owned `GstPipeline`.
+public final class Pipeline: Bin {
+    /// An empty pipeline (`gst_pipeline_new`).
+    public override init(name: String) {
+        GStreamer.initialize()
+        super.init(retaining: gst_pipeline_new(name))  // sinks the floating reference: ours
+    }
+
+    package override init(retaining pointer: UnsafeMutablePointer<GstElement>) {
+        super.init(retaining: pointer)
+    }
+
+    deinit {
+        gst_element_set_state(pointer, GST_STATE_NULL)
     }
 
     /// Starts playback; throws if an element refuses at once.

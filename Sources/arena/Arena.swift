@@ -1,6 +1,7 @@
 import ArenaLayout
 import ArenaMixer
 import ArenaServer
+import ArenaSpec
 import ArgumentParser
 import Foundation
 
@@ -176,7 +177,7 @@ struct Run: ParsableCommand {
         let interrupted = Interruption()
         let showStatus = !quiet && isatty(STDOUT_FILENO) != 0
         do {
-            try LiveMix(plans: plans).run(
+            try LiveRun(plans: plans).run(
                 notices: { index, notices in if !events.isEmpty { events[index].write(NoticeLog.lines(notices)) } },
                 warning: warn,
                 status: showStatus ? { status in

@@ -1,8 +1,8 @@
+import ArenaSpec
 import Foundation
-#if canImport(FoundationNetworking)
 import FoundationNetworking
-#endif
 import GStreamerKit
+import GStreamerTestSupport
 import Testing
 
 /// The `arena` executable built next to the test bundle.
@@ -46,7 +46,7 @@ private func newFolder() throws -> URL {
 }
 
 private func clip(in folder: URL, name: String, seconds: Int) throws {
-    try Pipeline(description: """
+    try Pipeline(launch: """
         videotestsrc num-buffers=\(seconds * 30) ! video/x-raw,width=640,height=360,framerate=30/1 \
         ! x264enc speed-preset=ultrafast ! mp4mux ! filesink location=\(folder.appendingPathComponent(name).path)
         """).runToEnd(timeLimit: 60)
@@ -111,7 +111,7 @@ private func files(in folder: URL) throws -> [String] {
 
     @Test func snapshotWritesOneFrameAsPNG() throws {
         let folder = try newFolder()
-        try Pipeline(description: """
+        try Pipeline(launch: """
             videotestsrc num-buffers=30 pattern=solid-color foreground-color=0xFF20C020 ! video/x-raw,width=640,height=360,framerate=30/1 \
             ! x264enc speed-preset=ultrafast ! mp4mux ! filesink location=\(folder.appendingPathComponent("a.mp4").path)
             """).runToEnd(timeLimit: 60)

@@ -1,7 +1,9 @@
 import ArenaLayout
 import ArenaMixer
+import ArenaSpec
 import Foundation
 import GStreamerKit
+import GStreamerTestSupport
 import Testing
 
 /// Avatars through the public plan: loaded up front, or a warning and the default avatar.
@@ -19,7 +21,7 @@ import Testing
 
     private func picture(_ encoder: String, _ name: String, width: Int = 40, height: Int = 30) throws -> URL {
         let file = try TestMedia.workspace().appendingPathComponent(name)
-        try Pipeline(description: """
+        try Pipeline(launch: """
             videotestsrc num-buffers=1 pattern=solid-color foreground-color=0xFF2040E0 ! video/x-raw,width=\(width),height=\(height) \
             ! videoconvert ! \(encoder) ! filesink location=\(file.path)
             """).runToEnd(timeLimit: 30)

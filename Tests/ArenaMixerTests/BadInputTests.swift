@@ -1,7 +1,9 @@
 import ArenaLayout
 import ArenaMixer
+import ArenaSpec
 import Foundation
 import GStreamerKit
+import GStreamerTestSupport
 import Testing
 
 /// Plans `json`; returns the error's message, or nil if it planned.
@@ -68,7 +70,7 @@ private func planError(_ json: String) throws -> String? {
     @Test func anAudioOnlyInputIsRefused() throws {
         let folder = try TestMedia.workspace()
         let audio = folder.appendingPathComponent("voice.ogg")
-        try Pipeline(description: "audiotestsrc num-buffers=20 ! audioconvert ! opusenc ! oggmux ! filesink location=\(audio.path)")
+        try Pipeline(launch: "audiotestsrc num-buffers=20 ! audioconvert ! opusenc ! oggmux ! filesink location=\(audio.path)")
             .runToEnd(timeLimit: 30)
         let message = try planError(#"{"hosts": [{"userId": "a", "input": "\#(audio.path)"}]}"#)
         #expect(message?.hasSuffix("has no video stream") == true, "got: \(message ?? "no error")")
@@ -85,7 +87,7 @@ private func planError(_ json: String) throws -> String? {
     @Test func anInputCutOffMidwayFallsBackToThePlaceholderAndTheMixGoesOn() throws {
         let folder = try TestMedia.workspace()
         let whole = folder.appendingPathComponent("whole.mp4")
-        try Pipeline(description: """
+        try Pipeline(launch: """
             videotestsrc pattern=solid-color foreground-color=0xFF\(String(format: "%06X", Colour.green)) num-buffers=60 \
             ! video/x-raw,width=640,height=480,framerate=30/1 ! x264enc speed-preset=ultrafast key-int-max=10 \
             ! mp4mux faststart=true ! filesink location=\(whole.path)

@@ -1,6 +1,8 @@
 @testable import ArenaMixer
+import ArenaSpec
 import Foundation
 import GStreamerKit
+import GStreamerTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -112,7 +114,7 @@ final class BreakingHTTPServer: @unchecked Sendable {
 private func greenTransportStream() throws -> (folder: URL, clip: URL) {
     let folder = try TestMedia.workspace()
     let clip = folder.appendingPathComponent("bob.ts")
-    try Pipeline(description: """
+    try Pipeline(launch: """
         videotestsrc pattern=solid-color foreground-color=0xFF\(String(format: "%06X", Colour.green)) num-buffers=90 \
         ! video/x-raw,width=640,height=480,framerate=30/1 ! x264enc speed-preset=ultrafast key-int-max=15 \
         ! mpegtsmux ! filesink location=\(clip.path)
@@ -133,10 +135,10 @@ private func alicePlusHTTPBob(port: UInt16, folder: URL) throws -> MixPlan {
 
 @Suite struct BrokenStreamTests {
     @Test func elementPathsTellWhichPartReported() {
-        #expect(MixPipeline.origin(ofElementPath: "/GstPipeline:arena-mix/GstURIDecodeBin:input-12/GstDecodeBin:decodebin0/avdec_h264:d") == .input(12))
-        #expect(MixPipeline.origin(ofElementPath: "/GstPipeline:arena-mix/GstX264Enc:video-encoder") == .mix)
-        #expect(MixPipeline.origin(ofElementPath: "/GstPipeline:arena-mix/GstVideoCrop:crop-1") == .mix)
-        #expect(MixPipeline.origin(ofElementPath: "/GstSoupHTTPSrc:source") == .detached)
+        #expect(MixGraph.origin(ofElementPath: "/GstPipeline:arena-mix/GstURIDecodeBin:input-12/GstDecodeBin:decodebin0/avdec_h264:d") == .input(12))
+        #expect(MixGraph.origin(ofElementPath: "/GstPipeline:arena-mix/GstX264Enc:video-encoder") == .mix)
+        #expect(MixGraph.origin(ofElementPath: "/GstPipeline:arena-mix/GstVideoCrop:crop-1") == .mix)
+        #expect(MixGraph.origin(ofElementPath: "/GstSoupHTTPSrc:source") == .detached)
     }
 
     @Test func aStreamThatStallsIsDroppedAfterTheStallLimit() throws {

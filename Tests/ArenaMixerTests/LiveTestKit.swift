@@ -1,8 +1,10 @@
 import ArenaLayout
 import ArenaMixer
 import ArenaSession
+import ArenaSpec
 import Foundation
 import GStreamerKit
+import GStreamerTestSupport
 
 /// A host's RTP sender: `gst-launch-1.0` on loopback, as a separate process the test can kill.
 final class RTPSender {
@@ -97,7 +99,7 @@ final class RunningLiveMix: @unchecked Sendable {
             try Data(json.utf8).write(to: file)
             return try MixPlan(spec: try MixSpec.load(file: file), templates: try TemplateLibrary.bundled(), live: true)
         }
-        let mix = LiveMix(plans: plans)
+        let mix = LiveRun(plans: plans)
         decodedInputs = mix.decodedInputCount
         let thread = Thread { [self] in
             do {

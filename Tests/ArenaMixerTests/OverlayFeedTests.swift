@@ -1,5 +1,7 @@
+import ArenaFrame
 import ArenaLayout
 @testable import ArenaMixer
+import ArenaSpec
 import Foundation
 @testable import GStreamerKit
 import Testing
@@ -20,7 +22,9 @@ import Testing
         let plan = try MixPlan(spec: try MixSpec.parse(Data(json.utf8), source: "spec.json", baseDirectory: folder),
                                templates: try TemplateLibrary.bundled(), outputOverride: folder.appendingPathComponent("feed.mp4").path)
         let state = MixState(plan: plan)
-        let feed = OverlayFeed(plan: plan, state: state)
+        let feed = OverlayFeed(plan: plan)
+        let planner = FramePlanner(canvas: plan.canvas.size, staleAfter: nil)
+        let fresh = InputFreshness(hasFrame: true, latestFrame: 0)
         let (width, height) = (360, 640)
         var luma = [UInt8](repeating: 16, count: width * height)
         var cb = [UInt8](repeating: 128, count: width * height / 4), cr = cb
@@ -33,9 +37,12 @@ import Testing
             luma.withUnsafeMutableBufferPointer { y in
                 cb.withUnsafeMutableBufferPointer { u in
                     cr.withUnsafeMutableBufferPointer { v in
-                        let frame = WritableVideoFrame(width: width, height: height, planes: [y.baseAddress!, u.baseAddress!, v.baseAddress!],
+                        let video = WritableVideoFrame(width: width, height: height, planes: [y.baseAddress!, u.baseAddress!, v.baseAddress!],
                                                        strides: [width, width / 2, width / 2], isBT709: true, isFullRange: false, pts: pts)
-                        feed.blend(into: frame, at: pts)
+                        let frame = planner.plan(at: pts, layout: state.layout(at: pts), session: state.session(at: pts),
+                                                 names: ["a": "Alice", "b": "Bob"], freshness: ["a": fresh, "b": fresh],
+                                                 scoreChanges: { state.scoreChanges(of: $0, at: pts) })
+                        feed.blend(frame.overlay, into: video)
                     }
                 }
             }

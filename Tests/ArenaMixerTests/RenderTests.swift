@@ -1,6 +1,8 @@
 import ArenaMixer
+import ArenaSpec
 import Foundation
 import GStreamerKit
+import GStreamerTestSupport
 import Testing
 
 /// Whole renders from generated inputs, decoded back and checked pixel by pixel. Cell
@@ -151,7 +153,7 @@ import Testing
         var joined = Data()
         for (index, (rgb, width, height)) in [(Colour.green, 640, 480), (Colour.blue, 1280, 720)].enumerated() {
             let part = folder.appendingPathComponent("part\(index).ts")
-            try Pipeline(description: """
+            try Pipeline(launch: """
                 videotestsrc pattern=solid-color foreground-color=\(0xFF00_0000 | rgb) num-buffers=30 \
                 timestamp-offset=\(index * 1_000_000_000) ! video/x-raw,width=\(width),height=\(height),framerate=30/1 \
                 ! x264enc speed-preset=ultrafast key-int-max=10 ! h264parse config-interval=-1 ! mpegtsmux \

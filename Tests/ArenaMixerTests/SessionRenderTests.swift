@@ -1,6 +1,8 @@
 import ArenaMixer
+import ArenaSpec
 import Foundation
 import GStreamerKit
+import GStreamerTestSupport
 import Testing
 
 @Suite struct SessionRenderTests {

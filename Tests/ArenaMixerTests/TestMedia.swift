@@ -1,7 +1,9 @@
 import ArenaLayout
 import ArenaMixer
+import ArenaSpec
 import Foundation
 import GStreamerKit
+import GStreamerTestSupport
 import Testing
 
 /// Solid-colour host clips made with GStreamer test sources, once per process.
@@ -42,7 +44,7 @@ enum TestMedia {
             let buffers = Int((seconds * 48000 / 1024).rounded(.up))
             description += " audiotestsrc num-buffers=\(buffers) samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! audioconvert ! \(audioEncoder) ! mux."
         }
-        try Pipeline(description: description).runToEnd(timeLimit: 60)
+        try Pipeline(launch: description).runToEnd(timeLimit: 60)
         made.insert(name)
         return file
     }

@@ -1,5 +1,6 @@
 import ArenaLayout
 import ArenaOverlay
+import ArenaSpec
 import Testing
 
 @Suite struct OverlayItemTests {

@@ -1,6 +1,7 @@
 import ArenaLayout
 import ArenaOverlay
 import ArenaSession
+import ArenaSpec
 
 /// A small canvas keeps golden images small; the design units scale with it.
 let canvas = Size(width: 360, height: 640)

@@ -1,4 +1,5 @@
 import ArenaServer
+import ArenaSpec
 import Foundation
 import HTTPTypes
 import Hummingbird

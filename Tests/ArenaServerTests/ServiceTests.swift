@@ -1,7 +1,9 @@
 import ArenaServer
+import ArenaSpec
 import Crypto
 import Foundation
 import GStreamerKit
+import GStreamerTestSupport
 import Testing
 
 /// `arena serve` through real HTTP on loopback.

@@ -1,7 +1,9 @@
+import ArenaFrame
 import ArenaLayout
 import ArenaSession
-import GStreamerKit
+import ArenaSpec
 import Foundation
+import GStreamerKit
 
 /// The session and layout a mix shows, looked up by output time from its streaming threads
 /// (compositor, input branches, overlays) and changed from outside.
@@ -40,7 +42,11 @@ final class MixState: @unchecked Sendable {
     /// (an event from outside changed the session under it).
     init(live plan: MixPlan, onNotices: @escaping ([Notice]) -> Void, warning: @escaping (String) -> Void) throws(MixError) {
         sessions = SessionSchedule(initial: plan.initialSession)
-        layouts = try LayoutSchedule(sessions: sessions, template: plan.template, canvas: plan.canvas.size)
+        do {
+            layouts = try LayoutSchedule(sessions: sessions, template: plan.template, canvas: plan.canvas.size)
+        } catch {
+            throw .layout(error)
+        }
         isLive = true
         pending = plan.spec.timeline.enumerated().map { ($0.offset, $0.element) }.sorted { ($0.timed.at, $0.index) < ($1.timed.at, $1.index) }
         frameDuration = nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond)
@@ -134,7 +140,11 @@ final class MixState: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let at = max(latestFrame.map { $0 + frameDuration } ?? 0, sessions.current.now, layouts.changes.last?.at ?? 0)
-        try layouts.switchTemplate(to: template, session: sessions.current, at: at)
+        do {
+            try layouts.switchTemplate(to: template, session: sessions.current, at: at)
+        } catch {
+            throw .layout(error)
+        }
     }
 
     /// The session as it stands now (a copy).
@@ -154,9 +164,4 @@ final class MixState: @unchecked Sendable {
             return "\(error)"
         }
     }
-}
-
-extension UInt64 {
-    /// `self - other`, or 0 where that would be negative.
-    func saturatingSubtract(_ other: UInt64) -> UInt64 { self > other ? self - other : 0 }
 }

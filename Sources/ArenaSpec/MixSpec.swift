@@ -1,5 +1,4 @@
 import ArenaLayout
-import ArenaOverlay
 import ArenaSession
 import Foundation
 

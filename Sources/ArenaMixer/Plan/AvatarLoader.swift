@@ -1,4 +1,5 @@
 import ArenaOverlay
+import ArenaSpec
 import Foundation
 import GStreamerKit
 #if canImport(FoundationNetworking)

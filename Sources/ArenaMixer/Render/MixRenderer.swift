@@ -1,3 +1,4 @@
+import ArenaSpec
 import Foundation
 import GStreamerKit
 
@@ -71,13 +72,13 @@ public final class MixRenderer {
             .appendingPathComponent(".\(output.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).partial")
         defer { try? FileManager.default.removeItem(at: temporary) }
 
-        let mix: MixPipeline
+        let mix: MixGraph
         do {
             switch target {
             case .recording:
-                mix = try MixPipeline(plan: plan, state: MixState(plan: plan), output: .recording(path: temporary.path))
+                mix = try MixGraph(plan: plan, state: MixState(plan: plan), tail: .recording(path: temporary.path))
             case .snapshot(let seconds, _):
-                mix = try MixPipeline(plan: plan, state: MixState(plan: plan), output: .snapshot(at: UInt64(max(0, seconds) * 1e9), path: temporary.path))
+                mix = try MixGraph(plan: plan, state: MixState(plan: plan), tail: .snapshot(at: UInt64(max(0, seconds) * 1e9), path: temporary.path))
             }
         } catch {
             throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
@@ -135,7 +136,7 @@ public final class MixRenderer {
 
     /// The output stood still for `stallLimit`: drops the inputs the mixers wait on, or
     /// fails if they wait on none of them.
-    private func dropStalledInputs(_ mix: MixPipeline, warning: ((String) -> Void)?) throws(MixError) {
+    private func dropStalledInputs(_ mix: MixGraph, warning: ((String) -> Void)?) throws(MixError) {
         let starved = mix.starvedInputs()
         guard !starved.isEmpty else {
             throw .pipeline(GStreamerError(message: "the mix made no progress for \(Int(stallLimit)) s"))
@@ -146,7 +147,7 @@ public final class MixRenderer {
     }
 
     /// Takes input `index` out of the mix with one warning, the first time it is reported.
-    private func report(_ index: Int, _ problem: String, mix: MixPipeline, warning: ((String) -> Void)?) {
+    private func report(_ index: Int, _ problem: String, mix: MixGraph, warning: ((String) -> Void)?) {
         let text = "hosts[\(index)] '\(plan.inputs[index].host.userId)' input \(problem); showing its placeholder"
         lock.lock()
         let first = brokenInputs.insert(index).inserted
@@ -159,12 +160,12 @@ public final class MixRenderer {
 
     /// Bus thread: end-of-stream finishes; an input's error drops that input (and later
     /// reports from its parts are moot); any other error fails the render.
-    private func handle(_ message: BusMessage, mix: MixPipeline, warning: ((String) -> Void)?) {
+    private func handle(_ message: BusMessage, mix: MixGraph, warning: ((String) -> Void)?) {
         switch message {
         case .endOfStream:
             finish(.success(()))
         case .error(let error):
-            switch MixPipeline.origin(ofElementPath: error.source ?? "") {
+            switch MixGraph.origin(ofElementPath: error.source ?? "") {
             case .input(let index):
                 report(index, "broke (\(error.message))", mix: mix, warning: warning)
             case .detached:

@@ -52,14 +52,21 @@ public enum OutputTarget: Sendable, Equatable {
     /// MPEG-TS over SRT (`srt://host:port?mode=caller` or `mode=listener`).
     case srt(uri: String)
 
-    /// How the output is named in messages.
+    /// How the output is named in messages, answers and logs: without secrets (an RTMP URL
+    /// shows its host and application, not its stream key, credentials or query; an SRT URI
+    /// its host and port, not its passphrase).
     public var label: String {
         switch self {
         case .recording(let path, _): return "recording \(path)"
         case .hls(let folder, _, _): return "HLS \(folder)"
-        case .rtmp(let url): return "RTMP \(url)"
+        case .rtmp(let url):
+            let parts = URLComponents(string: url)
+            let app = parts?.path.split(separator: "/").first.map { "/\($0)/…" } ?? ""
+            return "RTMP \(parts?.scheme ?? "rtmp")://\(parts?.host ?? "?")\(parts?.port.map { ":\($0)" } ?? "")\(app)"
         case .rtp(let host, let videoPort, _): return "RTP \(host):\(videoPort)"
-        case .srt(let uri): return "SRT \(uri)"
+        case .srt(let uri):
+            let parts = URLComponents(string: uri)
+            return "SRT \(parts?.host ?? ""):\(parts?.port.map(String.init) ?? "?")"
         }
     }
 }
@@ -120,18 +127,20 @@ extension MixSpec {
             let target: OutputTarget
             switch type {
             case "recording":
-                target = .recording(path: resolve(try fields.requiredString("path"), relativeTo: base),
+                let path = try fields.requiredString("path")
+                try OutputValues.checkPrintable(path, field: fields.name("path"))
+                target = .recording(path: resolve(path, relativeTo: base),
                                     segmentSeconds: try fields.integer("segmentSeconds", in: 1...86_400) ?? 60)
             case "hls":
-                target = .hls(folder: resolve(try fields.requiredString("folder"), relativeTo: base),
+                let folder = try fields.requiredString("folder")
+                try OutputValues.checkHLSFolder(folder, field: fields.name("folder"))
+                target = .hls(folder: resolve(folder, relativeTo: base),
                               segmentSeconds: try fields.integer("segmentSeconds", in: 1...60) ?? 2,
                               playlistLength: try fields.integer("playlistLength", in: 0...1_000) ?? 6)
                 if audio != .aac { throw SpecError(field: fields.name("type"), "is \"hls\", which needs output.audio.codec \"aac\"") }
             case "rtmp":
                 let url = try fields.requiredString("url")
-                guard url.hasPrefix("rtmp://") || url.hasPrefix("rtmps://") else {
-                    throw SpecError(field: fields.name("url"), "is \"\(url)\"; it must start with rtmp:// or rtmps://")
-                }
+                try OutputValues.checkRTMP(url, field: fields.name("url"))
                 if audio != .aac { throw SpecError(field: fields.name("type"), "is \"rtmp\", which needs output.audio.codec \"aac\"") }
                 target = .rtmp(url: url)
             case "rtp":
@@ -139,10 +148,12 @@ extension MixSpec {
                     throw SpecError(field: fields.name("videoPort"), "is required")
                 }
                 let audioPort = try fields.integer("audioPort", in: 1...65_535) ?? videoPort + 2
-                target = .rtp(host: try fields.string("host") ?? "127.0.0.1", videoPort: videoPort, audioPort: audioPort)
+                let host = try fields.string("host") ?? "127.0.0.1"
+                guard OutputValues.isHost(host) else { throw SpecError(field: fields.name("host"), "must be an IP address or a DNS name") }
+                target = .rtp(host: host, videoPort: videoPort, audioPort: audioPort)
             default:
                 let uri = try fields.requiredString("uri")
-                guard uri.hasPrefix("srt://") else { throw SpecError(field: fields.name("uri"), "is \"\(uri)\"; it must start with srt://") }
+                try OutputValues.checkSRT(uri, field: fields.name("uri"))
                 target = .srt(uri: uri)
             }
             try fields.finish()

@@ -1,4 +1,6 @@
+import ArenaFrame
 import ArenaLayout
+import ArenaSpec
 import Foundation
 import GStreamerKit
 
@@ -68,16 +70,18 @@ final class InputBranch {
         return latestFrameTime
     }
 
+    /// Streaming thread only; videocrop's sides are gint properties, so a set cannot fail.
     private func applyCrop() {
         guard let sourceSize else { return }
         let insets = CropInsets.centreCrop(source: sourceSize, cell: cellSize)
-        crop.set("left", Int32(insets.left))
-        crop.set("right", Int32(insets.right))
-        crop.set("top", Int32(insets.top))
-        crop.set("bottom", Int32(insets.bottom))
+        for (side, inset) in [("left", insets.left), ("right", insets.right), ("top", insets.top), ("bottom", insets.bottom)] {
+            try? crop.set(side, Int32(inset))
+        }
     }
 
     private func applyCellCaps() throws {
-        caps.set("caps", try Caps("video/x-raw,format=I420,width=\(cellSize.width),height=\(cellSize.height),pixel-aspect-ratio=1/1"))
+        try caps.set("caps", try Caps(mediaType: "video/x-raw", [
+            "format": .string("I420"), "width": .int(cellSize.width), "height": .int(cellSize.height), "pixel-aspect-ratio": .fraction(1, 1),
+        ]))
     }
 }

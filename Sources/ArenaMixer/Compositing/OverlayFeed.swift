@@ -1,0 +1,47 @@
+import ArenaLayout
+import ArenaOverlay
+import ArenaSpec
+import Foundation
+import GStreamerKit
+
+/// Blends the overlays into each output frame, on the compositor's streaming thread: it
+/// draws and converts only the items of a frame's ``OverlayState`` that are new, keeps the
+/// images the current frame shows, and blends just their rectangles into the I420 frame.
+final class OverlayFeed {
+    private let renderer: OverlayRenderer
+    private var planar: [OverlayItem: PlanarOverlay] = [:]
+    private var planarMatrix: YUVMatrix?
+
+    init(plan: MixPlan) {
+        renderer = OverlayRenderer(canvas: plan.canvas.size, theme: plan.spec.overlays, avatars: plan.avatars)
+    }
+
+    /// Blends what `overlay` shows into `frame` (I420).
+    func blend(_ overlay: OverlayState, into frame: WritableVideoFrame) {
+        let matrix = YUVMatrix(kr: frame.isBT709 ? 0.2126 : 0.299, kb: frame.isBT709 ? 0.0722 : 0.114, limitedRange: !frame.isFullRange)
+        if matrix != planarMatrix {
+            planar.removeAll()
+            planarMatrix = matrix
+        }
+        let planes = I420Planes(width: frame.width, height: frame.height, y: frame.planes[0], u: frame.planes[1], v: frame.planes[2],
+                                yStride: frame.strides[0], uStride: frame.strides[1], vStride: frame.strides[2])
+        let items = overlay.items(theme: renderer.theme)
+        for item in items {
+            if planar[item] == nil {
+                planar[item] = PlanarOverlay(renderer.image(item), matrix: matrix)
+                drawnImages += 1
+            }
+            planar[item]!.blend(into: planes)
+        }
+        // Timers, scores and every step of the bar's animation are new items that never come
+        // back; keep the images this frame uses and drop the rest once they pile up.
+        if planar.count > 2 * items.count + 16 {
+            let current = Set(items)
+            planar = planar.filter { current.contains($0.key) }
+        }
+    }
+
+    /// How many overlay images are kept for reuse, and how many were drawn so far.
+    var cachedImages: Int { planar.count }
+    private(set) var drawnImages = 0
+}

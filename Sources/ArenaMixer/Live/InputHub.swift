@@ -1,0 +1,103 @@
+import ArenaSpec
+import Foundation
+import GStreamerKit
+
+/// One live input, received and decoded once, its frames handed to every mix that shows it.
+///
+/// The hub runs its own pipeline: the source (an RTP receiver, or uridecodebin for a file
+/// or URI) into appsinks; each decoded buffer goes, by reference, into an appsrc of every
+/// subscribed mix. Those appsrcs drop their oldest buffers when a mix falls behind, so one
+/// slow mix never holds up the input or the other mixes. A source that fails (a decoder
+/// error, a codec change) is rebuilt after half a second (doubling to 4 s while it keeps
+/// failing) with one warning; the mixes see a gap and show the placeholder meanwhile. All
+/// pipelines of a live run share one clock and base time, so a buffer's running time means
+/// the same moment everywhere.
+final class InputHub: @unchecked Sendable {  // mutable fields are guarded by `lock`
+    let source: InputSource
+    let hasAudio: Bool
+    /// How late the hub's frames may arrive after their time: the mixes' appsrcs report it
+    /// as their latency, so the compositors wait that long for them.
+    let latency: UInt64
+    private var runner: RestartingPipeline!
+    /// Never held while calling into `runner`.
+    private let lock = NSLock()
+    private var videoOutlets: [Element] = []
+    private var audioOutlets: [Element] = []
+    private var clock: SharedClock?
+    /// Whether the current build has delivered a buffer yet.
+    private var delivering = false
+
+    /// `label` names the input in warnings (`hosts[1] 'bob'`).
+    init(source: InputSource, hasAudio: Bool, frameDuration: UInt64, label: String, warning: @escaping @Sendable (String) -> Void) {
+        self.source = source
+        self.hasAudio = hasAudio
+        if case .rtp(let rtp) = source {
+            latency = UInt64(rtp.latencyMilliseconds) * 1_000_000 + 2 * frameDuration
+        } else {
+            latency = 2 * frameDuration
+        }
+        runner = RestartingPipeline(label: "\(label) input", backoff: Backoff(first: 0.5, limit: 4),
+                                    build: { [unowned self] in try self.build() }, report: warning)
+    }
+
+    /// Adds a mix's appsrcs; from then on they get every decoded buffer.
+    func subscribe(video: Element, audio: Element?) {
+        lock.lock()
+        videoOutlets.append(video)
+        if let audio { audioOutlets.append(audio) }
+        lock.unlock()
+    }
+
+    /// Starts receiving on the shared clock and base time.
+    func start(on clock: SharedClock) {
+        lock.lock()
+        self.clock = clock
+        lock.unlock()
+        runner.start()
+    }
+
+    /// Stops receiving; the mixes' appsrcs get no more buffers.
+    func stop() {
+        runner.stop()
+    }
+
+    private func build() throws -> Pipeline {
+        lock.lock()
+        let clock = self.clock
+        delivering = false
+        lock.unlock()
+        let made = Pipeline(name: "hub")
+        // A live source is passed on as it arrives; a file is paced to real time by its sinks.
+        let isLive = if case .rtp = source { true } else { false }
+        let sinkSettings: KeyValuePairs<String, PropertyValue> = ["sync": .bool(!isLive), "async": .bool(false)]
+        let videoSink = try Element(factory: "appsink", name: "video", sinkSettings)
+        let audioSink = hasAudio ? try Element(factory: "appsink", name: "audio", sinkSettings) : nil
+        try made.add(videoSink)
+        if let audioSink { try made.add(audioSink) }
+        switch source {
+        case .rtp(let rtp):
+            let receiver = try RTPReceiver.bin(for: rtp)
+            try made.add(receiver)
+            try receiver.staticPad("video").link(try videoSink.staticPad("sink"))
+            if let audioSink { try receiver.staticPad("audio").link(try audioSink.staticPad("sink")) }
+        case .uri(let uri):
+            let decoder = try Element(factory: "uridecodebin", name: "decoder", ["uri": .string(uri), "expose-all-streams": .bool(false)])
+            try made.add(decoder)
+            decoder.linkDecodedStreams(video: try videoSink.staticPad("sink"), audio: try audioSink?.staticPad("sink"))
+        }
+        videoSink.onNewSample { [weak self] sample in self?.forward(sample, video: true) }
+        audioSink?.onNewSample { [weak self] sample in self?.forward(sample, video: false) }
+        clock?.adopt(made)
+        return made
+    }
+
+    private func forward(_ sample: Sample, video: Bool) {
+        lock.lock()
+        let outlets = video ? videoOutlets : audioOutlets
+        let first = !delivering
+        delivering = true
+        lock.unlock()
+        if first { runner.succeeded() }
+        for outlet in outlets { outlet.push(sample, from: 0) }
+    }
+}

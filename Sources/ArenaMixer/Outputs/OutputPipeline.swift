@@ -1,0 +1,155 @@
+import ArenaSpec
+import Foundation
+import GStreamerKit
+
+/// One destination of a live mix, in a pipeline of its own fed from the shared encode.
+///
+/// Each output has its own pipeline so that one failing (a server gone, a disk full) never
+/// blocks or stops the mix or the other outputs: its appsrcs drop the oldest buffers when it
+/// falls behind, and an error stops just this pipeline, which is made anew after a backoff
+/// (1 s, doubling to 30 s). Every (re)start waits for the encoder's next keyframe (at most
+/// `keyframeIntervalSeconds`; forcing one would cut the other outputs' HLS segments short)
+/// and starts its timestamps at zero there. Each kind's elements are built in its own file
+/// (`RecordingOutput`, `HLSOutput`, ...), from elements and checked properties only.
+final class OutputPipeline: @unchecked Sendable {  // mutable fields are guarded by `lock`
+    let target: OutputTarget
+    private let audioCodec: MixSpec.AudioCodec
+    private var runner: RestartingPipeline!
+    private let report: @Sendable (String) -> Void
+    /// Never held while calling into `runner` (which may call `build` here, taking it).
+    private let lock = NSLock()
+    private var videoSource: Element?
+    private var audioSource: Element?
+    /// The first keyframe's running time; nil until this (re)start has one.
+    private var base: UInt64?
+    private var ended = DispatchSemaphore(value: 0)
+    /// Recording segments are numbered on from here (kept across restarts).
+    private var nextSegment = 0
+
+    /// `report` gets one line per failure or recovery.
+    init(target: OutputTarget, audioCodec: MixSpec.AudioCodec, report: @escaping @Sendable (String) -> Void) {
+        self.target = target
+        self.audioCodec = audioCodec
+        self.report = report
+        if case .recording(let path, _) = target { nextSegment = RecordingFiles(path: path).firstFreeIndex() }
+        runner = RestartingPipeline(label: target.label, backoff: Backoff(first: 1, limit: 30),
+                                    build: { [unowned self] in try self.build() },
+                                    onMessage: { [weak self] in self?.handle($0) }, report: report)
+    }
+
+    /// Builds and starts the pipeline; a failure is reported and retried like any other.
+    func start() {
+        runner.start()
+    }
+
+    /// Hands over an encoded video buffer (the video encoder's thread).
+    func feedVideo(_ sample: Sample) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let source = videoSource, let time = sample.runningTime else { return }
+        if base == nil {
+            guard sample.isKeyframe else { return }
+            base = time
+        }
+        source.push(sample, from: base!)
+    }
+
+    /// Hands over an encoded audio buffer (the audio encoder's thread); audio waits for the
+    /// first keyframe, so that every output starts with a picture.
+    func feedAudio(_ sample: Sample) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let source = audioSource, let base, let time = sample.runningTime, time >= base else { return }
+        source.push(sample, from: base)
+    }
+
+    /// Ends the output cleanly (the muxer writes its index, the last segment is closed) and
+    /// waits up to `timeout` seconds for it.
+    func finish(timeout: TimeInterval = 5) {
+        runner.stop { [self] _ in
+            lock.lock()
+            let done = ended
+            videoSource?.endAppStream()
+            audioSource?.endAppStream()
+            lock.unlock()
+            if done.wait(timeout: .now() + timeout) == .timedOut { report("\(target.label): did not finish within \(Int(timeout)) s") }
+        }
+    }
+
+    /// A fresh pipeline: appsrcs `video` and `audio` through their parsers into this kind's tail.
+    private func build() throws -> Pipeline {
+        let pipeline = Pipeline(name: "output")
+        let sourceSettings: KeyValuePairs<String, PropertyValue> = [
+            "format": .nick("time"), "is-live": .bool(true), "max-bytes": .uint64(0), "max-buffers": .uint64(300),
+            "leaky-type": .nick("downstream"),
+        ]
+        let video = try Element(factory: "appsrc", name: "video", sourceSettings)
+        let audio = try Element(factory: "appsrc", name: "audio", sourceSettings)
+        let videoParser = try Element(factory: "h264parse", name: "video-parser", ["config-interval": .int32(-1)])
+        let audioParser = try Element(factory: audioCodec == .aac ? "aacparse" : "opusparse", name: "audio-parser")
+        try pipeline.addChain([video, videoParser])
+        try pipeline.addChain([audio, audioParser])
+        let streams = OutputStreams(pipeline: pipeline, video: videoParser, audio: audioParser, audioCodec: audioCodec)
+        switch target {
+        case .recording(let path, let seconds):
+            lock.lock()
+            let first = nextSegment
+            lock.unlock()
+            try RecordingOutput.build(streams, files: RecordingFiles(path: path), segmentSeconds: seconds, firstIndex: first)
+        case .hls(let folder, let seconds, let length):
+            try HLSOutput.build(streams, folder: folder, segmentSeconds: seconds, playlistLength: length)
+        case .rtmp(let url):
+            try RTMPOutput.build(streams, url: url)
+        case .rtp(let host, let videoPort, let audioPort):
+            try RTPOutput.build(streams, host: host, videoPort: videoPort, audioPort: audioPort)
+        case .srt(let uri):
+            try SRTOutput.build(streams, uri: uri)
+        }
+        lock.lock()
+        videoSource = video
+        audioSource = audio
+        base = nil
+        ended = DispatchSemaphore(value: 0)
+        lock.unlock()
+        return pipeline
+    }
+
+    /// Bus messages of the current pipeline, other than errors (the runner restarts on those).
+    private func handle(_ message: BusMessage) {
+        switch message {
+        case .endOfStream:
+            lock.lock()
+            let done = ended
+            lock.unlock()
+            done.signal()
+        case .element(let name, let location):
+            guard name == "splitmuxsink-fragment-closed", let location, case .recording(let path, _) = target else { return }
+            let files = RecordingFiles(path: path)
+            files.publish(partial: location)
+            lock.lock()
+            nextSegment = max(nextSegment, (files.index(ofPartial: location) ?? -1) + 1)
+            lock.unlock()
+            runner.succeeded()
+        case .error, .warning:
+            break
+        }
+    }
+}
+
+/// An output pipeline's parsed streams, ready for a kind's tail to link on.
+struct OutputStreams {
+    let pipeline: Pipeline
+    /// Parsed H.264 (byte-stream, SPS/PPS at every keyframe).
+    let video: Element
+    /// Parsed AAC or Opus.
+    let audio: Element
+    let audioCodec: MixSpec.AudioCodec
+
+    /// A queue of its own before a muxer pad, so that one stream waiting never stalls the other.
+    func queued(_ stream: Element, name: String) throws -> Element {
+        let queue = try Element(factory: "queue", name: name)
+        try pipeline.add(queue)
+        try stream.link(queue)
+        return queue
+    }
+}

@@ -1,0 +1,70 @@
+import ArenaSpec
+import Foundation
+import Testing
+
+/// Output values from a spec or the API are refused unless they are exactly what their field
+/// says; none can add pipeline elements, since each is one property (see the mixer's tests).
+@Suite struct OutputSpecTests {
+    private let base = URL(fileURLWithPath: "/data")
+
+    private func targets(_ json: String) throws -> [OutputTarget] {
+        let value = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
+        guard case .array(let items) = value else { throw SpecError(field: "test", "not an array") }
+        return try MixSpec.outputTargets(items, audio: .aac, relativeTo: base)
+    }
+
+    private func refusal(_ json: String) -> String? {
+        do {
+            _ = try targets(json)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func injectionsAreRefusedNamingTheField() throws {
+        let attacks: [(String, String)] = [
+            (#"[{"type":"rtmp","url":"rtmp://a/b/c\" ! filesink location=/tmp/pwned \""}]"#, "outputs[0].url"),
+            (#"[{"type":"rtmp","url":"rtmp://a b/app/key"}]"#, "outputs[0].url"),
+            (#"[{"type":"rtmp","url":"http://example.com/app/key"}]"#, "outputs[0].url"),
+            (#"[{"type":"rtp","host":"127.0.0.1 ! udpsrc port=9 ! filesink location=/tmp/x","videoPort":5000}]"#, "outputs[0].host"),
+            (#"[{"type":"rtp","host":"a..b","videoPort":5000}]"#, "outputs[0].host"),
+            (#"[{"type":"srt","uri":"srt://127.0.0.1:9000\" ! filesink location=/tmp/x"}]"#, "outputs[0].uri"),
+            (#"[{"type":"srt","uri":"srt://127.0.0.1:9000?mode=caller&localaddress=0.0.0.0&evil=1"}]"#, "outputs[0].uri"),
+            (#"[{"type":"srt","uri":"srt://127.0.0.1:9000?mode=sideways"}]"#, "outputs[0].uri"),
+            (#"[{"type":"hls","folder":"hls%n%s"}]"#, "outputs[0].folder"),
+            (#"[{"type":"recording","path":"a\nb.mp4"}]"#, "outputs[0].path"),
+        ]
+        for (json, field) in attacks {
+            let message = try #require(refusal(json), "accepted: \(json)")
+            #expect(message.hasPrefix(field), "\(message)")
+        }
+    }
+
+    @Test func wellFormedOutputsAreKeptAsWritten() throws {
+        let made = try targets("""
+            [{"type":"rtmp","url":"rtmp://live.example.com/app/sk_123"},
+             {"type":"rtp","host":"::1","videoPort":5000},
+             {"type":"rtp","host":"media-1.example.net","videoPort":6000,"audioPort":6002},
+             {"type":"srt","uri":"srt://:9000?mode=listener&passphrase=0123456789"},
+             {"type":"hls","folder":"hls/room-1"}]
+            """)
+        #expect(made == [
+            .rtmp(url: "rtmp://live.example.com/app/sk_123"),
+            .rtp(host: "::1", videoPort: 5000, audioPort: 5002),
+            .rtp(host: "media-1.example.net", videoPort: 6000, audioPort: 6002),
+            .srt(uri: "srt://:9000?mode=listener&passphrase=0123456789"),
+            .hls(folder: "/data/hls/room-1", segmentSeconds: 2, playlistLength: 6),
+        ])
+    }
+
+    @Test func labelsHideStreamKeysAndPassphrases() throws {
+        let made = try targets("""
+            [{"type":"rtmp","url":"rtmp://user:pw@live.example.com/app/sk_123?token=t"},
+             {"type":"srt","uri":"srt://10.0.0.1:9000?mode=caller&passphrase=0123456789"}]
+            """)
+        let labels = made.map(\.label).joined(separator: " ")
+        for secret in ["sk_123", "token", "pw", "0123456789"] { #expect(!labels.contains(secret), "\(labels)") }
+        #expect(labels.contains("live.example.com") && labels.contains("10.0.0.1:9000"))
+    }
+}
