@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Arena",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "arena", targets: ["arena"]),
         // For the benchmarks package in benchmarks/.
@@ -75,5 +75,5 @@ let package = Package(
         // Runs the built `arena` binary; depending on it makes `swift test` build it.
         .testTarget(name: "ArenaCLITests", dependencies: ["arena", "GStreamerKit", "GStreamerTestSupport"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -1,26 +1,24 @@
 import Foundation
+import Synchronization
 
 /// The CPU time a stage of per-frame work takes, read from the calling thread's CPU clock.
-final class StageCost {
-    private let lock = NSLock()
-    private var total: UInt64 = 0
-    private var buffers = 0
+final class StageCost: Sendable {
+    private let spent = Mutex<(total: UInt64, buffers: Int)>((0, 0))
 
     /// Runs `body` for one buffer, adding its CPU time.
     func measure(_ body: () -> Void) {
         let start = Self.threadCPUTime()
         body()
-        let spent = Self.threadCPUTime() - start
-        lock.lock()
-        total += spent
-        buffers += 1
-        lock.unlock()
+        let time = Self.threadCPUTime() - start
+        spent.withLock {
+            $0.total += time
+            $0.buffers += 1
+        }
     }
 
     /// Average CPU milliseconds per buffer so far.
     var millisecondsPerBuffer: Double {
-        lock.lock()
-        defer { lock.unlock() }
+        let (total, buffers) = spent.withLock { ($0.total, $0.buffers) }
         return buffers == 0 ? 0 : Double(total) / Double(buffers) / 1e6
     }
 

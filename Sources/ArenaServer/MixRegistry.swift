@@ -225,7 +225,7 @@ final class MixRegistry: @unchecked Sendable {
         } ?? []
         let templateId = try fields.integer("template", in: 0...99_999)
         let outputs = try fields.array("outputs").map { items throws in
-            try MixSpec.outputTargets(items, audio: entry.plan.spec.output.audio.codec, relativeTo: dataFolder)
+            try MixSpec.outputTargets(items, audio: entry.plan.audio.codec, relativeTo: dataFolder)
         }
         try fields.finish()
         if let outputs {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Synchronization
 import NIOCore
 
 /// The service's request context: Hummingbird's basics plus the client's address, which
@@ -36,10 +37,9 @@ struct RateLimit: RouterMiddleware {
     }
 
     /// One token bucket per client.
-    final class Buckets: @unchecked Sendable {
+    final class Buckets: Sendable {
         let rate: Double
-        private let lock = NSLock()
-        private var buckets: [String: (tokens: Double, at: Double)] = [:]
+        private let buckets = Mutex<[String: (tokens: Double, at: Double)]>([:])
 
         init(rate: Double) {
             self.rate = rate
@@ -47,16 +47,16 @@ struct RateLimit: RouterMiddleware {
 
         func take(for client: String) -> Bool {
             let now = ProcessInfo.processInfo.systemUptime
-            lock.lock()
-            defer { lock.unlock() }
-            var bucket = buckets[client] ?? (rate, now)
-            bucket.tokens = min(rate, bucket.tokens + (now - bucket.at) * rate)
-            bucket.at = now
-            let allowed = bucket.tokens >= 1
-            if allowed { bucket.tokens -= 1 }
-            buckets[client] = bucket
-            if buckets.count > 10_000 { buckets = buckets.filter { now - $0.value.at < 10 } }
-            return allowed
+            return buckets.withLock { buckets in
+                var bucket = buckets[client] ?? (rate, now)
+                bucket.tokens = min(rate, bucket.tokens + (now - bucket.at) * rate)
+                bucket.at = now
+                let allowed = bucket.tokens >= 1
+                if allowed { bucket.tokens -= 1 }
+                buckets[client] = bucket
+                if buckets.count > 10_000 { buckets = buckets.filter { now - $0.value.at < 10 } }
+                return allowed
+            }
         }
     }
 }

@@ -64,8 +64,8 @@ extension Element {
     /// An appsink's samples, handed to `handler` on its streaming thread as they arrive
     /// (`gst_app_sink_set_callbacks`; no signal emission per buffer). The handler is
     /// released with the appsink.
-    public func onNewSample(_ handler: @escaping (Sample) -> Void) {
-        typealias Handler = (Sample) -> Void
+    public func onNewSample(_ handler: @escaping @Sendable (Sample) -> Void) {
+        typealias Handler = @Sendable (Sample) -> Void
         var callbacks = GstAppSinkCallbacks()
         callbacks.new_sample = { sink, data in
             guard let sink, let data, let sample = gst_app_sink_pull_sample(sink) else { return GST_FLOW_OK }

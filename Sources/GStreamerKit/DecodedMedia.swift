@@ -1,5 +1,6 @@
 import CGStreamer
 import Foundation
+import Synchronization
 
 /// Decodes `path` through `chain` (converters ending in a capsfilter) into an appsink,
 /// handing each sample to `handle` on this thread; throws on a decoding error.
@@ -12,14 +13,9 @@ package func pullSamples(path: String, chain: [Element], audio: Bool = false, _ 
     let inlet = try chain[0].staticPad("sink")
     decoder.linkDecodedStreams(video: audio ? nil : inlet, audio: audio ? inlet : nil)
     let appSink = UnsafeMutablePointer<GstAppSink>(OpaquePointer(sink.pointer))
-    var failure: GStreamerError?
-    let lock = NSLock()
+    let failure = Mutex<GStreamerError?>(nil)
     let reader = BusReader(pipeline: pipeline) { message in
-        if case .error(let error) = message {
-            lock.lock()
-            failure = failure ?? error
-            lock.unlock()
-        }
+        if case .error(let error) = message { failure.withLock { $0 = $0 ?? error } }
     }
     defer {
         pipeline.stop()
@@ -29,17 +25,12 @@ package func pullSamples(path: String, chain: [Element], audio: Bool = false, _ 
     while true {
         guard let sample = gst_app_sink_try_pull_sample(appSink, 200_000_000) else {
             if gst_app_sink_is_eos(appSink) != 0 { break }
-            lock.lock()
-            let error = failure
-            lock.unlock()
-            if let error { throw error }
+            if let error = failure.withLock({ $0 }) { throw error }
             continue
         }
         handle(Sample(adopting: sample))
     }
-    lock.lock()
-    defer { lock.unlock() }
-    if let failure { throw failure }
+    if let error = failure.withLock({ $0 }) { throw error }
 }
 
 /// A converter chain to raw `format` video (or audio, with `audio`), ending in a capsfilter.

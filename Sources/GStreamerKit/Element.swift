@@ -1,7 +1,8 @@
 import CGStreamer
 
 /// An owned reference to a `GstElement`; `deinit` drops it.
-public class Element {
+/// Sendable: GStreamer objects are reference-counted atomically and lock their own state.
+public class Element: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<GstElement>
 
     /// Makes an element from a factory (`gst_element_factory_make`).
@@ -98,11 +99,11 @@ public class Element {
     // MARK: Signals
 
     /// `pad-added`, emitted on a streaming thread when a dynamic pad appears.
-    public func onPadAdded(_ handler: @escaping (Pad) -> Void) {
+    public func onPadAdded(_ handler: @escaping @Sendable (Pad) -> Void) {
         let thunk: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GstPad>?, gpointer?) -> Void = {
             _, pad, data in
             guard let pad, let data else { return }
-            Unmanaged<CallbackBox<(Pad) -> Void>>.fromOpaque(data).takeUnretainedValue().value(Pad(retaining: pad))
+            Unmanaged<CallbackBox<@Sendable (Pad) -> Void>>.fromOpaque(data).takeUnretainedValue().value(Pad(retaining: pad))
         }
         connectSignal("pad-added", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
     }
@@ -121,33 +122,33 @@ public class Element {
 
     /// A bin's `deep-element-added`: an element was added anywhere inside it (decodebin's
     /// decoders, say), on whichever thread added it, before it starts.
-    public func onDeepElementAdded(_ handler: @escaping (Element) -> Void) {
+    public func onDeepElementAdded(_ handler: @escaping @Sendable (Element) -> Void) {
         let thunk: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GstElement>?,
                                    UnsafeMutablePointer<GstElement>?, gpointer?) -> Void = { _, _, element, data in
             guard let element, let data else { return }
-            Unmanaged<CallbackBox<(Element) -> Void>>.fromOpaque(data).takeUnretainedValue().value(Element(retaining: element))
+            Unmanaged<CallbackBox<@Sendable (Element) -> Void>>.fromOpaque(data).takeUnretainedValue().value(Element(retaining: element))
         }
         connectSignal("deep-element-added", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
     }
 
     /// An aggregator's `samples-selected`: inputs are staged for the output buffer at `pts`,
     /// and pad properties set now apply to that very buffer. Needs `emit-signals` on.
-    public func onSamplesSelected(_ handler: @escaping (_ pts: UInt64) -> Void) {
+    public func onSamplesSelected(_ handler: @escaping @Sendable (_ pts: UInt64) -> Void) {
         let thunk: @convention(c) (
             UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GstSegment>?, UInt64, UInt64, UInt64,
             UnsafeMutablePointer<GstStructure>?, gpointer?
         ) -> Void = { _, _, pts, _, _, _, data in
             guard let data else { return }
-            Unmanaged<CallbackBox<(UInt64) -> Void>>.fromOpaque(data).takeUnretainedValue().value(pts)
+            Unmanaged<CallbackBox<@Sendable (UInt64) -> Void>>.fromOpaque(data).takeUnretainedValue().value(pts)
         }
         connectSignal("samples-selected", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
     }
 
     /// splitmuxsink's `format-location`: the file name for fragment `index`.
-    public func onFormatLocation(_ handler: @escaping (_ index: Int) -> String) {
+    public func onFormatLocation(_ handler: @escaping @Sendable (_ index: Int) -> String) {
         let thunk: @convention(c) (UnsafeMutablePointer<GstElement>?, guint, gpointer?) -> UnsafeMutablePointer<gchar>? = { _, index, data in
             guard let data else { return nil }
-            let name = Unmanaged<CallbackBox<(Int) -> String>>.fromOpaque(data).takeUnretainedValue().value(Int(index))
+            let name = Unmanaged<CallbackBox<@Sendable (Int) -> String>>.fromOpaque(data).takeUnretainedValue().value(Int(index))
             return g_strdup(name)
         }
         connectSignal("format-location", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))

@@ -2,7 +2,8 @@ import CArenaShim
 import CGStreamer
 
 /// An owned reference to a `GstPad`.
-public final class Pad {
+/// Sendable: GStreamer objects are reference-counted atomically and lock their own state.
+public final class Pad: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<GstPad>
 
     init(owning pointer: UnsafeMutablePointer<GstPad>) {
@@ -98,7 +99,7 @@ public final class Pad {
 
     /// Calls `handler` for each buffer's presentation time (nil if it has none), on the
     /// streaming thread. The probe lives as long as the pad.
-    public func addBufferProbe(_ handler: @escaping (_ pts: UInt64?) -> ProbeResult) {
+    public func addBufferProbe(_ handler: @escaping @Sendable (_ pts: UInt64?) -> ProbeResult) {
         addProbe(GST_PAD_PROBE_TYPE_BUFFER) { info in
             guard let data = info.pointee.data else { return .pass }
             let pts = UnsafeMutablePointer<GstBuffer>(OpaquePointer(data)).pointee.pts
@@ -108,7 +109,7 @@ public final class Pad {
 
     /// Calls `handler` with each buffer's bytes (mapped for reading) on the streaming
     /// thread; it decides whether the buffer goes on.
-    public func addBufferDataProbe(_ handler: @escaping (UnsafeRawBufferPointer) -> ProbeResult) {
+    public func addBufferDataProbe(_ handler: @escaping @Sendable (UnsafeRawBufferPointer) -> ProbeResult) {
         addProbe(GST_PAD_PROBE_TYPE_BUFFER) { info in
             guard let data = info.pointee.data else { return .pass }
             let buffer = UnsafeMutablePointer<GstBuffer>(OpaquePointer(data))
@@ -120,7 +121,7 @@ public final class Pad {
     }
 
     /// Calls `handler` for each downstream caps event with the new caps, on the streaming thread.
-    public func addCapsProbe(_ handler: @escaping (Caps) -> Void) {
+    public func addCapsProbe(_ handler: @escaping @Sendable (Caps) -> Void) {
         addProbe(GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) { info in
             guard let data = info.pointee.data else { return .pass }
             let event = UnsafeMutablePointer<GstEvent>(OpaquePointer(data))
@@ -134,7 +135,7 @@ public final class Pad {
     }
 
     /// A probe that only looks at (or replaces) the data and always lets it through.
-    func addRawProbe(_ mask: GstPadProbeType, _ handler: @escaping (UnsafeMutablePointer<GstPadProbeInfo>) -> Void) {
+    func addRawProbe(_ mask: GstPadProbeType, _ handler: @escaping @Sendable (UnsafeMutablePointer<GstPadProbeInfo>) -> Void) {
         addProbe(mask) { info in
             handler(info)
             return .pass
@@ -142,8 +143,8 @@ public final class Pad {
     }
 
     private func addProbe(_ mask: GstPadProbeType,
-                          _ handler: @escaping (UnsafeMutablePointer<GstPadProbeInfo>) -> ProbeResult) {
-        typealias Handler = (UnsafeMutablePointer<GstPadProbeInfo>) -> ProbeResult
+                          _ handler: @escaping @Sendable (UnsafeMutablePointer<GstPadProbeInfo>) -> ProbeResult) {
+        typealias Handler = @Sendable (UnsafeMutablePointer<GstPadProbeInfo>) -> ProbeResult
         let box = Unmanaged.passRetained(CallbackBox<Handler>(handler)).toOpaque()
         gst_pad_add_probe(pointer, mask, { _, info, data in
             guard let info, let data else { return GST_PAD_PROBE_OK }

@@ -1,5 +1,6 @@
 import CGStreamer
 import Foundation
+import Synchronization
 
 /// An owned `GstBin`: a group of elements that live, link and change state together.
 public class Bin: Element {
@@ -95,13 +96,13 @@ public final class Pipeline: Bin {
     /// Plays until end-of-stream; the first error, or the time limit, stops it and throws.
     public func runToEnd(timeLimit: TimeInterval) throws {
         let done = DispatchSemaphore(value: 0)
-        var failure: GStreamerError?
+        let failure = Mutex<GStreamerError?>(nil)
         let reader = BusReader(pipeline: self) { message in
             switch message {
             case .endOfStream:
                 done.signal()
             case .error(let error):
-                failure = error
+                failure.withLock { $0 = error }
                 done.signal()
             case .warning, .element:
                 break
@@ -115,7 +116,7 @@ public final class Pipeline: Bin {
         if done.wait(timeout: .now() + timeLimit) == .timedOut {
             throw GStreamerError(source: name, message: "did not finish within \(Int(timeLimit)) s")
         }
-        if let failure { throw failure }
+        if let failure = failure.withLock({ $0 }) { throw failure }
     }
 }
 
@@ -143,6 +144,12 @@ public final class SharedClock: @unchecked Sendable {
     }
 }
 
+/// A bus reference handed to the reader's thread. Sendable: a GstBus is made to be popped
+/// from any thread.
+private struct BusReference: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<GstBus>
+}
+
 /// What a pipeline's bus reports that callers act on.
 public enum BusMessage {
     case endOfStream
@@ -154,44 +161,37 @@ public enum BusMessage {
 }
 
 /// Reads a pipeline's bus on a thread of its own and hands messages to a handler there.
-public final class BusReader {
-    private let lock = NSLock()
-    private var stopping = false
+public final class BusReader: Sendable {
+    private let stopping = Mutex(false)
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts reading at once. Keep the reader alive while the pipeline runs; `stop()` ends it.
-    public init(pipeline: Pipeline, handler: @escaping (BusMessage) -> Void) {
-        let bus = pipeline.bus  // a reference the thread owns and drops when it ends
+    public init(pipeline: Pipeline, handler: @escaping @Sendable (BusMessage) -> Void) {
+        let bus = BusReference(pointer: pipeline.bus)  // a reference the thread owns and drops when it ends
         let thread = Thread { [finished, weak self] in
             let mask = GST_MESSAGE_EOS.rawValue | GST_MESSAGE_ERROR.rawValue | GST_MESSAGE_WARNING.rawValue
                 | GST_MESSAGE_ELEMENT.rawValue
-            while let reader = self, !reader.isStopping {
-                guard let message = gst_bus_timed_pop_filtered(bus, 100_000_000, GstMessageType(rawValue: mask)) else {
+            while let reader = self, !reader.stopping.withLock({ $0 }) {
+                guard let message = gst_bus_timed_pop_filtered(bus.pointer, 100_000_000, GstMessageType(rawValue: mask)) else {
                     continue
                 }
                 let translated = BusReader.translate(message)
                 gst_mini_object_unref(cast(message))
                 if let translated { handler(translated) }
             }
-            gst_object_unref(UnsafeMutableRawPointer(bus))
+            gst_object_unref(UnsafeMutableRawPointer(bus.pointer))
             finished.signal()
         }
         thread.name = "arena.bus"
         thread.start()
     }
 
-    private var isStopping: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopping
-    }
-
     /// Stops reading and waits for the thread to end. Not to be called from the handler.
     public func stop() {
-        lock.lock()
-        let first = !stopping
-        stopping = true
-        lock.unlock()
+        let first = stopping.withLock { stopping in
+            defer { stopping = true }
+            return !stopping
+        }
         if first { finished.wait() }
     }
 

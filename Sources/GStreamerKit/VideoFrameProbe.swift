@@ -17,7 +17,7 @@ public struct WritableVideoFrame {
 extension Pad {
     /// Calls `handler` with each raw video buffer on this pad made writable and mapped
     /// (`gst_buffer_make_writable`, `gst_video_frame_map`), on the streaming thread.
-    public func addWritableFrameProbe(_ handler: @escaping (WritableVideoFrame) -> Void) {
+    public func addWritableFrameProbe(_ handler: @escaping @Sendable (WritableVideoFrame) -> Void) {
         let state = FrameProbeState()
         addRawProbe(GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER.rawValue | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM.rawValue)) { info in
             guard let data = info.pointee.data else { return }
@@ -50,8 +50,9 @@ extension Pad {
     }
 }
 
-/// The video info of the latest caps, kept by one pad's probe (its streaming thread only).
-private final class FrameProbeState {
+/// The video info of the latest caps, kept by one pad's probe.
+/// Unchecked Sendable: only that pad's streaming thread touches it, one call at a time.
+private final class FrameProbeState: @unchecked Sendable {
     var info = GstVideoInfo()
     var valid = false
 }

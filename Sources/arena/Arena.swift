@@ -4,6 +4,7 @@ import ArenaServer
 import ArenaSpec
 import ArgumentParser
 import Foundation
+import Synchronization
 
 @main
 struct Arena: ParsableCommand {
@@ -59,7 +60,7 @@ struct Render: ParsableCommand {
                 progress: showProgress ? { progress in
                     print(String(format: "\r%6.1f s / %.1f s  %6.1f fps  %5.2fx real time", progress.done, progress.total,
                                  progress.framesPerSecond, progress.speed), terminator: "")
-                    fflush(stdout)
+                    fflush(nil)
                 } : nil,
                 warning: { FileHandle.standardError.write(Data("arena: warning: \($0)\n".utf8)) },
                 cancelled: { interrupted.happened })
@@ -107,31 +108,22 @@ extension Layouts {
 }
 
 /// Turns SIGINT and SIGTERM into a flag the render polls, so it can clean up.
-final class Interruption: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-    private var sources: [DispatchSourceSignal] = []
+final class Interruption: Sendable {
+    private let flag = Atomic(false)
+    /// Kept alive with this object; a signal source is made to be used from any thread.
+    private nonisolated(unsafe) var sources: [DispatchSourceSignal] = []
 
     init() {
-        for number in [SIGINT, SIGTERM] {
+        sources = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                self.lock.lock()
-                self.flag = true
-                self.lock.unlock()
-            }
+            source.setEventHandler { [weak self] in self?.flag.store(true, ordering: .relaxed) }
             source.resume()
-            sources.append(source)
+            return source
         }
     }
 
-    var happened: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return flag
-    }
+    var happened: Bool { flag.load(ordering: .relaxed) }
 }
 
 struct Run: ParsableCommand {
@@ -166,7 +158,7 @@ struct Run: ParsableCommand {
         } catch {
             fail("\(error)")
         }
-        let warn = { (text: String) in FileHandle.standardError.write(Data("arena: warning: \(text)\n".utf8)) }
+        let warn: @Sendable (String) -> Void = { text in FileHandle.standardError.write(Data("arena: warning: \(text)\n".utf8)) }
         plans.flatMap(\.warnings).forEach(warn)
         let events = eventsOut.map { path -> FileHandle in
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
@@ -183,7 +175,7 @@ struct Run: ParsableCommand {
                 status: showStatus ? { status in
                     print(String(format: "\r%8.1f s  sending: %@", status.seconds, status.sending.sorted().joined(separator: ", ")),
                           terminator: "")
-                    fflush(stdout)
+                    fflush(nil)
                 } : nil,
                 stopped: { interrupted.happened })
         } catch {
@@ -253,7 +245,7 @@ struct Serve: ParsableCommand {
         let outcome = ServeOutcome()
         Task {
             do {
-                try await service.run(onListening: { port in print("arena: listening on \(host):\(port)"); fflush(stdout) })
+                try await service.run(onListening: { port in print("arena: listening on \(host):\(port)"); fflush(nil) })
             } catch {
                 outcome.fail("\(error)")
             }
@@ -264,15 +256,15 @@ struct Serve: ParsableCommand {
 }
 
 /// How `serve` ended, handed from its task to the main thread.
-final class ServeOutcome: @unchecked Sendable {
+final class ServeOutcome: Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private var failure: String?
+    private let failure = Mutex<String?>(nil)
 
-    func fail(_ message: String) { failure = message }
+    func fail(_ message: String) { failure.withLock { $0 = message } }
     func finish() { done.signal() }
     func wait() -> String? {
         done.wait()
-        return failure
+        return failure.withLock { $0 }
     }
 }
 

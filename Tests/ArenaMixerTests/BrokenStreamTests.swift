@@ -3,6 +3,7 @@ import ArenaSpec
 import Foundation
 import GStreamerKit
 import GStreamerTestSupport
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -165,12 +166,12 @@ private func alicePlusHTTPBob(port: UInt16, folder: URL) throws -> MixPlan {
 
         let plan = try alicePlusHTTPBob(port: server.port, folder: folder)
         server.breakTransfers()
-        var warnings: [String] = []
-        let result = try MixRenderer(plan: plan).run(warning: { warnings.append($0) })
+        let warnings = Mutex<[String]>([])
+        let result = try MixRenderer(plan: plan).run(warning: { text in warnings.withLock { $0.append(text) } })
 
         #expect(result.warnings.count == 1)
         #expect(result.warnings.first?.hasPrefix("hosts[1] 'bob' input broke (") == true, "\(result.warnings)")
-        #expect(warnings == result.warnings)
+        #expect(warnings.withLock { $0 } == result.warnings)
         // Without a trickle the break comes within milliseconds, while the mix is still
         // starting, and the few frames already decoded from bob are dropped with him; with
         // it, the break comes after the mix is playing and his first frames are in it.

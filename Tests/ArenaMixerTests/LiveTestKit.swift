@@ -5,6 +5,7 @@ import ArenaSpec
 import Foundation
 import GStreamerKit
 import GStreamerTestSupport
+import Synchronization
 
 /// A host's RTP sender: `gst-launch-1.0` on loopback, as a separate process the test can kill.
 final class RTPSender {
@@ -39,16 +40,15 @@ final class RTPSender {
 
 /// UDP ports for one test, distinct per process and per call, so tests can run side by side.
 enum TestPorts {
-    private static let lock = NSLock()
-    private static var next = 20_000 + Int(ProcessInfo.processInfo.processIdentifier % 2_000) * 20
+    private static let next = Mutex(20_000 + Int(ProcessInfo.processInfo.processIdentifier % 2_000) * 20)
 
     static func take(_ count: Int) -> [Int] {
-        lock.lock()
-        defer { lock.unlock() }
-        let ports = (0..<count).map { next + 2 * $0 }
-        next += 2 * count
-        if next > 60_000 { next = 20_000 }
-        return ports
+        next.withLock { next in
+            let ports = (0..<count).map { next + 2 * $0 }
+            next += 2 * count
+            if next > 60_000 { next = 20_000 }
+            return ports
+        }
     }
 }
 

@@ -4,6 +4,7 @@ import ArenaSpec
 import Foundation
 import GStreamerKit
 import GStreamerTestSupport
+import Synchronization
 import Testing
 
 /// Solid-colour host clips made with GStreamer test sources, once per process.
@@ -14,8 +15,8 @@ enum TestMedia {
         return folder
     }()
 
-    private static let lock = NSLock()
-    private static var made: Set<String> = []
+    /// Clips made by this process; held while one is made, so each is made once.
+    private static let made = Mutex<Set<String>>([])
 
     enum Format: String {
         case mp4H264 = "mp4", webmVP8 = "webm", mkvVP9 = "mkv"
@@ -26,8 +27,7 @@ enum TestMedia {
                      audio: Bool = true, format: Format = .mp4H264) throws -> URL {
         let name = String(format: "%06X-%dx%d-%d-%.1f-%@.%@", rgb, width, height, fps, seconds, audio ? "a" : "n", format.rawValue, format.rawValue)
         let file = folder.appendingPathComponent(name)
-        lock.lock()
-        defer { lock.unlock() }
+        return try made.withLock { made in
         if made.contains(name) { return file }
         let frames = Int((seconds * Double(fps)).rounded())
         let (encoder, muxer, audioEncoder) = switch format {
@@ -47,6 +47,7 @@ enum TestMedia {
         try Pipeline(launch: description).runToEnd(timeLimit: 60)
         made.insert(name)
         return file
+        }
     }
 
     /// A fresh folder for one test's spec and output.

@@ -3,6 +3,7 @@ import ArenaSpec
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -36,7 +37,8 @@ final class RunningService: @unchecked Sendable {
         _ = await task.result
     }
 
-    struct Reply {
+    /// Unchecked Sendable: `body` is parsed JSON, immutable Foundation values.
+    struct Reply: @unchecked Sendable {
         let status: Int
         let body: [String: Any]
         let text: String
@@ -77,14 +79,13 @@ func idleMixSpec(ports: (Int, Int), canvas: (Int, Int) = (360, 640), recording: 
 
 /// UDP ports for one test, apart from other test processes'.
 enum ServerTestPorts {
-    private static let lock = NSLock()
-    private static var next = 42_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 20
+    private static let next = Mutex(42_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 20)
 
     static func pair() -> (Int, Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        next += 4
-        return (next, next + 2)
+        next.withLock { next in
+            next += 4
+            return (next, next + 2)
+        }
     }
 }
 

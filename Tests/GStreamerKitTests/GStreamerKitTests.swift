@@ -1,6 +1,7 @@
 import Foundation
 import GStreamerKit
 import GStreamerTestSupport
+import Synchronization
 import Testing
 
 /// The fence: checked properties, values built into caps, and buffers through appsrc and
@@ -54,22 +55,19 @@ import Testing
 
     private func collect(from pipeline: Pipeline, sink name: String, count: Int,
                          feed: () throws -> Void) throws -> [(sample: Sample, time: UInt64, bytes: [UInt8])] {
-        let lock = NSLock()
-        var samples: [(sample: Sample, time: UInt64, bytes: [UInt8])] = []
+        let samples = Mutex<[(sample: Sample, time: UInt64, bytes: [UInt8])]>([])
         let done = DispatchSemaphore(value: 0)
         try #require(pipeline.element(named: name)).onNewSample { sample in
             let bytes = sample.withBytes { Array($0) } ?? []
-            lock.lock()
-            samples.append((sample, sample.runningTime ?? .max, bytes))
-            if samples.count == count { done.signal() }
-            lock.unlock()
+            samples.withLock {
+                $0.append((sample, sample.runningTime ?? .max, bytes))
+                if $0.count == count { done.signal() }
+            }
         }
         try pipeline.play()
         defer { pipeline.stop() }
         try feed()
         #expect(done.wait(timeout: .now() + 10) == .success)
-        lock.lock()
-        defer { lock.unlock() }
-        return samples
+        return samples.withLock { $0 }
     }
 }

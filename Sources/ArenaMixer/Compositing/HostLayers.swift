@@ -6,7 +6,7 @@ import GStreamerKit
 /// One host's pieces of the compositing graph: a placeholder layer (a never-ending 16 x 16
 /// source of the placeholder colour, scaled to the cell), the video branch (crop and scale
 /// to the cell) on the compositor pad just above it, and the audio chain into the mixer.
-struct HostLayers {
+struct HostLayers: Sendable {
     let input: InputPlan
     let branch: InputBranch
     let video: Pad

@@ -3,6 +3,7 @@ import ArenaLayout
 import ArenaSpec
 import Foundation
 import GStreamerKit
+import Synchronization
 
 /// One host's video path from its decoder to its compositor pad: a centre crop to the cell's
 /// aspect ratio, and a conversion to I420 at exactly the cell's size, so that the compositor
@@ -12,7 +13,7 @@ import GStreamerKit
 ///
 /// Crop and size follow the host's cell at each buffer's time; both are changed only on
 /// that streaming thread, in its pad probes, so they need no lock.
-final class InputBranch {
+final class InputBranch: @unchecked Sendable {  // crop state: its streaming thread only; frame time: a Mutex
     /// Where decoded frames enter the branch.
     let inlet: Pad
     private let crop: Element
@@ -22,8 +23,7 @@ final class InputBranch {
     private let state: MixState
     private var sourceSize: Size?
     private var cellSize: Size
-    private let frameLock = NSLock()
-    private var latestFrameTime: UInt64?
+    private let latestFrameTime = Mutex<UInt64?>(nil)
 
     init(input: InputPlan, plan: MixPlan, state: MixState) throws {
         userId = input.host.userId
@@ -51,9 +51,7 @@ final class InputBranch {
         }
         pad.addBufferProbe { [weak self] pts in
             guard let self, let pts else { return .pass }
-            self.frameLock.lock()
-            self.latestFrameTime = pts
-            self.frameLock.unlock()
+            self.latestFrameTime.withLock { $0 = pts }
             guard let cell = self.state.layout(at: pts).placement(of: self.userId)?.rect.size,
                   cell != self.cellSize else { return .pass }
             self.cellSize = cell
@@ -64,11 +62,7 @@ final class InputBranch {
     }
 
     /// The time of the latest frame that went through, if any.
-    var latestFrame: UInt64? {
-        frameLock.lock()
-        defer { frameLock.unlock() }
-        return latestFrameTime
-    }
+    var latestFrame: UInt64? { latestFrameTime.withLock { $0 } }
 
     /// Streaming thread only; videocrop's sides are gint properties, so a set cannot fail.
     private func applyCrop() {

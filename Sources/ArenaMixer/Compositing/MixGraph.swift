@@ -3,6 +3,7 @@ import ArenaLayout
 import ArenaSpec
 import Foundation
 import GStreamerKit
+import Synchronization
 
 /// The compositing graph of one mix:
 ///
@@ -19,9 +20,9 @@ import GStreamerKit
 /// its full length when every input has ended; probes end it at exactly the planned duration.
 /// A black canvas uses the compositor's own fill (a full-canvas layer costs about 1 ms a frame).
 ///
-/// Locks, each taken alone (never two at once): `hostsLock` (hosts, hubs, decoders; hosts can
-/// be added while a live mix runs), `plansLock` (the recent plans and the output time).
-final class MixGraph: @unchecked Sendable {  // shared fields are guarded as listed above
+/// Two Mutexes, each taken alone (never both at once): `inputs` (hosts, hubs, decoders; hosts
+/// can be added while a live mix runs) and `recentPlans` (frames on their way to the overlays).
+final class MixGraph: @unchecked Sendable {  // `applied` and `appliedMute` are each one streaming thread's own
     let pipeline = Pipeline(name: "arena-mix")  // the name `origin(ofElementPath:)` looks for
     let state: MixState
     /// CPU time the overlay stage (composition and blending) takes per frame.
@@ -31,26 +32,28 @@ final class MixGraph: @unchecked Sendable {  // shared fields are guarded as lis
     private let overlays: OverlayFeed
     private let compositor: Element
     private let mixer: Element
-    private let hostsLock = NSLock()
-    private var hosts: [HostLayers] = []
-    private var hubs: [Int: InputHub]
-    /// Each file input's decoder, until it is taken out.
-    private var decoders: [Int: Element] = [:]
-    private let plansLock = NSLock()
+    private let inputs: Mutex<Inputs>
     /// The plans of frames on their way from the compositor to the overlay stage.
-    private var recentPlans: [FramePlan] = []
+    private let recentPlans = Mutex<[FramePlan]>([])
     /// The compositor thread's own: what each host's pads were last set to.
     private var applied: [Int: HostLayers.Applied] = [:]
     /// The audio mixer thread's own: each host's last mute state.
     private var appliedMute: [Int: Bool] = [:]
+
+    private struct Inputs {
+        var hosts: [HostLayers] = []
+        var hubs: [Int: InputHub]
+        /// Each file input's decoder, until it is taken out.
+        var decoders: [Int: Element] = [:]
+    }
 
     /// Input i of a live mix comes from `hubs[i]`, which receives and decodes it once for
     /// every mix that shows it; other inputs are decoded here.
     init(plan: MixPlan, state: MixState, tail: EncoderTail.Kind, hubs: [Int: InputHub] = [:]) throws {
         self.plan = plan
         self.state = state
-        self.hubs = hubs
-        planner = FramePlanner(canvas: plan.canvas.size, staleAfter: plan.isLive ? plan.spec.live.staleAfter : nil)
+        inputs = Mutex(Inputs(hubs: hubs))
+        planner = FramePlanner(canvas: plan.canvas.size, staleAfter: plan.isLive ? plan.live.staleAfter : nil)
         overlays = OverlayFeed(plan: plan)
         let canvas = plan.canvas
         let rawVideo = try Caps(mediaType: "video/x-raw", [
@@ -108,33 +111,22 @@ final class MixGraph: @unchecked Sendable {  // shared fields are guarded as lis
     /// Adds a host to a running live mix; its input comes from `hub`. Its cells and sound
     /// follow the session from the next frame on (it shows once the session connects it).
     func addLiveHost(_ input: InputPlan, hub: InputHub) throws {
-        hostsLock.lock()
-        hubs[input.index] = hub
-        hostsLock.unlock()
+        inputs.withLock { $0.hubs[input.index] = hub }
         for element in try addHost(input) { try element.syncStateWithParent() }
     }
 
     private func addHost(_ input: InputPlan) throws -> [Element] {
         let layers = try HostLayers.add(input, plan: plan, state: state, to: pipeline, compositor: compositor, mixer: mixer)
         let source = try attachSource(of: input, video: layers.inlets[0], audio: layers.inlets.count > 1 ? layers.inlets[1] : nil)
-        hostsLock.lock()
-        hosts.append(layers)
-        hostsLock.unlock()
+        inputs.withLock { $0.hosts.append(layers) }
         return layers.elements + source
     }
 
-    private var currentHosts: [HostLayers] {
-        hostsLock.lock()
-        defer { hostsLock.unlock() }
-        return hosts
-    }
+    private var currentHosts: [HostLayers] { inputs.withLock { $0.hosts } }
 
     /// Makes the input's source: appsrcs fed by its hub in a live mix, else uridecodebin.
     private func attachSource(of input: InputPlan, video: Pad, audio: Pad?) throws -> [Element] {
-        hostsLock.lock()
-        let hub = hubs[input.index]
-        hostsLock.unlock()
-        if let hub {
+        if let hub = inputs.withLock({ $0.hubs[input.index] }) {
             let videoSource = try hubOutlet("input-\(input.index)", hub: hub, buffers: 3)
             let audioSource = try audio.map { _ in try hubOutlet("input-\(input.index)-audio", hub: hub, buffers: 25) }
             try videoSource.staticPad("src").link(video)
@@ -148,9 +140,7 @@ final class MixGraph: @unchecked Sendable {  // shared fields are guarded as lis
         let decoder = try Element(factory: "uridecodebin", name: "input-\(input.index)", ["uri": .string(uri), "expose-all-streams": .bool(false)])
         decoder.linkDecodedStreams(video: video, audio: audio)
         try pipeline.add(decoder)
-        hostsLock.lock()
-        decoders[input.index] = decoder
-        hostsLock.unlock()
+        inputs.withLock { $0.decoders[input.index] = decoder }
         return [decoder]
     }
 
@@ -188,9 +178,7 @@ final class MixGraph: @unchecked Sendable {  // shared fields are guarded as lis
 
     /// File inputs that a mixer is waiting on: a pad of theirs with nothing queued and not ended.
     func starvedInputs() -> [Int] {
-        hostsLock.lock()
-        let running = Set(decoders.keys)
-        hostsLock.unlock()
+        let running = inputs.withLock { Set($0.decoders.keys) }
         return currentHosts.filter { running.contains($0.input.index) && ($0.video.isStarved || $0.audio?.isStarved == true) }
             .map(\.input.index)
     }
@@ -203,10 +191,9 @@ final class MixGraph: @unchecked Sendable {  // shared fields are guarded as lis
     /// finished starting would otherwise hold the whole pipeline out of PLAYING); then
     /// end-of-stream tells the mixers that no more comes from it.
     func endInput(_ index: Int) {
-        hostsLock.lock()
-        let removed = decoders.removeValue(forKey: index)
-        let inlets = hosts.first { $0.input.index == index }?.inlets ?? []
-        hostsLock.unlock()
+        let (removed, inlets) = inputs.withLock {
+            ($0.decoders.removeValue(forKey: index), $0.hosts.first { $0.input.index == index }?.inlets ?? [])
+        }
         guard let decoder = removed else { return }
         for inlet in inlets { inlet.send(.flushStart) }
         pipeline.detach(decoder)
@@ -221,9 +208,7 @@ final class MixGraph: @unchecked Sendable {  // shared fields are guarded as lis
 
     /// The output time the compositor has reached, and each input's latest video frame time.
     func inputTimes() -> (output: UInt64?, latestFrames: [Int: UInt64]) {
-        plansLock.lock()
-        let output = recentPlans.last?.time
-        plansLock.unlock()
+        let output = recentPlans.withLock { $0.last?.time }
         var frames: [Int: UInt64] = [:]
         for host in currentHosts { if let latest = host.branch.latestFrame { frames[host.input.index] = latest } }
         return (output, frames)
@@ -248,17 +233,15 @@ final class MixGraph: @unchecked Sendable {  // shared fields are guarded as lis
             // A set that fails names a property the pads lack: a bug, caught by the tests.
             applied[host.input.index] = try? host.apply(frame.cell(of: host.input.host.userId), previous: applied[host.input.index])
         }
-        plansLock.lock()
-        recentPlans.append(frame)
-        if recentPlans.count > 16 { recentPlans.removeFirst(recentPlans.count - 16) }
-        plansLock.unlock()
+        recentPlans.withLock { plans in
+            plans.append(frame)
+            if plans.count > 16 { plans.removeFirst(plans.count - 16) }
+        }
     }
 
     /// The plan of the frame at `pts`, as it reaches the overlay stage.
     private func takePlan(at pts: UInt64) -> FramePlan? {
-        plansLock.lock()
-        defer { plansLock.unlock() }
-        return recentPlans.last { $0.time == pts }
+        recentPlans.withLock { plans in plans.last { $0.time == pts } }
     }
 
     /// Hosts not connected, or with their microphone off, at `pts` are not heard. Mixer thread.

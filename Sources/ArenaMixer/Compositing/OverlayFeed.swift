@@ -13,7 +13,7 @@ final class OverlayFeed {
     private var planarMatrix: YUVMatrix?
 
     init(plan: MixPlan) {
-        renderer = OverlayRenderer(canvas: plan.canvas.size, theme: plan.spec.overlays, avatars: plan.avatars)
+        renderer = OverlayRenderer(canvas: plan.canvas.size, theme: plan.theme, avatars: plan.avatars)
     }
 
     /// Blends what `overlay` shows into `frame` (I420).

@@ -1,6 +1,7 @@
 import ArenaSpec
 import Foundation
 import GStreamerKit
+import Synchronization
 
 /// One live input, received and decoded once, its frames handed to every mix that shows it.
 ///
@@ -12,7 +13,7 @@ import GStreamerKit
 /// failing) with one warning; the mixes see a gap and show the placeholder meanwhile. All
 /// pipelines of a live run share one clock and base time, so a buffer's running time means
 /// the same moment everywhere.
-final class InputHub: @unchecked Sendable {  // mutable fields are guarded by `lock`
+final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; the rest is `state`, a Mutex
     let source: InputSource
     let hasAudio: Bool
     /// How late the hub's frames may arrive after their time: the mixes' appsrcs report it
@@ -20,12 +21,15 @@ final class InputHub: @unchecked Sendable {  // mutable fields are guarded by `l
     let latency: UInt64
     private var runner: RestartingPipeline!
     /// Never held while calling into `runner`.
-    private let lock = NSLock()
-    private var videoOutlets: [Element] = []
-    private var audioOutlets: [Element] = []
-    private var clock: SharedClock?
-    /// Whether the current build has delivered a buffer yet.
-    private var delivering = false
+    private let state = Mutex(State())
+
+    private struct State {
+        var videoOutlets: [Element] = []
+        var audioOutlets: [Element] = []
+        var clock: SharedClock?
+        /// Whether the current build has delivered a buffer yet.
+        var delivering = false
+    }
 
     /// `label` names the input in warnings (`hosts[1] 'bob'`).
     init(source: InputSource, hasAudio: Bool, frameDuration: UInt64, label: String, warning: @escaping @Sendable (String) -> Void) {
@@ -42,17 +46,15 @@ final class InputHub: @unchecked Sendable {  // mutable fields are guarded by `l
 
     /// Adds a mix's appsrcs; from then on they get every decoded buffer.
     func subscribe(video: Element, audio: Element?) {
-        lock.lock()
-        videoOutlets.append(video)
-        if let audio { audioOutlets.append(audio) }
-        lock.unlock()
+        state.withLock {
+            $0.videoOutlets.append(video)
+            if let audio { $0.audioOutlets.append(audio) }
+        }
     }
 
     /// Starts receiving on the shared clock and base time.
     func start(on clock: SharedClock) {
-        lock.lock()
-        self.clock = clock
-        lock.unlock()
+        state.withLock { $0.clock = clock }
         runner.start()
     }
 
@@ -62,10 +64,10 @@ final class InputHub: @unchecked Sendable {  // mutable fields are guarded by `l
     }
 
     private func build() throws -> Pipeline {
-        lock.lock()
-        let clock = self.clock
-        delivering = false
-        lock.unlock()
+        let clock = state.withLock {
+            $0.delivering = false
+            return $0.clock
+        }
         let made = Pipeline(name: "hub")
         // A live source is passed on as it arrives; a file is paced to real time by its sinks.
         let isLive = if case .rtp = source { true } else { false }
@@ -92,11 +94,10 @@ final class InputHub: @unchecked Sendable {  // mutable fields are guarded by `l
     }
 
     private func forward(_ sample: Sample, video: Bool) {
-        lock.lock()
-        let outlets = video ? videoOutlets : audioOutlets
-        let first = !delivering
-        delivering = true
-        lock.unlock()
+        let (outlets, first) = state.withLock { state in
+            defer { state.delivering = true }
+            return (video ? state.videoOutlets : state.audioOutlets, !state.delivering)
+        }
         if first { runner.succeeded() }
         for outlet in outlets { outlet.push(sample, from: 0) }
     }

@@ -11,10 +11,8 @@ import GStreamerKit
 /// host in slot 0): an input that more than one of them names is received and decoded once.
 /// The run keeps only what they share, the input hubs and the clock; each mix is a
 /// ``RunningMix``.
-public final class LiveRun: @unchecked Sendable {  // `mixes` is guarded by `lock`
+public final class LiveRun: Sendable {
     private let plans: [MixPlan]
-    private let lock = NSLock()
-    private var mixes: [RunningMix] = []
 
     /// One mix, or several that may share inputs (same RTP ports or the same URI).
     public init(plans: [MixPlan]) {
@@ -43,14 +41,12 @@ public final class LiveRun: @unchecked Sendable {  // `mixes` is guarded by `loc
         defer {
             for mix in mixes { mix.finish() }
             hubs.stopAll()
-            lock.withLock { self.mixes = [] }
         }
         for (index, plan) in plans.enumerated() {
             let prefix = plans.count > 1 ? "mix \(index): " : ""
             mixes.append(try RunningMix(plan: plan, hubs: hubs, label: prefix, notices: { notices(index, $0) },
                                         warning: { warning(prefix + $0) }))
         }
-        lock.withLock { self.mixes = mixes }
         for mix in mixes { try mix.start() }
         started(mixes)
 

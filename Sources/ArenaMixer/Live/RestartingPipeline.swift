@@ -1,31 +1,35 @@
 import Foundation
 import GStreamerKit
+import Synchronization
 
 /// A pipeline that is built anew whenever it fails, after a backoff: what an input hub and
 /// each live output do to survive a broken stream, a server gone or a disk full.
 ///
 /// `build` makes a fresh pipeline; it runs outside this type's lock, so it may take its
-/// owner's lock (never the other way round: the owner must not call in here holding its own).
+/// owner's (never the other way round: the owner must not call in here holding its own).
 /// Bus messages of an earlier build are ignored; an error tears that build down on another
 /// thread (a bus thread cannot stop its own reader) and schedules the next.
-final class RestartingPipeline: @unchecked Sendable {  // every mutable field is guarded by `lock`
+final class RestartingPipeline: Sendable {
     private let label: String
-    private let build: () throws -> Pipeline
-    private let onMessage: (BusMessage) -> Void
-    private let report: (String) -> Void
-    private let lock = NSLock()
-    private var backoff: Backoff
-    private var pipeline: Pipeline?
-    private var reader: BusReader?
-    /// Counts builds; messages of an earlier one are ignored.
-    private var generation = 0
-    private var stopped = false
+    private let build: @Sendable () throws -> Pipeline
+    private let onMessage: @Sendable (BusMessage) -> Void
+    private let report: @Sendable (String) -> Void
+    private let state: Mutex<State>
+
+    private struct State {
+        var backoff: Backoff
+        var pipeline: Pipeline?
+        var reader: BusReader?
+        /// Counts builds; messages of an earlier one are ignored.
+        var generation = 0
+        var stopped = false
+    }
 
     /// `report` gets one line per failure (with the delay before the next try) and per recovery.
-    init(label: String, backoff: Backoff, build: @escaping () throws -> Pipeline,
-         onMessage: @escaping (BusMessage) -> Void = { _ in }, report: @escaping (String) -> Void) {
+    init(label: String, backoff: Backoff, build: @escaping @Sendable () throws -> Pipeline,
+         onMessage: @escaping @Sendable (BusMessage) -> Void = { _ in }, report: @escaping @Sendable (String) -> Void) {
         self.label = label
-        self.backoff = backoff
+        state = Mutex(State(backoff: backoff))
         self.build = build
         self.onMessage = onMessage
         self.report = report
@@ -33,11 +37,12 @@ final class RestartingPipeline: @unchecked Sendable {  // every mutable field is
 
     /// Builds and plays the pipeline; a failure is reported and retried like any other.
     func start() {
-        lock.lock()
-        guard !stopped, pipeline == nil else { return lock.unlock() }
-        generation += 1
-        let current = generation
-        lock.unlock()
+        let next = state.withLock { state -> Int? in
+            guard !state.stopped, state.pipeline == nil else { return nil }
+            state.generation += 1
+            return state.generation
+        }
+        guard let current = next else { return }
         let made: Pipeline
         let newReader: BusReader
         do {
@@ -53,47 +58,43 @@ final class RestartingPipeline: @unchecked Sendable {  // every mutable field is
         } catch {
             return failed(generation: current, because: "\(error)")
         }
-        lock.lock()
-        guard !stopped, generation == current else {
-            lock.unlock()
-            newReader.stop()
-            return made.stop()
+        let kept = state.withLock { state in
+            guard !state.stopped, state.generation == current else { return false }
+            state.pipeline = made
+            state.reader = newReader
+            return true
         }
-        pipeline = made
-        reader = newReader
-        lock.unlock()
+        if !kept {
+            newReader.stop()
+            made.stop()
+        }
     }
 
     /// The pipeline works again (a segment was written, a frame arrived): the next failure
     /// waits the shortest delay again, and a recovery after failures is reported once.
     func succeeded() {
-        lock.lock()
-        let wasFailing = backoff.reset()
-        lock.unlock()
+        let wasFailing = state.withLock { $0.backoff.reset() }
         if wasFailing { report("\(label): recovered") }
     }
 
     /// Stops for good. `drain`, if given, runs first while the pipeline still plays (to end its
     /// streams and wait for the muxers to finish).
     func stop(drain: ((Pipeline) -> Void)? = nil) {
-        lock.lock()
-        stopped = true
-        let running = pipeline
-        let oldReader = reader
-        lock.unlock()
+        let (running, oldReader) = state.withLock { state in
+            state.stopped = true
+            return (state.pipeline, state.reader)
+        }
         if let running { drain?(running) }
         running?.stop()
         oldReader?.stop()
-        lock.lock()
-        pipeline = nil
-        reader = nil
-        lock.unlock()
+        state.withLock { state in
+            state.pipeline = nil
+            state.reader = nil
+        }
     }
 
     private func handle(_ message: BusMessage, from build: Int) {
-        lock.lock()
-        let isCurrent = build == generation && pipeline != nil
-        lock.unlock()
+        let isCurrent = state.withLock { build == $0.generation && $0.pipeline != nil }
         guard isCurrent else { return }
         if case .error(let error) = message { return failed(generation: build, because: error.message) }
         onMessage(message)
@@ -101,15 +102,16 @@ final class RestartingPipeline: @unchecked Sendable {  // every mutable field is
 
     /// Tears down build `failedGeneration` (if it still runs) and schedules the next try.
     private func failed(generation failedGeneration: Int, because problem: String) {
-        lock.lock()
-        guard failedGeneration == generation, !stopped else { return lock.unlock() }
-        let running = pipeline
-        let oldReader = reader
-        pipeline = nil
-        reader = nil
-        generation += 1  // this build's late messages are ignored from here on
-        let delay = backoff.failed()
-        lock.unlock()
+        let failed = state.withLock { state -> (Pipeline?, BusReader?, Double)? in
+            guard failedGeneration == state.generation, !state.stopped else { return nil }
+            defer {
+                state.pipeline = nil
+                state.reader = nil
+                state.generation += 1  // this build's late messages are ignored from here on
+            }
+            return (state.pipeline, state.reader, state.backoff.failed())
+        }
+        guard let (running, oldReader, delay) = failed.map({ $0 }) else { return }
         DispatchQueue.global().async {
             running?.stop()
             oldReader?.stop()

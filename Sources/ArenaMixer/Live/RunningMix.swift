@@ -3,6 +3,7 @@ import ArenaSession
 import ArenaSpec
 import Foundation
 import GStreamerKit
+import Synchronization
 
 /// How a live mix is doing, for status lines and the service's metrics.
 public struct LiveStatus: Sendable {
@@ -20,48 +21,48 @@ public struct LiveStatus: Sendable {
 /// treats inputs that go quiet (stale: the placeholder; silent past the disconnect timeout:
 /// the host leaves; sending again: the host joins again). Made and run by ``LiveRun``.
 ///
-/// One lock guards the mutable fields; it is never held while calling into the graph, the
-/// outputs or the state (which have their own).
-public final class RunningMix: @unchecked Sendable {
+/// Its own mutable state is one Mutex, never held while calling into the graph, the
+/// outputs or the session state (which guard themselves).
+public final class RunningMix: Sendable {
     public let plan: MixPlan
     let graph: MixGraph
     private let hubs: InputHubs
+    private let fanout = OutputFanout()
     private let warning: @Sendable (String) -> Void
-    private let lock = NSLock()
-    private var outputList: [OutputPipeline] = []
-    private var inputs: [InputPlan]
-    /// Hosts taken out because their input went quiet (and so may come back).
-    private var leftByTimeout: Set<String> = []
-    private var encodedFrames = 0
-    private var reader: BusReader?
-    private var ended = false
-    private var failure: MixError?
+    private let reader = Mutex<BusReader?>(nil)
+    private let state: Mutex<State>
+
+    private struct State {
+        var inputs: [InputPlan]
+        /// Hosts taken out because their input went quiet (and so may come back).
+        var leftByTimeout: Set<String> = []
+        var ended = false
+        var failure: MixError?
+    }
 
     init(plan: MixPlan, hubs: InputHubs, label: String, notices: @escaping @Sendable ([Notice]) -> Void,
          warning: @escaping @Sendable (String) -> Void) throws(MixError) {
         self.plan = plan
         self.hubs = hubs
         self.warning = warning
-        inputs = plan.inputs
-        let state = try MixState(live: plan, onNotices: notices, warning: warning)
+        state = Mutex(State(inputs: plan.inputs))
+        let mixState = try MixState(live: plan, onNotices: notices, warning: warning)
         let inputHubs = Dictionary(uniqueKeysWithValues: plan.inputs.map { input in
             (input.index, hubs.hub(for: input.host.input, hasAudio: input.hasAudio, label: "\(label)hosts[\(input.index)] '\(input.host.userId)'"))
         })
-        var feed: (video: (Sample) -> Void, audio: (Sample) -> Void)!
         do {
-            graph = try MixGraph(plan: plan, state: state, tail: .live(video: { feed.video($0) }, audio: { feed.audio($0) }), hubs: inputHubs)
+            graph = try MixGraph(plan: plan, state: mixState, tail: .live(video: fanout.feedVideo, audio: fanout.feedAudio), hubs: inputHubs)
         } catch {
             throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
         }
-        feed = ({ [weak self] sample in self?.feedVideo(sample) }, { [weak self] sample in self?.feedAudio(sample) })
-        outputList = plan.spec.outputs.map { OutputPipeline(target: $0, audioCodec: plan.spec.output.audio.codec, report: warning) }
+        fanout.replace(with: plan.outputs.map { OutputPipeline(target: $0, audioCodec: plan.audio.codec, report: warning) })
         hubs.clock.adopt(graph.pipeline)
     }
 
     /// Starts the outputs and the graph.
     func start() throws(MixError) {
-        reader = BusReader(pipeline: graph.pipeline) { [weak self] message in self?.handle(message) }
-        for output in outputs_ { output.start() }
+        reader.withLock { $0 = BusReader(pipeline: graph.pipeline) { [weak self] message in self?.handle(message) } }
+        for output in fanout.outputs { output.start() }
         do {
             try graph.pipeline.play()
         } catch {
@@ -71,17 +72,13 @@ public final class RunningMix: @unchecked Sendable {
 
     /// Finalises every output (the recording's last segment is closed) and stops the graph.
     func finish() {
-        let outputs = lock.withLock {
-            defer { outputList = [] }
-            return outputList
-        }
-        for output in outputs { output.finish() }
+        for output in fanout.replace(with: []) { output.finish() }
         graph.pipeline.stop()
-        reader?.stop()
+        reader.withLock { $0 }?.stop()
     }
 
     /// Whether the mix has reached its duration or failed; the failure, if it did.
-    var isOver: (over: Bool, failure: MixError?) { lock.withLock { (ended || failure != nil, failure) } }
+    var isOver: (over: Bool, failure: MixError?) { state.withLock { ($0.ended || $0.failure != nil, $0.failure) } }
 
     // MARK: Changes while it runs
 
@@ -107,24 +104,16 @@ public final class RunningMix: @unchecked Sendable {
     /// Replaces the outputs: those no longer listed are finalised and stopped, new ones start
     /// at the next keyframe, unchanged ones go on.
     public func setOutputs(_ targets: [OutputTarget]) {
-        let added = lock.withLock { () -> [OutputPipeline] in
-            let fresh = targets.filter { target in !outputList.contains { $0.target == target } }
-                .map { OutputPipeline(target: $0, audioCodec: plan.spec.output.audio.codec, report: warning) }
-            return fresh
-        }
+        let current = fanout.outputs
+        let added = targets.filter { target in !current.contains { $0.target == target } }
+            .map { OutputPipeline(target: $0, audioCodec: plan.audio.codec, report: warning) }
         for output in added { output.start() }
-        let removed = lock.withLock { () -> [OutputPipeline] in
-            let gone = outputList.filter { !targets.contains($0.target) }
-            outputList = outputList.filter { targets.contains($0.target) } + added
-            return gone
-        }
-        for output in removed { output.finish() }
+        fanout.replace(with: current.filter { targets.contains($0.target) } + added)
+        for output in current where !targets.contains(output.target) { output.finish() }
     }
 
     /// The outputs' targets.
-    public var outputs: [OutputTarget] { outputs_.map(\.target) }
-
-    private var outputs_: [OutputPipeline] { lock.withLock { outputList } }
+    public var outputs: [OutputTarget] { fanout.outputs.map(\.target) }
 
     /// Adds a host with an RTP input: it is received (or shared with another mix of the run
     /// that has it) and can join the session from the next frame on (post `hostJoined`).
@@ -132,7 +121,7 @@ public final class RunningMix: @unchecked Sendable {
         guard case .rtp(let rtp) = host.input else {
             throw .spec(SpecError(field: "hosts", "'\(host.userId)': a host added while running needs an RTP input"))
         }
-        let known = lock.withLock { inputs }
+        let known = state.withLock { $0.inputs }
         if known.contains(where: { $0.host.userId == host.userId }) {
             throw .spec(SpecError(field: "hosts", "'\(host.userId)' is already a host of this mix"))
         }
@@ -150,16 +139,16 @@ public final class RunningMix: @unchecked Sendable {
             throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
         }
         graph.state.addKnownUser(host.userId)
-        lock.withLock { inputs.append(input) }
+        state.withLock { $0.inputs.append(input) }
     }
 
     /// How the mix is doing.
     public var status: LiveStatus {
         let times = graph.inputTimes()
         let output = times.output ?? 0
-        let (inputs, frames) = lock.withLock { (self.inputs, encodedFrames) }
+        let (inputs, frames) = (state.withLock { $0.inputs }, fanout.encodedFrames)
         let sending = inputs.filter { input in
-            times.latestFrames[input.index].map { output.saturatingSubtract($0) <= plan.spec.live.staleAfter } ?? false
+            times.latestFrames[input.index].map { output.saturatingSubtract($0) <= plan.live.staleAfter } ?? false
         }
         return LiveStatus(seconds: Double(output) / 1e9, sending: Set(sending.map(\.host.userId)), hosts: inputs.map(\.host.userId),
                           encodedFrames: frames)
@@ -174,15 +163,15 @@ public final class RunningMix: @unchecked Sendable {
         let times = graph.inputTimes()
         guard let now = times.output else { return }
         let session = graph.state.current
-        let live = plan.spec.live
-        for input in lock.withLock({ inputs }) {
+        let live = plan.live
+        for input in state.withLock({ $0.inputs }) {
             let user = input.host.userId
             let silence = now.saturatingSubtract(times.latestFrames[input.index] ?? 0)
             if silence > live.disconnectTimeout, session.connected.contains(user), user != session.owner,
-               lock.withLock({ leftByTimeout.insert(user).inserted }) {
+               state.withLock({ $0.leftByTimeout.insert(user).inserted }) {
                 warning("hosts[\(input.index)] '\(user)' sent nothing for \(Double(silence) / 1e9) s; taken as having left")
                 _ = try? graph.state.apply(.hostLeft(userId: user))
-            } else if silence <= live.staleAfter, !session.connected.contains(user), lock.withLock({ leftByTimeout.remove(user) != nil }) {
+            } else if silence <= live.staleAfter, !session.connected.contains(user), state.withLock({ $0.leftByTimeout.remove(user) != nil }) {
                 do {
                     try graph.state.apply(.hostJoined(userId: user))
                     warning("hosts[\(input.index)] '\(user)' is sending again; joined again")
@@ -193,24 +182,12 @@ public final class RunningMix: @unchecked Sendable {
         }
     }
 
-    private func feedVideo(_ sample: Sample) {
-        let outputs = lock.withLock {
-            encodedFrames += 1
-            return outputList
-        }
-        for output in outputs { output.feedVideo(sample) }
-    }
-
-    private func feedAudio(_ sample: Sample) {
-        for output in outputs_ { output.feedAudio(sample) }
-    }
-
     /// Bus thread: end-of-stream ends the mix (its duration is reached); an error fails it.
     /// Inputs' errors arrive on their hubs' buses, not here.
     private func handle(_ message: BusMessage) {
         switch message {
-        case .endOfStream: lock.withLock { ended = true }
-        case .error(let error): lock.withLock { failure = failure ?? .pipeline(error) }
+        case .endOfStream: state.withLock { $0.ended = true }
+        case .error(let error): state.withLock { $0.failure = $0.failure ?? .pipeline(error) }
         case .warning, .element: break
         }
     }

@@ -1,6 +1,7 @@
 import ArenaSpec
 import Foundation
 import GStreamerKit
+import Synchronization
 
 /// One destination of a live mix, in a pipeline of its own fed from the shared encode.
 ///
@@ -11,27 +12,32 @@ import GStreamerKit
 /// `keyframeIntervalSeconds`; forcing one would cut the other outputs' HLS segments short)
 /// and starts its timestamps at zero there. Each kind's elements are built in its own file
 /// (`RecordingOutput`, `HLSOutput`, ...), from elements and checked properties only.
-final class OutputPipeline: @unchecked Sendable {  // mutable fields are guarded by `lock`
+final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in init; the rest is `state`, a Mutex
     let target: OutputTarget
     private let audioCodec: MixSpec.AudioCodec
     private var runner: RestartingPipeline!
     private let report: @Sendable (String) -> Void
     /// Never held while calling into `runner` (which may call `build` here, taking it).
-    private let lock = NSLock()
-    private var videoSource: Element?
-    private var audioSource: Element?
-    /// The first keyframe's running time; nil until this (re)start has one.
-    private var base: UInt64?
-    private var ended = DispatchSemaphore(value: 0)
-    /// Recording segments are numbered on from here (kept across restarts).
-    private var nextSegment = 0
+    private let state: Mutex<State>
+
+    private struct State {
+        var videoSource: Element?
+        var audioSource: Element?
+        /// The first keyframe's running time; nil until this (re)start has one.
+        var base: UInt64?
+        var ended = DispatchSemaphore(value: 0)
+        /// Recording segments are numbered on from here (kept across restarts).
+        var nextSegment = 0
+    }
 
     /// `report` gets one line per failure or recovery.
     init(target: OutputTarget, audioCodec: MixSpec.AudioCodec, report: @escaping @Sendable (String) -> Void) {
         self.target = target
         self.audioCodec = audioCodec
         self.report = report
-        if case .recording(let path, _) = target { nextSegment = RecordingFiles(path: path).firstFreeIndex() }
+        var first = 0
+        if case .recording(let path, _) = target { first = RecordingFiles(path: path).firstFreeIndex() }
+        state = Mutex(State(nextSegment: first))
         runner = RestartingPipeline(label: target.label, backoff: Backoff(first: 1, limit: 30),
                                     build: { [unowned self] in try self.build() },
                                     onMessage: { [weak self] in self?.handle($0) }, report: report)
@@ -44,34 +50,34 @@ final class OutputPipeline: @unchecked Sendable {  // mutable fields are guarded
 
     /// Hands over an encoded video buffer (the video encoder's thread).
     func feedVideo(_ sample: Sample) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let source = videoSource, let time = sample.runningTime else { return }
-        if base == nil {
-            guard sample.isKeyframe else { return }
-            base = time
+        state.withLock { state in
+            guard let source = state.videoSource, let time = sample.runningTime else { return }
+            if state.base == nil {
+                guard sample.isKeyframe else { return }
+                state.base = time
+            }
+            source.push(sample, from: state.base!)
         }
-        source.push(sample, from: base!)
     }
 
     /// Hands over an encoded audio buffer (the audio encoder's thread); audio waits for the
     /// first keyframe, so that every output starts with a picture.
     func feedAudio(_ sample: Sample) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let source = audioSource, let base, let time = sample.runningTime, time >= base else { return }
-        source.push(sample, from: base)
+        state.withLock { state in
+            guard let source = state.audioSource, let base = state.base, let time = sample.runningTime, time >= base else { return }
+            source.push(sample, from: base)
+        }
     }
 
     /// Ends the output cleanly (the muxer writes its index, the last segment is closed) and
     /// waits up to `timeout` seconds for it.
     func finish(timeout: TimeInterval = 5) {
         runner.stop { [self] _ in
-            lock.lock()
-            let done = ended
-            videoSource?.endAppStream()
-            audioSource?.endAppStream()
-            lock.unlock()
+            let done = state.withLock { state in
+                state.videoSource?.endAppStream()
+                state.audioSource?.endAppStream()
+                return state.ended
+            }
             if done.wait(timeout: .now() + timeout) == .timedOut { report("\(target.label): did not finish within \(Int(timeout)) s") }
         }
     }
@@ -92,9 +98,7 @@ final class OutputPipeline: @unchecked Sendable {  // mutable fields are guarded
         let streams = OutputStreams(pipeline: pipeline, video: videoParser, audio: audioParser, audioCodec: audioCodec)
         switch target {
         case .recording(let path, let seconds):
-            lock.lock()
-            let first = nextSegment
-            lock.unlock()
+            let first = state.withLock { $0.nextSegment }
             try RecordingOutput.build(streams, files: RecordingFiles(path: path), segmentSeconds: seconds, firstIndex: first)
         case .hls(let folder, let seconds, let length):
             try HLSOutput.build(streams, folder: folder, segmentSeconds: seconds, playlistLength: length)
@@ -105,12 +109,12 @@ final class OutputPipeline: @unchecked Sendable {  // mutable fields are guarded
         case .srt(let uri):
             try SRTOutput.build(streams, uri: uri)
         }
-        lock.lock()
-        videoSource = video
-        audioSource = audio
-        base = nil
-        ended = DispatchSemaphore(value: 0)
-        lock.unlock()
+        state.withLock { state in
+            state.videoSource = video
+            state.audioSource = audio
+            state.base = nil
+            state.ended = DispatchSemaphore(value: 0)
+        }
         return pipeline
     }
 
@@ -118,17 +122,12 @@ final class OutputPipeline: @unchecked Sendable {  // mutable fields are guarded
     private func handle(_ message: BusMessage) {
         switch message {
         case .endOfStream:
-            lock.lock()
-            let done = ended
-            lock.unlock()
-            done.signal()
+            state.withLock { $0.ended }.signal()
         case .element(let name, let location):
             guard name == "splitmuxsink-fragment-closed", let location, case .recording(let path, _) = target else { return }
             let files = RecordingFiles(path: path)
             files.publish(partial: location)
-            lock.lock()
-            nextSegment = max(nextSegment, (files.index(ofPartial: location) ?? -1) + 1)
-            lock.unlock()
+            state.withLock { $0.nextSegment = max($0.nextSegment, (files.index(ofPartial: location) ?? -1) + 1) }
             runner.succeeded()
         case .error, .warning:
             break

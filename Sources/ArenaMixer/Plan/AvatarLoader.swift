@@ -2,6 +2,7 @@ import ArenaOverlay
 import ArenaSpec
 import Foundation
 import GStreamerKit
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -16,15 +17,13 @@ enum AvatarLoader {
 
     /// Images by user id, and a warning for each avatar that could not be used.
     static func load(_ hosts: [MixSpec.Host], allowPrivateHosts: Bool) -> (images: [String: OverlayImage], warnings: [String]) {
-        var results = [Result<OverlayImage, AvatarError>?](repeating: nil, count: hosts.count)
-        let lock = NSLock()
+        let loaded = Mutex([Result<OverlayImage, AvatarError>?](repeating: nil, count: hosts.count))
         DispatchQueue.concurrentPerform(iterations: hosts.count) { index in
             guard let url = hosts[index].avatarUrl else { return }
             let result = load(url, allowPrivateHosts: allowPrivateHosts)
-            lock.lock()
-            results[index] = result
-            lock.unlock()
+            loaded.withLock { $0[index] = result }
         }
+        let results = loaded.withLock { $0 }
         var images: [String: OverlayImage] = [:]
         var warnings: [String] = []
         for (index, result) in results.enumerated() {
@@ -80,8 +79,9 @@ enum AvatarLoader {
         let session = URLSession(configuration: configuration)
         defer { session.invalidateAndCancel() }
         let done = DispatchSemaphore(value: 0)
-        var outcome: Result<Data, AvatarError> = .failure(AvatarError(reason: "no answer within \(Int(timeLimit)) s"))
+        let answer = Mutex<Result<Data, AvatarError>>(.failure(AvatarError(reason: "no answer within \(Int(timeLimit)) s")))
         session.dataTask(with: url) { data, response, error in
+            let outcome: Result<Data, AvatarError>
             if let error {
                 outcome = .failure(AvatarError(reason: "cannot be fetched: \(error.localizedDescription)"))
             } else if let status = (response as? HTTPURLResponse)?.statusCode, status != 200 {
@@ -91,12 +91,13 @@ enum AvatarLoader {
             } else {
                 outcome = .success(data ?? Data())
             }
+            answer.withLock { $0 = outcome }
             done.signal()
         }.resume()
         guard done.wait(timeout: .now() + timeLimit + 1) == .success else {
             return .failure(AvatarError(reason: "no answer within \(Int(timeLimit)) s"))
         }
-        return outcome.flatMap { data in
+        return answer.withLock { $0 }.flatMap { data in
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("arena-avatar-\(UUID().uuidString)")
             do {
                 try data.write(to: file)

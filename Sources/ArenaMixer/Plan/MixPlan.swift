@@ -6,18 +6,9 @@ import ArenaSpec
 import Foundation
 import GStreamerKit
 
-/// One host's input, checked.
-public struct InputPlan: Sendable {
-    public let index: Int
-    public let host: MixSpec.Host
-    /// What discovery found, for URI inputs (a live RTP input is not probed).
-    public let media: MediaInfo?
-    public let hasAudio: Bool
-}
-
-/// A mix spec resolved against the templates and its inputs: everything the pipeline needs.
+/// A mix spec resolved against the templates and its probed inputs: everything the graph,
+/// the outputs and the overlays need. Nothing after the plan reads the spec.
 public struct MixPlan: Sendable {
-    public let spec: MixSpec
     public let template: LayoutTemplate
     public let canvas: Canvas
     public let frameCount: Int
@@ -33,20 +24,45 @@ public struct MixPlan: Sendable {
     /// A live mix runs on wall time until stopped (or for `spec.duration`, if given).
     public let isLive: Bool
     /// A live mix without a duration: runs until stopped.
-    public var isOpenEnded: Bool { isLive && spec.duration == nil }
+    public let isOpenEnded: Bool
     /// Avatar images by user id, loaded up front.
     public let avatars: [String: OverlayImage]
     /// What could not be used but does not stop the mix (an avatar that failed to load).
     public let warnings: [String]
+    /// The timeline's events (a live mix applies them as its output reaches their times).
+    public let timeline: [TimedEvent]
+    public let video: MixSpec.VideoEncoding
+    public let audio: MixSpec.AudioEncoding
+    /// Where a live mix sends its encode.
+    public let outputs: [OutputTarget]
+    /// How a live mix treats inputs that go quiet.
+    public let live: LiveSettings
+    public let theme: OverlayTheme
 
     /// Duration in nanoseconds: exactly `frameCount` frames.
     public var duration: UInt64 { UInt64(frameCount) * nanosecondsPerSecond / UInt64(canvas.framesPerSecond) }
 
-    /// Resolves `spec`; `outputOverride` replaces `output.path`. Reads every input's header
-    /// (but a live RTP input's, which may not have started). `live` plans `arena run`.
+    /// Probes `spec`'s inputs and avatars (see ``InputProbe``), then plans with them.
     public init(spec: MixSpec, templates: TemplateLibrary, outputOverride: String? = nil, live: Bool = false) throws(MixError) {
-        self.spec = spec
+        try self.init(spec: spec, probed: try InputProbe.probe(spec, live: live), templates: templates, outputOverride: outputOverride,
+                      live: live)
+    }
+
+    /// Resolves `spec` with what the probe found; `outputOverride` replaces `output.path`.
+    /// `live` plans `arena run`. Reads no file and no network.
+    public init(spec: MixSpec, probed: ProbedInputs, templates: TemplateLibrary, outputOverride: String? = nil,
+                live: Bool = false) throws(MixError) {
         isLive = live
+        isOpenEnded = live && spec.duration == nil
+        timeline = spec.timeline
+        video = spec.output.video
+        audio = spec.output.audio
+        outputs = spec.outputs
+        self.live = spec.live
+        theme = spec.overlays
+        inputs = probed.inputs
+        avatars = probed.avatars
+        warnings = probed.warnings
         do {
             template = try templates.template(spec.templateId)
         } catch {
@@ -63,11 +79,6 @@ public struct MixPlan: Sendable {
             throw .spec(SpecError(field: "hosts", "lists \(spec.hosts.count) hosts, but template \(template.id) seats at most \(template.maxHosts)"))
         }
 
-        if !live, let index = spec.hosts.firstIndex(where: { if case .rtp = $0.input { true } else { false } }) {
-            throw .spec(SpecError(field: "hosts[\(index)].input", "is a live RTP input; live inputs are mixed by `arena run`"))
-        }
-        inputs = try Self.inspect(spec.hosts)
-        (avatars, warnings) = AvatarLoader.load(spec.hosts, allowPrivateHosts: spec.allowPrivateAvatarHosts)
         // A live mix without a duration is checked up to its last timed event.
         let lastEvent = Double(spec.timeline.map(\.at).max() ?? 0) / 1e9 + 1
         let seconds = spec.duration ?? (live ? lastEvent : inputs.compactMap { $0.media?.duration }.max())
@@ -129,49 +140,5 @@ public struct MixPlan: Sendable {
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw .output(path: path, reason: "its folder \(folder) does not exist")
         }
-    }
-
-    /// Reads every input's streams in parallel; the first unusable one is reported.
-    private static func inspect(_ hosts: [MixSpec.Host]) throws(MixError) -> [InputPlan] {
-        var results = [Result<MediaInfo?, MixError>?](repeating: nil, count: hosts.count)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: hosts.count) { index in
-            let result = inspect(hosts[index], field: "hosts[\(index)].input")
-            lock.lock()
-            results[index] = result
-            lock.unlock()
-        }
-        return try hosts.indices.map { index throws(MixError) in
-            switch results[index]! {
-            case .success(let media):
-                let hasAudio: Bool
-                switch hosts[index].input {
-                case .uri: hasAudio = !(media?.audio.isEmpty ?? true)
-                case .rtp(let rtp): hasAudio = rtp.audio != nil
-                }
-                return InputPlan(index: index, host: hosts[index], media: media, hasAudio: hasAudio)
-            case .failure(let error): throw error
-            }
-        }
-    }
-
-    private static func inspect(_ host: MixSpec.Host, field: String) -> Result<MediaInfo?, MixError> {
-        guard case .uri(let uri) = host.input else { return .success(nil) }
-        if let url = URL(string: uri), url.isFileURL, !FileManager.default.fileExists(atPath: url.path) {
-            return .failure(.input(field: field, uri: url.path, reason: "file not found"))
-        }
-        let media: MediaInfo
-        do {
-            media = try MediaInfo.discover(uri: uri)
-        } catch {
-            return .failure(.input(field: field, uri: uri, reason: "cannot be decoded: \((error as? GStreamerError)?.message ?? "\(error)")"))
-        }
-        guard let video = media.video.first else {
-            return .failure(.input(field: field, uri: uri, reason: "has no video stream"))
-        }
-        guard video.width > 0, video.height > 0 else {
-            return .failure(.input(field: field, uri: uri, reason: "its video has no picture size"))
-        }
-        return .success(media)
     }
 }

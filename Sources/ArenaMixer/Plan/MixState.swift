@@ -4,125 +4,137 @@ import ArenaSession
 import ArenaSpec
 import Foundation
 import GStreamerKit
+import Synchronization
 
 /// The session and layout a mix shows, looked up by output time from its streaming threads
 /// (compositor, input branches, overlays) and changed from outside.
 ///
 /// A render's states are all computed up front from its timeline. A live mix's grow while it
 /// runs: its timeline's events are applied when the output reaches their time, and events
-/// from outside (an input that went away or came back, later the HTTP API) are applied at
-/// the next output frame, so that they show on it.
-final class MixState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var sessions: SessionSchedule
-    private var layouts: LayoutSchedule
+/// from outside (an input that went away or came back, the HTTP API) are applied at the next
+/// output frame, so that they show on it. The callbacks are called with no lock held.
+final class MixState: Sendable {
     private let isLive: Bool
-    /// A live mix's timeline events not applied yet, in time order, with their positions.
-    private var pending: [(index: Int, timed: TimedEvent)]
-    private var latestFrame: UInt64?
-    /// Where the last pruning cut the schedules (a live mix's).
-    private var prunedUpTo: UInt64 = 0
     private let frameDuration: UInt64
-    private let onNotices: ([Notice]) -> Void
-    private let warning: (String) -> Void
+    private let onNotices: @Sendable ([Notice]) -> Void
+    private let warning: @Sendable (String) -> Void
+    private let state: Mutex<State>
+
+    private struct State {
+        var sessions: SessionSchedule
+        var layouts: LayoutSchedule
+        /// A live mix's timeline events not applied yet, in time order, with their positions.
+        var pending: [(index: Int, timed: TimedEvent)]
+        var latestFrame: UInt64?
+        /// Where the last pruning cut the schedules (a live mix's).
+        var prunedUpTo: UInt64 = 0
+
+        /// When an event from outside takes effect: the next output frame.
+        func nextFrameTime(_ frameDuration: UInt64) -> UInt64 {
+            max(latestFrame.map { $0 + frameDuration } ?? 0, sessions.current.now)
+        }
+
+        /// Seats the latest session; a failure as a warning's text.
+        mutating func recordLayout() -> String? {
+            guard let last = sessions.changes.last else { return nil }
+            do {
+                try layouts.record(last.session, at: last.at)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+    }
 
     /// A render's states, from its plan.
     init(plan: MixPlan) {
-        sessions = plan.sessions
-        layouts = plan.schedule
         isLive = false
-        pending = []
         frameDuration = nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond)
         onNotices = { _ in }
         warning = { _ in }
+        state = Mutex(State(sessions: plan.sessions, layouts: plan.schedule, pending: []))
     }
 
     /// A live mix's states, starting from the plan's initial session. `onNotices` gets the
     /// outbound events as they happen; `warning` a timeline event that no longer applies
     /// (an event from outside changed the session under it).
-    init(live plan: MixPlan, onNotices: @escaping ([Notice]) -> Void, warning: @escaping (String) -> Void) throws(MixError) {
-        sessions = SessionSchedule(initial: plan.initialSession)
+    init(live plan: MixPlan, onNotices: @escaping @Sendable ([Notice]) -> Void,
+         warning: @escaping @Sendable (String) -> Void) throws(MixError) {
+        let sessions = SessionSchedule(initial: plan.initialSession)
+        let layouts: LayoutSchedule
         do {
             layouts = try LayoutSchedule(sessions: sessions, template: plan.template, canvas: plan.canvas.size)
         } catch {
             throw .layout(error)
         }
         isLive = true
-        pending = plan.spec.timeline.enumerated().map { ($0.offset, $0.element) }.sorted { ($0.timed.at, $0.index) < ($1.timed.at, $1.index) }
         frameDuration = nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond)
         self.onNotices = onNotices
         self.warning = warning
+        let pending: [(index: Int, timed: TimedEvent)] = plan.timeline.enumerated().map { ($0.offset, $0.element) }
+            .sorted { ($0.timed.at, $0.index) < ($1.timed.at, $1.index) }
+        state = Mutex(State(sessions: sessions, layouts: layouts, pending: pending))
     }
 
     /// Where every host is at `time`.
     func layout(at time: UInt64) -> FrameLayout {
-        lock.lock()
-        defer { lock.unlock() }
-        return layouts.layout(at: time)
+        state.withLock { $0.layouts.layout(at: time) }
     }
 
     /// The session in force at `time`.
     func session(at time: UInt64) -> Session {
-        lock.lock()
-        defer { lock.unlock() }
-        return sessions.session(at: time)
+        state.withLock { $0.sessions.session(at: time) }
     }
 
     /// The latest score change of `battle` at or before `time`, and the one before it.
     func scoreChanges(of battle: String, at time: UInt64) -> (latest: Notice?, previous: Notice?) {
-        lock.lock()
-        defer { lock.unlock() }
-        let notices = sessions.notices
-        let end = (notices.lastIndex(atOrBefore: time) { $0.at } ?? -1) + 1
-        let changes = notices[..<end].reversed().lazy.filter { $0.event == "onBattleScoreChanged" && $0.battleId == battle }
-        return (changes.first, changes.dropFirst().first)
+        state.withLock { state in
+            let notices = state.sessions.notices
+            let end = (notices.lastIndex(atOrBefore: time) { $0.at } ?? -1) + 1
+            let changes = notices[..<end].reversed().lazy.filter { $0.event == "onBattleScoreChanged" && $0.battleId == battle }
+            return (changes.first, changes.dropFirst().first)
+        }
     }
 
     /// The output is about to composite the frame at `pts`: a live mix applies what falls
     /// due up to it. Compositor thread.
     func frameStarted(at pts: UInt64) {
         guard isLive else { return }
-        lock.lock()
-        latestFrame = max(latestFrame ?? 0, pts)
-        var notices: [Notice] = []
-        var refused: [String] = []
-        while let next = pending.first, next.timed.at <= pts {
-            pending.removeFirst()
-            do {
-                notices += try sessions.apply(next.timed.event, at: next.timed.at)
-            } catch {
-                refused.append("timeline[\(next.index)] skipped: \(error)")
+        let (notices, problems) = state.withLock { state -> ([Notice], [String]) in
+            state.latestFrame = max(state.latestFrame ?? 0, pts)
+            var notices: [Notice] = []
+            var problems: [String] = []
+            while let next = state.pending.first, next.timed.at <= pts {
+                state.pending.removeFirst()
+                do {
+                    notices += try state.sessions.apply(next.timed.event, at: next.timed.at)
+                } catch {
+                    problems.append("timeline[\(next.index)] skipped: \(error)")
+                }
             }
+            if let due = state.sessions.current.nextDueTime(), due <= pts { notices += state.sessions.advance(to: pts) }
+            if let failure = state.recordLayout() { problems.append(failure) }
+            // Frames still in flight are at most a few seconds older than the newest one; once a
+            // second, what is 30 s old goes.
+            let horizon = pts.saturatingSubtract(30 * nanosecondsPerSecond)
+            if horizon >= state.prunedUpTo + nanosecondsPerSecond {
+                state.sessions.forget(before: horizon)
+                state.layouts.forget(before: horizon)
+                state.prunedUpTo = horizon
+            }
+            return (notices, problems)
         }
-        if let due = sessions.current.nextDueTime(), due <= pts { notices += sessions.advance(to: pts) }
-        let failure = recordLayout()
-        // Frames still in flight are at most a few seconds older than the newest one; once a
-        // second, what is 30 s old goes.
-        let horizon = pts.saturatingSubtract(30 * nanosecondsPerSecond)
-        if horizon >= prunedUpTo + nanosecondsPerSecond {
-            sessions.forget(before: horizon)
-            layouts.forget(before: horizon)
-            prunedUpTo = horizon
-        }
-        lock.unlock()
         if !notices.isEmpty { onNotices(notices) }
-        for text in refused + [failure].compactMap({ $0 }) { warning(text) }
+        for text in problems { warning(text) }
     }
 
     /// Applies an event from outside at the next output frame; a refused one changes nothing.
     @discardableResult
     func apply(_ event: SessionEvent) throws(SessionError) -> [Notice] {
-        lock.lock()
-        let at = latestFrame.map { $0 + frameDuration } ?? 0
-        let notices: [Notice]
-        do {
-            notices = try sessions.apply(event, at: max(at, sessions.current.now))
-        } catch {
-            lock.unlock()
-            throw error
+        let (notices, failure) = try state.withLock { state throws(SessionError) -> ([Notice], String?) in
+            let notices = try state.sessions.apply(event, at: state.nextFrameTime(frameDuration))
+            return (notices, state.recordLayout())
         }
-        let failure = recordLayout()
-        lock.unlock()
         onNotices(notices)
         if let failure { warning(failure) }
         return notices
@@ -130,38 +142,21 @@ final class MixState: @unchecked Sendable {
 
     /// Lets `user` (a host added to the running mix) take part from the next output frame on.
     func addKnownUser(_ user: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        sessions.addKnownUser(user, at: max(latestFrame.map { $0 + frameDuration } ?? 0, sessions.current.now))
+        state.withLock { $0.sessions.addKnownUser(user, at: $0.nextFrameTime(frameDuration)) }
     }
 
     /// Lays the hosts out with `template` from the next output frame on.
     func switchTemplate(to template: LayoutTemplate) throws(MixError) {
-        lock.lock()
-        defer { lock.unlock() }
-        let at = max(latestFrame.map { $0 + frameDuration } ?? 0, sessions.current.now, layouts.changes.last?.at ?? 0)
-        do {
-            try layouts.switchTemplate(to: template, session: sessions.current, at: at)
-        } catch {
-            throw .layout(error)
+        try state.withLock { state throws(MixError) in
+            let at = max(state.nextFrameTime(frameDuration), state.layouts.changes.last?.at ?? 0)
+            do throws(LayoutError) {
+                try state.layouts.switchTemplate(to: template, session: state.sessions.current, at: at)
+            } catch {
+                throw .layout(error)
+            }
         }
     }
 
     /// The session as it stands now (a copy).
-    var current: Session {
-        lock.lock()
-        defer { lock.unlock() }
-        return sessions.current
-    }
-
-    /// Seats the latest session; the lock is held.
-    private func recordLayout() -> String? {
-        guard let last = sessions.changes.last else { return nil }
-        do {
-            try layouts.record(last.session, at: last.at)
-            return nil
-        } catch {
-            return "\(error)"
-        }
-    }
+    var current: Session { state.withLock { $0.sessions.current } }
 }

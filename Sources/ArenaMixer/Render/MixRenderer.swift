@@ -1,6 +1,7 @@
 import ArenaSpec
 import Foundation
 import GStreamerKit
+import Synchronization
 
 /// How far a render has come.
 public struct RenderProgress: Sendable {
@@ -28,13 +29,11 @@ public struct RenderResult: Sendable {
 ///
 /// The file is written under a temporary name in the same folder and renamed when the
 /// muxer has finished, so the output path only ever holds a complete file.
-public final class MixRenderer {
+public final class MixRenderer: Sendable {
     private let plan: MixPlan
     private let stallLimit: TimeInterval
-    private let lock = NSLock()
-    private var outcome: Result<Void, MixError>?
-    private var warnings: [String] = []
-    private var brokenInputs: Set<Int> = []
+    /// How the run ended (nil while it runs), its warnings, and the inputs taken out.
+    private let ending = Mutex<(outcome: Result<Void, MixError>?, warnings: [String], brokenInputs: Set<Int>)>((nil, [], []))
     private let finished = DispatchSemaphore(value: 0)
 
     /// `stallLimit`: how long the output may stand still before the inputs it waits on
@@ -55,7 +54,7 @@ public final class MixRenderer {
     /// Runs the render; `progress` is called about twice a second on this thread.
     /// `cancelled` is polled as often; when it turns true the render stops and writes nothing.
     public func run(_ target: Target = .recording, progress: ((RenderProgress) -> Void)? = nil,
-                    warning: ((String) -> Void)? = nil,
+                    warning: (@Sendable (String) -> Void)? = nil,
                     cancelled: @escaping () -> Bool = { false }) throws(MixError) -> RenderResult {
         let output: URL
         let total: Double
@@ -116,10 +115,7 @@ public final class MixRenderer {
             progress(RenderProgress(done: done, total: total, framesPerSecond: done * Double(plan.canvas.framesPerSecond) / elapsed,
                                     speed: done / elapsed))
         }
-        lock.lock()
-        let result = outcome!
-        let warned = warnings
-        lock.unlock()
+        let (result, warned) = ending.withLock { ($0.outcome!, $0.warnings) }
         try result.get()
 
         mix.pipeline.stop()
@@ -136,7 +132,7 @@ public final class MixRenderer {
 
     /// The output stood still for `stallLimit`: drops the inputs the mixers wait on, or
     /// fails if they wait on none of them.
-    private func dropStalledInputs(_ mix: MixGraph, warning: ((String) -> Void)?) throws(MixError) {
+    private func dropStalledInputs(_ mix: MixGraph, warning: (@Sendable (String) -> Void)?) throws(MixError) {
         let starved = mix.starvedInputs()
         guard !starved.isEmpty else {
             throw .pipeline(GStreamerError(message: "the mix made no progress for \(Int(stallLimit)) s"))
@@ -147,12 +143,13 @@ public final class MixRenderer {
     }
 
     /// Takes input `index` out of the mix with one warning, the first time it is reported.
-    private func report(_ index: Int, _ problem: String, mix: MixGraph, warning: ((String) -> Void)?) {
+    private func report(_ index: Int, _ problem: String, mix: MixGraph, warning: (@Sendable (String) -> Void)?) {
         let text = "hosts[\(index)] '\(plan.inputs[index].host.userId)' input \(problem); showing its placeholder"
-        lock.lock()
-        let first = brokenInputs.insert(index).inserted
-        if first { warnings.append(text) }
-        lock.unlock()
+        let first = ending.withLock {
+            let first = $0.brokenInputs.insert(index).inserted
+            if first { $0.warnings.append(text) }
+            return first
+        }
         guard first else { return }
         warning?(text)
         mix.endInput(index)
@@ -160,7 +157,7 @@ public final class MixRenderer {
 
     /// Bus thread: end-of-stream finishes; an input's error drops that input (and later
     /// reports from its parts are moot); any other error fails the render.
-    private func handle(_ message: BusMessage, mix: MixGraph, warning: ((String) -> Void)?) {
+    private func handle(_ message: BusMessage, mix: MixGraph, warning: (@Sendable (String) -> Void)?) {
         switch message {
         case .endOfStream:
             finish(.success(()))
@@ -179,10 +176,10 @@ public final class MixRenderer {
     }
 
     private func finish(_ result: Result<Void, MixError>) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard outcome == nil else { return }
-        outcome = result
-        finished.signal()
+        ending.withLock {
+            guard $0.outcome == nil else { return }
+            $0.outcome = result
+            finished.signal()
+        }
     }
 }

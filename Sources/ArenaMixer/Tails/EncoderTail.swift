@@ -17,7 +17,7 @@ enum EncoderTail {
         case snapshot(at: UInt64, path: String)
         /// A live mix's encoded video (H.264 byte-stream, SPS/PPS at every keyframe) and audio,
         /// buffer by buffer, to handlers on the encoders' threads.
-        case live(video: (Sample) -> Void, audio: (Sample) -> Void)
+        case live(video: @Sendable (Sample) -> Void, audio: @Sendable (Sample) -> Void)
     }
 
     /// Adds the tail to `pipeline`, fed by `video` (raw I420 canvas) and `audio` (raw mix).
@@ -28,7 +28,7 @@ enum EncoderTail {
             let sink = try Element(factory: "filesink", name: "file", ["location": .string(path)])
             let videoChain = [try boundedQueue("encode-queue"), try videoEncoder(plan), try Element(factory: "h264parse", name: "video-parser"),
                               try boundedQueue("video-mux-queue")]
-            let audioChain = [try Element(factory: "audioconvert", name: "audio-convert"), try audioEncoder(plan.spec.output.audio),
+            let audioChain = [try Element(factory: "audioconvert", name: "audio-convert"), try audioEncoder(plan.audio),
                               try boundedQueue("audio-mux-queue")]
             try link(video, audio, videoChain, audioChain, in: pipeline)
             try pipeline.addChain([mux, sink])
@@ -44,7 +44,7 @@ enum EncoderTail {
             let videoChain = [try boundedQueue("encode-queue"), encoder,
                               try Element(factory: "h264parse", name: "video-parser", ["config-interval": .int32(-1)]),
                               try Element(factory: "capsfilter", name: "video-out-caps", ["caps": .caps(byteStream)]), videoSink]
-            let audioChain = [try Element(factory: "audioconvert", name: "audio-convert"), try audioEncoder(plan.spec.output.audio), audioSink]
+            let audioChain = [try Element(factory: "audioconvert", name: "audio-convert"), try audioEncoder(plan.audio), audioSink]
             try link(video, audio, videoChain, audioChain, in: pipeline)
             videoSink.onNewSample(onVideo)
             audioSink.onNewSample(onAudio)
@@ -68,7 +68,7 @@ enum EncoderTail {
     }
 
     private static func videoEncoder(_ plan: MixPlan) throws -> Element {
-        let settings = plan.spec.output.video
+        let settings = plan.video
         let keyframeInterval = max(1, (settings.keyframeIntervalSeconds * Double(plan.canvas.framesPerSecond)).rounded())
         return try Element(factory: "x264enc", name: "video-encoder", [
             "bitrate": .uint32(UInt32(settings.bitrateKbps)), "speed-preset": .nick(settings.preset),
