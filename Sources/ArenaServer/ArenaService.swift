@@ -153,7 +153,7 @@ public final class ArenaService: Sendable {
             lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)"] + samples.map { "\(name)\($0.labels) \($0.value)" }
         }
         let entries = mixes.all
-        let states = Dictionary(grouping: entries, by: \.state).mapValues(\.count)
+        let states = Dictionary(grouping: entries, by: \.status).mapValues(\.count)
         family("arena_mixes", "gauge", "Mixes by state.", ["running", "stopping", "ended", "failed"].map { ("{state=\"\($0)\"}", String(states[$0] ?? 0)) })
         let running = entries.compactMap { entry in entry.mix.map { (entry, $0.status) } }
         family("arena_mix_output_seconds", "gauge", "Seconds of output a mix has made.",
@@ -190,7 +190,7 @@ public final class ArenaService: Sendable {
     }
 
     private static func describe(_ entry: MixRegistry.Entry) -> JSON {
-        var fields: [(String, JSON)] = [("id", .string(entry.id)), ("state", .string(entry.state))]
+        var fields: [(String, JSON)] = [("id", .string(entry.id)), ("state", .string(entry.status))]
         if let session = entry.mix?.session {
             fields.append(("owner", .string(session.owner)))
             fields.append(("connected", .array(session.connected.map(JSON.string))))

@@ -58,7 +58,7 @@ protocol ArenaStore: Sendable {
 
 /// The default store: SQLite through GRDB, in `arena.sqlite` of the data folder, written
 /// ahead (WAL) and synced on every commit so that an acknowledged update survives a crash.
-final class SQLiteStore: ArenaStore, @unchecked Sendable {
+final class SQLiteStore: ArenaStore, Sendable {
     private let database: DatabasePool
 
     init(folder: URL) throws {

@@ -2,6 +2,7 @@ import ArenaMixer
 import ArenaSession
 import ArenaSpec
 import Foundation
+import Synchronization
 
 /// The PK score API's rules: battles between co-host connected rooms (a room is its host's
 /// user id), score updates applied exactly once per idempotency key, status by battle or by
@@ -10,17 +11,16 @@ import Foundation
 ///
 /// Per-room result codes, as the reference service's: 0 ok, 1 no such room (not connected,
 /// or not in the battle).
-final class BattleDesk: @unchecked Sendable {
+final class BattleDesk: Sendable {
     private let mixes: MixRegistry
     private let store: any ArenaStore
     private let callbacks: CallbackOutbox
     /// Score updates are checked, recorded and applied one at a time, so that a key is never
-    /// applied twice and the ledger's order is the order applied.
-    private let scoreLock = NSLock()
-    private let createLock = NSLock()
-    /// Score updates applied, and retries answered from the ledger (guarded by `scoreLock`).
-    private var applied = 0
-    private var replayed = 0
+    /// applied twice and the ledger's order is the order applied; the Mutex also counts
+    /// updates applied and retries answered from the ledger. Never taken with `creating`.
+    private let scoring = Mutex<(applied: Int, replayed: Int)>((0, 0))
+    /// Battles are created one at a time.
+    private let creating = Mutex(())
 
     init(mixes: MixRegistry, store: any ArenaStore, callbacks: CallbackOutbox) {
         self.mixes = mixes
@@ -42,8 +42,13 @@ final class BattleDesk: @unchecked Sendable {
         try fields.finish()
         // One creation at a time: the checks below then hold when the battle is applied, and
         // `battle.created` goes out before the mixes report `battle.started`.
-        createLock.lock()
-        defer { createLock.unlock() }
+        return try creating.withLock { _ in
+            try start(id: id, fromRoom: fromRoom, toRooms: toRooms, durationMilliseconds: duration, extensionInfo: extensionInfo)
+        }
+    }
+
+    private func start(id: String, fromRoom: String, toRooms: [String], durationMilliseconds duration: Int,
+                       extensionInfo: String?) throws -> JSONResponse {
         guard try store.battle(id: id) == nil else { throw APIError(.conflict, "battle '\(id)' already exists") }
         let entries = mixes.mixes(connecting: fromRoom)
         guard let session = entries.first?.mix?.session else { throw APIError(.notFound, "room '\(fromRoom)' is in no running mix") }
@@ -86,10 +91,12 @@ final class BattleDesk: @unchecked Sendable {
     /// scores. The same `idempotencyKey` again gets the first answer and changes nothing.
     func updateScores(battleId: String, _ body: Data) throws -> JSONResponse {
         let request = try ScoreRequest(body)
-        scoreLock.lock()
-        defer { scoreLock.unlock() }
+        return try scoring.withLock { counts in try apply(request, battleId: battleId, body: body, counts: &counts) }
+    }
+
+    private func apply(_ request: ScoreRequest, battleId: String, body: Data, counts: inout (applied: Int, replayed: Int)) throws -> JSONResponse {
         if let earlier = try store.answer(forKey: request.key) {
-            replayed += 1
+            counts.replayed += 1
             return JSONResponse(rawJSON: earlier.body, status: .init(code: earlier.status))
         }
         guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(battleId)'") }
@@ -119,7 +126,7 @@ final class BattleDesk: @unchecked Sendable {
         let answer = JSONResponse(["battleId": .string(battleId), "results": .array(results.map { ["room": .string($0.0), "code": .int($0.1)] }),
                                    "scores": scoresJSON(draft.battle)])
         try store.recordScoreUpdate(key: request.key, battleId: battleId, request: body, answer: StoredAnswer(status: 200, body: answer.text))
-        applied += 1
+        counts.applied += 1
         for update in request.updates where battle.active.contains(update.room) {
             for entry in running {
                 _ = try? entry.mix?.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: request.op))
@@ -129,11 +136,7 @@ final class BattleDesk: @unchecked Sendable {
     }
 
     /// Score updates applied so far, and retries answered from the ledger.
-    var scoreUpdateCounts: (applied: Int, replayed: Int) {
-        scoreLock.lock()
-        defer { scoreLock.unlock() }
-        return (applied, replayed)
-    }
+    var scoreUpdateCounts: (applied: Int, replayed: Int) { scoring.withLock { $0 } }
 
     /// `POST /v1/battles/{id}/end`: ends a running battle now.
     func end(battleId: String) throws -> JSONResponse {

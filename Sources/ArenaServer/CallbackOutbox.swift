@@ -1,6 +1,7 @@
 import ArenaSession
 import Crypto
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -30,16 +31,15 @@ public struct CallbackSettings: Sendable {
 /// Signature: `X-Arena-Timestamp` is the sending time in Unix seconds and `X-Arena-Signature`
 /// is `sha256=` and the hex HMAC-SHA256, keyed by the secret, of the timestamp, a `.`, and the
 /// body. Receivers recompute it and refuse timestamps older than a few minutes (replays).
-final class CallbackOutbox: @unchecked Sendable {
+final class CallbackOutbox: Sendable {
     private let settings: CallbackSettings?
     private let store: any ArenaStore
-    private let lock = NSLock()
     private let wake = DispatchSemaphore(value: 0)
-    private var pending: [(group: String, body: String)] = []
-    private var stopped = false
-    private let log: (String) -> Void
+    /// Callbacks not yet written to the outbox, and whether delivery is to stop.
+    private let queue = Mutex<(pending: [(group: String, body: String)], stopped: Bool)>(([], false))
+    private let log: @Sendable (String) -> Void
 
-    init(settings: CallbackSettings?, store: any ArenaStore, log: @escaping (String) -> Void) {
+    init(settings: CallbackSettings?, store: any ArenaStore, log: @escaping @Sendable (String) -> Void) {
         self.settings = settings
         self.store = store
         self.log = log
@@ -52,9 +52,7 @@ final class CallbackOutbox: @unchecked Sendable {
     }
 
     func stop() {
-        lock.lock()
-        stopped = true
-        lock.unlock()
+        queue.withLock { $0.stopped = true }
         wake.signal()
     }
 
@@ -86,9 +84,7 @@ final class CallbackOutbox: @unchecked Sendable {
     }
 
     private func enqueue(_ callbacks: [(String, String)]) {
-        lock.lock()
-        pending += callbacks
-        lock.unlock()
+        queue.withLock { $0.pending += callbacks }
         wake.signal()
     }
 
@@ -106,11 +102,10 @@ final class CallbackOutbox: @unchecked Sendable {
         guard let settings else { return }
         while true {
             _ = wake.wait(timeout: .now() + 0.5)
-            lock.lock()
-            let new = pending
-            pending = []
-            let done = stopped
-            lock.unlock()
+            let (new, done) = queue.withLock { queue in
+                defer { queue.pending = [] }
+                return (queue.pending, queue.stopped)
+            }
             do {
                 if !new.isEmpty { try store.addCallbacks(new.flatMap { callback in settings.urls.map { (callback.group + " " + $0.absoluteString, $0, callback.body) } }) }
                 if done { return }
@@ -141,11 +136,11 @@ final class CallbackOutbox: @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
         let status = StatusBox()
         URLSession.shared.dataTask(with: request) { _, response, _ in
-            status.code = (response as? HTTPURLResponse)?.statusCode ?? 0
+            status.code.store((response as? HTTPURLResponse)?.statusCode ?? 0, ordering: .relaxed)
             done.signal()
         }.resume()
         done.wait()
-        return (200..<300).contains(status.code)
+        return (200..<300).contains(status.code.load(ordering: .relaxed))
     }
 
     /// Hex HMAC-SHA256 of `timestamp.body`.
@@ -155,6 +150,7 @@ final class CallbackOutbox: @unchecked Sendable {
     }
 }
 
-private final class StatusBox: @unchecked Sendable {
-    var code = 0
+/// A response's status, from URLSession's thread to the waiting one.
+private final class StatusBox: Sendable {
+    let code = Atomic(0)
 }

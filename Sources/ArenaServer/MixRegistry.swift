@@ -3,129 +3,22 @@ import ArenaMixer
 import ArenaSession
 import ArenaSpec
 import Foundation
-import Logging
+import Synchronization
 
 /// The live mixes the service runs, each on a thread of its own, by id.
-final class MixRegistry: @unchecked Sendable {
-    /// One running (or ended) mix.
-    final class Entry: @unchecked Sendable {
-        let id: String
-        let plan: MixPlan
-        let createdAt: Date
-        /// The mix while it runs; nil before it starts and after it ends.
-        var mix: RunningMix? { locked { running } }
-        private var running: RunningMix?
-        private let lock = NSLock()
-        private var stopRequested = false
-        private var ended = false
-        private var failure: String?
-        private var history: [Notice] = []
-        private var recentWarnings: [String] = []
-        private let done = DispatchSemaphore(value: 0)
-
-        private let onNotices: ([Notice]) -> Void
-        private let logger = Logger(label: "arena.mix")
-        private var listeners: [UUID: AsyncStream<Notice>.Continuation] = [:]
-
-        init(id: String, plan: MixPlan, onNotices: @escaping ([Notice]) -> Void) {
-            self.id = id
-            self.plan = plan
-            self.onNotices = onNotices
-            createdAt = Date()
-        }
-
-        fileprivate func start() {
-            Thread { [self] in
-                do {
-                    try LiveRun(plans: [plan]).run(
-                                started: { [weak self] mixes in self?.locked { self?.running = mixes.first } },
-                                notices: { [weak self] _, new in self?.publish(new) },
-                                warning: { [weak self] text in
-                                    guard let self else { return }
-                                    self.logger.warning("\(text)", metadata: ["mix": "\(self.id)"])
-                                    self.locked { self.recentWarnings = Array(self.recentWarnings.suffix(19)) + [text] }
-                                },
-                                stopped: { [weak self] in self?.locked { self?.stopRequested ?? true } ?? true })
-                } catch {
-                    logger.error("the mix failed: \(error)", metadata: ["mix": "\(id)"])
-                    locked { failure = "\(error)" }
-                }
-                let open = locked { () -> [AsyncStream<Notice>.Continuation] in
-                    ended = true
-                    running = nil
-                    return Array(listeners.values)
-                }
-                for listener in open { listener.finish() }
-                done.signal()
-            }.start()
-        }
-
-        /// The mix's outbound events from now on, until it ends or the reader goes away.
-        func events() -> AsyncStream<Notice> {
-            let (stream, continuation) = AsyncStream<Notice>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
-            let id = UUID()
-            let isOver = locked { () -> Bool in
-                if !ended { listeners[id] = continuation }
-                return ended
-            }
-            if isOver { continuation.finish() }
-            continuation.onTermination = { [weak self] _ in self?.locked { self?.listeners[id] = nil } }
-            return stream
-        }
-
-        private func publish(_ new: [Notice]) {
-            let open = locked { () -> [AsyncStream<Notice>.Continuation] in
-                history += new
-                if history.count > 10_000 { history.removeFirst(history.count - 10_000) }
-                return Array(listeners.values)
-            }
-            for listener in open { for notice in new { listener.yield(notice) } }
-            onNotices(new)
-        }
-
-        /// Waits (up to 5 s) until the mix runs, so that events can apply.
-        func waitUntilRunning() -> Bool {
-            for _ in 0..<100 {
-                if mix != nil { return true }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-            return false
-        }
-
-        /// Stops the mix and waits (up to 30 s) for its outputs to be finalised.
-        func stop() {
-            let wait = locked { () -> Bool in
-                let first = !stopRequested
-                stopRequested = true
-                return first && !ended
-            }
-            if wait { _ = done.wait(timeout: .now() + 30) }
-        }
-
-        var state: String { locked { ended ? (failure == nil ? "ended" : "failed") : (stopRequested ? "stopping" : "running") } }
-        var error: String? { locked { failure } }
-        /// The latest 10,000 outbound events.
-        var notices: [Notice] { locked { history } }
-        var warnings: [String] { locked { recentWarnings } }
-
-        private func locked<T>(_ body: () -> T) -> T {
-            lock.lock()
-            defer { lock.unlock() }
-            return body()
-        }
-    }
-
-    private let lock = NSLock()
-    private var entries: [String: Entry] = [:]
+final class MixRegistry: Sendable {
+    typealias Entry = MixEntry
+    private let entries = Mutex<[String: Entry]>([:])
     private let templates: TemplateLibrary
     private let dataFolder: URL
     private let store: any ArenaStore
-    private let onNotices: (String, [Notice]) -> Void
+    private let onNotices: @Sendable (String, [Notice]) -> Void
     private let limit: Int
 
     /// `limit`: how many mixes may run at once. `onNotices` gets every mix's outbound events
     /// with its id, as they happen.
-    init(templates: TemplateLibrary, dataFolder: URL, store: any ArenaStore, limit: Int, onNotices: @escaping (String, [Notice]) -> Void) {
+    init(templates: TemplateLibrary, dataFolder: URL, store: any ArenaStore, limit: Int,
+         onNotices: @escaping @Sendable (String, [Notice]) -> Void) {
         self.templates = templates
         self.dataFolder = dataFolder.standardized
         self.limit = limit
@@ -161,10 +54,7 @@ final class MixRegistry: @unchecked Sendable {
             throw APIError(.badRequest, "\(error)")
         }
         try confine(parsed)
-        lock.lock()
-        let running = entries.values.filter { $0.state == "running" }.count
-        lock.unlock()
-        guard running < limit else { throw APIError(.conflict, "the service runs \(running) mixes, its limit; stop one first") }
+        try checkLimit(counting: entries.withLock { Array($0.values) })
         let plan: MixPlan
         do {
             plan = try MixPlan(spec: parsed, templates: templates, live: true)
@@ -172,15 +62,20 @@ final class MixRegistry: @unchecked Sendable {
             throw APIError(.unprocessableContent, "\(error)")
         }
         let entry = Entry(id: id, plan: plan) { [onNotices] in onNotices(id, $0) }
-        lock.lock()
-        guard entries[id] == nil else {
-            lock.unlock()
-            throw APIError(.conflict, "mix '\(id)' already exists")
+        // Checked again where the entry is added: two creates at once cannot both pass the limit.
+        // Lock order: the registry's Mutex, then an entry's.
+        try entries.withLock { entries in
+            guard entries[id] == nil else { throw APIError(.conflict, "mix '\(id)' already exists") }
+            try checkLimit(counting: Array(entries.values))
+            entries[id] = entry
         }
-        entries[id] = entry
-        lock.unlock()
         entry.start()
         return entry
+    }
+
+    private func checkLimit(counting entries: [Entry]) throws {
+        let running = entries.filter { $0.status == "running" }.count
+        guard running < limit else { throw APIError(.conflict, "the service runs \(running) mixes, its limit; stop one first") }
     }
 
     /// Files a spec reads or writes must be in the data folder: a caller of the API cannot
@@ -264,16 +159,12 @@ final class MixRegistry: @unchecked Sendable {
     }
 
     func entry(_ id: String) throws -> Entry {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let entry = entries[id] else { throw APIError(.notFound, "no mix '\(id)'") }
+        guard let entry = entries.withLock({ $0[id] }) else { throw APIError(.notFound, "no mix '\(id)'") }
         return entry
     }
 
     var all: [Entry] {
-        lock.lock()
-        defer { lock.unlock() }
-        return entries.values.sorted { $0.createdAt < $1.createdAt }
+        entries.withLock { $0.values.sorted { $0.createdAt < $1.createdAt } }
     }
 
     /// Stops and forgets a mix.
@@ -281,9 +172,7 @@ final class MixRegistry: @unchecked Sendable {
         let entry = try entry(id)
         try store.removeMix(id: id)
         entry.stop()
-        lock.lock()
-        entries[id] = nil
-        lock.unlock()
+        entries.withLock { $0[id] = nil }
     }
 
     /// Running mixes whose session has `room` (a host's user id) connected.

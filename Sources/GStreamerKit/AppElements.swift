@@ -1,6 +1,7 @@
 import CGStreamer
 
 /// An owned `GstSample`: one buffer with its caps, as an appsink hands it out.
+/// Sendable: a sample is never written once handed out, and its reference count is atomic.
 public final class Sample: @unchecked Sendable {
     package let pointer: OpaquePointer
 

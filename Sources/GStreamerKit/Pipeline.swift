@@ -122,6 +122,7 @@ public final class Pipeline: Bin {
 
 /// One clock and base time for several pipelines, so that a buffer's running time means the
 /// same moment in all of them (the system clock; the base time is when this was made).
+/// Sendable: both are fixed when it is made, and a GstClock is made to be read from any thread.
 public final class SharedClock: @unchecked Sendable {
     private let clock: UnsafeMutablePointer<GstClock>
     private let baseTime: GstClockTime

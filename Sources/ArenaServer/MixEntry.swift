@@ -1,0 +1,113 @@
+import ArenaMixer
+import ArenaSession
+import Foundation
+import Logging
+import Synchronization
+
+/// One mix of the service, running on a thread of its own, or ended: its plan, the running
+/// mix while it runs, its recent events and warnings, and who listens for its events.
+final class MixEntry: Sendable {
+    let id: String
+    let plan: MixPlan
+    let createdAt: Date
+    private let done = DispatchSemaphore(value: 0)
+    private let onNotices: @Sendable ([Notice]) -> Void
+    private let logger = Logger(label: "arena.mix")
+    private let state = Mutex(State())
+
+    private struct State {
+        var running: RunningMix?
+        var stopRequested = false
+        var ended = false
+        var failure: String?
+        var history: [Notice] = []
+        var recentWarnings: [String] = []
+        var listeners: [UUID: AsyncStream<Notice>.Continuation] = [:]
+    }
+
+    init(id: String, plan: MixPlan, onNotices: @escaping @Sendable ([Notice]) -> Void) {
+        self.id = id
+        self.plan = plan
+        self.onNotices = onNotices
+        createdAt = Date()
+    }
+
+    /// The mix while it runs; nil before it starts and after it ends.
+    var mix: RunningMix? { state.withLock { $0.running } }
+
+    func start() {
+        Thread { [self] in
+            do {
+                try LiveRun(plans: [plan]).run(
+                    started: { [weak self] mixes in self?.state.withLock { $0.running = mixes.first } },
+                    notices: { [weak self] _, new in self?.publish(new) },
+                    warning: { [weak self] text in self?.warn(text) },
+                    stopped: { [weak self] in self?.state.withLock { $0.stopRequested } ?? true })
+            } catch {
+                logger.error("the mix failed: \(error)", metadata: ["mix": "\(id)"])
+                state.withLock { $0.failure = "\(error)" }
+            }
+            let open = state.withLock { state in
+                state.ended = true
+                state.running = nil
+                return Array(state.listeners.values)
+            }
+            for listener in open { listener.finish() }
+            done.signal()
+        }.start()
+    }
+
+    /// The mix's outbound events from now on, until it ends or the reader goes away.
+    func events() -> AsyncStream<Notice> {
+        let (stream, continuation) = AsyncStream<Notice>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
+        let id = UUID()
+        let isOver = state.withLock { state in
+            if !state.ended { state.listeners[id] = continuation }
+            return state.ended
+        }
+        if isOver { continuation.finish() }
+        continuation.onTermination = { [weak self] _ in self?.state.withLock { $0.listeners[id] = nil } }
+        return stream
+    }
+
+    private func publish(_ new: [Notice]) {
+        let open = state.withLock { state in
+            state.history += new
+            if state.history.count > 10_000 { state.history.removeFirst(state.history.count - 10_000) }
+            return Array(state.listeners.values)
+        }
+        for listener in open { for notice in new { listener.yield(notice) } }
+        onNotices(new)
+    }
+
+    private func warn(_ text: String) {
+        logger.warning("\(text)", metadata: ["mix": "\(id)"])
+        state.withLock { $0.recentWarnings = Array($0.recentWarnings.suffix(19)) + [text] }
+    }
+
+    /// Waits (up to 5 s) until the mix runs, so that events can apply.
+    func waitUntilRunning() -> Bool {
+        for _ in 0..<100 {
+            if mix != nil { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
+    /// Stops the mix and waits (up to 30 s) for its outputs to be finalised.
+    func stop() {
+        let wait = state.withLock { state in
+            defer { state.stopRequested = true }
+            return !state.stopRequested && !state.ended
+        }
+        if wait { _ = done.wait(timeout: .now() + 30) }
+    }
+
+    var status: String {
+        state.withLock { $0.ended ? ($0.failure == nil ? "ended" : "failed") : ($0.stopRequested ? "stopping" : "running") }
+    }
+    var error: String? { state.withLock { $0.failure } }
+    /// The latest 10,000 outbound events.
+    var notices: [Notice] { state.withLock { $0.history } }
+    var warnings: [String] { state.withLock { $0.recentWarnings } }
+}
