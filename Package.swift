@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "ArenaOverlay", targets: ["ArenaOverlay"]),
         .library(name: "ArenaMixer", targets: ["ArenaMixer"]),
         .library(name: "GStreamerKit", targets: ["GStreamerKit"]),
+        // For the live benchmarks' senders and receivers only.
+        .library(name: "GStreamerTestSupport", targets: ["GStreamerTestSupport"]),
         .library(name: "ArenaServer", targets: ["ArenaServer"]),
     ],
     dependencies: [

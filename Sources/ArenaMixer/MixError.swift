@@ -12,6 +12,8 @@ public enum MixError: Error, CustomStringConvertible {
     case input(field: String, uri: String, reason: String)
     case output(path: String, reason: String)
     case pipeline(GStreamerError)
+    /// A change to a live mix that has ended (or is ending).
+    case ended
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum MixError: Error, CustomStringConvertible {
         case .input(let field, let uri, let reason): return "\(field) (\(uri)): \(reason)"
         case .output(let path, let reason): return "output \(path): \(reason)"
         case .pipeline(let error): return "mix failed: \(error)"
+        case .ended: return "the mix has ended"
         }
     }
 }

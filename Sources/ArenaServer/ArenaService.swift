@@ -189,7 +189,7 @@ public final class ArenaService: Sendable {
         (1...64).contains(text.count) && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }
     }
 
-    private static func describe(_ entry: MixRegistry.Entry) -> JSON {
+    private static func describe(_ entry: MixEntry) -> JSON {
         var fields: [(String, JSON)] = [("id", .string(entry.id)), ("state", .string(entry.status))]
         if let session = entry.mix?.session {
             fields.append(("owner", .string(session.owner)))

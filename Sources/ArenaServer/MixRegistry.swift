@@ -7,8 +7,7 @@ import Synchronization
 
 /// The live mixes the service runs, each on a thread of its own, by id.
 final class MixRegistry: Sendable {
-    typealias Entry = MixEntry
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Mutex<[String: MixEntry]>([:])
     private let templates: TemplateLibrary
     private let dataFolder: URL
     private let store: any ArenaStore
@@ -39,14 +38,14 @@ final class MixRegistry: Sendable {
     }
 
     /// Checks `spec` (a mix spec, as for `arena run`; relative paths are taken from the data
-    /// folder), records it and starts it under `id`.
-    func create(id: String, spec: Data) throws -> Entry {
-        let entry = try start(id: id, spec: spec)
-        try store.saveMix(id: id, spec: spec)
-        return entry
+    /// folder), records it and then starts it under `id`: a mix never runs unrecorded.
+    func create(id: String, spec: Data) throws -> MixEntry {
+        try start(id: id, spec: spec) { try store.saveMix(id: id, spec: spec) }
     }
 
-    private func start(id: String, spec: Data) throws -> Entry {
+    /// `record` runs once the mix is checked and registered, before it starts; if it throws,
+    /// the mix is dropped.
+    private func start(id: String, spec: Data, record: () throws -> Void = {}) throws -> MixEntry {
         let parsed: MixSpec
         do {
             parsed = try MixSpec.parse(spec, source: "body", baseDirectory: dataFolder)
@@ -61,7 +60,7 @@ final class MixRegistry: Sendable {
         } catch {
             throw APIError(.unprocessableContent, "\(error)")
         }
-        let entry = Entry(id: id, plan: plan) { [onNotices] in onNotices(id, $0) }
+        let entry = MixEntry(id: id, plan: plan) { [onNotices] in onNotices(id, $0) }
         // Checked again where the entry is added: two creates at once cannot both pass the limit.
         // Lock order: the registry's Mutex, then an entry's.
         try entries.withLock { entries in
@@ -69,11 +68,17 @@ final class MixRegistry: Sendable {
             try checkLimit(counting: Array(entries.values))
             entries[id] = entry
         }
+        do {
+            try record()
+        } catch {
+            entries.withLock { _ = $0.removeValue(forKey: id) }
+            throw error
+        }
         entry.start()
         return entry
     }
 
-    private func checkLimit(counting entries: [Entry]) throws {
+    private func checkLimit(counting entries: [MixEntry]) throws {
         let running = entries.filter { $0.status == "running" }.count
         guard running < limit else { throw APIError(.conflict, "the service runs \(running) mixes, its limit; stop one first") }
     }
@@ -109,7 +114,7 @@ final class MixRegistry: Sendable {
     /// template (from its next frame) and its outputs (removed ones are finalised, new ones
     /// start at the next keyframe), and add hosts (with RTP inputs; they join the session
     /// when a `hostJoined` event is posted). Hosts are not removed: post `hostLeft`.
-    func update(_ id: String, body: Data) throws -> Entry {
+    func update(_ id: String, body: Data) throws -> MixEntry {
         let entry = try entry(id)
         var fields = try JSONFields.decode(body, source: "body")
         if fields.contains("hosts") {
@@ -144,13 +149,15 @@ final class MixRegistry: Sendable {
         }
         // Hosts first (the likeliest to be refused), in order; then the template, then outputs.
         guard let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
-        do {
+        do throws(MixError) {
             for host in added { try mix.addHost(host) }
             if let template { try mix.switchTemplate(to: template) }
+            if let outputs { try mix.setOutputs(outputs) }
+        } catch .ended {
+            throw APIError(.conflict, "mix '\(id)' is not running")
         } catch {
             throw APIError(.unprocessableContent, "\(error)")
         }
-        if let outputs { mix.setOutputs(outputs) }
         return entry
     }
 
@@ -158,12 +165,12 @@ final class MixRegistry: Sendable {
         URL(fileURLWithPath: path).standardized.path.hasPrefix(dataFolder.path + "/")
     }
 
-    func entry(_ id: String) throws -> Entry {
+    func entry(_ id: String) throws -> MixEntry {
         guard let entry = entries.withLock({ $0[id] }) else { throw APIError(.notFound, "no mix '\(id)'") }
         return entry
     }
 
-    var all: [Entry] {
+    var all: [MixEntry] {
         entries.withLock { $0.values.sorted { $0.createdAt < $1.createdAt } }
     }
 
@@ -176,7 +183,7 @@ final class MixRegistry: Sendable {
     }
 
     /// Running mixes whose session has `room` (a host's user id) connected.
-    func mixes(connecting room: String) -> [Entry] {
+    func mixes(connecting room: String) -> [MixEntry] {
         all.filter { $0.mix?.session.connected.contains(room) == true }
     }
 

@@ -1,3 +1,4 @@
+/// Binary search over time-ordered arrays (schedules, notices): what frames look up by time.
 extension Array {
     /// In an array sorted by `time`, the index of the last element at or before `moment`
     /// (binary search); nil when every element is later.

@@ -29,6 +29,14 @@ public struct RTPInput: Sendable, Equatable {
     public var ports: [Int] { [video.port] + (audio.map { [$0.port] } ?? []) }
 }
 
+extension InputSource {
+    /// A UDP port that `other`, a different RTP input, listens on too (two inputs cannot).
+    public func sharedPort(with other: InputSource) -> Int? {
+        guard self != other, case .rtp(let mine) = self, case .rtp(let theirs) = other else { return nil }
+        return mine.ports.first(where: theirs.ports.contains)
+    }
+}
+
 /// How a live mix treats inputs that go quiet.
 public struct LiveSettings: Sendable, Equatable {
     /// After this long without a new frame, a host's cell shows the placeholder instead of

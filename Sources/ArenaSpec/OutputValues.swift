@@ -47,7 +47,9 @@ enum OutputValues {
             throw SpecError(field: field, "must be a URL starting with rtmp:// or rtmps://")
         }
         guard let host = parts.host, isHost(host) else { throw SpecError(field: field, "has no valid host") }
-        guard parts.path.count > 1 else { throw SpecError(field: field, "needs an application and stream path (rtmp://host/app/stream)") }
+        guard parts.path.split(separator: "/").count >= 2 else {
+            throw SpecError(field: field, "needs an application and a stream key (rtmp://host/app/key)")
+        }
     }
 
     /// The query keys of an SRT URI that srtsink reads; anything else is refused.

@@ -40,15 +40,6 @@ public final class Caps: @unchecked Sendable {
         }
     }
 
-    /// Parses caps such as `video/x-raw,width=720,height=1280` (`gst_caps_from_string`).
-    public init(_ description: String) throws {
-        GStreamer.initialize()
-        guard let caps = gst_caps_from_string(description) else {
-            throw GStreamerError(message: "invalid caps: \(description)")
-        }
-        pointer = caps
-    }
-
     package init(retaining pointer: UnsafeMutablePointer<GstCaps>) {
         self.pointer = pointer
         gst_mini_object_ref(cast(pointer))

@@ -2,7 +2,7 @@ import CGStreamer
 
 /// An owned reference to a `GstElement`; `deinit` drops it.
 /// Sendable: GStreamer objects are reference-counted atomically and lock their own state.
-public class Element: @unchecked Sendable {
+public class Element: PropertySettable, @unchecked Sendable {
     let pointer: UnsafeMutablePointer<GstElement>
 
     /// Makes an element from a factory (`gst_element_factory_make`).
@@ -15,13 +15,13 @@ public class Element: @unchecked Sendable {
         gst_object_ref_sink(UnsafeMutableRawPointer(made))
     }
 
-    /// Wraps a pointer: takes over a floating reference, or adds one of our own.
-    /// Makes an element and sets its properties, each checked (see ``set(_:_:)-swift.method``).
+    /// Makes an element and sets its properties, each checked (see ``PropertyValue``).
     public convenience init(factory: String, name: String? = nil, _ properties: KeyValuePairs<String, PropertyValue>) throws {
         try self.init(factory: factory, name: name)
         for (property, value) in properties { try set(property, value) }
     }
 
+    /// Wraps a pointer: takes over a floating reference, or adds one of our own.
     package init(retaining pointer: UnsafeMutablePointer<GstElement>) {
         self.pointer = pointer
         gst_object_ref_sink(UnsafeMutableRawPointer(pointer))
@@ -53,22 +53,6 @@ public class Element: @unchecked Sendable {
     /// Sets a property; throws if the element has no such property or it has another type or range.
     public func set(_ property: String, _ value: PropertyValue) throws {
         try setProperty(of: UnsafeMutableRawPointer(pointer), owner: name, property, value)
-    }
-
-    public func set(_ property: String, _ value: Int32) throws { try set(property, .int32(value)) }
-    public func set(_ property: String, _ value: UInt32) throws { try set(property, .uint32(value)) }
-    public func set(_ property: String, _ value: Int64) throws { try set(property, .int64(value)) }
-    public func set(_ property: String, _ value: UInt64) throws { try set(property, .uint64(value)) }
-    public func set(_ property: String, _ value: Double) throws { try set(property, .double(value)) }
-    public func set(_ property: String, _ value: Bool) throws { try set(property, .bool(value)) }
-    public func set(_ property: String, _ value: String) throws { try set(property, .string(value)) }
-    public func set(_ property: String, _ caps: Caps) throws { try set(property, .caps(caps)) }
-    /// Sets an enum or flags property by its nick.
-    public func set(_ property: String, nick: String) throws { try set(property, .nick(nick)) }
-
-    /// Whether the element's class has a property of this name (`g_object_class_find_property`).
-    public func hasProperty(_ property: String) -> Bool {
-        GStreamerKit.hasProperty(UnsafeMutableRawPointer(pointer), property)
     }
 
     // MARK: Pads and links

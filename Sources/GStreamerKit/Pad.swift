@@ -3,7 +3,7 @@ import CGStreamer
 
 /// An owned reference to a `GstPad`.
 /// Sendable: GStreamer objects are reference-counted atomically and lock their own state.
-public final class Pad: @unchecked Sendable {
+public final class Pad: PropertySettable, @unchecked Sendable {
     let pointer: UnsafeMutablePointer<GstPad>
 
     init(owning pointer: UnsafeMutablePointer<GstPad>) {
@@ -46,11 +46,6 @@ public final class Pad: @unchecked Sendable {
     public func set(_ property: String, _ value: PropertyValue) throws {
         try setProperty(of: UnsafeMutableRawPointer(pointer), owner: name, property, value)
     }
-
-    public func set(_ property: String, _ value: Int32) throws { try set(property, .int32(value)) }
-    public func set(_ property: String, _ value: UInt32) throws { try set(property, .uint32(value)) }
-    public func set(_ property: String, _ value: Double) throws { try set(property, .double(value)) }
-    public func set(_ property: String, _ value: Bool) throws { try set(property, .bool(value)) }
 
     /// Whether a `GstVideoAggregatorPad` has a frame for the output frame being made.
     /// Only meaningful inside `samples-selected`.

@@ -3,7 +3,8 @@ import Foundation
 import Synchronization
 
 /// An owned `GstBin`: a group of elements that live, link and change state together.
-public class Bin: Element {
+/// Sendable for the reason any ``Element`` is.
+public class Bin: Element, @unchecked Sendable {
     /// An empty bin (`gst_bin_new`).
     public init(name: String) {
         GStreamer.initialize()
@@ -55,8 +56,8 @@ public class Bin: Element {
     }
 }
 
-/// An owned `GstPipeline`.
-public final class Pipeline: Bin {
+/// An owned `GstPipeline` (Sendable for the reason any ``Element`` is).
+public final class Pipeline: Bin, @unchecked Sendable {
     /// An empty pipeline (`gst_pipeline_new`).
     public override init(name: String) {
         GStreamer.initialize()
@@ -92,32 +93,6 @@ public final class Pipeline: Bin {
 
     /// The bus (`gst_element_get_bus`), read by ``BusReader``.
     var bus: UnsafeMutablePointer<GstBus> { gst_element_get_bus(pointer) }
-
-    /// Plays until end-of-stream; the first error, or the time limit, stops it and throws.
-    public func runToEnd(timeLimit: TimeInterval) throws {
-        let done = DispatchSemaphore(value: 0)
-        let failure = Mutex<GStreamerError?>(nil)
-        let reader = BusReader(pipeline: self) { message in
-            switch message {
-            case .endOfStream:
-                done.signal()
-            case .error(let error):
-                failure.withLock { $0 = error }
-                done.signal()
-            case .warning, .element:
-                break
-            }
-        }
-        defer {
-            reader.stop()
-            stop()
-        }
-        try play()
-        if done.wait(timeout: .now() + timeLimit) == .timedOut {
-            throw GStreamerError(source: name, message: "did not finish within \(Int(timeLimit)) s")
-        }
-        if let failure = failure.withLock({ $0 }) { throw failure }
-    }
 }
 
 /// One clock and base time for several pipelines, so that a buffer's running time means the

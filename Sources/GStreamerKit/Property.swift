@@ -74,9 +74,21 @@ func setProperty(of object: UnsafeMutableRawPointer, owner: String, _ property: 
     g_object_set_property(UnsafeMutablePointer<GObject>(OpaquePointer(object)), property, &gvalue)
 }
 
-/// Whether the GObject at `object` has a property called `property` (`g_object_class_find_property`).
-func hasProperty(_ object: UnsafeMutableRawPointer, _ property: String) -> Bool {
-    let instance = object.assumingMemoryBound(to: GTypeInstance.self)
-    let objectClass = UnsafeMutablePointer<GObjectClass>(OpaquePointer(instance.pointee.g_class))
-    return g_object_class_find_property(objectClass, property) != nil
+/// Something with GObject properties (an element, a pad): typed setters over ``PropertyValue``.
+public protocol PropertySettable {
+    /// Sets a property; throws if there is no such property or it has another type or range.
+    func set(_ property: String, _ value: PropertyValue) throws
+}
+
+extension PropertySettable {
+    public func set(_ property: String, _ value: Int32) throws { try set(property, .int32(value)) }
+    public func set(_ property: String, _ value: UInt32) throws { try set(property, .uint32(value)) }
+    public func set(_ property: String, _ value: Int64) throws { try set(property, .int64(value)) }
+    public func set(_ property: String, _ value: UInt64) throws { try set(property, .uint64(value)) }
+    public func set(_ property: String, _ value: Double) throws { try set(property, .double(value)) }
+    public func set(_ property: String, _ value: Bool) throws { try set(property, .bool(value)) }
+    public func set(_ property: String, _ value: String) throws { try set(property, .string(value)) }
+    public func set(_ property: String, _ caps: Caps) throws { try set(property, .caps(caps)) }
+    /// Sets an enum or flags property by its nick.
+    public func set(_ property: String, nick: String) throws { try set(property, .nick(nick)) }
 }

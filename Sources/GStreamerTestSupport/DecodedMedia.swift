@@ -1,6 +1,7 @@
 import CGStreamer
 import Foundation
 import GStreamerKit
+import Synchronization
 
 /// One decoded picture as 8-bit RGB with a padding byte (`RGBx`), rows `width * 4` bytes apart.
 public struct RGBFrame: Sendable {
@@ -76,5 +77,31 @@ extension Pipeline {
         }
         guard let parsed else { throw GStreamerError(message: "cannot parse pipeline: \(description)") }
         self.init(retaining: parsed)
+    }
+
+    /// Plays until end-of-stream; the first error, or the time limit, stops it and throws.
+    public func runToEnd(timeLimit: TimeInterval) throws {
+        let done = DispatchSemaphore(value: 0)
+        let failure = Mutex<GStreamerError?>(nil)
+        let reader = BusReader(pipeline: self) { message in
+            switch message {
+            case .endOfStream:
+                done.signal()
+            case .error(let error):
+                failure.withLock { $0 = error }
+                done.signal()
+            case .warning, .element:
+                break
+            }
+        }
+        defer {
+            reader.stop()
+            stop()
+        }
+        try play()
+        if done.wait(timeout: .now() + timeLimit) == .timedOut {
+            throw GStreamerError(source: name, message: "did not finish within \(Int(timeLimit)) s")
+        }
+        if let failure = failure.withLock({ $0 }) { throw failure }
     }
 }

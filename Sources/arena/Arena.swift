@@ -6,6 +6,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 
+/// The command line: render, run, serve, snapshot and layouts.
 @main
 struct Arena: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -27,6 +27,7 @@ import Testing
             (#"[{"type":"rtmp","url":"rtmp://a/b/c\" ! filesink location=/tmp/pwned \""}]"#, "outputs[0].url"),
             (#"[{"type":"rtmp","url":"rtmp://a b/app/key"}]"#, "outputs[0].url"),
             (#"[{"type":"rtmp","url":"http://example.com/app/key"}]"#, "outputs[0].url"),
+            (#"[{"type":"rtmp","url":"rtmp://example.com/sk_only_a_key"}]"#, "outputs[0].url"),
             (#"[{"type":"rtp","host":"127.0.0.1 ! udpsrc port=9 ! filesink location=/tmp/x","videoPort":5000}]"#, "outputs[0].host"),
             (#"[{"type":"rtp","host":"a..b","videoPort":5000}]"#, "outputs[0].host"),
             (#"[{"type":"srt","uri":"srt://127.0.0.1:9000\" ! filesink location=/tmp/x"}]"#, "outputs[0].uri"),

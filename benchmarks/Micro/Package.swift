@@ -11,7 +11,7 @@ let arena = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deleting
 // PK score API's throughput and score-to-screen time (`swift run -c release ArenaScores`).
 let package = Package(
     name: "ArenaMicroBenchmarks",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         .package(path: "../.."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
@@ -32,8 +32,10 @@ let package = Package(
             name: "ArenaLive",
             dependencies: [
                 .product(name: "ArenaMixer", package: arena),
+                .product(name: "ArenaSpec", package: arena),
                 .product(name: "ArenaLayout", package: arena),
                 .product(name: "GStreamerKit", package: arena),
+                .product(name: "GStreamerTestSupport", package: arena),
             ],
             path: "Live/ArenaLive"
         ),
@@ -42,6 +44,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ArenaServer", package: arena),
                 .product(name: "GStreamerKit", package: arena),
+                .product(name: "GStreamerTestSupport", package: arena),
             ],
             path: "Live/ArenaScores"
         ),

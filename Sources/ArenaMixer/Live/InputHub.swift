@@ -9,8 +9,9 @@ import Synchronization
 /// or URI) into appsinks; each decoded buffer goes, by reference, into an appsrc of every
 /// subscribed mix. Those appsrcs drop their oldest buffers when a mix falls behind, so one
 /// slow mix never holds up the input or the other mixes. A source that fails (a decoder
-/// error, a codec change) is rebuilt after half a second (doubling to 4 s while it keeps
-/// failing) with one warning; the mixes see a gap and show the placeholder meanwhile. All
+/// error, a codec change) is rebuilt after half a second (doubling to 4 s while it fails
+/// before delivering a frame) with one warning; the mixes see a gap and show the
+/// placeholder meanwhile. All
 /// pipelines of a live run share one clock and base time, so a buffer's running time means
 /// the same moment everywhere.
 final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; the rest is `state`, a Mutex
@@ -41,7 +42,10 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
             latency = 2 * frameDuration
         }
         runner = RestartingPipeline(label: "\(label) input", backoff: Backoff(first: 0.5, limit: 4),
-                                    build: { [unowned self] in try self.build() }, report: warning)
+                                    build: { [weak self] in
+                                        guard let self else { throw GStreamerError(message: "the input was removed") }
+                                        return try self.build()
+                                    }, report: warning)
     }
 
     /// Adds a mix's appsrcs; from then on they get every decoded buffer.

@@ -9,7 +9,8 @@ final class InputHubs: Sendable {
     let clock = SharedClock()
     private let frameDuration: UInt64
     private let warning: @Sendable (String) -> Void
-    private let hubs = Mutex<[InputHub]>([])
+    /// The hubs, and whether the run has ended (no new hub then).
+    private let state = Mutex<(hubs: [InputHub], stopped: Bool)>(([], false))
 
     init(frameDuration: UInt64, warning: @escaping @Sendable (String) -> Void) {
         self.frameDuration = frameDuration
@@ -17,31 +18,31 @@ final class InputHubs: Sendable {
     }
 
     /// The hub receiving `source`, started now if it is new; `label` names it in warnings.
-    func hub(for source: InputSource, hasAudio: Bool, label: String) -> InputHub {
-        let (hub, isNew) = hubs.withLock { hubs in
-            if let shared = hubs.first(where: { $0.source == source }) { return (shared, false) }
+    /// Refused when a different input of the run listens on one of its ports, or the run ended.
+    func hub(for source: InputSource, hasAudio: Bool, label: String) throws(MixError) -> InputHub {
+        let found = state.withLock { state -> Result<(hub: InputHub, isNew: Bool), MixError> in
+            guard !state.stopped else { return .failure(.ended) }
+            if let shared = state.hubs.first(where: { $0.source == source }) { return .success((shared, false)) }
+            if let port = state.hubs.lazy.compactMap({ source.sharedPort(with: $0.source) }).first {
+                return .failure(.spec(SpecError(field: "hosts", "\(label) uses port \(port), which a different input uses")))
+            }
             let hub = InputHub(source: source, hasAudio: hasAudio, frameDuration: frameDuration, label: label, warning: warning)
-            hubs.append(hub)
-            return (hub, true)
+            state.hubs.append(hub)
+            return .success((hub, true))
         }
+        let (hub, isNew) = try found.get()
         if isNew { hub.start(on: clock) }
         return hub
     }
 
-    /// A port of `source` on which a different input of the run listens already, if any.
-    func portInUse(by source: InputSource) -> Int? {
-        guard case .rtp(let wanted) = source else { return nil }
-        for hub in hubs.withLock({ $0 }) where hub.source != source {
-            guard case .rtp(let used) = hub.source else { continue }
-            if let port = wanted.ports.first(where: used.ports.contains) { return port }
-        }
-        return nil
-    }
-
+    /// Stops every hub; no new one starts after this.
     func stopAll() {
-        let all = hubs.withLock { hubs in
-            defer { hubs = [] }
-            return hubs
+        let all = state.withLock { state in
+            defer {
+                state.hubs = []
+                state.stopped = true
+            }
+            return state.hubs
         }
         for hub in all { hub.stop() }
     }

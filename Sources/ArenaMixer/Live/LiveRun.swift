@@ -66,17 +66,16 @@ public final class LiveRun: Sendable {
 
     /// Two different RTP inputs cannot listen on one port (the same input in two mixes can).
     private static func checkPorts(_ plans: [MixPlan]) throws(MixError) {
-        var owners: [Int: (source: InputSource, field: String)] = [:]
+        var seen: [(source: InputSource, field: String)] = []
         for (index, plan) in plans.enumerated() {
             for input in plan.inputs {
-                guard case .rtp(let rtp) = input.host.input else { continue }
-                let field = (plans.count > 1 ? "mix \(index): " : "") + "hosts[\(input.index)].input.rtp"
-                for port in rtp.ports {
-                    if let owner = owners[port], owner.source != input.host.input {
-                        throw .spec(SpecError(field: field, "uses port \(port), which \(owner.field) uses for a different input"))
+                let field = (plans.count > 1 ? "mix \(index): " : "") + "hosts[\(input.index)].input"
+                for other in seen {
+                    if let port = input.host.input.sharedPort(with: other.source) {
+                        throw .spec(SpecError(field: field, "uses port \(port), which \(other.field) uses for a different input"))
                     }
-                    owners[port] = (input.host.input, field)
                 }
+                seen.append((input.host.input, field))
             }
         }
     }

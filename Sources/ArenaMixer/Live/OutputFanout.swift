@@ -20,6 +20,16 @@ final class OutputFanout: Sendable {
         }
     }
 
+    /// Changes the list in one step; `change` gets the current list and returns the new one
+    /// and what the caller needs of it.
+    func update<Extra>(_ change: ([OutputPipeline]) -> ([OutputPipeline], Extra, Extra)) -> (Extra, Extra) {
+        state.withLock { state in
+            let (outputs, first, second) = change(state.outputs)
+            state.outputs = outputs
+            return (first, second)
+        }
+    }
+
     func feedVideo(_ sample: Sample) {
         let outputs = state.withLock { state in
             state.encodedFrames += 1

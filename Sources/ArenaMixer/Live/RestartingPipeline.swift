@@ -5,14 +5,18 @@ import Synchronization
 /// A pipeline that is built anew whenever it fails, after a backoff: what an input hub and
 /// each live output do to survive a broken stream, a server gone or a disk full.
 ///
-/// `build` makes a fresh pipeline; it runs outside this type's lock, so it may take its
+/// `build` makes a fresh pipeline; it runs outside this type's Mutex, so it may take its
 /// owner's (never the other way round: the owner must not call in here holding its own).
-/// Bus messages of an earlier build are ignored; an error tears that build down on another
-/// thread (a bus thread cannot stop its own reader) and schedules the next.
+/// A build is current from before it plays, so an error it posts at once is seen; messages
+/// of an earlier build are ignored. An error tears the build down on another thread (a bus
+/// thread cannot stop its own reader) and schedules the next. A build that ran for
+/// `healthyAfter` before failing counts as having worked: the next delay is the shortest.
 final class RestartingPipeline: Sendable {
+    static let healthyAfter: TimeInterval = 30
     private let label: String
     private let build: @Sendable () throws -> Pipeline
     private let onMessage: @Sendable (BusMessage) -> Void
+    private let onFailure: @Sendable () -> Void
     private let report: @Sendable (String) -> Void
     private let state: Mutex<State>
 
@@ -20,18 +24,22 @@ final class RestartingPipeline: Sendable {
         var backoff: Backoff
         var pipeline: Pipeline?
         var reader: BusReader?
+        var startedAt = Date.distantPast
         /// Counts builds; messages of an earlier one are ignored.
         var generation = 0
         var stopped = false
     }
 
-    /// `report` gets one line per failure (with the delay before the next try) and per recovery.
+    /// `onFailure` runs when a build fails, before it is torn down; `report` gets one line per
+    /// failure (with the delay before the next try) and per recovery.
     init(label: String, backoff: Backoff, build: @escaping @Sendable () throws -> Pipeline,
-         onMessage: @escaping @Sendable (BusMessage) -> Void = { _ in }, report: @escaping @Sendable (String) -> Void) {
+         onMessage: @escaping @Sendable (BusMessage) -> Void = { _ in }, onFailure: @escaping @Sendable () -> Void = {},
+         report: @escaping @Sendable (String) -> Void) {
         self.label = label
         state = Mutex(State(backoff: backoff))
         self.build = build
         self.onMessage = onMessage
+        self.onFailure = onFailure
         self.report = report
     }
 
@@ -44,37 +52,35 @@ final class RestartingPipeline: Sendable {
         }
         guard let current = next else { return }
         let made: Pipeline
-        let newReader: BusReader
         do {
             made = try build()
-            newReader = BusReader(pipeline: made) { [weak self] message in self?.handle(message, from: current) }
-            do {
-                try made.play()
-            } catch {
-                newReader.stop()
-                made.stop()
-                throw error
-            }
         } catch {
             return failed(generation: current, because: "\(error)")
         }
+        let reader = BusReader(pipeline: made) { [weak self] message in self?.handle(message, from: current) }
         let kept = state.withLock { state in
             guard !state.stopped, state.generation == current else { return false }
             state.pipeline = made
-            state.reader = newReader
+            state.reader = reader
+            state.startedAt = Date()
             return true
         }
-        if !kept {
-            newReader.stop()
-            made.stop()
+        guard kept else {
+            reader.stop()
+            return made.stop()
+        }
+        do {
+            try made.play()
+        } catch {
+            failed(generation: current, because: "\(error)")
         }
     }
 
     /// The pipeline works again (a segment was written, a frame arrived): the next failure
-    /// waits the shortest delay again, and a recovery after failures is reported once.
-    func succeeded() {
-        let wasFailing = state.withLock { $0.backoff.reset() }
-        if wasFailing { report("\(label): recovered") }
+    /// waits the shortest delay again. Whether it had been failing.
+    @discardableResult
+    func succeeded() -> Bool {
+        state.withLock { $0.backoff.reset() }
     }
 
     /// Stops for good. `drain`, if given, runs first while the pipeline still plays (to end its
@@ -94,30 +100,32 @@ final class RestartingPipeline: Sendable {
     }
 
     private func handle(_ message: BusMessage, from build: Int) {
-        let isCurrent = state.withLock { build == $0.generation && $0.pipeline != nil }
-        guard isCurrent else { return }
+        // While stopping, the current build's messages still count (a drain waits for its end).
+        guard state.withLock({ build == $0.generation }) else { return }
         if case .error(let error) = message { return failed(generation: build, because: error.message) }
         onMessage(message)
     }
 
     /// Tears down build `failedGeneration` (if it still runs) and schedules the next try.
     private func failed(generation failedGeneration: Int, because problem: String) {
-        let failed = state.withLock { state -> (Pipeline?, BusReader?, Double)? in
+        let failed = state.withLock { state -> (pipeline: Pipeline?, reader: BusReader?, delay: Double)? in
             guard failedGeneration == state.generation, !state.stopped else { return nil }
             defer {
                 state.pipeline = nil
                 state.reader = nil
                 state.generation += 1  // this build's late messages are ignored from here on
             }
+            if Date().timeIntervalSince(state.startedAt) >= Self.healthyAfter { _ = state.backoff.reset() }
             return (state.pipeline, state.reader, state.backoff.failed())
         }
-        guard let (running, oldReader, delay) = failed.map({ $0 }) else { return }
+        guard let failed else { return }
+        onFailure()
         DispatchQueue.global().async {
-            running?.stop()
-            oldReader?.stop()
+            failed.pipeline?.stop()
+            failed.reader?.stop()
         }
-        report("\(label) failed (\(problem)); retrying in \(String(format: "%g", delay)) s")
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in self?.start() }
+        report("\(label) failed (\(problem)); retrying in \(String(format: "%g", failed.delay)) s")
+        DispatchQueue.global().asyncAfter(deadline: .now() + failed.delay) { [weak self] in self?.start() }
     }
 }
 

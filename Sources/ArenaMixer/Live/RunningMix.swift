@@ -34,10 +34,15 @@ public final class RunningMix: Sendable {
 
     private struct State {
         var inputs: [InputPlan]
+        /// Hosts being added; each input's index is taken once, even if adding it fails.
+        var adding: Set<String> = []
+        var nextIndex: Int
         /// Hosts taken out because their input went quiet (and so may come back).
         var leftByTimeout: Set<String> = []
         var ended = false
         var failure: MixError?
+        /// Finished by the run: changes are refused.
+        var finished = false
     }
 
     init(plan: MixPlan, hubs: InputHubs, label: String, notices: @escaping @Sendable ([Notice]) -> Void,
@@ -45,11 +50,13 @@ public final class RunningMix: Sendable {
         self.plan = plan
         self.hubs = hubs
         self.warning = warning
-        state = Mutex(State(inputs: plan.inputs))
+        state = Mutex(State(inputs: plan.inputs, nextIndex: plan.inputs.count))
         let mixState = try MixState(live: plan, onNotices: notices, warning: warning)
-        let inputHubs = Dictionary(uniqueKeysWithValues: plan.inputs.map { input in
-            (input.index, hubs.hub(for: input.host.input, hasAudio: input.hasAudio, label: "\(label)hosts[\(input.index)] '\(input.host.userId)'"))
-        })
+        var inputHubs: [Int: InputHub] = [:]
+        for input in plan.inputs {
+            inputHubs[input.index] = try hubs.hub(for: input.host.input, hasAudio: input.hasAudio,
+                                                  label: "\(label)hosts[\(input.index)] '\(input.host.userId)'")
+        }
         do {
             graph = try MixGraph(plan: plan, state: mixState, tail: .live(video: fanout.feedVideo, audio: fanout.feedAudio), hubs: inputHubs)
         } catch {
@@ -72,6 +79,7 @@ public final class RunningMix: Sendable {
 
     /// Finalises every output (the recording's last segment is closed) and stops the graph.
     func finish() {
+        state.withLock { $0.finished = true }
         for output in fanout.replace(with: []) { output.finish() }
         graph.pipeline.stop()
         reader.withLock { $0 }?.stop()
@@ -85,6 +93,7 @@ public final class RunningMix: Sendable {
     /// Applies a co-host or battle event; it shows from the next output frame on. A refused
     /// event changes nothing.
     public func apply(_ event: SessionEvent) throws(SessionError) -> [Notice] {
+        // After the run a session change shows on no frame; the service has dropped the mix by then.
         try graph.state.apply(event)
     }
 
@@ -93,6 +102,7 @@ public final class RunningMix: Sendable {
 
     /// Lays the mix out with another template from its next output frame on; the canvas stays.
     public func switchTemplate(to template: LayoutTemplate) throws(MixError) {
+        try checkRunning()
         do {
             try template.validate(on: plan.canvas.size)
         } catch {
@@ -103,13 +113,19 @@ public final class RunningMix: Sendable {
 
     /// Replaces the outputs: those no longer listed are finalised and stopped, new ones start
     /// at the next keyframe, unchanged ones go on.
-    public func setOutputs(_ targets: [OutputTarget]) {
-        let current = fanout.outputs
-        let added = targets.filter { target in !current.contains { $0.target == target } }
-            .map { OutputPipeline(target: $0, audioCodec: plan.audio.codec, report: warning) }
+    public func setOutputs(_ targets: [OutputTarget]) throws(MixError) {
+        try checkRunning()
+        let (added, removed) = fanout.update { current in
+            let added = targets.filter { target in !current.contains { $0.target == target } }
+                .map { OutputPipeline(target: $0, audioCodec: plan.audio.codec, report: warning) }
+            return (current.filter { targets.contains($0.target) } + added, added, current.filter { !targets.contains($0.target) })
+        }
         for output in added { output.start() }
-        fanout.replace(with: current.filter { targets.contains($0.target) } + added)
-        for output in current where !targets.contains(output.target) { output.finish() }
+        for output in removed { output.finish() }
+    }
+
+    private func checkRunning() throws(MixError) {
+        if state.withLock({ $0.finished }) { throw .ended }
     }
 
     /// The outputs' targets.
@@ -121,25 +137,36 @@ public final class RunningMix: Sendable {
         guard case .rtp(let rtp) = host.input else {
             throw .spec(SpecError(field: "hosts", "'\(host.userId)': a host added while running needs an RTP input"))
         }
-        let known = state.withLock { $0.inputs }
-        if known.contains(where: { $0.host.userId == host.userId }) {
-            throw .spec(SpecError(field: "hosts", "'\(host.userId)' is already a host of this mix"))
+        let reserved = state.withLock { state -> Result<Int, MixError> in
+            guard !state.finished else { return .failure(.ended) }
+            if state.inputs.contains(where: { $0.host.userId == host.userId }) || state.adding.contains(host.userId) {
+                return .failure(.spec(SpecError(field: "hosts", "'\(host.userId)' is already a host of this mix")))
+            }
+            guard state.inputs.count + state.adding.count < plan.template.maxHosts else {
+                return .failure(.spec(SpecError(field: "hosts", "the mix has \(state.inputs.count) hosts, its template's most")))
+            }
+            state.adding.insert(host.userId)
+            defer { state.nextIndex += 1 }
+            return .success(state.nextIndex)
         }
-        guard known.count < plan.template.maxHosts else {
-            throw .spec(SpecError(field: "hosts", "the mix has \(known.count) hosts, its template's most"))
-        }
-        let input = InputPlan(index: known.count, host: host, media: nil, hasAudio: rtp.audio != nil)
-        if let clash = hubs.portInUse(by: host.input) {
-            throw .spec(SpecError(field: "hosts", "'\(host.userId)' uses port \(clash), which a different input uses"))
-        }
-        let hub = hubs.hub(for: host.input, hasAudio: input.hasAudio, label: "hosts '\(host.userId)'")
-        do {
-            try graph.addLiveHost(input, hub: hub)
+        let index = try reserved.get()
+        let input = InputPlan(index: index, host: host, media: nil, hasAudio: rtp.audio != nil)
+        do throws(MixError) {
+            let hub = try hubs.hub(for: host.input, hasAudio: input.hasAudio, label: "hosts '\(host.userId)'")
+            do {
+                try graph.addLiveHost(input, hub: hub)
+            } catch {
+                throw MixError.pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
+            }
         } catch {
-            throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
+            state.withLock { _ = $0.adding.remove(host.userId) }
+            throw error
         }
         graph.state.addKnownUser(host.userId)
-        state.withLock { $0.inputs.append(input) }
+        state.withLock { state in
+            state.adding.remove(host.userId)
+            state.inputs.append(input)
+        }
     }
 
     /// How the mix is doing.

@@ -39,8 +39,14 @@ final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in i
         if case .recording(let path, _) = target { first = RecordingFiles(path: path).firstFreeIndex() }
         state = Mutex(State(nextSegment: first))
         runner = RestartingPipeline(label: target.label, backoff: Backoff(first: 1, limit: 30),
-                                    build: { [unowned self] in try self.build() },
-                                    onMessage: { [weak self] in self?.handle($0) }, report: report)
+                                    build: { [weak self] in
+                                        guard let self else { throw GStreamerError(message: "the output was removed") }
+                                        return try self.build()
+                                    },
+                                    onMessage: { [weak self] in self?.handle($0) },
+                                    // A failed pipeline takes no more buffers; the next build brings its own sources.
+                                    onFailure: { [weak self] in self?.state.withLock { $0.videoSource = nil; $0.audioSource = nil } },
+                                    report: report)
     }
 
     /// Builds and starts the pipeline; a failure is reported and retried like any other.
@@ -52,11 +58,11 @@ final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in i
     func feedVideo(_ sample: Sample) {
         state.withLock { state in
             guard let source = state.videoSource, let time = sample.runningTime else { return }
-            if state.base == nil {
-                guard sample.isKeyframe else { return }
-                state.base = time
+            if let base = state.base {
+                source.push(sample, from: base)
+            } else if sample.isKeyframe, source.push(sample, from: time) == .ok {
+                state.base = time  // the output starts at a keyframe it accepted
             }
-            source.push(sample, from: state.base!)
         }
     }
 
@@ -128,7 +134,7 @@ final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in i
             let files = RecordingFiles(path: path)
             files.publish(partial: location)
             state.withLock { $0.nextSegment = max($0.nextSegment, (files.index(ofPartial: location) ?? -1) + 1) }
-            runner.succeeded()
+            if runner.succeeded() { report("\(target.label): recovered") }
         case .error, .warning:
             break
         }

@@ -1,7 +1,9 @@
 import ArenaLayout
 import ArenaMixer
 import Foundation
+import ArenaSpec
 import GStreamerKit
+import GStreamerTestSupport
 
 // Live benchmarks of `arena run`'s engine, in one process so that one clock times everything:
 //
@@ -40,10 +42,18 @@ final class Stamps: @unchecked Sendable {
     private let lock = NSLock()
     private var sent: [Int: Double] = [:]
     private var delays: [Double] = []
+    private var next = 0
     private let start = Date()
 
     var now: Double { Date().timeIntervalSince(start) }
-    func sending(_ number: Int) { lock.lock(); sent[number] = now; lock.unlock() }
+    /// Records the next frame's send time; its number.
+    func sendingNext() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        sent[next] = now
+        next += 1
+        return next - 1
+    }
     func received(_ number: Int) {
         lock.lock()
         defer { lock.unlock() }
@@ -63,27 +73,25 @@ func sender(clip: String, ports: [Int], stamps: Stamps?) throws -> Pipeline {
         ? "avdec_h264 ! videoconvert ! video/x-raw,format=I420 ! identity name=stamp sync=true "
             + "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 bitrate=2500 ! rtph264pay pt=96 config-interval=-1"
         : "rtph264pay pt=96 config-interval=-1"
-    let pipeline = try Pipeline(description: """
+    let pipeline = try Pipeline(launch: """
         filesrc location=\(clips)/\(clip) ! qtdemux ! h264parse ! \(video) ! multiudpsink clients=\(clients) sync=\(!stamped)
         """)
     guard let stamps, let stamp = pipeline.element(named: "stamp") else { return pipeline }
-    var number = 0
     try stamp.staticPad("src").addWritableFrameProbe { frame in
+        let number = stamps.sendingNext()
         let band = frame.height / stripes
         let column = frame.width / 2 - 24
         for bit in 0..<stripes {
             let value: Int32 = number >> bit & 1 == 1 ? 235 : 16
             for row in bit * band..<(bit + 1) * band { memset(frame.planes[0] + row * frame.strides[0] + column, value, 48) }
         }
-        stamps.sending(number)
-        number += 1
     }
     return pipeline
 }
 
 /// Reads the stamps back from Arena's RTP output, in `cell`.
 func receiver(port: Int, cell: Rect, stamps: Stamps) throws -> Pipeline {
-    let pipeline = try Pipeline(description: """
+    let pipeline = try Pipeline(launch: """
         udpsrc port=\(port) buffer-size=4194304 caps="application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=96" \
         ! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=I420 ! fakesink name=sink sync=false
         """)
@@ -151,7 +159,7 @@ func round(mixes: Int) throws -> Round {
         group.enter()
         Thread {
             do {
-                try LiveMix(plan: plan).run(warning: { print("mix \(index): warning: \($0)") }, stopped: { stop.isSet })
+                try LiveRun(plans: [plan]).run(warning: { print("mix \(index): warning: \($0)") }, stopped: { stop.isSet })
             } catch {
                 print("mix \(index) failed: \(error)")
             }

@@ -1,6 +1,7 @@
 import ArenaServer
 import Foundation
 import GStreamerKit
+import GStreamerTestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -91,7 +92,7 @@ final class BarWatch: @unchecked Sendable {
     var latest: Int? { lock.lock(); defer { lock.unlock() }; return splits.last?.x }
 }
 let watch = BarWatch()
-let receiver = try Pipeline(description: """
+let receiver = try Pipeline(launch: """
     udpsrc port=\(output) buffer-size=4194304 caps="application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=96" \
     ! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=I420 ! fakesink name=sink sync=false
     """)

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// Output values posted to the API are refused unless they are exactly what their field says,
+/// and a value that is accepted is one property, used literally: none can add pipeline
+/// elements (as gst-launch text once let `"` and `!` do), and no file appears.
+@Suite struct InjectionTests {
+    @Test func outputValuesCannotAddElementsOrWriteFiles() async throws {
+        let service = try await RunningService()
+        let trap = FileManager.default.temporaryDirectory.appendingPathComponent("arena-trap-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: trap, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: trap) }
+        let attacks: [(String, String)] = [
+            (#"{"type": "rtmp", "url": "rtmp://127.0.0.1:9/live/k\" ! filesink location=\#(trap.path)/a \""}"#, "outputs[0].url"),
+            (#"{"type": "rtp", "host": "127.0.0.1 ! fakesrc ! filesink location=\#(trap.path)/b", "videoPort": 9000}"#, "outputs[0].host"),
+            (#"{"type": "srt", "uri": "srt://127.0.0.1:9\" ! filesink location=\#(trap.path)/c"}"#, "outputs[0].uri"),
+            (#"{"type": "hls", "folder": "hls%s%n"}"#, "outputs[0].folder"),
+        ]
+        // Refused when a mix is created with them ...
+        for (index, (output, field)) in attacks.enumerated() {
+            let spec = idleMixSpec(ports: ServerTestPorts.pair()).replacingOccurrences(
+                of: #"[{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600}]"#, with: "[\(output)]")
+            let reply = try await service.call("POST", "/v1/mixes?id=attack-\(index)", spec)
+            #expect(reply.status == 400 && reply.message.hasPrefix(field), "\(reply.text)")
+        }
+        // ... and when a running mix is patched with them.
+        #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
+        try await Task.sleep(for: .seconds(1))
+        for (output, field) in attacks {
+            let reply = try await service.call("PATCH", "/v1/mixes/room", #"{"outputs": [\#(output)]}"#)
+            #expect((400..<500).contains(reply.status) && reply.message.hasPrefix(field), "\(reply.text)")
+        }
+        // A URL with characters that pipeline text would have read as syntax is taken as it is:
+        // one RTMP location, which fails to connect, and is shown without its stream key.
+        let odd = try await service.call("PATCH", "/v1/mixes/room", #"{"outputs": [{"type": "rtmp", "url": "rtmp://127.0.0.1:9/live/sk!filesink,location=x"}]}"#)
+        #expect(odd.status == 200, "\(odd.text)")
+        try await Task.sleep(for: .seconds(1.5))
+        let shown = try await service.call("GET", "/v1/mixes/room")
+        #expect(shown.text.contains("RTMP rtmp://127.0.0.1:9/live/…"), "\(shown.text)")
+        #expect(!shown.text.contains("sk!filesink"), "\(shown.text)")
+        #expect(try await service.call("DELETE", "/v1/mixes/room").status == 200)
+        await service.stop()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: trap.path).isEmpty)
+        let written = try FileManager.default.contentsOfDirectory(atPath: service.folder.path)
+        #expect(!written.contains { $0.contains("filesink") || $0 == "x" }, "\(written)")
+    }
+}
