@@ -49,9 +49,8 @@ public class Bin: Element, @unchecked Sendable {
         guard let ghost = gst_ghost_pad_new(name, pad.pointer) else {
             throw GStreamerError(source: self.name, message: "cannot expose pad \(pad.name) as \(name)")
         }
-        gst_pad_set_active(ghost, 1)  // fails only for a pad without a parent; it is ours now
-        guard gst_element_add_pad(pointer, ghost) != 0 else {
-            throw GStreamerError(source: self.name, message: "already has a pad \(name)")
+        guard gst_pad_set_active(ghost, 1) != 0, gst_element_add_pad(pointer, ghost) != 0 else {
+            throw GStreamerError(source: self.name, message: "cannot add pad \(name)")
         }
     }
 }

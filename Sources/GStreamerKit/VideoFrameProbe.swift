@@ -1,23 +1,42 @@
 import CGStreamer
 
-/// A raw video frame mapped for writing during a probe callback.
-public struct WritableVideoFrame {
+/// A raw video frame mapped for writing, lent to a probe's handler for that call only: it
+/// cannot be copied (so not kept), and its planes are reached inside ``withPlanes(_:)``.
+public struct WritableVideoFrame: ~Copyable {
     public let width: Int
     public let height: Int
-    /// Plane data and strides (three planes for I420).
-    public let planes: [UnsafeMutablePointer<UInt8>]
-    public let strides: [Int]
     /// The caps' colour matrix is BT.709 (else BT.601), and its range full (else limited).
     public let isBT709: Bool
     public let isFullRange: Bool
     /// Presentation time in nanoseconds, if the buffer has one.
     public let pts: UInt64?
+    private let planes: [UnsafeMutablePointer<UInt8>]
+    private let strides: [Int]
+
+    init(width: Int, height: Int, planes: [UnsafeMutablePointer<UInt8>], strides: [Int], isBT709: Bool, isFullRange: Bool, pts: UInt64?) {
+        self.width = width
+        self.height = height
+        self.planes = planes
+        self.strides = strides
+        self.isBT709 = isBT709
+        self.isFullRange = isFullRange
+        self.pts = pts
+    }
+
+    /// How many planes the frame has (three for I420).
+    public var planeCount: Int { planes.count }
+
+    /// Calls `body` with each plane's first byte and its row stride in bytes; the pointers
+    /// are valid inside `body` only.
+    public func withPlanes<Result>(_ body: (_ planes: [UnsafeMutablePointer<UInt8>], _ strides: [Int]) throws -> Result) rethrows -> Result {
+        try body(planes, strides)
+    }
 }
 
 extension Pad {
     /// Calls `handler` with each raw video buffer on this pad made writable and mapped
     /// (`gst_buffer_make_writable`, `gst_video_frame_map`), on the streaming thread.
-    public func addWritableFrameProbe(_ handler: @escaping @Sendable (WritableVideoFrame) -> Void) {
+    public func addWritableFrameProbe(_ handler: @escaping @Sendable (borrowing WritableVideoFrame) -> Void) {
         let state = FrameProbeState()
         addRawProbe(GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER.rawValue | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM.rawValue)) { info in
             guard let data = info.pointee.data else { return }

@@ -101,7 +101,7 @@ final class MixGraph: @unchecked Sendable {  // `applied` and `appliedMute` are 
         compositor.onSamplesSelected { [weak self] pts in self?.planFrame(at: pts) }
         mixer.onSamplesSelected { [weak self] pts in self?.applyMutes(at: pts) }
         try canvasCaps.staticPad("src").addWritableFrameProbe { [weak self] frame in
-            guard let self, let pts = frame.pts, frame.planes.count == 3, let plan = self.takePlan(at: pts) else { return }
+            guard let self, let pts = frame.pts, frame.planeCount == 3, let plan = self.takePlan(at: pts) else { return }
             self.overlayCost.measure { self.overlays.blend(plan.overlay, into: frame) }
         }
     }

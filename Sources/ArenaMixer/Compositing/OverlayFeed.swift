@@ -17,21 +17,22 @@ final class OverlayFeed {
     }
 
     /// Blends what `overlay` shows into `frame` (I420).
-    func blend(_ overlay: OverlayState, into frame: WritableVideoFrame) {
+    func blend(_ overlay: OverlayState, into frame: borrowing WritableVideoFrame) {
         let matrix = YUVMatrix(kr: frame.isBT709 ? 0.2126 : 0.299, kb: frame.isBT709 ? 0.0722 : 0.114, limitedRange: !frame.isFullRange)
         if matrix != planarMatrix {
             planar.removeAll()
             planarMatrix = matrix
         }
-        let planes = I420Planes(width: frame.width, height: frame.height, y: frame.planes[0], u: frame.planes[1], v: frame.planes[2],
-                                yStride: frame.strides[0], uStride: frame.strides[1], vStride: frame.strides[2])
         let items = overlay.items(theme: renderer.theme)
-        for item in items {
-            if planar[item] == nil {
-                planar[item] = PlanarOverlay(renderer.image(item), matrix: matrix)
-                drawnImages += 1
-            }
-            planar[item]!.blend(into: planes)
+        for item in items where planar[item] == nil {
+            planar[item] = PlanarOverlay(renderer.image(item), matrix: matrix)
+            drawnImages += 1
+        }
+        let (width, height) = (frame.width, frame.height)
+        frame.withPlanes { data, strides in
+            let planes = I420Planes(width: width, height: height, y: data[0], u: data[1], v: data[2],
+                                    yStride: strides[0], uStride: strides[1], vStride: strides[2])
+            for item in items { planar[item]!.blend(into: planes) }
         }
         // Timers, scores and every step of the bar's animation are new items that never come
         // back; keep the images this frame uses and drop the rest once they pile up.

@@ -83,7 +83,9 @@ func sender(clip: String, ports: [Int], stamps: Stamps?) throws -> Pipeline {
         let column = frame.width / 2 - 24
         for bit in 0..<stripes {
             let value: Int32 = number >> bit & 1 == 1 ? 235 : 16
-            for row in bit * band..<(bit + 1) * band { memset(frame.planes[0] + row * frame.strides[0] + column, value, 48) }
+            frame.withPlanes { planes, strides in
+                for row in bit * band..<(bit + 1) * band { memset(planes[0] + row * strides[0] + column, value, 48) }
+            }
         }
     }
     return pipeline
@@ -100,7 +102,7 @@ func receiver(port: Int, cell: Rect, stamps: Stamps) throws -> Pipeline {
         let x = cell.x + cell.width / 2
         for bit in 0..<stripes {
             let y = cell.y + (2 * bit + 1) * cell.height / (2 * stripes)
-            if frame.planes[0][y * frame.strides[0] + x] > 128 { number |= 1 << bit }
+            if frame.withPlanes({ planes, strides in planes[0][y * strides[0] + x] }) > 128 { number |= 1 << bit }
         }
         stamps.received(number)
     }

@@ -98,8 +98,11 @@ let receiver = try Pipeline(launch: """
     """)
 try receiver.element(named: "sink")!.staticPad("sink").addWritableFrameProbe { frame in
     // The bar's top row is y = 277 on a 720-wide canvas: blue (left, low V) then red (high V).
-    let chroma = frame.planes[2] + (277 / 2) * frame.strides[2]
-    let split = (0..<frame.width / 2).first { chroma[$0] > 170 }.map { $0 * 2 } ?? frame.width
+    let width = frame.width
+    let split = frame.withPlanes { planes, strides in
+        let chroma = planes[2] + (277 / 2) * strides[2]
+        return (0..<width / 2).first { chroma[$0] > 170 }.map { $0 * 2 } ?? width
+    }
     watch.add(split)
 }
 try receiver.play()
