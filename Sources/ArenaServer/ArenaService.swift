@@ -5,6 +5,7 @@ import ArenaSpec
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Crypto
 import Logging
 import NIOCore
 
@@ -23,15 +24,18 @@ public final class ArenaService: Sendable {
     /// `token`: the bearer token every call but `/healthz` and `/readyz` must carry (nil: none).
     /// `callbacks`: where battle and co-host callbacks go (nil: nowhere). `rateLimit`: calls a
     /// second per client address (nil: no limit). `maxMixes`: how many mixes may run at once.
+    /// `allowPrivateAvatarHosts`: the operator lets avatar URLs reach loopback and private
+    /// addresses (a posted spec cannot).
     public init(dataFolder: URL, token: String?, host: String = "127.0.0.1", port: Int = 8080, callbacks settings: CallbackSettings? = nil,
-                rateLimit: Int? = 200, maxMixes: Int = 8) throws {
+                rateLimit: Int? = 200, maxMixes: Int = 8, allowPrivateAvatarHosts: Bool = false) throws {
         self.rateLimit = rateLimit
         let store = try SQLiteStore(folder: dataFolder)
         self.store = store
         let logger = Logger(label: "arena")
         let callbacks = CallbackOutbox(settings: settings, store: store) { logger.warning("\($0)") }
         self.callbacks = callbacks
-        mixes = MixRegistry(templates: try TemplateLibrary.bundled(), dataFolder: dataFolder, store: store, limit: maxMixes) { mixId, notices in
+        mixes = MixRegistry(templates: try TemplateLibrary.bundled(), dataFolder: dataFolder, store: store, limit: maxMixes,
+                            allowPrivateAvatarHosts: allowPrivateAvatarHosts) { mixId, notices in
             callbacks.record(notices, mixId: mixId)
         }
         battles = BattleDesk(mixes: mixes, store: store, callbacks: callbacks)
@@ -59,15 +63,17 @@ public final class ArenaService: Sendable {
     private func router() -> Router<ArenaRequestContext> {
         let router = Router(context: ArenaRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))  // each request at debug level (LOG_LEVEL=debug)
-        if let rateLimit { router.add(middleware: RateLimit(perSecond: rateLimit)) }
+        // Probes are never rate-limited: a busy client must not make the service look dead.
         router.get("healthz") { _, _ in JSONResponse(["status": "ok"]) }
         router.get("readyz") { _, _ in JSONResponse(["status": "ready"]) }
+        let limited = router.group()
+        if let rateLimit { limited.add(middleware: RateLimit(perSecond: rateLimit)) }
         let document = TemplateLibrary.assetFolders().lazy.compactMap { try? Data(contentsOf: $0.appendingPathComponent("openapi.yaml")) }.first
-        router.get("openapi.yaml") { _, _ -> Response in
+        limited.get("openapi.yaml") { _, _ -> Response in
             guard let document else { throw APIError(.notFound, "openapi.yaml is not installed") }
             return Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
         }
-        let authenticated = router.group().add(middleware: BearerToken(token: token))
+        let authenticated = limited.group().add(middleware: BearerToken(token: token))
         authenticated.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: self.metrics())))
         }
@@ -167,13 +173,20 @@ public final class ArenaService: Sendable {
                    ("{mix=\"\(entry.id)\"}", String(max(0, Int(status.seconds * Double(entry.plan.canvas.framesPerSecond)) - status.encodedFrames)))
                })
         family("arena_input_sending", "gauge", "1 while a host's input is sending frames.", running.flatMap { entry, status in
-            status.hosts.map { ("{mix=\"\(entry.id)\",host=\"\($0)\"}", status.sending.contains($0) ? "1" : "0") }
+            status.hosts.map { ("{mix=\"\(entry.id)\",host=\"\(Self.labelValue($0))\"}", status.sending.contains($0) ? "1" : "0") }
         })
         let counts = battles.scoreUpdateCounts
         family("arena_score_updates_total", "counter", "Score updates applied, and retries answered from the ledger.",
                [("{result=\"applied\"}", String(counts.applied)), ("{result=\"replayed\"}", String(counts.replayed))])
         family("arena_callback_backlog", "gauge", "Callbacks not yet delivered.", [("", String((try? store.callbackBacklog()) ?? -1))])
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A Prometheus label value: backslash, double quote and newline escaped, as the text
+    /// format asks, so that a user id cannot end its label or add a line.
+    static func labelValue(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 
     /// Bodies are at most 1 MB.
@@ -214,7 +227,8 @@ struct BearerToken<Context: RequestContext>: RouterMiddleware {
     let token: String?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let token, request.headers[.authorization] != "Bearer \(token)" {
+        // Compared as SHA-256 digests, whose equality takes the same time wherever they differ.
+        if let token, SHA256.hash(data: Data((request.headers[.authorization] ?? "").utf8)) != SHA256.hash(data: Data("Bearer \(token)".utf8)) {
             throw APIError(.unauthorized, "a valid 'Authorization: Bearer <token>' header is required")
         }
         return try await next(request, context)

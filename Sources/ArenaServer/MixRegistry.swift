@@ -13,11 +13,16 @@ final class MixRegistry: Sendable {
     private let store: any ArenaStore
     private let onNotices: @Sendable (String, [Notice]) -> Void
     private let limit: Int
+    private let allowPrivateAvatarHosts: Bool
+    /// The data folder with its symlinks resolved: where every file must really be.
+    private let realDataFolder: String
 
     /// `limit`: how many mixes may run at once. `onNotices` gets every mix's outbound events
     /// with its id, as they happen.
-    init(templates: TemplateLibrary, dataFolder: URL, store: any ArenaStore, limit: Int,
+    init(templates: TemplateLibrary, dataFolder: URL, store: any ArenaStore, limit: Int, allowPrivateAvatarHosts: Bool,
          onNotices: @escaping @Sendable (String, [Notice]) -> Void) {
+        self.allowPrivateAvatarHosts = allowPrivateAvatarHosts
+        realDataFolder = Self.realPath(dataFolder.standardized.path) ?? dataFolder.standardized.path
         self.templates = templates
         self.dataFolder = dataFolder.standardized
         self.limit = limit
@@ -46,13 +51,17 @@ final class MixRegistry: Sendable {
     /// `record` runs once the mix is checked and registered, before it starts; if it throws,
     /// the mix is dropped.
     private func start(id: String, spec: Data, record: () throws -> Void = {}) throws -> MixEntry {
-        let parsed: MixSpec
+        var parsed: MixSpec
         do {
             parsed = try MixSpec.parse(spec, source: "body", baseDirectory: dataFolder)
         } catch {
             throw APIError(.badRequest, "\(error)")
         }
         try confine(parsed)
+        if parsed.allowPrivateAvatarHosts {
+            throw APIError(.unprocessableContent, "overlays.allowPrivateAvatarHosts is the operator's to set (arena serve --allow-private-avatar-hosts), not a posted spec's")
+        }
+        parsed.allowPrivateAvatarHosts = allowPrivateAvatarHosts
         try checkLimit(counting: entries.withLock { Array($0.values) })
         let plan: MixPlan
         do {
@@ -88,7 +97,7 @@ final class MixRegistry: Sendable {
     private func confine(_ spec: MixSpec) throws {
         for (index, host) in spec.hosts.enumerated() {
             if case .uri(let uri) = host.input {
-                guard let url = URL(string: uri), url.isFileURL, inside(url.path) else {
+                guard let url = URL(string: uri), url.isFileURL, (url.host ?? "").isEmpty || url.host == "localhost", inside(url.path) else {
                     throw APIError(.unprocessableContent, "hosts[\(index)].input must be an RTP input or a file in the data folder")
                 }
             }
@@ -161,8 +170,21 @@ final class MixRegistry: Sendable {
         return entry
     }
 
+    /// Whether `path` is really in the data folder, symlinks resolved: the path itself when it
+    /// exists, else its folder (a file about to be written).
     private func inside(_ path: String) -> Bool {
-        URL(fileURLWithPath: path).standardized.path.hasPrefix(dataFolder.path + "/")
+        let url = URL(fileURLWithPath: path).standardized
+        let resolved = Self.realPath(url.path)
+            ?? Self.realPath(url.deletingLastPathComponent().path).map { $0 + "/" + url.lastPathComponent }
+            ?? url.path
+        return resolved.hasPrefix(realDataFolder + "/")
+    }
+
+    /// `realpath(3)`: the path with every symlink resolved; nil if it does not exist.
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     func entry(_ id: String) throws -> MixEntry {

@@ -214,6 +214,9 @@ struct Serve: ParsableCommand {
     @Option(help: "How many mixes may run at once (this 2-core machine holds 4 live 2-host 720x1280 mixes).")
     var maxMixes = 8
 
+    @Flag(help: "Let avatar URLs reach loopback and private addresses (a posted spec cannot ask for it).")
+    var allowPrivateAvatarHosts = false
+
     @Option(help: "POST battle and co-host callbacks to this URL (repeatable); signed with ARENA_CALLBACK_SECRET.")
     var callbackUrl: [String] = []
 
@@ -239,7 +242,8 @@ struct Serve: ParsableCommand {
         let service: ArenaService
         do {
             service = try ArenaService(dataFolder: URL(fileURLWithPath: data), token: noAuth ? nil : token, host: host, port: port,
-                                       callbacks: callbacks, rateLimit: rateLimit > 0 ? rateLimit : nil, maxMixes: maxMixes)
+                                       callbacks: callbacks, rateLimit: rateLimit > 0 ? rateLimit : nil, maxMixes: maxMixes,
+                                       allowPrivateAvatarHosts: allowPrivateAvatarHosts)
         } catch {
             fail("\(error)")
         }

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+/// What a caller of the API cannot make the service do: reach files outside its data folder
+/// through symlinks or `file://` hosts, switch the private-address check off, forge metric
+/// lines with a user id, or make the probes look dead by flooding other calls.
+@Suite struct TrustTests {
+    @Test func symlinksAndFileHostsCannotLeaveTheDataFolder() async throws {
+        let service = try await RunningService()
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("arena-outside-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: outside) }
+        try FileManager.default.createSymbolicLink(at: service.folder.appendingPathComponent("away"), withDestinationURL: outside)
+        try FileManager.default.createSymbolicLink(at: service.folder.appendingPathComponent("face.png"),
+                                                   withDestinationURL: URL(fileURLWithPath: "/etc/passwd"))
+        let ports = ServerTestPorts.pair()
+        let base = idleMixSpec(ports: ports)
+        let attempts: [(String, String)] = [
+            (base.replacingOccurrences(of: #""path": "mix.mkv""#, with: #""path": "away/mix.mkv""#), "outputs[0] must write inside the data folder"),
+            (base.replacingOccurrences(of: #"{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600}"#,
+                                       with: #"{"type": "hls", "folder": "away"}"#), "outputs[0] must write inside the data folder"),
+            (base.replacingOccurrences(of: #"{"userId": "bob","#, with: #"{"userId": "bob", "avatarUrl": "face.png","#),
+             "hosts[1].avatarUrl must be"),
+            (base.replacingOccurrences(of: #""input": {"rtp": {"video": {"port": \#(ports.1)}}}"#,
+                                       with: #""input": "file://elsewhere\#(service.folder.path)/clip.mp4""#), "hosts[1].input must be"),
+            (base.replacingOccurrences(of: #""live":"#, with: #""overlays": {"allowPrivateAvatarHosts": true}, "live":"#),
+             "overlays.allowPrivateAvatarHosts is the operator's"),
+        ]
+        for (spec, message) in attempts {
+            #expect(spec != base)
+            let reply = try await service.call("POST", "/v1/mixes", spec)
+            #expect(reply.status == 422 && reply.message.hasPrefix(message), "\(reply.text)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
+        #expect(try await service.call("GET", "/v1/mixes").text.contains(#""mixes":[]"#))
+        await service.stop()
+    }
+
+    @Test func aHostileUserIdCannotForgeMetricLines() async throws {
+        let service = try await RunningService()
+        let spec = idleMixSpec(ports: ServerTestPorts.pair()).replacingOccurrences(
+            of: #""userId": "bob""#, with: #""userId": "bob\"} 1\narena_forged_total{x=\"y\"} 99\nx""#)
+        let created = try await service.call("POST", "/v1/mixes?id=room", spec)
+        #expect(created.status == 201, "\(created.text)")
+        try await Task.sleep(for: .seconds(1.5))
+        let metrics = try await service.call("GET", "/metrics").text
+        let samples = metrics.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(!samples.contains { $0.hasPrefix("arena_forged_total") }, "\(metrics)")
+        // Every sample line is one name, labels whose values are quoted and escaped, a value.
+        let sample = /^[a-z_]+(\{([a-z_]+="([^"\\]|\\.)*",?)*\})? -?[0-9.e+-]+$/
+        for line in samples { #expect(line.wholeMatch(of: sample) != nil, "\(line)") }
+        #expect(metrics.contains(#"host="bob\"} 1\narena_forged_total{x=\"y\"} 99\nx""#), "\(metrics)")
+        #expect(try await service.call("DELETE", "/v1/mixes/room").status == 200)
+        await service.stop()
+    }
+
+    @Test func probesAnswerWhileAClientIsRateLimited() async throws {
+        // One call a second: the probes below come while the bucket is empty (unless the machine
+        // is so loaded that a second has passed, when they prove nothing but still must pass).
+        let service = try await RunningService(rateLimit: 1)
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<30 { group.addTask { try await service.call("GET", "/v1/mixes").status } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.contains(429))
+        for _ in 0..<5 {
+            #expect(try await service.call("GET", "/healthz", token: nil).status == 200)
+            #expect(try await service.call("GET", "/readyz", token: nil).status == 200)
+        }
+        await service.stop()
+    }
+}
