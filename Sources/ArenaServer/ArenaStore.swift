@@ -51,7 +51,7 @@ protocol ArenaStore: Sendable {
     /// The request bodies of a battle's recorded score updates, in the order they were applied.
     func scoreRequests(battleId: String) throws -> [Data]
     /// The answer recorded for `key`, if an update with that key was answered before.
-    func answer(forKey key: String) throws -> StoredAnswer?
+    func answer(forKey key: String, battleId: String) throws -> StoredAnswer?
     /// Records an update and its answer in one transaction, durable when this returns.
     func recordScoreUpdate(key: String, battleId: String, request: Data, answer: StoredAnswer) throws
 }
@@ -87,6 +87,18 @@ final class SQLiteStore: ArenaStore, Sendable {
                 CREATE TABLE callback (id INTEGER PRIMARY KEY AUTOINCREMENT, grp TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL,
                                        attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0);
                 CREATE INDEX callback_pending ON callback (delivered, grp, id);
+                """)
+        }
+        // An idempotency key is a battle's own: the same key in two battles is two updates.
+        migrator.registerMigration("v4: keys per battle") { db in
+            try db.execute(sql: """
+                CREATE TABLE score_update_v4 (battle_id TEXT NOT NULL, idempotency_key TEXT NOT NULL, request BLOB NOT NULL,
+                                              status INTEGER NOT NULL, answer TEXT NOT NULL, at REAL NOT NULL,
+                                              PRIMARY KEY (battle_id, idempotency_key));
+                INSERT INTO score_update_v4 (battle_id, idempotency_key, request, status, answer, at)
+                    SELECT battle_id, idempotency_key, request, status, answer, at FROM score_update ORDER BY rowid;
+                DROP TABLE score_update;
+                ALTER TABLE score_update_v4 RENAME TO score_update;
                 """)
         }
         try migrator.migrate(database)
@@ -183,9 +195,10 @@ final class SQLiteStore: ArenaStore, Sendable {
         }
     }
 
-    func answer(forKey key: String) throws -> StoredAnswer? {
+    func answer(forKey key: String, battleId: String) throws -> StoredAnswer? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT status, answer FROM score_update WHERE idempotency_key = ?", arguments: [key])
+            try Row.fetchOne(db, sql: "SELECT status, answer FROM score_update WHERE battle_id = ? AND idempotency_key = ?",
+                             arguments: [battleId, key])
                 .map { StoredAnswer(status: $0["status"], body: $0["answer"]) }
         }
     }

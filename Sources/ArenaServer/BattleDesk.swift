@@ -95,7 +95,7 @@ final class BattleDesk: Sendable {
     }
 
     private func apply(_ request: ScoreRequest, battleId: String, body: Data, counts: inout (applied: Int, replayed: Int)) throws -> JSONResponse {
-        if let earlier = try store.answer(forKey: request.key) {
+        if let earlier = try store.answer(forKey: request.key, battleId: battleId) {
             counts.replayed += 1
             return JSONResponse(rawJSON: earlier.body, status: .init(code: earlier.status))
         }
@@ -117,7 +117,7 @@ final class BattleDesk: Sendable {
             do {
                 _ = try draft.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: request.op))
             } catch SessionError.invalidScore(let reason) {
-                throw APIError(.unprocessableContent, "scores for '\(update.room)': \(reason)")
+                throw APIError(.unprocessableContent, "scores for '\(update.room)': \(reason); nothing was changed")
             } catch {
                 throw APIError(.conflict, "\(error)")
             }
@@ -241,7 +241,12 @@ struct ScoreRequest {
         var fields = try JSONFields.decode(body, source: "body")
         key = try fields.requiredString("idempotencyKey")
         guard key.count <= 200 else { throw APIError(.badRequest, "idempotencyKey is longer than 200 characters") }
-        op = try fields.choice("op", ["accumulate", "overwrite"]) == "overwrite" ? .set : .add
+        // The reference service's OpType: 1 accumulate, 2 overwrite, as a number or a string.
+        switch fields.raw("op") {
+        case nil, .string("accumulate"), .string("1"), .number(1): op = .add
+        case .string("overwrite"), .string("2"), .number(2): op = .set
+        default: throw APIError(.badRequest, "op must be \"accumulate\" or \"overwrite\" (or the reference's 1 or 2)")
+        }
         guard let items = try fields.array("scores"), !items.isEmpty else { throw APIError(.badRequest, "scores is required: list at least one") }
         var updates: [(room: String, value: Int64)] = []
         for (index, item) in items.enumerated() {

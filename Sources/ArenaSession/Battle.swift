@@ -1,5 +1,8 @@
 /// One battle, from its request to the end of its result period.
 public struct Battle: Equatable, Sendable {
+    /// The highest score a participant can have: 2^31 - 1, as the PK score API's clients store it.
+    public static let maxScore: Int64 = 2_147_483_647
+
     public enum Phase: Equatable, Sendable {
         /// Invitations are out; nobody has accepted yet.
         case requested

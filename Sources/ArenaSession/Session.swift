@@ -222,9 +222,11 @@ public struct Session: Equatable, Sendable {
             guard battle.active.contains(user) else { throw .notInBattle(userId: user, battleId: id) }
             guard value >= 0 else { throw .invalidScore("\(value) is negative") }
             let old = battle.scores[user] ?? 0
-            let (sum, overflow) = old.addingReportingOverflow(value)
-            guard op == .set || !overflow else { throw .invalidScore("\(old) + \(value) overflows") }
-            battle.scores[user] = op == .set ? value : sum
+            let total = op == .set ? value : old + min(value, Battle.maxScore + 1)
+            guard total <= Battle.maxScore else {
+                throw .invalidScore(op == .set ? "\(value) is more than \(Battle.maxScore)" : "\(old) + \(value) is more than \(Battle.maxScore)")
+            }
+            battle.scores[user] = total
             self.battle = battle
             return [Notice(at: now, event: "onBattleScoreChanged", battleId: id, scores: battle.allScores)]
         }

@@ -49,6 +49,11 @@ public struct JSONFields {
         return nil
     }
 
+    /// The value of `key` as written, whatever its type (the field counts as read).
+    public mutating func raw(_ key: String) -> JSONValue? {
+        value(key)
+    }
+
     public mutating func string(_ key: String) throws(SpecError) -> String? {
         guard let value = value(key) else { return nil }
         guard case .string(let text) = value else { throw SpecError(field: name(key), "must be a string, not \(value.typeName)") }

@@ -70,3 +70,40 @@ import Testing
         await service.stop()
     }
 }
+
+extension TrustTests {
+    /// The same idempotency key in two battles is two updates; totals stop at 2^31 - 1; the
+    /// reference's OpType 1 and 2 work as accumulate and overwrite.
+    @Test func keysBelongToTheirBattleAndTotalsStayInRange() async throws {
+        let service = try await RunningService()
+        #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
+        try await Task.sleep(for: .seconds(1))
+        func score(_ battle: String, _ key: String, op: String, _ value: Int) async throws -> RunningService.Reply {
+            try await service.call("POST", "/v1/battles/\(battle)/scores",
+                                   #"{"idempotencyKey": "\#(key)", "op": \#(op), "scores": [{"room": "bob", "score": \#(value)}]}"#)
+        }
+        func bobScore() async throws -> String {
+            let status = try await service.call("GET", "/v1/rooms/bob/battle").text
+            return status.firstMatch(of: /"room":"bob","score":([0-9]+)/).map { String($0.1) } ?? status
+        }
+        for battle in ["b1", "b3"] {
+            let created = try await service.call("POST", "/v1/battles", #"{"battleId": "\#(battle)", "fromRoom": "alice", "toRooms": ["bob"]}"#)
+            #expect(created.status == 201, "\(created.text)")
+            #expect(try await score(battle, "gift-1", op: "1", 7).status == 200)
+            #expect(try await score(battle, "gift-1", op: "1", 7).status == 200)  // a retry: counted once
+            #expect(try await bobScore() == "7", "battle \(battle)")
+            #expect(try await service.call("POST", "/v1/battles/\(battle)/end").status == 200)
+            try await Task.sleep(for: .seconds(0.2))
+        }
+        let created = try await service.call("POST", "/v1/battles", #"{"battleId": "b4", "fromRoom": "alice", "toRooms": ["bob"]}"#)
+        #expect(created.status == 201, "\(created.text)")
+        #expect(try await score("b4", "set", op: "2", 2_147_483_000).status == 200)
+        let over = try await score("b4", "more", op: #""accumulate""#, 1_000)
+        #expect(over.status == 422 && over.message.contains("more than 2147483647"), "\(over.text)")
+        #expect(try await bobScore() == "2147483000")
+        #expect(try await score("b4", "most", op: #""1""#, 647).status == 200)
+        #expect(try await bobScore() == "2147483647")
+        #expect(try await score("b4", "odd", op: "3", 1).status == 400)
+        await service.stop()
+    }
+}

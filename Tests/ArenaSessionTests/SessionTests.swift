@@ -122,13 +122,20 @@ private func request(_ invitees: [String] = ["bob"], needResponse: Bool = true, 
         #expect(state == before)
     }
 
-    @Test func aScoreThatWouldOverflowIsRefused() throws {
+    /// Totals stay within 0 to 2^31 - 1, the range the PK API's clients store.
+    @Test func aScorePastTheLargestTotalIsRefused() throws {
         var state = session()
-        try run(&state, [request(needResponse: false), .score(battleId: "b1", userId: "bob", value: Int64.max, op: .set)])
-        #expect(throws: SessionError.invalidScore("\(Int64.max) + 1 overflows")) {
+        try run(&state, [request(needResponse: false), .score(battleId: "b1", userId: "bob", value: Battle.maxScore, op: .set)])
+        #expect(throws: SessionError.invalidScore("2147483647 + 1 is more than 2147483647")) {
             try state.apply(.score(battleId: "b1", userId: "bob", value: 1, op: .add))
         }
-        #expect(state.battle?.scores["bob"] == Int64.max)
+        #expect(throws: SessionError.invalidScore("2147483647 + \(Int64.max) is more than 2147483647")) {
+            try state.apply(.score(battleId: "b1", userId: "bob", value: Int64.max, op: .add))
+        }
+        #expect(throws: SessionError.invalidScore("2147483648 is more than 2147483647")) {
+            try state.apply(.score(battleId: "b1", userId: "bob", value: Battle.maxScore + 1, op: .set))
+        }
+        #expect(state.battle?.scores["bob"] == Battle.maxScore)
     }
 }
 
