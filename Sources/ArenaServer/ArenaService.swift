@@ -20,6 +20,7 @@ public final class ArenaService: Sendable {
     private let rateLimit: Int?
     private let host: String
     private let port: Int
+    private let connections: ConnectionLimits
 
     /// `token`: the bearer token every call but `/healthz` and `/readyz` must carry (nil: none).
     /// `callbacks`: where battle and co-host callbacks go (nil: nowhere). `rateLimit`: calls a
@@ -27,7 +28,9 @@ public final class ArenaService: Sendable {
     /// `allowPrivateAvatarHosts`: the operator lets avatar URLs reach loopback and private
     /// addresses (a posted spec cannot).
     public init(dataFolder: URL, token: String?, host: String = "127.0.0.1", port: Int = 8080, callbacks settings: CallbackSettings? = nil,
-                rateLimit: Int? = 200, maxMixes: Int = 8, allowPrivateAvatarHosts: Bool = false) throws {
+                rateLimit: Int? = 200, maxMixes: Int = 8, allowPrivateAvatarHosts: Bool = false,
+                connections: ConnectionLimits = ConnectionLimits()) throws {
+        self.connections = connections
         self.rateLimit = rateLimit
         let store = try SQLiteStore(folder: dataFolder)
         self.store = store
@@ -53,7 +56,11 @@ public final class ArenaService: Sendable {
             try self.mixes.restore { logger.warning("\($0)") }
             try self.battles.resume { logger.warning("\($0)") }
         }
-        let app = Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: "arena"),
+        let maximum = connections.effectiveMaximum
+        logger.info("accepting at most \(maximum) connections at once; idle ones close after \(connections.idleTimeout)")
+        let app = Application(router: router(), server: .http1(configuration: .init(idleTimeout: connections.idleTimeout)),
+                              configuration: .init(address: .hostname(host, port: port), serverName: "arena",
+                                                   availableConnectionsDelegate: .maximum(maximum, logger: logger)),
                               onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })
         try await app.runService()
         await offload { self.mixes.stopAll() }
