@@ -40,6 +40,11 @@ public final class ArenaService: Sendable {
         mixes = MixRegistry(templates: try TemplateLibrary.bundled(), dataFolder: dataFolder, store: store, limit: maxMixes,
                             allowPrivateAvatarHosts: allowPrivateAvatarHosts) { mixId, notices in
             callbacks.record(notices, mixId: mixId)
+            do {
+                try BattleDesk.record(notices, mixId: mixId, in: store)
+            } catch {
+                logger.error("battle records of mix '\(mixId)': \(error)")
+            }
         }
         battles = BattleDesk(mixes: mixes, store: store, callbacks: callbacks)
         self.token = token

@@ -10,6 +10,17 @@ struct BattleRecord: Equatable, Sendable {
     let durationMilliseconds: Int
     /// Unix seconds.
     let createdAt: Double
+    /// Unix seconds, once a mix started it.
+    var startedAt: Double? = nil
+    /// How it ended, once it did.
+    var result: BattleResult? = nil
+}
+
+/// How a battle ended: why, when (Unix seconds), and the final scores.
+struct BattleResult: Equatable, Sendable, Codable {
+    let reason: String
+    let endedAt: Double
+    let scores: [String: Int64]
 }
 
 /// A score update as it was answered, so that a retry with the same key gets the same answer.
@@ -40,6 +51,13 @@ protocol ArenaStore: Sendable {
     func endBattle(id: String) throws
     /// Battles not marked ended, oldest first.
     func openBattles() throws -> [BattleRecord]
+    /// A mix started `battle` (its record is made if the battle began by posted events, and the
+    /// mix is added to it); the first start time is kept.
+    func battleStarted(_ battle: BattleRecord, mixId: String, at: Double) throws
+    /// Records how a battle ended, once: it is no longer resumed, and its result stays.
+    func battleEnded(id: String, result: BattleResult) throws
+    /// Forgets battles (and their ledgers) that ended before `time` (Unix seconds).
+    func forgetBattles(endedBefore time: Double) throws
     /// Adds callbacks to the outbox: (order group, URL, body); a group's are sent in this order.
     func addCallbacks(_ callbacks: [(group: String, url: URL, body: String)]) throws
     /// The oldest undelivered callback of each group, if its next attempt is due.
@@ -99,6 +117,13 @@ final class SQLiteStore: ArenaStore, Sendable {
                     SELECT battle_id, idempotency_key, request, status, answer, at FROM score_update ORDER BY rowid;
                 DROP TABLE score_update;
                 ALTER TABLE score_update_v4 RENAME TO score_update;
+                """)
+        }
+        migrator.registerMigration("v5: battle results") { db in
+            try db.execute(sql: """
+                ALTER TABLE battle ADD COLUMN started_at REAL;
+                ALTER TABLE battle ADD COLUMN result TEXT;
+                ALTER TABLE battle ADD COLUMN ended_at REAL;
                 """)
         }
         try migrator.migrate(database)
@@ -163,10 +188,41 @@ final class SQLiteStore: ArenaStore, Sendable {
     }
 
     private static func battle(_ row: Row) -> BattleRecord {
-        let mixIds: String = row["mix_ids"], rooms: String = row["rooms"]
+        let mixIds: String = row["mix_ids"], rooms: String = row["rooms"], result: String? = row["result"]
         return BattleRecord(id: row["id"], mixIds: mixIds.split(separator: "\n").map(String.init), fromRoom: row["from_room"],
                             rooms: rooms.split(separator: "\n").map(String.init), durationMilliseconds: row["duration_ms"],
-                            createdAt: row["created_at"])
+                            createdAt: row["created_at"], startedAt: row["started_at"],
+                            result: result.flatMap { try? JSONDecoder().decode(BattleResult.self, from: Data($0.utf8)) })
+    }
+
+    func battleStarted(_ battle: BattleRecord, mixId: String, at time: Double) throws {
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO battle (id, mix_ids, from_room, rooms, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [battle.id, mixId, battle.fromRoom, battle.rooms.joined(separator: "\n"), battle.durationMilliseconds, time])
+            if let row = try Row.fetchOne(db, sql: "SELECT mix_ids FROM battle WHERE id = ?", arguments: [battle.id]) {
+                let mixIds = (row["mix_ids"] as String).split(separator: "\n").map(String.init)
+                if !mixIds.contains(mixId) {
+                    try db.execute(sql: "UPDATE battle SET mix_ids = ? WHERE id = ?", arguments: [(mixIds + [mixId]).joined(separator: "\n"), battle.id])
+                }
+            }
+            try db.execute(sql: "UPDATE battle SET started_at = ? WHERE id = ? AND started_at IS NULL", arguments: [time, battle.id])
+        }
+    }
+
+    func battleEnded(id: String, result: BattleResult) throws {
+        let text = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        try database.write { db in
+            try db.execute(sql: "UPDATE battle SET ended = 1, result = ?, ended_at = ? WHERE id = ? AND result IS NULL",
+                           arguments: [text, result.endedAt, id])
+        }
+    }
+
+    func forgetBattles(endedBefore time: Double) throws {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM score_update WHERE battle_id IN (SELECT id FROM battle WHERE ended_at < ?)", arguments: [time])
+            try db.execute(sql: "DELETE FROM battle WHERE ended_at < ?", arguments: [time])
+        }
     }
 
     func saveMix(id: String, spec: Data) throws {
@@ -182,8 +238,11 @@ final class SQLiteStore: ArenaStore, Sendable {
 
     func saveBattle(_ battle: BattleRecord) throws {
         try database.write { db in
+            // The mixes' onBattleStarted may have made the record already: this one has every mix.
             try db.execute(sql: """
                 INSERT INTO battle (id, mix_ids, from_room, rooms, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET mix_ids = excluded.mix_ids, from_room = excluded.from_room, rooms = excluded.rooms,
+                                               duration_ms = excluded.duration_ms, created_at = excluded.created_at
                 """, arguments: [battle.id, battle.mixIds.joined(separator: "\n"), battle.fromRoom, battle.rooms.joined(separator: "\n"),
                                  battle.durationMilliseconds, battle.createdAt])
         }

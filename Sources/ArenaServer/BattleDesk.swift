@@ -200,11 +200,18 @@ final class BattleDesk: Sendable {
 
     private func statusJSON(_ battleId: String) throws -> JSON {
         guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(battleId)'") }
-        let session = record.mixIds.lazy.compactMap { try? self.mixes.entry($0) }.compactMap { $0.mix?.session }
-            .first { $0.battle?.id == battleId }
+        let running = record.mixIds.lazy.compactMap { try? self.mixes.entry($0).mix }.first { $0.session.battle?.id == battleId }
         var fields: [(String, JSON)] = [("battleId", .string(battleId)), ("fromRoom", .string(record.fromRoom)),
-                                        ("durationMs", .int(record.durationMilliseconds)), ("mixIds", .array(record.mixIds.map(JSON.string)))]
-        guard let session, let battle = session.battle else {
+                                        ("durationMs", .int(record.durationMilliseconds)), ("mixIds", .array(record.mixIds.map(JSON.string))),
+                                        ("createdAt", .int(Int(record.createdAt)))]
+        if let startedAt = record.startedAt { fields.append(("startedAt", .int(Int(startedAt)))) }
+        // A battle's own record of its end outlives the mix's 5 s result.
+        if let result = record.result {
+            fields += [("status", "ended"), ("reason", .string(result.reason)), ("endedAt", .int(Int(result.endedAt))), ("remainingMs", .int(0)),
+                       ("scores", Self.scoresJSON(rooms: record.rooms, scores: result.scores))]
+            return .object(fields)
+        }
+        guard let mix = running, case let session = mix.session, let battle = session.battle else {
             fields.append(("status", "unknown"))
             return .object(fields)
         }
@@ -213,9 +220,46 @@ final class BattleDesk: Sendable {
         case .running: fields.append(("status", "running"))
         case .ended(_, _, let reason): fields += [("status", "ended"), ("reason", .string(reason.rawValue))]
         }
-        fields.append(("remainingMs", .int(Int((session.remainingBattleTime(at: session.now) ?? 0) / 1_000_000))))
+        let now = max(mix.outputTime ?? session.now, session.now)
+        fields.append(("remainingMs", .int(Int((session.remainingBattleTime(at: now) ?? 0) / 1_000_000))))
         fields.append(("scores", scoresJSON(battle)))
         return .object(fields)
+    }
+
+    /// Final scores with their ranks (highest first; equal scores share a rank).
+    private static func scoresJSON(rooms: [String], scores: [String: Int64]) -> JSON {
+        let ordered = rooms.filter { scores[$0] != nil } + scores.keys.filter { !rooms.contains($0) }.sorted()
+        return .array(ordered.map { room in
+            let score = scores[room] ?? 0
+            let rank = 1 + scores.values.filter { $0 > score }.count
+            return ["room": .string(room), "score": .int(Int(score)), "rank": .int(rank)]
+        })
+    }
+
+    /// How long an ended battle's record stays (its result and ledger).
+    static let keptAfterEnd: TimeInterval = 7 * 24 * 3_600
+
+    /// Records battles from a mix's outbound events, whoever started them (the API or posted
+    /// events): a start makes the record if need be (so the battle can be scored through the
+    /// API) and an end records the result once. Called on the thread that applied the event.
+    static func record(_ notices: [Notice], mixId: String, in store: any ArenaStore) throws {
+        let now = Date().timeIntervalSince1970
+        for notice in notices {
+            guard let id = notice.battleId else { continue }
+            switch notice.event {
+            case "onBattleStarted":
+                let inviter = notice.inviter ?? ""
+                let record = BattleRecord(id: id, mixIds: [mixId], fromRoom: inviter,
+                                          rooms: [inviter] + (notice.invitees ?? []).filter { $0 != inviter },
+                                          durationMilliseconds: Int((notice.duration ?? 0) / 1_000_000), createdAt: now)
+                try store.battleStarted(record, mixId: mixId, at: now)
+            case "onBattleEnded":
+                try store.battleEnded(id: id, result: BattleResult(reason: notice.reason ?? "", endedAt: now, scores: notice.scores ?? [:]))
+                try store.forgetBattles(endedBefore: now - keptAfterEnd)
+            default:
+                break
+            }
+        }
     }
 
     private func scoresJSON(_ battle: Battle?) -> JSON {

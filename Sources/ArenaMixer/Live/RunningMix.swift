@@ -169,6 +169,9 @@ public final class RunningMix: Sendable {
         }
     }
 
+    /// The output time the mix has reached (nanoseconds on its clock), once it makes frames.
+    public var outputTime: UInt64? { graph.inputTimes().output }
+
     /// How the mix is doing.
     public var status: LiveStatus {
         let times = graph.inputTimes()
