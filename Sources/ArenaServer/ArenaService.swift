@@ -130,6 +130,7 @@ public final class ArenaService: Sendable {
                 throw APIError(.conflict, "\(error)")
             }
             guard let notices else { throw APIError(.conflict, "mix '\(entry.id)' is not running") }
+            try await offload { try self.mixes.recordEvent(body, mixId: entry.id) }
             return JSONResponse(["events": Self.encode(notices)])
         }
         api.get("mixes/:id/events/stream") { _, context -> Response in

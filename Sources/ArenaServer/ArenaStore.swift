@@ -45,6 +45,10 @@ protocol ArenaStore: Sendable {
     func removeMix(id: String) throws
     /// Every mix saved and not removed, oldest first: what a restarted service runs again.
     func mixes() throws -> [(id: String, spec: Data)]
+    /// Appends an accepted change to a running mix (`patch` or `event`, with its body).
+    func recordMixChange(mixId: String, kind: String, body: Data) throws
+    /// A mix's recorded changes, in the order they were accepted.
+    func mixChanges(mixId: String) throws -> [(kind: String, body: Data)]
     func saveBattle(_ battle: BattleRecord) throws
     func battle(id: String) throws -> BattleRecord?
     /// Marks a battle as ended (early, or found over), so a restart does not resume it.
@@ -124,6 +128,13 @@ final class SQLiteStore: ArenaStore, Sendable {
                 ALTER TABLE battle ADD COLUMN started_at REAL;
                 ALTER TABLE battle ADD COLUMN result TEXT;
                 ALTER TABLE battle ADD COLUMN ended_at REAL;
+                """)
+        }
+        migrator.registerMigration("v6: mix changes") { db in
+            try db.execute(sql: """
+                CREATE TABLE mix_change (seq INTEGER PRIMARY KEY AUTOINCREMENT, mix_id TEXT NOT NULL, kind TEXT NOT NULL,
+                                         body BLOB NOT NULL, at REAL NOT NULL);
+                CREATE INDEX mix_change_mix ON mix_change (mix_id, seq);
                 """)
         }
         try migrator.migrate(database)
@@ -233,7 +244,24 @@ final class SQLiteStore: ArenaStore, Sendable {
     }
 
     func removeMix(id: String) throws {
-        try database.write { db in try db.execute(sql: "DELETE FROM mix WHERE id = ?", arguments: [id]) }
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM mix WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM mix_change WHERE mix_id = ?", arguments: [id])
+        }
+    }
+
+    func recordMixChange(mixId: String, kind: String, body: Data) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT INTO mix_change (mix_id, kind, body, at) VALUES (?, ?, ?, ?)",
+                           arguments: [mixId, kind, body, Date().timeIntervalSince1970])
+        }
+    }
+
+    func mixChanges(mixId: String) throws -> [(kind: String, body: Data)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT kind, body FROM mix_change WHERE mix_id = ? ORDER BY seq", arguments: [mixId])
+                .map { ($0["kind"], $0["body"]) }
+        }
     }
 
     func saveBattle(_ battle: BattleRecord) throws {

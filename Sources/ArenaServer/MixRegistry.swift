@@ -32,14 +32,35 @@ final class MixRegistry: Sendable {
 
     /// Starts again every mix the store holds (after a restart); one that no longer starts is
     /// reported and left out.
+    /// Each is brought back as it was: its recorded changes (PATCHes, posted co-host, camera
+    /// and mic events) are applied again in order. Battles come back from their own records
+    /// (`BattleDesk.resume`), so battle and score events are not applied again here.
     func restore(log: (String) -> Void) throws {
         for (id, spec) in try store.mixes() {
             do {
-                _ = try start(id: id, spec: spec)
+                let entry = try start(id: id, spec: spec)
+                guard entry.waitUntilRunning(), let mix = entry.mix else { throw APIError(.conflict, "it did not start") }
+                for change in try store.mixChanges(mixId: id) {
+                    do {
+                        if change.kind == "patch" {
+                            _ = try update(id, body: change.body, record: false)
+                        } else {
+                            let event = try MixSpec.event(json: change.body, source: "a recorded event")
+                            if !event.isBattleEvent { _ = try mix.apply(event) }
+                        }
+                    } catch {
+                        log("mix '\(id)': a recorded \(change.kind) no longer applies: \(error)")
+                    }
+                }
             } catch {
                 log("mix '\(id)' cannot be started again: \(error)")
             }
         }
+    }
+
+    /// Records an event accepted by mix `id`, so that a restart applies it again.
+    func recordEvent(_ body: Data, mixId id: String) throws {
+        try store.recordMixChange(mixId: id, kind: "event", body: body)
     }
 
     /// Checks `spec` (a mix spec, as for `arena run`; relative paths are taken from the data
@@ -123,7 +144,8 @@ final class MixRegistry: Sendable {
     /// template (from its next frame) and its outputs (removed ones are finalised, new ones
     /// start at the next keyframe), and add hosts (with RTP inputs; they join the session
     /// when a `hostJoined` event is posted). Hosts are not removed: post `hostLeft`.
-    func update(_ id: String, body: Data) throws -> MixEntry {
+    /// The change is recorded before the answer (`record`), so a restart applies it again.
+    func update(_ id: String, body: Data, record: Bool = true) throws -> MixEntry {
         let entry = try entry(id)
         var fields = try JSONFields.decode(body, source: "body")
         if fields.contains("hosts") {
@@ -167,6 +189,7 @@ final class MixRegistry: Sendable {
         } catch {
             throw APIError(.unprocessableContent, "\(error)")
         }
+        if record { try store.recordMixChange(mixId: id, kind: "patch", body: body) }
         return entry
     }
 

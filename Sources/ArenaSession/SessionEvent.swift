@@ -24,6 +24,18 @@ public enum SessionEvent: Equatable, Sendable {
     case score(battleId: String, userId: String, value: Int64, op: ScoreOperation)
 }
 
+extension SessionEvent {
+    /// A battle's request, answer, exit, end or score (not a co-host, camera or mic change).
+    public var isBattleEvent: Bool {
+        switch self {
+        case .coHostRequest, .coHostCancel, .coHostAccept, .coHostReject, .hostJoined, .hostLeft, .cameraOn, .cameraOff, .micOn, .micOff:
+            return false
+        case .battleRequest, .battleCancel, .battleAccept, .battleReject, .battleExit, .battleEnd, .score:
+            return true
+        }
+    }
+}
+
 /// How a score update combines with the score so far.
 public enum ScoreOperation: String, Equatable, Sendable {
     /// Adds the value (the reference service's op 1).

@@ -17,9 +17,11 @@ final class RunningService: @unchecked Sendable {
     private let session: URLSession
 
     /// `rateLimit`: calls a second per client (none by default: the load tests need none).
-    init(callbacks: CallbackSettings? = nil, rateLimit: Int? = nil, connections: ConnectionLimits = ConnectionLimits()) async throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("arena-serve-\(UUID().uuidString)")
-        let service = try ArenaService(dataFolder: folder, token: Self.token, host: "127.0.0.1", port: 0, callbacks: callbacks,
+    /// `folder`: the data folder of an earlier service, to start again on it (default: a new one).
+    init(folder: URL? = nil, callbacks: CallbackSettings? = nil, rateLimit: Int? = nil,
+         connections: ConnectionLimits = ConnectionLimits()) async throws {
+        self.folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("arena-serve-\(UUID().uuidString)")
+        let service = try ArenaService(dataFolder: self.folder, token: Self.token, host: "127.0.0.1", port: 0, callbacks: callbacks,
                                        rateLimit: rateLimit, connections: connections)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         task = Task { try await service.run(onListening: { continuation.yield($0) }) }
