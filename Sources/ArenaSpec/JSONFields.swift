@@ -162,6 +162,7 @@ extension JSONFields {
         } catch {
             throw SpecError(field: source, "is not valid JSON: \(jsonProblem(data))")
         }
+        if let repeated = DuplicateKeys.first(in: data) { throw SpecError(field: repeated, "is written twice; write each field once") }
         return try JSONFields(root, path: "")
     }
 

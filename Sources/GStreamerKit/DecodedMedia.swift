@@ -7,11 +7,16 @@ import Synchronization
 package func pullSamples(path: String, chain: [Element], audio: Bool = false, _ handle: (Sample) -> Void) throws {
     let pipeline = Pipeline(name: "decode")
     let decoder = try Element(factory: "uridecodebin", name: "decoder", ["uri": .string(URL(fileURLWithPath: path).absoluteString)])
+    // The other kind of stream goes to a fakesink: left unlinked, it could reach the demuxer
+    // first and stop it (not-linked).
+    let discard = try Element(factory: "fakesink", name: "discard", ["sync": .bool(false), "async": .bool(false)])
+    try pipeline.add(discard)
     let sink = try Element(factory: "appsink", name: "samples", ["sync": .bool(false)])
     try pipeline.add(decoder)
     try pipeline.addChain(chain + [sink])
     let inlet = try chain[0].staticPad("sink")
-    decoder.linkDecodedStreams(video: audio ? nil : inlet, audio: audio ? inlet : nil)
+    let other = try discard.staticPad("sink")
+    decoder.linkDecodedStreams(video: audio ? other : inlet, audio: audio ? inlet : other)
     let appSink = UnsafeMutablePointer<GstAppSink>(OpaquePointer(sink.pointer))
     let failure = Mutex<GStreamerError?>(nil)
     let reader = BusReader(pipeline: pipeline) { message in

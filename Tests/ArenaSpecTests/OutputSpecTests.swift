@@ -69,3 +69,27 @@ import Testing
         #expect(labels.contains("live.example.com") && labels.contains("10.0.0.1:9000"))
     }
 }
+
+/// A key written twice is refused, naming where, instead of one of the two being kept silently.
+@Suite struct DuplicateKeyTests {
+    private func refusal(_ json: String) -> String? {
+        do {
+            _ = try JSONFields.decode(Data(json.utf8), source: "body")
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func repeatedKeysAreRefusedWithTheirPath() {
+        #expect(refusal(#"{"template": 600, "template": 601}"#)?.hasPrefix("template is written twice") == true)
+        #expect(refusal(#"{"hosts": [{"userId": "a"}, {"userId": "b", "userId": "c"}]}"#)?.hasPrefix("hosts[1].userId is written twice") == true)
+        #expect(refusal(#"{"a": {"b": 1, "\u0062": 2}}"#)?.hasPrefix("a.b is written twice") == true)
+        #expect(refusal(#"{"outputs": [[], {"url": "x\"", "url": 1}]}"#)?.hasPrefix("outputs[1].url is written twice") == true)
+        #expect(refusal(#"{"a": [1, "2", [3], {"k": 1, "k": 2}]}"#)?.hasPrefix("a[3].k is written twice") == true)
+    }
+
+    @Test func theSameKeyInDifferentObjectsOrAsAValueIsFine() {
+        #expect(refusal(#"{"a": {"k": 1}, "b": {"k": "k"}, "k": ["k", {"k": {"k": 2}}], "s": "\"k\": 1, \"k\": 2"}"#) == nil)
+    }
+}
