@@ -16,7 +16,10 @@ struct APIError: Error, HTTPResponseError {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse(["error": ["status": .int(Int(status.code)), "message": .string(message)]], status: status).response
+        var response = JSONResponse(["error": ["status": .int(Int(status.code)), "message": .string(message)]], status: status).response
+        // The rest of a body too large is never read: the connection ends with this answer.
+        if status == .contentTooLarge { response.headers[.connection] = "close" }
+        return response
     }
 }
 

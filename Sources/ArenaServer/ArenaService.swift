@@ -63,7 +63,10 @@ public final class ArenaService: Sendable {
         }
         let maximum = connections.effectiveMaximum
         logger.info("accepting at most \(maximum) connections at once; idle ones close after \(connections.idleTimeout)")
-        let app = Application(router: router(), server: .http1(configuration: .init(idleTimeout: connections.idleTimeout)),
+        let limits = connections
+        let app = Application(router: router(),
+                              server: .http1(configuration: .init(additionalChannelHandlers: [RequestDeadlines(limits: limits)],
+                                                                  idleTimeout: limits.idleTimeout)),
                               configuration: .init(address: .hostname(host, port: port), serverName: "arena",
                                                    availableConnectionsDelegate: .maximum(maximum, logger: logger)),
                               onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })

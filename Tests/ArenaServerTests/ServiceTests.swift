@@ -267,8 +267,8 @@ extension ServiceTests {
         #expect(joined.status == 200, "\(joined.text)")
         #expect(try await service.call("GET", "/v1/mixes/room").text.contains(#""connected":["alice","bob","carol"]"#))
         // The added host's placeholder layer starts with the PATCH; on a loaded machine (the
-        // suite runs in parallel) its first frame has been seen to take over a second.
-        try await Task.sleep(for: .seconds(3))
+        // suite runs in parallel) its first frame has been seen to take over 3 s.
+        try await Task.sleep(for: .seconds(5))
         #expect(try await service.call("DELETE", "/v1/mixes/room").status == 200)
 
         // Two cells (Bob's reaches down to y 460), then three (the small cells end at y 378).

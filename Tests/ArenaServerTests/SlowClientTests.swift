@@ -1,0 +1,132 @@
+import ArenaServer
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Clients that trickle a request, or send far too much of one, lose their connection instead
+/// of holding it (slowloris), and an oversized body is answered 413 and the connection closed.
+@Suite struct SlowClientTests {
+    static let limits = ConnectionLimits(maximum: 64, headTimeout: .seconds(1), bodyTimeout: .seconds(2))
+
+    @Test func aHeadTrickledByteByByteIsCutOffAtTheHeadTimeout() async throws {
+        let service = try await RunningService(connections: Self.limits)
+        let client = try RawConnection(port: service.port)
+        try client.send("GET /healthz HTTP/1.1\r\n")
+        let start = Date()
+        // One header line every 0.3 s: never idle for long, never a complete head.
+        var open = true
+        for line in 0..<40 where open {
+            try? client.send("X-Slow-\(line): a\r\n")
+            open = !client.closed(within: 0.3)
+        }
+        let held = Date().timeIntervalSince(start)
+        #expect(!open, "still open after \(held) s")
+        #expect(held < 3, "closed only after \(held) s")
+        await service.stop()
+    }
+
+    @Test func aBodyTrickledByteByByteIsCutOffAtTheBodyTimeout() async throws {
+        let service = try await RunningService(connections: Self.limits)
+        let client = try RawConnection(port: service.port)
+        try client.send("POST /v1/battles HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(RunningService.token)\r\nContent-Length: 200\r\n\r\n")
+        let start = Date()
+        var open = true
+        for _ in 0..<40 where open {
+            try? client.send("{")
+            open = !client.closed(within: 0.3)
+        }
+        let held = Date().timeIntervalSince(start)
+        #expect(!open, "still open after \(held) s")
+        #expect(held < 4, "closed only after \(held) s")
+        // The service still answers.
+        #expect(try await service.call("GET", "/healthz", token: nil).status == 200)
+        await service.stop()
+    }
+
+    @Test(arguments: [true, false])
+    func aTenMegabyteBodyIsRefusedAndItsConnectionClosed(askingToClose: Bool) async throws {
+        let service = try await RunningService(connections: Self.limits)
+        let client = try RawConnection(port: service.port)
+        let size = 10 << 20
+        try client.send("POST /v1/mixes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(RunningService.token)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(size)\r\n" + (askingToClose ? "Connection: close\r\n" : "") + "\r\n")
+        // On a thread of its own: blocking sends on Swift's cooperative threads would starve the
+        // service's handlers, which run there too.
+        let closed = await onThread {
+            let chunk = [UInt8](repeating: 0x20, count: 64 << 10)
+            var sent = 0
+            let start = Date()
+            // Keeps sending until the service stops taking bytes or closes.
+            while sent < size, Date().timeIntervalSince(start) < 10, client.send(bytes: chunk) {
+                sent += chunk.count
+            }
+            // The answer, then the close once the linger is over (2 s).
+            return client.closed(within: 4)
+        }
+        #expect(closed, "the connection stayed open")
+        #expect(client.received.hasPrefix("HTTP/1.1 413"), "\(client.received.prefix(80))")
+        #expect(client.received.lowercased().contains("connection: close"))
+        await service.stop()
+    }
+}
+
+/// Runs blocking work on a thread of its own.
+func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: work()) }.start()
+    }
+}
+
+/// A blocking TCP client on 127.0.0.1 that sends raw bytes and watches for the server closing.
+/// Unchecked Sendable: used by one thread at a time.
+final class RawConnection: @unchecked Sendable {
+    private let socket: Int32
+    private(set) var received = ""
+
+    init(port: Int) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw URLError(.cannotConnectToHost) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)  // a send the server stops reading gives up after 1 s
+        setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(socket) }
+
+    func send(_ text: String) throws {
+        guard send(bytes: Array(text.utf8)) else { throw URLError(.networkConnectionLost) }
+    }
+
+    /// Sends all of `bytes`; false when the connection is gone or took nothing for 1 s.
+    func send(bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { return false }
+            offset += sent
+        }
+        return true
+    }
+
+    /// Reads what arrives for up to `seconds`; true once the server has closed the connection.
+    func closed(within seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let left = deadline.timeIntervalSinceNow
+            var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            guard left > 0, poll(&poller, 1, Int32(left * 1000)) > 0 else { return false }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let got = recv(socket, &chunk, chunk.count, 0)
+            if got <= 0 { return true }
+            received += String(decoding: chunk[..<got], as: UTF8.self)
+        }
+    }
+}
