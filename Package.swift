@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // GStreamer core, base, video, audio, app and pbutils: one Clang module, because
@@ -40,13 +41,15 @@ let package = Package(
         // Test-only helpers: pipelines from constant gst-launch text, frame and sample decoders.
         .target(name: "GStreamerTestSupport", dependencies: ["GStreamerKit", "CGStreamer"]),
         .target(name: "ArenaSpec", dependencies: ["ArenaLayout", "ArenaSession"]),
+        // HTTP to URLs from outside (avatars, callbacks): checked addresses, no unchecked redirect, bounded.
+        .target(name: "ArenaFetch", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(name: "ArenaOverlay", dependencies: ["CCairo", "ArenaSpec", "ArenaLayout", "ArenaSession"]),
         .target(name: "ArenaFrame", dependencies: ["ArenaLayout", "ArenaSession", "ArenaOverlay"]),
-        .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "ArenaSpec", "ArenaLayout", "ArenaSession", "ArenaOverlay", "ArenaFrame"]),
+        .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "ArenaFetch", "ArenaSpec", "ArenaLayout", "ArenaSession", "ArenaOverlay", "ArenaFrame"]),
         .target(
             name: "ArenaServer",
             dependencies: [
-                "ArenaMixer", "ArenaSpec", "ArenaSession",
+                "ArenaMixer", "ArenaSpec", "ArenaSession", "ArenaFetch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

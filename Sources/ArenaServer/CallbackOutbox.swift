@@ -1,10 +1,8 @@
+import ArenaFetch
 import ArenaSession
 import Crypto
 import Foundation
 import Synchronization
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Where callbacks go and how they are signed.
 public struct CallbackSettings: Sendable {
@@ -123,34 +121,23 @@ final class CallbackOutbox: Sendable {
         }
     }
 
+    /// One delivery attempt: true when the receiver answered 2xx within 5 s. A redirect is
+    /// not followed (the receiver is the operator's, named in the configuration).
     private func send(_ callback: StoredCallback, secret: String) -> Bool {
-        var request = URLRequest(url: callback.url)
-        request.httpMethod = "POST"
-        request.timeoutInterval = 5
         let timestamp = String(Int(Date().timeIntervalSince1970))
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(timestamp, forHTTPHeaderField: "X-Arena-Timestamp")
-        request.setValue("sha256=" + Self.signature(timestamp: timestamp, body: callback.body, secret: secret), forHTTPHeaderField: "X-Arena-Signature")
-        request.setValue(String(callback.id), forHTTPHeaderField: "X-Arena-Delivery")
-        request.httpBody = Data(callback.body.utf8)
-        let done = DispatchSemaphore(value: 0)
-        let status = StatusBox()
-        URLSession.shared.dataTask(with: request) { _, response, _ in
-            status.code.store((response as? HTTPURLResponse)?.statusCode ?? 0, ordering: .relaxed)
-            done.signal()
-        }.resume()
-        done.wait()
-        return (200..<300).contains(status.code.load(ordering: .relaxed))
+        let headers = [("Content-Type", "application/json"), ("X-Arena-Timestamp", timestamp),
+                       ("X-Arena-Signature", "sha256=" + Self.signature(timestamp: timestamp, body: callback.body, secret: secret)),
+                       ("X-Arena-Delivery", String(callback.id))]
+        let answer = Self.delivery.post(callback.url, headers: headers, body: Array(callback.body.utf8))
+        return (try? answer.get()).map { (200..<300).contains($0) } ?? false
     }
+
+    /// Receivers are the operator's (often inside the network); their answers' bodies are not read past 64 kB.
+    private static let delivery = GuardedFetch(allowInternalAddresses: true, timeLimit: .seconds(5), sizeLimit: 64 * 1024, maximumRedirects: 0)
 
     /// Hex HMAC-SHA256 of `timestamp.body`.
     static func signature(timestamp: String, body: String, secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
         return mac.map { String(format: "%02x", $0) }.joined()
     }
-}
-
-/// A response's status, from URLSession's thread to the waiting one.
-private final class StatusBox: Sendable {
-    let code = Atomic(0)
 }

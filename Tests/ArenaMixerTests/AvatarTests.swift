@@ -41,7 +41,11 @@ import Testing
     @Test func whatCannotBeUsedGivesOneWarningAndTheDefault() throws {
         let notes = try TestMedia.workspace().appendingPathComponent("notes.png")
         try Data("not a picture".utf8).write(to: notes)
-        for (avatar, reason) in [(notes.path, "not an image GStreamer can read"), ("/nowhere/a.png", "file not found"),
+        let link = notes.deletingLastPathComponent().appendingPathComponent("link.png")
+        try? FileManager.default.removeItem(at: link)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: try picture("pngenc", "real.png"))
+        for (avatar, reason) in [(notes.path, "not a PNG or JPEG picture"), ("/nowhere/a.png", "file not found"),
+                                 (link.path, "is a symbolic link"),
                                  ("ftp://example.com/a.png", "only files and http(s) URLs are read"),
                                  ("http://127.0.0.1:9/a.png", "refers to a loopback or private address (127.0.0.1)"),
                                  ("http://localhost:9/a.png", "refers to a loopback or private address")] {
@@ -50,6 +54,45 @@ import Testing
             #expect(plan.warnings.count == 1)
             #expect(plan.warnings.first?.hasPrefix("hosts[0].avatarUrl (\(avatar)): \(reason)") == true, "\(plan.warnings)")
         }
+        // Credentials and query are not repeated in the warning.
+        let secret = try plan(avatar: "http://user:hunter2@127.0.0.1:9/a.png?token=t0ps3cret")
+        #expect(secret.warnings == ["hosts[0].avatarUrl (http://127.0.0.1:9/a.png?…): refers to a loopback or private address (127.0.0.1); using the default avatar"])
+    }
+
+    @Test func aPictureDeclaringTooManyPixelsIsRefusedBeforeDecoding() throws {
+        // A PNG header declaring 100000 x 100000 (40 GB decoded), then nothing.
+        var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
+        bytes += [0x00, 0x01, 0x86, 0xA0, 0x00, 0x01, 0x86, 0xA0, 8, 6, 0, 0, 0, 0, 0, 0, 0]
+        let bomb = try TestMedia.workspace().appendingPathComponent("bomb.png")
+        try Data(bytes).write(to: bomb)
+        let plan = try plan(avatar: bomb.path)
+        #expect(plan.warnings.first?.contains("100000 x 100000 pixels (at most 4096 x 4096)") == true, "\(plan.warnings)")
+    }
+
+    /// A public address that redirects to loopback reaches nothing there; a redirect to another
+    /// public address is followed.
+    @Test func aRedirectIsFollowedOnlyWhereItsTargetPassesTheChecks() throws {
+        let outside = try #require(PublicTestAddress.ready, "needs root to put \(PublicTestAddress.address) on lo")
+        let png = try Data(contentsOf: try picture("pngenc", "avatar.png"))
+        let inside = try FixedAnswerServer(status: 200, body: png)
+        let toInside = try FixedAnswerServer(address: outside, status: 302, headers: ["Location": "http://127.0.0.1:\(inside.port)/a.png"])
+        let publicServer = try FixedAnswerServer(address: outside, status: 200, body: png)
+        let toPublic = try FixedAnswerServer(address: outside, status: 302, headers: ["Location": "http://\(outside):\(publicServer.port)/b.png"])
+        let loop = try FixedAnswerServer(address: outside, status: 307, headers: ["Location": "/again"])
+        defer { for server in [inside, toInside, publicServer, toPublic, loop] { server.stop() } }
+
+        let refused = try plan(avatar: "http://\(outside):\(toInside.port)/a.png")
+        #expect(refused.avatars.isEmpty)
+        #expect(refused.warnings.first?.contains("refers to a loopback or private address (127.0.0.1)") == true, "\(refused.warnings)")
+        #expect(inside.requests == 0, "the redirect reached the loopback server")
+
+        let followed = try plan(avatar: "http://\(outside):\(toPublic.port)/a.png")
+        #expect(followed.avatars["a"]?.width == 40, "\(followed.warnings)")
+        #expect(publicServer.requests == 1)
+
+        let looping = try plan(avatar: "http://\(outside):\(loop.port)/a.png")
+        #expect(looping.warnings.first?.contains("more than 3 redirects") == true, "\(looping.warnings)")
+        #expect(loop.requests == 4)
     }
 
     @Test func anAllowedHttpAvatarLoadsAndASlowOrHugeOneDoesNot() throws {
