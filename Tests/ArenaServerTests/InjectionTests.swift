@@ -45,3 +45,35 @@ import Testing
         #expect(!written.contains { $0.contains("filesink") || $0 == "x" }, "\(written)")
     }
 }
+
+/// An output folder swapped for a symbolic link while its mix runs gets nothing through the
+/// link: the writes stay in the folder that was checked and opened.
+@Suite struct SwappedFolderTests {
+    @Test func aFolderReplacedByALinkWhileRecordingSendsNothingOutside() async throws {
+        let service = try await RunningService()
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("arena-outside-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: outside) }
+        for name in ["rec", "hls"] {
+            try FileManager.default.createDirectory(at: service.folder.appendingPathComponent(name), withIntermediateDirectories: true)
+        }
+        let spec = idleMixSpec(ports: ServerTestPorts.pair()).replacingOccurrences(
+            of: #"[{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600}]"#,
+            with: #"[{"type": "recording", "path": "rec/mix.mkv", "segmentSeconds": 1}, {"type": "hls", "folder": "hls", "segmentSeconds": 1}]"#)
+        #expect(try await service.call("POST", "/v1/mixes?id=room", spec).status == 201)
+        try await Task.sleep(for: .seconds(1.5))
+        for name in ["rec", "hls"] {
+            let folder = service.folder.appendingPathComponent(name)
+            try FileManager.default.moveItem(at: folder, to: service.folder.appendingPathComponent(name + "-moved"))
+            try FileManager.default.createSymbolicLink(at: folder, withDestinationURL: outside)
+        }
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await service.call("DELETE", "/v1/mixes/room").status == 200)
+        await service.stop()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
+        let recorded = try FileManager.default.contentsOfDirectory(atPath: service.folder.appendingPathComponent("rec-moved").path)
+        #expect(recorded.filter { $0.hasSuffix(".mkv") && !$0.hasPrefix(".") }.count >= 3, "\(recorded)")
+        let streamed = try FileManager.default.contentsOfDirectory(atPath: service.folder.appendingPathComponent("hls-moved").path)
+        #expect(streamed.contains("playlist.m3u8") && streamed.filter { $0.hasSuffix(".ts") }.count >= 3, "\(streamed)")
+    }
+}

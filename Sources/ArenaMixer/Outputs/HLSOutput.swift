@@ -1,8 +1,8 @@
 import GStreamerKit
 
 /// HLS: keyframe-aligned MPEG-TS segments and a playlist in `folder`, through hlssink2.
-/// The folder was checked when the spec was read: it holds no `%`, since hlssink2 takes its
-/// segment location as a printf pattern.
+/// `folder` is a ``PinnedFolder``'s path (`/proc/self/fd/N`): no `%` in it, since hlssink2
+/// takes its segment location as a printf pattern.
 enum HLSOutput {
     static func build(_ streams: OutputStreams, folder: String, segmentSeconds: Int, playlistLength: Int) throws {
         let sink = try Element(factory: "hlssink2", name: "hls", [

@@ -27,7 +27,10 @@ final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in i
         var base: UInt64?
         var ended = DispatchSemaphore(value: 0)
         /// Recording segments are numbered on from here (kept across restarts).
-        var nextSegment = 0
+        var nextSegment = 1
+        /// The recording's or HLS folder, held open from the first build that could open it.
+        var recordingFiles: RecordingFiles?
+        var hlsFolder: PinnedFolder?
     }
 
     /// `report` gets one line per failure or recovery.
@@ -35,9 +38,7 @@ final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in i
         self.target = target
         self.audioCodec = audioCodec
         self.report = report
-        var first = 0
-        if case .recording(let path, _) = target { first = RecordingFiles(path: path).firstFreeIndex() }
-        state = Mutex(State(nextSegment: first))
+        state = Mutex(State())
         runner = RestartingPipeline(label: target.label, backoff: Backoff(first: 1, limit: 30),
                                     build: { [weak self] in
                                         guard let self else { throw GStreamerError(message: "the output was removed") }
@@ -104,10 +105,21 @@ final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in i
         let streams = OutputStreams(pipeline: pipeline, video: videoParser, audio: audioParser, audioCodec: audioCodec)
         switch target {
         case .recording(let path, let seconds):
-            let first = state.withLock { $0.nextSegment }
-            try RecordingOutput.build(streams, files: RecordingFiles(path: path), segmentSeconds: seconds, firstIndex: first)
+            let (files, first) = try state.withLock { state in
+                if state.recordingFiles == nil {
+                    let files = try RecordingFiles(path: path)
+                    state.recordingFiles = files
+                    state.nextSegment = max(state.nextSegment, files.firstFreeIndex())
+                }
+                return (state.recordingFiles!, state.nextSegment)
+            }
+            try RecordingOutput.build(streams, files: files, segmentSeconds: seconds, firstIndex: first)
         case .hls(let folder, let seconds, let length):
-            try HLSOutput.build(streams, folder: folder, segmentSeconds: seconds, playlistLength: length)
+            let pinned = try state.withLock { state in
+                if state.hlsFolder == nil { state.hlsFolder = try PinnedFolder(folder) }
+                return state.hlsFolder!
+            }
+            try HLSOutput.build(streams, folder: pinned.path, segmentSeconds: seconds, playlistLength: length)
         case .rtmp(let url):
             try RTMPOutput.build(streams, url: url)
         case .rtp(let host, let videoPort, let audioPort):
@@ -130,8 +142,7 @@ final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in i
         case .endOfStream:
             state.withLock { $0.ended }.signal()
         case .element(let name, let location):
-            guard name == "splitmuxsink-fragment-closed", let location, case .recording(let path, _) = target else { return }
-            let files = RecordingFiles(path: path)
+            guard name == "splitmuxsink-fragment-closed", let location, let files = state.withLock({ $0.recordingFiles }) else { return }
             files.publish(partial: location)
             state.withLock { $0.nextSegment = max($0.nextSegment, (files.index(ofPartial: location) ?? -1) + 1) }
             if runner.succeeded() { report("\(target.label): recovered") }

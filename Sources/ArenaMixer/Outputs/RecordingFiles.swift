@@ -1,23 +1,26 @@
 import Foundation
 
 /// A recording's segment files: `talk.mp4` is written as `talk-00001.mp4`, `talk-00002.mp4` ...,
-/// each under a hidden partial name (`.talk-00001.mp4.partial`) until it is closed.
-struct RecordingFiles {
-    let folder: URL
+/// each under a hidden partial name (`.talk-00001.mp4.partial`) until it is closed, all in the
+/// recording's folder held open (``PinnedFolder``).
+struct RecordingFiles: Sendable {
+    let folder: PinnedFolder
     let stem: String
     let suffix: String
 
-    init(path: String) {
+    /// Opens the folder of `path`; throws when it cannot be.
+    init(path: String) throws {
         let url = URL(fileURLWithPath: path)
-        folder = url.deletingLastPathComponent()
+        folder = try PinnedFolder(url.deletingLastPathComponent().path)
         suffix = url.pathExtension.isEmpty ? "mp4" : url.pathExtension
         stem = url.deletingPathExtension().lastPathComponent
     }
 
-    func finalPath(_ index: Int) -> String { folder.appendingPathComponent(String(format: "%@-%05d.%@", stem, index, suffix)).path }
-    func partialPath(_ index: Int) -> String {
-        folder.appendingPathComponent(String(format: ".%@-%05d.%@.partial", stem, index, suffix)).path
-    }
+    func finalName(_ index: Int) -> String { String(format: "%@-%05d.%@", stem, index, suffix) }
+    func partialName(_ index: Int) -> String { String(format: ".%@-%05d.%@.partial", stem, index, suffix) }
+
+    /// Where segment `index` is written while open.
+    func partialPath(_ index: Int) -> String { folder.freshFile(partialName(index)) }
 
     func index(ofPartial path: String) -> Int? {
         let name = URL(fileURLWithPath: path).lastPathComponent
@@ -29,8 +32,7 @@ struct RecordingFiles {
     /// Renames a closed segment to its final name.
     func publish(partial path: String) {
         guard let index = index(ofPartial: path) else { return }
-        _ = try? FileManager.default.removeItem(atPath: finalPath(index))
-        try? FileManager.default.moveItem(atPath: path, toPath: finalPath(index))
+        folder.rename(partialName(index), to: finalName(index))
     }
 
     /// The first index after every segment already in the folder, so a new run never
