@@ -14,7 +14,7 @@ BENCH_PACKAGES := ffmpeg time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARENA := .build/release/arena
 
-.PHONY: demo test bench bench-live bench-service bench-micro golden build deps test-deps bench-deps clean
+.PHONY: demo test fuzz soak bench bench-live bench-service bench-micro golden build deps test-deps bench-deps clean
 
 demo: build out/clips/.made
 	$(ARENA) render pipelines/demo.json --output out/demo.mp4 --events-out out/demo-events.jsonl
@@ -22,6 +22,17 @@ demo: build out/clips/.made
 test: deps test-deps
 	swift test
 	Tests/fuzz-api.sh
+
+# Long fuzzing: 100,000 mutated specs, patches, events, battles and scores (make test runs
+# 1,000), then schemathesis with 1,000 examples per operation (make test: 50). About 40 minutes.
+fuzz: deps test-deps
+	ARENA_FUZZ_CASES=100000 ARENA_FUZZ_SEED=$${ARENA_FUZZ_SEED:-$$(date +%s)} swift test --filter SpecFuzzTests
+	Tests/fuzz-api.sh .build/debug/arena 1000
+
+# 30 minutes of mixes created, patched, fed events and deleted while RTP senders come and go;
+# RSS, descriptors and threads sampled each minute. Appends its figures to benchmarks/RESULTS.md.
+soak: build test-deps
+	benchmarks/soak.sh $${SOAK_MINUTES:-30}
 
 # Rewrites the overlays' reference images (Tests/ArenaOverlayTests/Golden); look before committing.
 golden: deps

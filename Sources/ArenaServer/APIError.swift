@@ -10,9 +10,11 @@ struct APIError: Error, HTTPResponseError {
     let status: HTTPResponse.Status
     let message: String
 
+    /// `message` is kept to one line: whatever value it repeats (a user id from the session's
+    /// refusal, say) has its control characters escaped.
     init(_ status: HTTPResponse.Status, _ message: String) {
         self.status = status
-        self.message = message
+        self.message = Redaction.oneLine(message)
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {

@@ -97,7 +97,7 @@ public final class ArenaService: Sendable {
         api.post("mixes") { request, context in
             let body = try await Self.body(of: request)
             let id = request.uri.queryParameters.get("id") ?? UUID().uuidString.lowercased()
-            guard Self.isIdentifier(id) else { throw APIError(.badRequest, "id '\(id)' must be 1 to 64 letters, digits, '-' or '_'") }
+            guard Self.isIdentifier(id) else { throw APIError(.badRequest, "id '\(Redaction.value(id))' must be 1 to 64 letters, digits, '-' or '_'") }
             let entry = try await offload { try self.mixes.create(id: id, spec: body) }
             return JSONResponse(["mix": Self.describe(entry)], status: .created)
         }
@@ -214,7 +214,8 @@ public final class ArenaService: Sendable {
         }
     }
 
-    private static func isIdentifier(_ text: String) -> Bool {
+    /// 1 to 64 letters, digits, `-` or `_`: ids of mixes and battles.
+    static func isIdentifier(_ text: String) -> Bool {
         (1...64).contains(text.count) && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }
     }
 

@@ -40,6 +40,9 @@ final class BattleDesk: Sendable {
         let extensionInfo = try fields.string("extensionInfo")
         let id = try fields.string("battleId") ?? UUID().uuidString.lowercased()
         try fields.finish()
+        guard ArenaService.isIdentifier(id) else {
+            throw APIError(.badRequest, "battleId '\(Redaction.value(id))' must be 1 to 64 letters, digits, '-' or '_'")
+        }
         // One creation at a time: the checks below then hold when the battle is applied, and
         // `battle.created` goes out before the mixes report `battle.started`.
         return try creating.withLock { _ in
@@ -49,10 +52,10 @@ final class BattleDesk: Sendable {
 
     private func start(id: String, fromRoom: String, toRooms: [String], durationMilliseconds duration: Int,
                        extensionInfo: String?) throws -> JSONResponse {
-        guard try store.battle(id: id) == nil else { throw APIError(.conflict, "battle '\(id)' already exists") }
+        guard try store.battle(id: id) == nil else { throw APIError(.conflict, "battle '\(Redaction.value(id))' already exists") }
         let entries = mixes.mixes(connecting: fromRoom)
-        guard let session = entries.first?.mix?.session else { throw APIError(.notFound, "room '\(fromRoom)' is in no running mix") }
-        if let battle = session.battle, !battle.isEnded { throw APIError(.conflict, "room '\(fromRoom)' is already in battle '\(battle.id)'") }
+        guard let session = entries.first?.mix?.session else { throw APIError(.notFound, "room '\(Redaction.value(fromRoom))' is in no running mix") }
+        if let battle = session.battle, !battle.isEnded { throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is already in battle '\(Redaction.value(battle.id))'") }
 
         var results: [(String, Int)] = []
         var joining: [String] = []
@@ -99,10 +102,10 @@ final class BattleDesk: Sendable {
             counts.replayed += 1
             return JSONResponse(rawJSON: earlier.body, status: .init(code: earlier.status))
         }
-        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(battleId)'") }
+        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
         let running = record.mixIds.compactMap { try? mixes.entry($0) }.filter { $0.mix?.session.battle?.id == battleId }
         guard let session = running.first?.mix?.session, let battle = session.battle, battle.isRunning else {
-            throw APIError(.conflict, "battle '\(battleId)' is not running")
+            throw APIError(.conflict, "battle '\(Redaction.value(battleId))' is not running")
         }
         // Written ahead: the update is checked on a copy of the session, recorded with its
         // answer, and only then applied to the mixes, so an acknowledged update is always in
@@ -117,7 +120,7 @@ final class BattleDesk: Sendable {
             do {
                 _ = try draft.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: request.op))
             } catch SessionError.invalidScore(let reason) {
-                throw APIError(.unprocessableContent, "scores for '\(update.room)': \(reason); nothing was changed")
+                throw APIError(.unprocessableContent, "scores for '\(Redaction.value(update.room))': \(reason); nothing was changed")
             } catch {
                 throw APIError(.conflict, "\(error)")
             }
@@ -140,7 +143,7 @@ final class BattleDesk: Sendable {
 
     /// `POST /v1/battles/{id}/end`: ends a running battle now.
     func end(battleId: String) throws -> JSONResponse {
-        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(battleId)'") }
+        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
         var ended = false
         for id in record.mixIds {
             guard let entry = try? mixes.entry(id) else { continue }
@@ -150,7 +153,7 @@ final class BattleDesk: Sendable {
                 throw APIError(.conflict, "\(error)")
             }
         }
-        guard ended else { throw APIError(.conflict, "battle '\(battleId)' is in no running mix") }
+        guard ended else { throw APIError(.conflict, "battle '\(Redaction.value(battleId))' is in no running mix") }
         try store.endBattle(id: battleId)
         return JSONResponse(["battle": try statusJSON(battleId)])
     }
@@ -185,7 +188,7 @@ final class BattleDesk: Sendable {
 
     /// `GET /v1/battles/{id}`.
     func status(battleId: String) throws -> JSONResponse {
-        guard try store.battle(id: battleId) != nil else { throw APIError(.notFound, "no battle '\(battleId)'") }
+        guard try store.battle(id: battleId) != nil else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
         return JSONResponse(["battle": try statusJSON(battleId)])
     }
 
@@ -193,13 +196,13 @@ final class BattleDesk: Sendable {
     func status(room: String) throws -> JSONResponse {
         guard let battle = mixes.mixes(connecting: room).compactMap({ $0.mix?.session.battle }).first,
               battle.participants.contains(room) else {
-            throw APIError(.notFound, "room '\(room)' has no battle")
+            throw APIError(.notFound, "room '\(Redaction.value(room))' has no battle")
         }
         return try status(battleId: battle.id)
     }
 
     private func statusJSON(_ battleId: String) throws -> JSON {
-        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(battleId)'") }
+        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
         let running = record.mixIds.lazy.compactMap { try? self.mixes.entry($0).mix }.first { $0.session.battle?.id == battleId }
         var fields: [(String, JSON)] = [("battleId", .string(battleId)), ("fromRoom", .string(record.fromRoom)),
                                         ("durationMs", .int(record.durationMilliseconds)), ("mixIds", .array(record.mixIds.map(JSON.string))),

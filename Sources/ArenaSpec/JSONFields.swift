@@ -41,7 +41,8 @@ public struct JSONFields {
         self.values = values
     }
 
-    public func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    /// The field's path in messages (a key from the request shown as ``Redaction/value(_:)`` shows it).
+    public func name(_ key: String) -> String { path.isEmpty ? Redaction.value(key) : "\(path).\(Redaction.value(key))" }
 
     private mutating func value(_ key: String) -> JSONValue? {
         read.insert(key)
@@ -103,7 +104,7 @@ public struct JSONFields {
     public mutating func choice(_ key: String, _ choices: [String]) throws(SpecError) -> String? {
         guard let text = try string(key) else { return nil }
         guard choices.contains(text) else {
-            throw SpecError(field: name(key), "is \"\(text)\"; it must be one of \(choices.map { "\"\($0)\"" }.joined(separator: ", "))")
+            throw SpecError(field: name(key), "is \"\(Redaction.value(text))\"; it must be one of \(choices.map { "\"\($0)\"" }.joined(separator: ", "))")
         }
         return text
     }
@@ -156,13 +157,14 @@ public struct SpecError: Error, Equatable, CustomStringConvertible {
 extension JSONFields {
     /// The top-level object of `data`; `source` names it in errors.
     public static func decode(_ data: Data, source: String) throws(SpecError) -> JSONFields {
+        if let problem = JSONBounds.problem(in: [UInt8](data)) { throw SpecError(field: source, problem) }
         let root: JSONValue
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
             throw SpecError(field: source, "is not valid JSON: \(jsonProblem(data))")
         }
-        if let repeated = DuplicateKeys.first(in: data) { throw SpecError(field: repeated, "is written twice; write each field once") }
+        if let repeated = DuplicateKeys.first(in: data) { throw SpecError(field: Redaction.value(repeated), "is written twice; write each field once") }
         return try JSONFields(root, path: "")
     }
 

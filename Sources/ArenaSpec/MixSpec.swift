@@ -94,7 +94,7 @@ public struct MixSpec: Sendable {
             spec.framesPerSecond = try canvas.integer("fps", in: 1...120) ?? spec.framesPerSecond
             if let hex = try canvas.string("background") {
                 guard let colour = RGBColour(hex: hex) else {
-                    throw SpecError(field: canvas.name("background"), "is \"\(hex)\"; it must be a colour like \"#1F2024\"")
+                    throw SpecError(field: canvas.name("background"), "is \"\(Redaction.value(hex))\"; it must be a colour like \"#1F2024\"")
                 }
                 spec.background = colour
             }
@@ -187,7 +187,7 @@ public struct MixSpec: Sendable {
         for (key, path) in colours {
             guard let hex = try fields.string(key) else { continue }
             guard let colour = argb(hex) else {
-                throw SpecError(field: fields.name(key), "is \"\(hex)\"; it must be \"#RRGGBB\" or \"#AARRGGBB\"")
+                throw SpecError(field: fields.name(key), "is \"\(Redaction.value(hex))\"; it must be \"#RRGGBB\" or \"#AARRGGBB\"")
             }
             theme[keyPath: path] = colour
         }

@@ -65,10 +65,10 @@ enum OutputValues {
         guard let port = parts.port, (1...65_535).contains(port) else { throw SpecError(field: field, "needs a port (srt://host:port)") }
         guard parts.path.isEmpty else { throw SpecError(field: field, "must have no path, only srt://host:port?options") }
         for item in parts.queryItems ?? [] where !srtOptions.contains(item.name) {
-            throw SpecError(field: field, "has an unknown option '\(item.name)'; known: \(srtOptions.sorted().joined(separator: ", "))")
+            throw SpecError(field: field, "has an unknown option '\(Redaction.value(item.name))'; known: \(srtOptions.sorted().joined(separator: ", "))")
         }
         if let mode = parts.queryItems?.first(where: { $0.name == "mode" })?.value, !["caller", "listener", "rendezvous"].contains(mode) {
-            throw SpecError(field: field, "has mode '\(mode)'; it must be caller, listener or rendezvous")
+            throw SpecError(field: field, "has mode '\(Redaction.value(mode))'; it must be caller, listener or rendezvous")
         }
     }
 

@@ -93,3 +93,34 @@ import Testing
         #expect(refusal(#"{"a": {"k": 1}, "b": {"k": "k"}, "k": ["k", {"k": {"k": 2}}], "s": "\"k\": 1, \"k\": 2"}"#) == nil)
     }
 }
+
+/// Bodies whose structure would cost seconds to decode are refused before decoding, and a
+/// value repeated in a message cannot break the message's line or bury it.
+@Suite struct HostileJSONTests {
+    private func refusal(_ json: String) -> String? {
+        do {
+            _ = try JSONFields.decode(Data(json.utf8), source: "body")
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func deepOrHugeNestingIsRefusedBeforeDecoding() {
+        let nested = String(repeating: "[", count: 100) + "1" + String(repeating: "]", count: 100)
+        let started = Date()
+        // 2,000 copies of 100 nested arrays: 400 kB, which once took 29 s to refuse.
+        #expect(refusal("[" + Array(repeating: nested, count: 2_000).joined(separator: ",") + "]") == "body nests objects and arrays more than 32 deep")
+        #expect(refusal("[" + Array(repeating: "[[]]", count: 6_000).joined(separator: ",") + "]") == "body holds more than 10000 objects and arrays")
+        #expect(Date().timeIntervalSince(started) < 1)
+        // Brackets inside strings are text.
+        #expect(refusal(#"{"a": "\#(String(repeating: "[{", count: 20_000))"}"#) == nil)
+    }
+
+    @Test func valuesInMessagesStayOnOneShortLine() {
+        let refused = refusal(#"{"hosts": [], "bad\nkey": 1, "event": "x"}"#) ?? ""
+        #expect(!refused.contains("\n"), "\(refused)")
+        #expect(Redaction.value("line\nbreak\u{202E}") == #"line\u{A}break\u{202E}"#)
+        #expect(Redaction.value(String(repeating: "x", count: 500)).count == 64)
+    }
+}
