@@ -32,7 +32,7 @@ fuzz: deps test-deps
 # 30 minutes of mixes created, patched, fed events and deleted while RTP senders come and go;
 # RSS, descriptors and threads sampled each minute. Appends its figures to benchmarks/RESULTS.md.
 soak: build test-deps
-	benchmarks/soak.sh $${SOAK_MINUTES:-30}
+	benchmarks/soak.py $${SOAK_MINUTES:-30}
 
 # Rewrites the overlays' reference images (Tests/ArenaOverlayTests/Golden); look before committing.
 golden: deps

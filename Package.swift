@@ -35,6 +35,8 @@ let package = Package(
         // Cairo and Pango, through PangoCairo (which brings Cairo's headers).
         .systemLibrary(name: "CCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
         .target(name: "CArenaShim", dependencies: ["CGStreamer"]),
+        // glibc's malloc settings: arenas per process, and giving freed memory back.
+        .target(name: "CArenaMemory"),
         .target(name: "GStreamerKit", dependencies: ["CGStreamer", "CArenaShim"]),
         .target(name: "ArenaLayout"),
         .target(name: "ArenaSession"),
@@ -49,7 +51,7 @@ let package = Package(
         .target(
             name: "ArenaServer",
             dependencies: [
-                "ArenaMixer", "ArenaSpec", "ArenaSession", "ArenaFetch",
+                "ArenaMixer", "ArenaSpec", "ArenaSession", "ArenaFetch", "CArenaMemory",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -58,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "arena",
             dependencies: [
-                "ArenaMixer", "ArenaSpec", "ArenaLayout", "ArenaServer",
+                "ArenaMixer", "ArenaSpec", "ArenaLayout", "ArenaServer", "CArenaMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -60,6 +60,7 @@ public final class ArenaService: Sendable {
         try await offload {
             try self.mixes.restore { logger.warning("\($0)") }
             try self.battles.resume { logger.warning("\($0)") }
+            try self.mixes.replayScoreEvents { logger.warning("\($0)") }
         }
         let maximum = connections.effectiveMaximum
         logger.info("accepting at most \(maximum) connections at once; idle ones close after \(connections.idleTimeout)")

@@ -6,7 +6,7 @@ import GStreamerTestSupport
 import Testing
 
 /// The `arena` executable built next to the test bundle.
-private let arena: URL = {
+let arena: URL = {
     let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), Bundle.main.bundleURL,
                       Bundle.main.bundleURL.deletingLastPathComponent()]
     return candidates.map { $0.appendingPathComponent("arena") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
@@ -178,63 +178,33 @@ private func files(in folder: URL) throws -> [String] {
         let folder = try newFolder()
         let port = 47_000 + Int(ProcessInfo.processInfo.processIdentifier % 1_000) * 2
         let udp = 43_000 + Int(ProcessInfo.processInfo.processIdentifier % 1_000) * 4
-        func serve() throws -> Process {
-            let process = Process()
-            process.executableURL = arena
-            process.arguments = ["serve", "--data", folder.path, "--listen", "127.0.0.1:\(port)", "--rate-limit", "0"]
-            process.environment = ProcessInfo.processInfo.environment.merging(["ARENA_TOKEN": "t"]) { $1 }
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            for _ in 0..<100 where (try? call("GET", "/healthz")) == nil { Thread.sleep(forTimeInterval: 0.1) }
-            return process
-        }
-        func call(_ method: String, _ path: String, _ body: String? = nil) throws -> (Int, String) {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-            request.httpMethod = method
-            request.timeoutInterval = 10
-            request.setValue("Bearer t", forHTTPHeaderField: "Authorization")
-            request.httpBody = body.map { Data($0.utf8) }
-            let done = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var result: Result<(Int, String), Error> = .failure(URLError(.timedOut))
-            URLSession.shared.dataTask(with: request) { data, response, error in
-                if let error { result = .failure(error) } else {
-                    result = .success(((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self)))
-                }
-                done.signal()
-            }.resume()
-            done.wait()
-            return try result.get()
-        }
-
-        var server = try serve()
+        let server = try ServeProcess(folder: folder, port: port)
         let spec = """
             {"canvas": {"width": 360, "height": 640}, "output": {"video": {"preset": "ultrafast"}}, "live": {"disconnectTimeoutMs": 600000},
              "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(udp)}}}}, {"userId": "bob", "input": {"rtp": {"video": {"port": \(udp + 2)}}}}],
              "outputs": [{"type": "recording", "path": "mix.mkv"}]}
             """
-        #expect(try call("POST", "/v1/mixes?id=room", spec).0 == 201)
-        Thread.sleep(forTimeInterval: 0.5)
-        #expect(try call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#).0 == 201)
+        #expect(try server.call("POST", "/v1/mixes?id=room", spec).0 == 201)
+        server.waitUntilRunning("room")
+        #expect(try server.call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#).0 == 201)
         var acknowledged = 0, sent = 0
         let killAt = Date().addingTimeInterval(1.5)
         while Date() < killAt.addingTimeInterval(10) {
-            if Date() >= killAt { kill(server.processIdentifier, SIGKILL) }
+            if Date() >= killAt { server.kill() }
             sent += 1
-            guard let (status, _) = try? call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "g\#(sent)", "scores": [{"room": "bob", "score": 1}]}"#) else {
+            guard let (status, _) = try? server.call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "g\#(sent)", "scores": [{"room": "bob", "score": 1}]}"#) else {
                 break
             }
             #expect(status == 200)
             acknowledged += 1
         }
         #expect(Date() >= killAt, "the updates stopped before the kill")
-        kill(server.processIdentifier, SIGKILL)
-        server.waitUntilExit()
+        server.kill()
         #expect(acknowledged > 20)
 
-        server = try serve()
-        defer { server.terminate(); server.waitUntilExit() }
-        let (status, body) = try call("GET", "/v1/battles/pk")
+        try server.start()
+        defer { server.stop() }
+        let (status, body) = try server.call("GET", "/v1/battles/pk")
         #expect(status == 200, "\(body)")
         let score = try #require(body.range(of: #""room":"bob","score":(\d+)"#, options: .regularExpression).map {
             Int(body[$0].split(separator: ":").last!)!

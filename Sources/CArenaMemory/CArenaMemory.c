@@ -1,0 +1,18 @@
+#include "CArenaMemory.h"
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void arena_limit_malloc_arenas(int count) {
+#if defined(__GLIBC__)
+    mallopt(M_ARENA_MAX, count);
+#else
+    (void)count;
+#endif
+}
+
+void arena_release_free_memory(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}

@@ -1,0 +1,10 @@
+#ifndef CARENA_MEMORY_H
+#define CARENA_MEMORY_H
+
+/// Caps the malloc arenas glibc makes for threads (mallopt M_ARENA_MAX); no-op elsewhere.
+void arena_limit_malloc_arenas(int count);
+
+/// Gives memory malloc holds free back to the system (malloc_trim); no-op elsewhere.
+void arena_release_free_memory(void);
+
+#endif

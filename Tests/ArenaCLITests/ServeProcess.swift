@@ -1,0 +1,81 @@
+import Foundation
+import FoundationNetworking
+
+/// `arena serve` as its own process on a data folder, so that a test can kill it (-9) and
+/// start it again on the same folder; spoken to over real HTTP with token `t`.
+final class ServeProcess {
+    let folder: URL
+    let port: Int
+    private var process: Process
+
+    init(folder: URL, port: Int) throws {
+        self.folder = folder
+        self.port = port
+        process = Process()
+        try start()
+    }
+
+    /// Starts a new process on the same folder and port (after `kill`), and waits until it answers.
+    func start() throws {
+        process = Process()
+        process.executableURL = arena
+        process.arguments = ["serve", "--data", folder.path, "--listen", "127.0.0.1:\(port)", "--rate-limit", "0"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["ARENA_TOKEN": "t"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 where (try? call("GET", "/healthz")) == nil { Thread.sleep(forTimeInterval: 0.1) }
+    }
+
+    /// kill -9, as a crash or the OOM killer would.
+    func kill() {
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, and waits for the service to finalise its mixes.
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Waits (up to 20 s) until mix `id` is running: on a loaded machine a mix takes a while to start.
+    func waitUntilRunning(_ id: String) {
+        for _ in 0..<200 where (try? call("GET", "/v1/mixes/\(id)"))?.1.contains(#""state":"running""#) != true {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    /// The status and body of one call (10 s at most).
+    func call(_ method: String, _ path: String, _ body: String? = nil) throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 10
+        request.setValue("Bearer t", forHTTPHeaderField: "Authorization")
+        request.httpBody = body.map { Data($0.utf8) }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<(Int, String), Error> = .failure(URLError(.timedOut))
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            if let error { result = .failure(error) } else {
+                result = .success(((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self)))
+            }
+            done.signal()
+        }.resume()
+        done.wait()
+        return try result.get()
+    }
+}
+
+/// A port nothing on loopback uses now (`type`: SOCK_STREAM or SOCK_DGRAM), found by binding port 0.
+func freePort(_ type: __socket_type = SOCK_STREAM) -> Int {
+    let probe = socket(AF_INET, Int32(type.rawValue), 0)
+    defer { close(probe) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) == 0 && getsockname(probe, $0, &length) == 0 }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
