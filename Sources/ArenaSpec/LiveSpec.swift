@@ -60,6 +60,17 @@ public enum OutputTarget: Sendable, Equatable {
     /// MPEG-TS over SRT (`srt://host:port?mode=caller` or `mode=listener`).
     case srt(uri: String)
 
+    /// Where the output writes or sends: equal for two outputs that would collide.
+    var destination: String {
+        switch self {
+        case .recording(let path, _): return "file " + URL(fileURLWithPath: path).standardized.path
+        case .hls(let folder, _, _): return "folder " + URL(fileURLWithPath: folder).standardized.path
+        case .rtmp(let url): return url
+        case .rtp(let host, let videoPort, _): return "rtp \(host):\(videoPort)"
+        case .srt(let uri): return uri
+        }
+    }
+
     /// How the output is named in messages, answers and logs: without secrets (an RTMP URL
     /// shows its host and application, not its stream key, credentials or query; an SRT URI
     /// its host and port, not its passphrase).
@@ -125,7 +136,13 @@ extension MixSpec {
     }
 
     /// The `outputs` array of a live mix.
+    /// Outputs one mix may have: each is a pipeline of its own.
+    public static let maximumOutputs = 8
+
     public static func outputTargets(_ items: [JSONValue], audio: AudioCodec, relativeTo base: URL) throws(SpecError) -> [OutputTarget] {
+        guard items.count <= maximumOutputs else {
+            throw SpecError(field: "outputs", "lists \(items.count) outputs; a mix has at most \(maximumOutputs)")
+        }
         var targets: [OutputTarget] = []
         for (index, item) in items.enumerated() {
             var fields = try JSONFields(item, path: "outputs[\(index)]")
@@ -165,6 +182,10 @@ extension MixSpec {
                 target = .srt(uri: uri)
             }
             try fields.finish()
+            // Two outputs to one place would overwrite (or delete) each other's files.
+            if let earlier = targets.firstIndex(where: { $0.destination == target.destination }) {
+                throw SpecError(field: "outputs[\(index)]", "goes where outputs[\(earlier)] goes; list each destination once")
+            }
             targets.append(target)
         }
         return targets

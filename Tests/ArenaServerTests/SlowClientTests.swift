@@ -11,38 +11,34 @@ import Glibc
     static let limits = ConnectionLimits(maximum: 64, headTimeout: .seconds(1), bodyTimeout: .seconds(2))
 
     @Test func aHeadTrickledByteByByteIsCutOffAtTheHeadTimeout() async throws {
-        let service = try await RunningService(connections: Self.limits)
-        let client = try RawConnection(port: service.port)
-        try client.send("GET /healthz HTTP/1.1\r\n")
-        let start = Date()
         // One header line every 0.3 s: never idle for long, never a complete head.
-        var open = true
-        for line in 0..<40 where open {
-            try? client.send("X-Slow-\(line): a\r\n")
-            open = !client.closed(within: 0.3)
-        }
-        let held = Date().timeIntervalSince(start)
-        #expect(!open, "still open after \(held) s")
+        let held = try await secondsHeld(opening: "GET /healthz HTTP/1.1\r\n") { "X-Slow-\($0): a\r\n" }
         #expect(held < 3, "closed only after \(held) s")
-        await service.stop()
     }
 
     @Test func aBodyTrickledByteByByteIsCutOffAtTheBodyTimeout() async throws {
+        let head = "POST /v1/battles HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(RunningService.token)\r\nContent-Length: 200\r\n\r\n"
+        let held = try await secondsHeld(opening: head) { _ in "{" }
+        #expect(held < 4, "closed only after \(held) s")
+    }
+
+    /// Sends `opening`, then a piece every 0.3 s, until the service closes the connection (at
+    /// most 12 s); how long the connection was held. The service answers a probe afterwards.
+    private func secondsHeld(opening: String, piece: (Int) -> String) async throws -> Double {
         let service = try await RunningService(connections: Self.limits)
         let client = try RawConnection(port: service.port)
-        try client.send("POST /v1/battles HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(RunningService.token)\r\nContent-Length: 200\r\n\r\n")
+        try client.send(opening)
         let start = Date()
         var open = true
-        for _ in 0..<40 where open {
-            try? client.send("{")
+        for number in 0..<40 where open {
+            try? client.send(piece(number))
             open = !client.closed(within: 0.3)
         }
         let held = Date().timeIntervalSince(start)
         #expect(!open, "still open after \(held) s")
-        #expect(held < 4, "closed only after \(held) s")
-        // The service still answers.
         #expect(try await service.call("GET", "/healthz", token: nil).status == 200)
         await service.stop()
+        return held
     }
 
     @Test(arguments: [true, false])
@@ -87,15 +83,7 @@ final class RawConnection: @unchecked Sendable {
     private(set) var received = ""
 
     init(port: Int) throws {
-        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw URLError(.cannotConnectToHost) }
+        socket = try loopbackSocket(port: port)
         var timeout = timeval(tv_sec: 1, tv_usec: 0)  // a send the server stops reading gives up after 1 s
         setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }

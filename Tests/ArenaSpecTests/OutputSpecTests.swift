@@ -22,6 +22,18 @@ import Testing
         }
     }
 
+    /// Found by the fuzzer: 300 HLS outputs into one folder took 23 s to answer, and each
+    /// deleted the others' segments.
+    @Test func atMostEightOutputsAndEachDestinationOnce() {
+        let hls = #"{"type":"hls","folder":"live"}"#
+        #expect(refusal("[" + Array(repeating: #"{"type":"rtmp","url":"rtmp://a/app/k"}"#, count: 9).joined(separator: ",") + "]")
+                == "outputs lists 9 outputs; a mix has at most 8")
+        #expect(refusal("[\(hls), \(hls.replacingOccurrences(of: "live", with: "./live/"))]") == "outputs[1] goes where outputs[0] goes; list each destination once")
+        #expect(refusal(#"[{"type":"recording","path":"a.mp4"}, {"type":"hls","folder":"."}, {"type":"recording","path":"/data/a.mp4"}]"#)
+                == "outputs[2] goes where outputs[0] goes; list each destination once")
+        #expect(refusal(#"[{"type":"recording","path":"a.mp4"}, {"type":"recording","path":"b.mp4"}, {"type":"rtp","videoPort":5000}]"#) == nil)
+    }
+
     @Test func injectionsAreRefusedNamingTheField() throws {
         let attacks: [(String, String)] = [
             (#"[{"type":"rtmp","url":"rtmp://a/b/c\" ! filesink location=/tmp/pwned \""}]"#, "outputs[0].url"),
@@ -70,17 +82,18 @@ import Testing
     }
 }
 
+/// What `JSONFields.decode` says of `json`, or nil when it takes it.
+private func refusal(_ json: String) -> String? {
+    do {
+        _ = try JSONFields.decode(Data(json.utf8), source: "body")
+        return nil
+    } catch {
+        return "\(error)"
+    }
+}
+
 /// A key written twice is refused, naming where, instead of one of the two being kept silently.
 @Suite struct DuplicateKeyTests {
-    private func refusal(_ json: String) -> String? {
-        do {
-            _ = try JSONFields.decode(Data(json.utf8), source: "body")
-            return nil
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test func repeatedKeysAreRefusedWithTheirPath() {
         #expect(refusal(#"{"template": 600, "template": 601}"#)?.hasPrefix("template is written twice") == true)
         #expect(refusal(#"{"hosts": [{"userId": "a"}, {"userId": "b", "userId": "c"}]}"#)?.hasPrefix("hosts[1].userId is written twice") == true)
@@ -97,15 +110,6 @@ import Testing
 /// Bodies whose structure would cost seconds to decode are refused before decoding, and a
 /// value repeated in a message cannot break the message's line or bury it.
 @Suite struct HostileJSONTests {
-    private func refusal(_ json: String) -> String? {
-        do {
-            _ = try JSONFields.decode(Data(json.utf8), source: "body")
-            return nil
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test func deepOrHugeNestingIsRefusedBeforeDecoding() {
         let nested = String(repeating: "[", count: 100) + "1" + String(repeating: "]", count: 100)
         let started = Date()
