@@ -10,11 +10,12 @@ struct APIError: Error, HTTPResponseError {
     let status: HTTPResponse.Status
     let message: String
 
-    /// `message` is kept to one line: whatever value it repeats (a user id from the session's
-    /// refusal, say) has its control characters escaped.
+    /// `message` is kept to one line of at most 300 characters: whatever value it repeats (a
+    /// user id from the session's refusal, say) has its control characters escaped and is cut.
     init(_ status: HTTPResponse.Status, _ message: String) {
         self.status = status
-        self.message = Redaction.oneLine(message)
+        let line = Redaction.oneLine(message)
+        self.message = line.count > 300 ? line.prefix(299) + "…" : line
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
