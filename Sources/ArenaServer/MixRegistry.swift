@@ -153,6 +153,10 @@ final class MixRegistry: Sendable {
             switch output {
             case .recording(let path, _) where !inside(path), .hls(let path, _, _) where !inside(path + "/playlist.m3u8"):
                 throw APIError(.unprocessableContent, "outputs[\(index)] must write inside the data folder")
+            case .recording(let path, _) where !Self.isFolder(URL(fileURLWithPath: path).deletingLastPathComponent().path),
+                 .hls(let path, _, _) where !Self.isFolder(path):
+                // Else the output would fail and be retried for as long as the mix runs.
+                throw APIError(.unprocessableContent, "outputs[\(index)] writes to a folder that does not exist in the data folder")
             default:
                 break
             }
@@ -220,6 +224,11 @@ final class MixRegistry: Sendable {
             ?? Self.realPath(url.deletingLastPathComponent().path).map { $0 + "/" + url.lastPathComponent }
             ?? url.path
         return resolved.hasPrefix(realDataFolder + "/")
+    }
+
+    private static func isFolder(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
     /// `realpath(3)`: the path with every symlink resolved; nil if it does not exist.

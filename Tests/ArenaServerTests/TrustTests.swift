@@ -19,6 +19,11 @@ import Testing
             (base.replacingOccurrences(of: #""path": "mix.mkv""#, with: #""path": "away/mix.mkv""#), "outputs[0] must write inside the data folder"),
             (base.replacingOccurrences(of: #"{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600}"#,
                                        with: #"{"type": "hls", "folder": "away"}"#), "outputs[0] must write inside the data folder"),
+            // Found by the fuzzer: an HLS folder "file:///etc/passwd" (a folder by that name in
+            // the data folder) was accepted, and its output failed and was retried for good.
+            (base.replacingOccurrences(of: #"{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600}"#,
+                                       with: #"{"type": "hls", "folder": "file:///etc/passwd"}"#), "outputs[0] writes to a folder that does not exist"),
+            (base.replacingOccurrences(of: #""path": "mix.mkv""#, with: #""path": "nowhere/mix.mkv""#), "outputs[0] writes to a folder that does not exist"),
             (base.replacingOccurrences(of: #"{"userId": "bob","#, with: #"{"userId": "bob", "avatarUrl": "face.png","#),
              "hosts[1].avatarUrl must be"),
             (base.replacingOccurrences(of: #""input": {"rtp": {"video": {"port": \#(ports.1)}}}"#,
