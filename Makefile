@@ -24,7 +24,7 @@ test: deps test-deps
 	Tests/fuzz-api.sh
 
 # Long fuzzing: 100,000 mutated specs, patches, events, battles and scores (make test runs
-# 1,000), then schemathesis with 1,000 examples per operation (make test: 50). About 40 minutes.
+# 1,000), then schemathesis with 1,000 examples per operation (make test: 50). About 26 minutes.
 fuzz: deps test-deps
 	ARENA_FUZZ_CASES=100000 ARENA_FUZZ_SEED=$${ARENA_FUZZ_SEED:-$$(date +%s)} swift test --filter SpecFuzzTests
 	Tests/fuzz-api.sh .build/debug/arena 1000
