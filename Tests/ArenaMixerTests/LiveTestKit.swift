@@ -28,6 +28,14 @@ final class RTPSender {
         try process.run()
     }
 
+    /// Freezes the sender for `seconds` (SIGSTOP, then SIGCONT): it sends nothing meanwhile
+    /// and then goes on with the same stream, as a sender that stalls does.
+    func pause(for seconds: Double) {
+        Foundation.kill(process.processIdentifier, SIGSTOP)
+        Thread.sleep(forTimeInterval: seconds)
+        Foundation.kill(process.processIdentifier, SIGCONT)
+    }
+
     /// Kills the sender at once, as a crashed phone or a lost network would stop.
     func kill() {
         guard process.isRunning else { return }
