@@ -86,6 +86,8 @@ final class SQLiteStore: ArenaStore, Sendable {
     init(folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var configuration = Configuration()
+        // A read or write that meets a lock (a checkpoint, say) waits for it instead of failing.
+        configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
