@@ -7,8 +7,7 @@ import Testing
 @Suite struct InjectionTests {
     @Test func outputValuesCannotAddElementsOrWriteFiles() async throws {
         let service = try await RunningService()
-        let trap = FileManager.default.temporaryDirectory.appendingPathComponent("arena-trap-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: trap, withIntermediateDirectories: true)
+        let trap = try newFolderOutside(named: "arena-trap")
         defer { try? FileManager.default.removeItem(at: trap) }
         let attacks: [(String, String)] = [
             (#"{"type": "rtmp", "url": "rtmp://127.0.0.1:9/live/k\" ! filesink location=\#(trap.path)/a \""}"#, "outputs[0].url"),
@@ -51,8 +50,7 @@ import Testing
 @Suite struct SwappedFolderTests {
     @Test func aFolderReplacedByALinkWhileRecordingSendsNothingOutside() async throws {
         let service = try await RunningService()
-        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("arena-outside-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        let outside = try newFolderOutside(named: "arena-outside")
         defer { try? FileManager.default.removeItem(at: outside) }
         for name in ["rec", "hls"] {
             try FileManager.default.createDirectory(at: service.folder.appendingPathComponent(name), withIntermediateDirectories: true)

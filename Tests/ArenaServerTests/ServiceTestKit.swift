@@ -219,3 +219,11 @@ func loopbackSocket(port: Int) throws -> Int32 {
     }
     return socket
 }
+
+/// A new, empty folder in the temporary directory (outside any service's data folder), where
+/// an attack that escaped would leave files.
+func newFolderOutside(named prefix: String) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+}

@@ -7,8 +7,7 @@ import Testing
 @Suite struct TrustTests {
     @Test func symlinksAndFileHostsCannotLeaveTheDataFolder() async throws {
         let service = try await RunningService()
-        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("arena-outside-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        let outside = try newFolderOutside(named: "arena-outside")
         defer { try? FileManager.default.removeItem(at: outside) }
         try FileManager.default.createSymbolicLink(at: service.folder.appendingPathComponent("away"), withDestinationURL: outside)
         try FileManager.default.createSymbolicLink(at: service.folder.appendingPathComponent("face.png"),
