@@ -57,11 +57,11 @@ final class BreakingHTTPServer: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Stops accepting and waits for the server thread.
+    /// Stops accepting and waits for the server thread (which closes the listener: closed
+    /// here, its number could be reused before the thread's next accept).
     func stop() {
         if hold { released.signal() }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
         done.wait()
     }
 
@@ -96,6 +96,7 @@ final class BreakingHTTPServer: @unchecked Sendable {
             }
             close(client)
         }
+        close(listener)
         done.signal()
     }
 

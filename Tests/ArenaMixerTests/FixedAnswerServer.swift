@@ -38,15 +38,19 @@ final class FixedAnswerServer: Sendable {
     /// How many requests have come in.
     var requests: Int { hits.load(ordering: .relaxed) }
 
+    /// Stops accepting; the serving thread then closes the listener (closed here, its number
+    /// could be another socket's by the thread's next accept).
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func serve() {
         while true {
             let client = accept(listener, nil, nil)
-            guard client >= 0 else { return }
+            guard client >= 0 else {
+                close(listener)
+                return
+            }
             var request = [UInt8]()
             var chunk = [UInt8](repeating: 0, count: 4096)
             while !request.suffix(4).elementsEqual(Array("\r\n\r\n".utf8)) {
