@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // GStreamer core, base, video, audio, app and pbutils: one Clang module, because
@@ -37,6 +38,8 @@ let package = Package(
         .target(name: "CArenaShim", dependencies: ["CGStreamer"]),
         // glibc's malloc settings: arenas per process, and giving freed memory back.
         .target(name: "CArenaMemory"),
+        // Opening a path only if it resolves inside a folder (openat2 RESOLVE_BENEATH).
+        .target(name: "CArenaFiles"),
         .target(name: "GStreamerKit", dependencies: ["CGStreamer", "CArenaShim"]),
         .target(name: "ArenaLayout"),
         .target(name: "ArenaSession"),
@@ -47,7 +50,7 @@ let package = Package(
         .target(name: "ArenaFetch", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(name: "ArenaOverlay", dependencies: ["CCairo", "ArenaSpec", "ArenaLayout", "ArenaSession"]),
         .target(name: "ArenaFrame", dependencies: ["ArenaLayout", "ArenaSession", "ArenaOverlay"]),
-        .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "ArenaFetch", "ArenaSpec", "ArenaLayout", "ArenaSession", "ArenaOverlay", "ArenaFrame"]),
+        .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "CArenaFiles", "ArenaFetch", "ArenaSpec", "ArenaLayout", "ArenaSession", "ArenaOverlay", "ArenaFrame"]),
         .target(
             name: "ArenaServer",
             dependencies: [
@@ -55,6 +58,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(

@@ -1,8 +1,10 @@
 import ArenaMixer
 import ArenaSpec
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// An API failure: the HTTP status and one message naming the field, resource or rule at
 /// fault, sent as `{"error": {"status": 404, "message": "..."}}`. Nothing changed.
@@ -32,6 +34,27 @@ extension SpecError: HTTPResponseError {
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         try APIError(.badRequest, description).response(from: request, context: context)
+    }
+}
+
+/// Failures that are not the caller's get one clear line too, not an empty 500: a store that
+/// cannot be read or written (locked past its timeout, a full disk) is 503, try again; the
+/// details go to the log.
+struct ServiceFailures<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            throw error
+        } catch let error as DatabaseError {
+            logger.error("\(request.method) \(request.uri.path): the store failed: \(error)")
+            throw APIError(.serviceUnavailable, "the store is unavailable (\(Redaction.oneLine(error.message ?? "SQLite error \(error.resultCode.rawValue)"))); try again")
+        } catch {
+            logger.error("\(request.method) \(request.uri.path): \(error)")
+            throw APIError(.internalServerError, "the service failed (\(type(of: error))); try again")
+        }
     }
 }
 

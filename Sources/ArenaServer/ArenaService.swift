@@ -72,13 +72,14 @@ public final class ArenaService: Sendable {
                                                    availableConnectionsDelegate: .maximum(maximum, logger: logger)),
                               onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })
         try await app.runService()
-        await offload { self.mixes.stopAll() }
+        await mixes.stopAll()
         callbacks.stop()
     }
 
     private func router() -> Router<ArenaRequestContext> {
         let router = Router(context: ArenaRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))  // each request at debug level (LOG_LEVEL=debug)
+        router.add(middleware: ServiceFailures(logger: Logger(label: "arena")))
         // Probes are never rate-limited: a busy client must not make the service look dead.
         router.get("healthz") { _, _ in JSONResponse(["status": "ok"]) }
         router.get("readyz") { _, _ in JSONResponse(["status": "ready"]) }
@@ -115,7 +116,7 @@ public final class ArenaService: Sendable {
         api.delete("mixes/:id") { _, context in
             let id = try context.parameters.require("id")
             let entry = try self.mixes.entry(id)
-            try await offload { try self.mixes.remove(id) }
+            try await self.mixes.remove(id)
             return JSONResponse(["mix": Self.describe(entry)])
         }
         api.post("mixes/:id/events") { request, context in
@@ -127,14 +128,7 @@ public final class ArenaService: Sendable {
             } catch {
                 throw APIError(.badRequest, "\(error)")
             }
-            let notices: [Notice]?
-            do {
-                notices = try entry.mix?.apply(event)
-            } catch {
-                throw APIError(.conflict, "\(error)")
-            }
-            guard let notices else { throw APIError(.conflict, "mix '\(entry.id)' is not running") }
-            try await offload { try self.mixes.recordEvent(body, mixId: entry.id) }
+            let notices = try await offload { try self.mixes.post(event, body: body, to: entry.id) }
             return JSONResponse(["events": Self.encode(notices)])
         }
         api.get("mixes/:id/events/stream") { _, context -> Response in
@@ -250,22 +244,5 @@ struct BearerToken<Context: RequestContext>: RouterMiddleware {
             throw APIError(.unauthorized, "a valid 'Authorization: Bearer <token>' header is required")
         }
         return try await next(request, context)
-    }
-}
-
-/// Runs blocking work (locks, disk syncs, waiting for a mix to stop) off Swift's cooperative
-/// threads.
-func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
-    }
-}
-
-func offload(_ work: @escaping @Sendable () -> Void) async {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
-            work()
-            continuation.resume()
-        }
     }
 }

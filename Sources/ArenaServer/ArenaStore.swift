@@ -45,8 +45,11 @@ protocol ArenaStore: Sendable {
     func removeMix(id: String) throws
     /// Every mix saved and not removed, oldest first: what a restarted service runs again.
     func mixes() throws -> [(id: String, spec: Data)]
-    /// Appends an accepted change to a running mix (`patch` or `event`, with its body).
-    func recordMixChange(mixId: String, kind: String, body: Data) throws
+    /// Appends a change to a running mix (`patch` or `event`, with its body), before it is
+    /// applied; returns its number in the mix's sequence.
+    func recordMixChange(mixId: String, kind: String, body: Data) throws -> Int64
+    /// Drops a recorded change the mix then refused.
+    func forgetMixChange(_ number: Int64) throws
     /// A mix's recorded changes, in the order they were accepted.
     func mixChanges(mixId: String) throws -> [(kind: String, body: Data)]
     func saveBattle(_ battle: BattleRecord) throws
@@ -252,11 +255,16 @@ final class SQLiteStore: ArenaStore, Sendable {
         }
     }
 
-    func recordMixChange(mixId: String, kind: String, body: Data) throws {
+    func recordMixChange(mixId: String, kind: String, body: Data) throws -> Int64 {
         try database.write { db in
             try db.execute(sql: "INSERT INTO mix_change (mix_id, kind, body, at) VALUES (?, ?, ?, ?)",
                            arguments: [mixId, kind, body, Date().timeIntervalSince1970])
+            return db.lastInsertedRowID
         }
+    }
+
+    func forgetMixChange(_ number: Int64) throws {
+        try database.write { db in try db.execute(sql: "DELETE FROM mix_change WHERE seq = ?", arguments: [number]) }
     }
 
     func mixChanges(mixId: String) throws -> [(kind: String, body: Data)] {

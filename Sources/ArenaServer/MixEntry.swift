@@ -10,7 +10,6 @@ final class MixEntry: Sendable {
     let id: String
     let plan: MixPlan
     let createdAt: Date
-    private let done = DispatchSemaphore(value: 0)
     private let onNotices: @Sendable ([Notice]) -> Void
     private let logger = Logger(label: "arena.mix")
     private let state = Mutex(State())
@@ -23,7 +22,12 @@ final class MixEntry: Sendable {
         var history: [Notice] = []
         var recentWarnings: [String] = []
         var listeners: [UUID: AsyncStream<Notice>.Continuation] = [:]
+        /// Callers of `stop()` waiting for the mix to end.
+        var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
     }
+    /// Held while a change is recorded and applied, so that changes are applied in the order
+    /// the store has them (a restart applies them again in that order).
+    private let changing = Mutex(())
 
     init(id: String, plan: MixPlan, onNotices: @escaping @Sendable ([Notice]) -> Void) {
         self.id = id
@@ -47,13 +51,14 @@ final class MixEntry: Sendable {
                 logger.error("the mix failed: \(error)", metadata: ["mix": "\(id)"])
                 state.withLock { $0.failure = "\(error)" }
             }
-            let open = state.withLock { state in
+            let (open, waiting) = state.withLock { state in
                 state.ended = true
                 state.running = nil
-                return Array(state.listeners.values)
+                defer { state.waiters = [:] }
+                return (Array(state.listeners.values), Array(state.waiters.values))
             }
             for listener in open { listener.finish() }
-            done.signal()
+            for waiter in waiting { waiter.resume() }
         }.start()
     }
 
@@ -94,13 +99,38 @@ final class MixEntry: Sendable {
         return false
     }
 
-    /// Stops the mix and waits (up to 30 s) for its outputs to be finalised.
-    func stop() {
-        let wait = state.withLock { state in
-            defer { state.stopRequested = true }
-            return !state.stopRequested && !state.ended
+    /// Stops the mix and waits (up to 30 s) for its outputs to be finalised, holding no
+    /// thread meanwhile.
+    func stop() async {
+        state.withLock { $0.stopRequested = true }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.ended() }
+            group.addTask { try? await Task.sleep(for: .seconds(30)) }
+            await group.next()
+            group.cancelAll()
         }
-        if wait { _ = done.wait(timeout: .now() + 30) }
+    }
+
+    /// Returns once the mix has ended, or the task is cancelled.
+    private func ended() async {
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = state.withLock { state in
+                    if state.ended || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    /// Runs `change` (record it, then apply it) after any change already under way.
+    func serially<T>(_ change: () throws -> T) rethrows -> T {
+        try changing.withLock { _ in try change() }
     }
 
     var status: String {

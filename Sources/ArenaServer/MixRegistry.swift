@@ -77,9 +77,20 @@ final class MixRegistry: Sendable {
         }
     }
 
-    /// Records an event accepted by mix `id`, so that a restart applies it again.
-    func recordEvent(_ body: Data, mixId id: String) throws {
-        try store.recordMixChange(mixId: id, kind: "event", body: body)
+    /// `POST /v1/mixes/{id}/events`: records `event` (sent as `body`), then applies it, after
+    /// any change already under way; an event the mix refuses is forgotten again.
+    func post(_ event: SessionEvent, body: Data, to id: String) throws -> [Notice] {
+        let entry = try entry(id)
+        return try entry.serially {
+            guard let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
+            let number = try store.recordMixChange(mixId: id, kind: "event", body: body)
+            do {
+                return try mix.apply(event)
+            } catch {
+                try? store.forgetMixChange(number)
+                throw APIError(.conflict, "\(error)")
+            }
+        }
     }
 
     /// Checks `spec` (a mix spec, as for `arena run`; relative paths are taken from the data
@@ -105,7 +116,7 @@ final class MixRegistry: Sendable {
         try checkLimit(counting: entries.withLock { Array($0.values) })
         let plan: MixPlan
         do {
-            plan = try MixPlan(spec: parsed, templates: templates, live: true)
+            plan = try MixPlan(spec: parsed, templates: templates, live: true, access: .inside(dataFolder))
         } catch {
             throw APIError(.unprocessableContent, "\(error)")
         }
@@ -201,18 +212,27 @@ final class MixRegistry: Sendable {
                 throw APIError(.unprocessableContent, "template is \(templateId): \(error)")
             }
         }
-        // Hosts first (the likeliest to be refused), in order; then the template, then outputs.
         guard let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
-        do throws(MixError) {
-            for host in added { try mix.addHost(host) }
-            if let template { try mix.switchTemplate(to: template) }
-            if let outputs { try mix.setOutputs(outputs) }
-        } catch .ended {
-            throw APIError(.conflict, "mix '\(id)' is not running")
-        } catch {
-            throw APIError(.unprocessableContent, "\(error)")
+        try entry.serially {
+            // Recorded before it is applied. A change refused before any part of it applied is
+            // forgotten; one refused partway stays, and a restart applies it as far again.
+            let number = record ? try store.recordMixChange(mixId: id, kind: "patch", body: body) : nil
+            var applied = false
+            do throws(MixError) {
+                // Hosts first (the likeliest to be refused), in order; then the template, then outputs.
+                for host in added {
+                    try mix.addHost(host)
+                    applied = true
+                }
+                if let template { try mix.switchTemplate(to: template) }
+                applied = true
+                if let outputs { try mix.setOutputs(outputs) }
+            } catch {
+                if let number, !applied { try? store.forgetMixChange(number) }
+                if case .ended = error { throw APIError(.conflict, "mix '\(id)' is not running") }
+                throw APIError(.unprocessableContent, "\(error)")
+            }
         }
-        if record { try store.recordMixChange(mixId: id, kind: "patch", body: body) }
         return entry
     }
 
@@ -248,14 +268,14 @@ final class MixRegistry: Sendable {
     }
 
     /// Stops and forgets a mix.
-    func remove(_ id: String) throws {
+    func remove(_ id: String) async throws {
         let entry = try entry(id)
-        try store.removeMix(id: id)
-        entry.stop()
+        try await offload { try self.store.removeMix(id: id) }
+        await entry.stop()
         entries.withLock { $0[id] = nil }
         // What the mix's threads freed goes back to the system, not kept in malloc's arenas
         // (where `make soak` saw a service that had run many mixes hold 200 MB more, idle).
-        arena_release_free_memory()
+        await offload { arena_release_free_memory() }
     }
 
     /// Running mixes whose session has `room` (a host's user id) connected.
@@ -263,8 +283,10 @@ final class MixRegistry: Sendable {
         all.filter { $0.mix?.session.connected.contains(room) == true }
     }
 
-    /// Stops every mix, finalising their outputs.
-    func stopAll() {
-        for entry in all { entry.stop() }
+    /// Stops every mix at once, finalising their outputs.
+    func stopAll() async {
+        await withTaskGroup(of: Void.self) { group in
+            for entry in all { group.addTask { await entry.stop() } }
+        }
     }
 }

@@ -18,11 +18,11 @@ final class RunningService: @unchecked Sendable {
 
     /// `rateLimit`: calls a second per client (none by default: the load tests need none).
     /// `folder`: the data folder of an earlier service, to start again on it (default: a new one).
-    init(folder: URL? = nil, callbacks: CallbackSettings? = nil, rateLimit: Int? = nil,
+    init(folder: URL? = nil, callbacks: CallbackSettings? = nil, rateLimit: Int? = nil, maxMixes: Int = 8,
          connections: ConnectionLimits = ConnectionLimits()) async throws {
         self.folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("arena-serve-\(UUID().uuidString)")
         let service = try ArenaService(dataFolder: self.folder, token: Self.token, host: "127.0.0.1", port: 0, callbacks: callbacks,
-                                       rateLimit: rateLimit, connections: connections)
+                                       rateLimit: rateLimit, maxMixes: maxMixes, connections: connections)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         task = Task { try await service.run(onListening: { continuation.yield($0) }) }
         var iterator = ports.makeAsyncIterator()

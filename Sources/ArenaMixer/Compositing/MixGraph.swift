@@ -45,6 +45,8 @@ final class MixGraph: @unchecked Sendable {  // `applied` and `appliedMute` are 
         var hubs: [Int: InputHub]
         /// Each file input's decoder, until it is taken out.
         var decoders: [Int: Element] = [:]
+        /// The files file inputs read, open while their decoders run.
+        var files: [Int: OpenFile] = [:]
     }
 
     /// Input i of a live mix comes from `hubs[i]`, which receives and decodes it once for
@@ -137,10 +139,15 @@ final class MixGraph: @unchecked Sendable {  // `applied` and `appliedMute` are 
         guard case .uri(let uri) = input.host.input else {
             throw GStreamerError(message: "hosts[\(input.index)] has a live input but no hub")
         }
-        let decoder = try Element(factory: "uridecodebin", name: "input-\(input.index)", ["uri": .string(uri), "expose-all-streams": .bool(false)])
+        let readable = try plan.access.reading(uri)
+        let decoder = try Element(factory: "uridecodebin", name: "input-\(input.index)",
+                                  ["uri": .string(readable.uri), "expose-all-streams": .bool(false)])
         decoder.linkDecodedStreams(video: video, audio: audio)
         try pipeline.add(decoder)
-        inputs.withLock { $0.decoders[input.index] = decoder }
+        inputs.withLock {
+            $0.decoders[input.index] = decoder
+            $0.files[input.index] = readable.file
+        }
         return [decoder]
     }
 

@@ -17,6 +17,7 @@ import Synchronization
 final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; the rest is `state`, a Mutex
     let source: InputSource
     let hasAudio: Bool
+    private let access: FileAccess
     /// How late the hub's frames may arrive after their time: the mixes' appsrcs report it
     /// as their latency, so the compositors wait that long for them.
     let latency: UInt64
@@ -30,12 +31,16 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         var clock: SharedClock?
         /// Whether the current build has delivered a buffer yet.
         var delivering = false
+        /// The file the current build reads (a file input), opened when it was built.
+        var file: OpenFile?
     }
 
     /// `label` names the input in warnings (`hosts[1] 'bob'`).
-    init(source: InputSource, hasAudio: Bool, frameDuration: UInt64, label: String, warning: @escaping @Sendable (String) -> Void) {
+    init(source: InputSource, hasAudio: Bool, frameDuration: UInt64, access: FileAccess, label: String,
+         warning: @escaping @Sendable (String) -> Void) {
         self.source = source
         self.hasAudio = hasAudio
+        self.access = access
         if case .rtp(let rtp) = source {
             latency = UInt64(rtp.latencyMilliseconds) * 1_000_000 + 2 * frameDuration
         } else {
@@ -87,7 +92,10 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
             try receiver.staticPad("video").link(try videoSink.staticPad("sink"))
             if let audioSink { try receiver.staticPad("audio").link(try audioSink.staticPad("sink")) }
         case .uri(let uri):
-            let decoder = try Element(factory: "uridecodebin", name: "decoder", ["uri": .string(uri), "expose-all-streams": .bool(false)])
+            // Opened again at each build: a link planted since the spec was accepted is refused.
+            let readable = try access.reading(uri)
+            state.withLock { $0.file = readable.file }
+            let decoder = try Element(factory: "uridecodebin", name: "decoder", ["uri": .string(readable.uri), "expose-all-streams": .bool(false)])
             try made.add(decoder)
             decoder.linkDecodedStreams(video: try videoSink.staticPad("sink"), audio: try audioSink?.staticPad("sink"))
         }

@@ -9,11 +9,14 @@ final class InputHubs: Sendable {
     let clock = SharedClock()
     private let frameDuration: UInt64
     private let warning: @Sendable (String) -> Void
+    private let access: FileAccess
     /// The hubs, and whether the run has ended (no new hub then).
     private let state = Mutex<(hubs: [InputHub], stopped: Bool)>(([], false))
 
-    init(frameDuration: UInt64, warning: @escaping @Sendable (String) -> Void) {
+    /// File inputs are opened under `access`, each time their pipeline is built.
+    init(frameDuration: UInt64, access: FileAccess, warning: @escaping @Sendable (String) -> Void) {
         self.frameDuration = frameDuration
+        self.access = access
         self.warning = warning
     }
 
@@ -26,7 +29,8 @@ final class InputHubs: Sendable {
             if let port = state.hubs.lazy.compactMap({ source.sharedPort(with: $0.source) }).first {
                 return .failure(.spec(SpecError(field: "hosts", "\(label) uses port \(port), which a different input uses")))
             }
-            let hub = InputHub(source: source, hasAudio: hasAudio, frameDuration: frameDuration, label: label, warning: warning)
+            let hub = InputHub(source: source, hasAudio: hasAudio, frameDuration: frameDuration, access: access, label: label,
+                               warning: warning)
             state.hubs.append(hub)
             return .success((hub, true))
         }

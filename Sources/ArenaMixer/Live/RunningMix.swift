@@ -62,7 +62,7 @@ public final class RunningMix: Sendable {
         } catch {
             throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
         }
-        fanout.replace(with: plan.outputs.map { OutputPipeline(target: $0, audioCodec: plan.audio.codec, report: warning) })
+        fanout.replace(with: plan.outputs.map { OutputPipeline(target: $0, audioCodec: plan.audio.codec, access: plan.access, report: warning) })
         hubs.clock.adopt(graph.pipeline)
     }
 
@@ -117,7 +117,7 @@ public final class RunningMix: Sendable {
         try checkRunning()
         let (added, removed) = fanout.update { current in
             let added = targets.filter { target in !current.contains { $0.target == target } }
-                .map { OutputPipeline(target: $0, audioCodec: plan.audio.codec, report: warning) }
+                .map { OutputPipeline(target: $0, audioCodec: plan.audio.codec, access: plan.access, report: warning) }
             return (current.filter { targets.contains($0.target) } + added, added, current.filter { !targets.contains($0.target) })
         }
         for output in added { output.start() }

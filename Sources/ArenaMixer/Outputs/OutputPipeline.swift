@@ -15,6 +15,7 @@ import Synchronization
 final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in init; the rest is `state`, a Mutex
     let target: OutputTarget
     private let audioCodec: MixSpec.AudioCodec
+    private let access: FileAccess
     private var runner: RestartingPipeline!
     private let report: @Sendable (String) -> Void
     /// Never held while calling into `runner` (which may call `build` here, taking it).
@@ -33,9 +34,10 @@ final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in i
         var hlsFolder: PinnedFolder?
     }
 
-    /// `report` gets one line per failure or recovery.
-    init(target: OutputTarget, audioCodec: MixSpec.AudioCodec, report: @escaping @Sendable (String) -> Void) {
+    /// `report` gets one line per failure or recovery; files are opened under `access`.
+    init(target: OutputTarget, audioCodec: MixSpec.AudioCodec, access: FileAccess, report: @escaping @Sendable (String) -> Void) {
         self.target = target
+        self.access = access
         self.audioCodec = audioCodec
         self.report = report
         state = Mutex(State())
@@ -107,7 +109,7 @@ final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in i
         case .recording(let path, let seconds):
             let (files, first) = try state.withLock { state in
                 if state.recordingFiles == nil {
-                    let files = try RecordingFiles(path: path)
+                    let files = try RecordingFiles(path: path, access: access)
                     state.recordingFiles = files
                     state.nextSegment = max(state.nextSegment, files.firstFreeIndex())
                 }
@@ -116,7 +118,7 @@ final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in i
             try RecordingOutput.build(streams, files: files, segmentSeconds: seconds, firstIndex: first)
         case .hls(let folder, let seconds, let length):
             let pinned = try state.withLock { state in
-                if state.hlsFolder == nil { state.hlsFolder = try PinnedFolder(folder) }
+                if state.hlsFolder == nil { state.hlsFolder = try PinnedFolder(folder, access: access) }
                 return state.hlsFolder!
             }
             try HLSOutput.build(streams, folder: pinned.path, segmentSeconds: seconds, playlistLength: length)

@@ -3,18 +3,19 @@ import Foundation
 /// An output folder held open from the moment its output starts: segments and playlists are
 /// written through `/proc/self/fd/N`, which is the folder that was opened, so that replacing
 /// the folder or one of its parents with a symbolic link later cannot send the writes
-/// elsewhere. The folder itself must not be a symbolic link when it is opened.
+/// elsewhere. The folder is opened under the mix's `FileAccess`: in the service, through
+/// nothing that leads out of the data folder.
 final class PinnedFolder: Sendable {
     /// The path GStreamer and file operations use: `/proc/self/fd/N`.
     let path: String
     private let descriptor: Int32
 
-    /// Opens `folder`; throws when it is missing, not a folder, or a symbolic link.
-    init(_ folder: String) throws {
-        descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw OutputFolderError(message: errno == ELOOP || errno == ENOTDIR
-                ? "the folder '\(folder)' is a symbolic link or not a folder" : "the folder '\(folder)' cannot be opened")
+    /// Opens `folder`; throws when it is missing, not a folder, or out of `access`' reach.
+    init(_ folder: String, access: FileAccess) throws {
+        do {
+            descriptor = try access.open(folder, flags: O_RDONLY | O_DIRECTORY)
+        } catch {
+            throw OutputFolderError(message: error.code == ENOENT ? "the folder '\(folder)' does not exist" : "the folder \(error)")
         }
         path = "/proc/self/fd/\(descriptor)"
     }

@@ -9,9 +9,9 @@ struct RecordingFiles: Sendable {
     let suffix: String
 
     /// Opens the folder of `path`; throws when it cannot be.
-    init(path: String) throws {
+    init(path: String, access: FileAccess) throws {
         let url = URL(fileURLWithPath: path)
-        folder = try PinnedFolder(url.deletingLastPathComponent().path)
+        folder = try PinnedFolder(url.deletingLastPathComponent().path, access: access)
         suffix = url.pathExtension.isEmpty ? "mp4" : url.pathExtension
         stem = url.deletingPathExtension().lastPathComponent
     }

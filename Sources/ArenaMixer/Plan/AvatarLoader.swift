@@ -17,12 +17,12 @@ enum AvatarLoader {
     static let maximumSide = 4096
 
     /// Images by user id, and a warning for each avatar that could not be used.
-    static func load(_ hosts: [MixSpec.Host], allowPrivateHosts: Bool) -> (images: [String: OverlayImage], warnings: [String]) {
+    static func load(_ hosts: [MixSpec.Host], allowPrivateHosts: Bool, access: FileAccess) -> (images: [String: OverlayImage], warnings: [String]) {
         let fetch = GuardedFetch(allowInternalAddresses: allowPrivateHosts, timeLimit: .seconds(Int64(timeLimit)), sizeLimit: sizeLimit)
         let loaded = Mutex([Result<OverlayImage, AvatarError>?](repeating: nil, count: hosts.count))
         DispatchQueue.concurrentPerform(iterations: hosts.count) { index in
             guard let url = hosts[index].avatarUrl else { return }
-            let result = load(url, fetch: fetch)
+            let result = load(url, fetch: fetch, access: access)
             loaded.withLock { $0[index] = result }
         }
         let results = loaded.withLock { $0 }
@@ -43,7 +43,7 @@ enum AvatarLoader {
         let reason: String
     }
 
-    private static func load(_ location: String, fetch: GuardedFetch) -> Result<OverlayImage, AvatarError> {
+    private static func load(_ location: String, fetch: GuardedFetch, access: FileAccess) -> Result<OverlayImage, AvatarError> {
         let bytes: [UInt8]
         if let url = URL(string: location), let scheme = url.scheme?.lowercased(), scheme != "file" {
             guard scheme == "http" || scheme == "https" else { return .failure(AvatarError(reason: "only files and http(s) URLs are read")) }
@@ -53,7 +53,7 @@ enum AvatarLoader {
             }
         } else {
             let path = URL(string: location).flatMap { $0.isFileURL ? $0.path : nil } ?? location
-            switch read(path) {
+            switch read(path, access: access) {
             case .success(let body): bytes = body
             case .failure(let error): return .failure(error)
             }
@@ -65,11 +65,13 @@ enum AvatarLoader {
         return decode(bytes)
     }
 
-    /// The file's bytes, at most `sizeLimit` of them; a symbolic link is not followed.
-    private static func read(_ path: String) -> Result<[UInt8], AvatarError> {
-        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            return .failure(AvatarError(reason: errno == ELOOP ? "is a symbolic link" : "file not found"))
+    /// The file's bytes, at most `sizeLimit` of them, opened under `access`.
+    private static func read(_ path: String, access: FileAccess) -> Result<[UInt8], AvatarError> {
+        let descriptor: Int32
+        do {
+            descriptor = try access.open(path, flags: O_RDONLY)
+        } catch {
+            return .failure(AvatarError(reason: error.reason))
         }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         guard let data = try? handle.read(upToCount: sizeLimit + 1) else { return .failure(AvatarError(reason: "cannot be read")) }

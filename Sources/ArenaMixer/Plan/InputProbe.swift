@@ -26,21 +26,22 @@ public struct ProbedInputs: Sendable {
 /// header is read (in parallel) and every avatar loaded, each within its limits.
 public enum InputProbe {
     /// Probes `spec`'s inputs (a live RTP input is not probed: it may not have started) and
-    /// avatars; the first unusable input is the error. A render refuses RTP inputs.
-    public static func probe(_ spec: MixSpec, live: Bool) throws(MixError) -> ProbedInputs {
+    /// avatars; the first unusable input is the error. A render refuses RTP inputs. Files are
+    /// opened under `access`.
+    public static func probe(_ spec: MixSpec, live: Bool, access: FileAccess = .anywhere) throws(MixError) -> ProbedInputs {
         if !live, let index = spec.hosts.firstIndex(where: { if case .rtp = $0.input { true } else { false } }) {
             throw .spec(SpecError(field: "hosts[\(index)].input", "is a live RTP input; live inputs are mixed by `arena run`"))
         }
-        let inputs = try inspect(spec.hosts)
-        let (avatars, warnings) = AvatarLoader.load(spec.hosts, allowPrivateHosts: spec.allowPrivateAvatarHosts)
+        let inputs = try inspect(spec.hosts, access: access)
+        let (avatars, warnings) = AvatarLoader.load(spec.hosts, allowPrivateHosts: spec.allowPrivateAvatarHosts, access: access)
         return ProbedInputs(inputs: inputs, avatars: avatars, warnings: warnings)
     }
 
     /// Reads every input's streams in parallel; the first unusable one is reported.
-    private static func inspect(_ hosts: [MixSpec.Host]) throws(MixError) -> [InputPlan] {
+    private static func inspect(_ hosts: [MixSpec.Host], access: FileAccess) throws(MixError) -> [InputPlan] {
         let results = Mutex([Result<MediaInfo?, MixError>?](repeating: nil, count: hosts.count))
         DispatchQueue.concurrentPerform(iterations: hosts.count) { index in
-            let result = inspect(hosts[index], field: "hosts[\(index)].input")
+            let result = inspect(hosts[index], field: "hosts[\(index)].input", access: access)
             results.withLock { $0[index] = result }
         }
         let found = results.withLock { $0 }
@@ -58,14 +59,17 @@ public enum InputProbe {
         }
     }
 
-    private static func inspect(_ host: MixSpec.Host, field: String) -> Result<MediaInfo?, MixError> {
+    private static func inspect(_ host: MixSpec.Host, field: String, access: FileAccess) -> Result<MediaInfo?, MixError> {
         guard case .uri(let uri) = host.input else { return .success(nil) }
-        if let url = URL(string: uri), url.isFileURL, !FileManager.default.fileExists(atPath: url.path) {
-            return .failure(.input(field: field, uri: url.path, reason: "file not found"))
+        let readable: (uri: String, file: OpenFile?)
+        do {
+            readable = try access.reading(uri)
+        } catch {
+            return .failure(.input(field: field, uri: URL(string: uri)?.path ?? uri, reason: error.reason))
         }
         let media: MediaInfo
         do {
-            media = try MediaInfo.discover(uri: uri)
+            media = try withExtendedLifetime(readable.file) { try MediaInfo.discover(uri: readable.uri) }
         } catch {
             return .failure(.input(field: field, uri: uri, reason: "cannot be decoded: \((error as? GStreamerError)?.message ?? "\(error)")"))
         }

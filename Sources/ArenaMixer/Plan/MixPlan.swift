@@ -38,20 +38,25 @@ public struct MixPlan: Sendable {
     /// How a live mix treats inputs that go quiet.
     public let live: LiveSettings
     public let theme: OverlayTheme
+    /// Where the mix may open files.
+    public let access: FileAccess
 
     /// Duration in nanoseconds: exactly `frameCount` frames.
     public var duration: UInt64 { UInt64(frameCount) * nanosecondsPerSecond / UInt64(canvas.framesPerSecond) }
 
-    /// Probes `spec`'s inputs and avatars (see ``InputProbe``), then plans with them.
-    public init(spec: MixSpec, templates: TemplateLibrary, outputOverride: String? = nil, live: Bool = false) throws(MixError) {
-        try self.init(spec: spec, probed: try InputProbe.probe(spec, live: live), templates: templates, outputOverride: outputOverride,
-                      live: live)
+    /// Probes `spec`'s inputs and avatars (see ``InputProbe``), then plans with them. Every
+    /// file the mix opens, then and while it runs, is opened under `access`.
+    public init(spec: MixSpec, templates: TemplateLibrary, outputOverride: String? = nil, live: Bool = false,
+                access: FileAccess = .anywhere) throws(MixError) {
+        try self.init(spec: spec, probed: try InputProbe.probe(spec, live: live, access: access), templates: templates,
+                      outputOverride: outputOverride, live: live, access: access)
     }
 
     /// Resolves `spec` with what the probe found; `outputOverride` replaces `output.path`.
     /// `live` plans `arena run`. Reads no file and no network.
     public init(spec: MixSpec, probed: ProbedInputs, templates: TemplateLibrary, outputOverride: String? = nil,
-                live: Bool = false) throws(MixError) {
+                live: Bool = false, access: FileAccess = .anywhere) throws(MixError) {
+        self.access = access
         isLive = live
         isOpenEnded = live && spec.duration == nil
         timeline = spec.timeline

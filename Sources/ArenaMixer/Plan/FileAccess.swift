@@ -1,0 +1,94 @@
+import CArenaFiles
+import Foundation
+
+/// Where a mix may open files: anywhere (`arena run`: the operator's own spec), or only
+/// inside one folder (`arena serve`'s data folder). Inside a folder, every open resolves the
+/// path again, symbolic links included, and fails if that would leave the folder (Linux's
+/// `openat2` with `RESOLVE_BENEATH`), so a link planted after a spec was accepted cannot lead
+/// a read or a write out of it.
+public struct FileAccess: Sendable, Equatable {
+    /// The folder every file must be in; nil: anywhere.
+    public let folder: String?
+
+    public static let anywhere = FileAccess(folder: nil)
+
+    public static func inside(_ folder: URL) -> FileAccess { FileAccess(folder: folder.standardized.path) }
+
+    /// Opens `path` with `flags` (`O_CLOEXEC` is added). Anywhere, the last component must not
+    /// be a symbolic link; inside a folder, no component may lead out of it.
+    func open(_ path: String, flags: Int32) throws(FileRefusal) -> Int32 {
+        let path = URL(fileURLWithPath: path).standardized.path
+        guard let folder else {
+            let descriptor = Glibc.open(path, flags | O_NOFOLLOW | O_CLOEXEC)
+            guard descriptor >= 0 else { throw FileRefusal(path: path, code: errno) }
+            return descriptor
+        }
+        let prefix = folder == "/" ? "/" : folder + "/"
+        guard path == folder || path.hasPrefix(prefix) else { throw FileRefusal(path: path, code: EXDEV) }
+        let relative = path == folder ? "." : String(path.dropFirst(prefix.count))
+        let descriptor = arena_open_beneath(folder, relative, flags | O_CLOEXEC)
+        if descriptor < 0, errno == ENOSYS { return try openChecked(path, folder: folder, flags: flags) }
+        guard descriptor >= 0 else { throw FileRefusal(path: path, code: errno) }
+        return descriptor
+    }
+
+    /// A URI GStreamer may read: a `file://` URI's file is opened here, and GStreamer gets
+    /// `file:///proc/self/fd/N` (keep the `OpenFile` while it reads); other URIs only anywhere.
+    func reading(_ uri: String) throws(FileRefusal) -> (uri: String, file: OpenFile?) {
+        guard let url = URL(string: uri), url.isFileURL else {
+            guard folder == nil else { throw FileRefusal(path: uri, code: EXDEV) }
+            return (uri, nil)
+        }
+        let file = OpenFile(try open(url.path, flags: O_RDONLY))
+        return ("file://" + file.path, file)
+    }
+
+    /// Without `openat2` (Linux before 5.6): the resolved path must be in the resolved folder,
+    /// and is opened without following a link at its end.
+    private func openChecked(_ path: String, folder: String, flags: Int32) throws(FileRefusal) -> Int32 {
+        func resolved(_ path: String) -> String? {
+            guard let result = realpath(path, nil) else { return nil }
+            defer { free(result) }
+            return String(cString: result)
+        }
+        let target = resolved(path) ?? resolved(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+            .map { $0 + "/" + URL(fileURLWithPath: path).lastPathComponent }
+        guard let target, let root = resolved(folder), target == root || target.hasPrefix(root + "/") else {
+            throw FileRefusal(path: path, code: EXDEV)
+        }
+        let descriptor = Glibc.open(target, flags | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { throw FileRefusal(path: path, code: errno) }
+        return descriptor
+    }
+}
+
+/// A file or folder that could not be opened, and why, in a few words.
+struct FileRefusal: Error, CustomStringConvertible {
+    let path: String
+    let code: Int32
+
+    var description: String { "'\(path)' \(reason)" }
+
+    /// Why, without the path.
+    var reason: String {
+        switch code {
+        case EXDEV: return "leads out of the data folder"
+        case ELOOP: return "is a symbolic link"
+        case ENOENT: return "file not found"
+        case ENOTDIR: return "is not a folder"
+        default: return "cannot be opened (\(String(cString: strerror(code))))"
+        }
+    }
+}
+
+/// A descriptor closed when the last reference goes: a file opened for a pipeline that reads
+/// it through `/proc/self/fd/N` (the file that was checked, whatever its path now leads to).
+final class OpenFile: Sendable {
+    let descriptor: Int32
+    /// The path GStreamer opens: the same file as the descriptor.
+    var path: String { "/proc/self/fd/\(descriptor)" }
+
+    init(_ descriptor: Int32) { self.descriptor = descriptor }
+
+    deinit { close(descriptor) }
+}
