@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // GStreamer core, base, video, audio, app and pbutils: one Clang module, because
@@ -43,7 +45,7 @@ let package = Package(
         .target(name: "GStreamerKit", dependencies: ["CGStreamer", "CArenaShim"]),
         .target(name: "ArenaLayout"),
         .target(name: "ArenaSession"),
-        // Test-only helpers: pipelines from constant gst-launch text, frame and sample decoders.
+        // Test-only helpers: pipelines from constant gst-launch text, frame and sample decoders, a free port.
         .target(name: "GStreamerTestSupport", dependencies: ["GStreamerKit", "CGStreamer"]),
         .target(name: "ArenaSpec", dependencies: ["ArenaLayout", "ArenaSession"]),
         // HTTP to URLs from outside (avatars, callbacks): checked addresses, no unchecked redirect, bounded.
@@ -59,6 +61,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .executableTarget(

@@ -5,6 +5,7 @@ import GRDB
 import HTTPTypes
 import Hummingbird
 import Logging
+import PostgresNIO
 
 /// An API failure: the HTTP status and one message naming the field, resource or rule at
 /// fault, sent as `{"error": {"status": 404, "message": "..."}}`. Nothing changed.
@@ -51,6 +52,13 @@ struct ServiceFailures<Context: RequestContext>: RouterMiddleware {
         } catch let error as DatabaseError {
             logger.error("\(request.method) \(request.uri.path): the store failed: \(error)")
             throw APIError(.serviceUnavailable, "the store is unavailable (\(Redaction.oneLine(error.message ?? "SQLite error \(error.resultCode.rawValue)"))); try again")
+        } catch let error as PSQLError {
+            let reason = PostgresStore.reason(error)
+            logger.error("\(request.method) \(request.uri.path): the store failed: \(reason)")
+            throw APIError(.serviceUnavailable, "the store is unavailable (\(Redaction.oneLine(reason))); try again")
+        } catch let error as StoreError {
+            logger.error("\(request.method) \(request.uri.path): the store failed: \(error)")
+            throw APIError(.serviceUnavailable, "the store is unavailable (\(error)); try again")
         } catch {
             logger.error("\(request.method) \(request.uri.path): \(error)")
             throw APIError(.internalServerError, "the service failed (\(type(of: error))); try again")

@@ -26,13 +26,15 @@ public final class ArenaService: Sendable {
     /// `callbacks`: where battle and co-host callbacks go (nil: nowhere). `rateLimit`: calls a
     /// second per client address (nil: no limit). `maxMixes`: how many mixes may run at once.
     /// `allowPrivateAvatarHosts`: the operator lets avatar URLs reach loopback and private
-    /// addresses (a posted spec cannot).
-    public init(dataFolder: URL, token: String?, host: String = "127.0.0.1", port: Int = 8080, callbacks settings: CallbackSettings? = nil,
-                rateLimit: Int? = 200, maxMixes: Int = 8, allowPrivateAvatarHosts: Bool = false,
+    /// addresses (a posted spec cannot). `storeURL`: a PostgreSQL store (`postgres://...`)
+    /// instead of `arena.sqlite` in the data folder (which still holds the mixes' files).
+    public init(dataFolder: URL, storeURL: String? = nil, token: String?, host: String = "127.0.0.1", port: Int = 8080,
+                callbacks settings: CallbackSettings? = nil, rateLimit: Int? = 200, maxMixes: Int = 8, allowPrivateAvatarHosts: Bool = false,
                 connections: ConnectionLimits = ConnectionLimits()) throws {
         self.connections = connections
         self.rateLimit = rateLimit
-        let store = try SQLiteStore(folder: dataFolder)
+        try FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: true)
+        let store: any ArenaStore = try storeURL.map { try PostgresStore(url: $0) } ?? SQLiteStore(folder: dataFolder)
         self.store = store
         let logger = Logger(label: "arena")
         let callbacks = CallbackOutbox(settings: settings, store: store) { logger.warning("\($0)") }
@@ -74,6 +76,7 @@ public final class ArenaService: Sendable {
         try await app.runService()
         await mixes.stopAll()
         callbacks.stop()
+        (store as? PostgresStore)?.close()
     }
 
     private func router() -> Router<ArenaRequestContext> {
@@ -92,7 +95,8 @@ public final class ArenaService: Sendable {
         }
         let authenticated = limited.group().add(middleware: BearerToken(token: token))
         authenticated.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: self.metrics())))
+            let text = try await offload { self.metrics() }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         let api = authenticated.group("v1")
 
@@ -149,7 +153,10 @@ public final class ArenaService: Sendable {
             let body = try await Self.body(of: request)
             return try await offload { try self.battles.create(body) }
         }
-        api.get("battles/:id") { _, context in try self.battles.status(battleId: try context.parameters.require("id")) }
+        api.get("battles/:id") { _, context in
+            let id = try context.parameters.require("id")
+            return try await offload { try self.battles.status(battleId: id) }
+        }
         api.post("battles/:id/scores") { request, context in
             let id = try context.parameters.require("id")
             let body = try await Self.body(of: request)
@@ -159,7 +166,10 @@ public final class ArenaService: Sendable {
             let id = try context.parameters.require("id")
             return try await offload { try self.battles.end(battleId: id) }
         }
-        api.get("rooms/:room/battle") { _, context in try self.battles.status(room: try context.parameters.require("room")) }
+        api.get("rooms/:room/battle") { _, context in
+            let room = try context.parameters.require("room")
+            return try await offload { try self.battles.status(room: room) }
+        }
         return router
     }
 

@@ -37,6 +37,12 @@ struct StoredCallback: Sendable {
     let attempts: Int
 }
 
+/// The store could not do what was asked, through no fault of the caller's (answered 503).
+struct StoreError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
 /// The service's durable facts: the mixes it runs, battles, and the score ledger (every
 /// accepted update with its idempotency key and the answer it got). One interface, so that
 /// a PostgreSQL store can stand in for the embedded one.

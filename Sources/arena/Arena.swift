@@ -200,6 +200,12 @@ struct Serve: ParsableCommand {
     @Option(help: "Where the store (arena.sqlite) lives; relative paths in mix specs are taken from here.")
     var data = "arena-data"
 
+    @Option(help: """
+        Keep the store in PostgreSQL instead: postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require] \
+        (else ARENA_STORE_URL, the place for a password). Mixes' files stay in --data.
+        """)
+    var store: String?
+
     @Option(help: "HOST:PORT to listen on.")
     var listen = "127.0.0.1:8080"
 
@@ -247,7 +253,8 @@ struct Serve: ParsableCommand {
         }
         let service: ArenaService
         do {
-            service = try ArenaService(dataFolder: URL(fileURLWithPath: data), token: noAuth ? nil : token, host: host, port: port,
+            service = try ArenaService(dataFolder: URL(fileURLWithPath: data), storeURL: store ?? ProcessInfo.processInfo.environment["ARENA_STORE_URL"],
+                                       token: noAuth ? nil : token, host: host, port: port,
                                        callbacks: callbacks, rateLimit: rateLimit > 0 ? rateLimit : nil, maxMixes: maxMixes,
                                        allowPrivateAvatarHosts: allowPrivateAvatarHosts)
         } catch {

@@ -208,3 +208,7 @@ final class NginxRTMP {
         return withLoopbackAddress(port: port) { connect(socket, $0, $1) == 0 }
     }
 }
+
+/// The largest gap allowed between a live mix's output frames at 30 fps: one frame missing
+/// (a loaded machine may drop one), plus the millisecond Matroska rounds frame times to.
+let oneMissingFrame: UInt64 = 2 * 33_333_334 + 1_000_000

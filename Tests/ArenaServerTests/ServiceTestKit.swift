@@ -18,11 +18,19 @@ final class RunningService: @unchecked Sendable {
 
     /// `rateLimit`: calls a second per client (none by default: the load tests need none).
     /// `folder`: the data folder of an earlier service, to start again on it (default: a new one).
-    init(folder: URL? = nil, callbacks: CallbackSettings? = nil, rateLimit: Int? = nil, maxMixes: Int = 8,
+    /// `storeURL`: a PostgreSQL store instead of the data folder's SQLite one.
+    init(folder: URL? = nil, storeURL: String? = nil, callbacks: CallbackSettings? = nil, rateLimit: Int? = nil, maxMixes: Int = 8,
          connections: ConnectionLimits = ConnectionLimits()) async throws {
         self.folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("arena-serve-\(UUID().uuidString)")
-        let service = try ArenaService(dataFolder: self.folder, token: Self.token, host: "127.0.0.1", port: 0, callbacks: callbacks,
-                                       rateLimit: rateLimit, maxMixes: maxMixes, connections: connections)
+        // Made on a thread of its own: a PostgreSQL store blocks until it has connected and
+        // migrated, and must not hold one of Swift's cooperative threads meanwhile.
+        let folder = self.folder
+        let service = try await onThread {
+            Result {
+                try ArenaService(dataFolder: folder, storeURL: storeURL, token: Self.token, host: "127.0.0.1", port: 0, callbacks: callbacks,
+                                 rateLimit: rateLimit, maxMixes: maxMixes, connections: connections)
+            }
+        }.get()
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         task = Task { try await service.run(onListening: { continuation.yield($0) }) }
         var iterator = ports.makeAsyncIterator()

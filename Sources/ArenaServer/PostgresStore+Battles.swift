@@ -1,0 +1,123 @@
+import Foundation
+import PostgresNIO
+
+/// Battles, the score ledger and the callback outbox in PostgreSQL: the rules of
+/// `SQLiteStore`, in PostgreSQL's SQL.
+extension PostgresStore {
+    private static let battleColumns: PostgresQuery = "id, mix_ids, from_room, rooms, duration_ms, created_at, started_at, result"
+
+    private static func battle(_ row: PostgresRow) throws -> BattleRecord {
+        let (id, mixIds, fromRoom, rooms, duration, createdAt, startedAt, result) =
+            try row.decode((String, String, String, String, Int, Double, Double?, String?).self)
+        return BattleRecord(id: id, mixIds: mixIds.split(separator: "\n").map(String.init), fromRoom: fromRoom,
+                            rooms: rooms.split(separator: "\n").map(String.init), durationMilliseconds: duration, createdAt: createdAt,
+                            startedAt: startedAt, result: result.flatMap { try? JSONDecoder().decode(BattleResult.self, from: Data($0.utf8)) })
+    }
+
+    func saveBattle(_ battle: BattleRecord) throws {
+        // The mixes' onBattleStarted may have made the record already: this one has every mix.
+        try run("""
+            INSERT INTO battle (id, mix_ids, from_room, rooms, duration_ms, created_at)
+            VALUES (\(battle.id), \(battle.mixIds.joined(separator: "\n")), \(battle.fromRoom), \(battle.rooms.joined(separator: "\n")),
+                    \(battle.durationMilliseconds), \(battle.createdAt))
+            ON CONFLICT (id) DO UPDATE SET mix_ids = excluded.mix_ids, from_room = excluded.from_room, rooms = excluded.rooms,
+                                           duration_ms = excluded.duration_ms, created_at = excluded.created_at
+            """)
+    }
+
+    func battle(id: String) throws -> BattleRecord? {
+        try rows("SELECT id, mix_ids, from_room, rooms, duration_ms, created_at, started_at, result FROM battle WHERE id = \(id)")
+            .first.map(Self.battle)
+    }
+
+    func endBattle(id: String) throws {
+        try run("UPDATE battle SET ended = TRUE WHERE id = \(id)")
+    }
+
+    func openBattles() throws -> [BattleRecord] {
+        try rows("SELECT id, mix_ids, from_room, rooms, duration_ms, created_at, started_at, result FROM battle WHERE NOT ended ORDER BY created_at")
+            .map(Self.battle)
+    }
+
+    func battleStarted(_ battle: BattleRecord, mixId: String, at time: Double) throws {
+        let rooms = battle.rooms.joined(separator: "\n")
+        try transaction { connection, logger in
+            try await connection.query("""
+                INSERT INTO battle (id, mix_ids, from_room, rooms, duration_ms, created_at)
+                VALUES (\(battle.id), \(mixId), \(battle.fromRoom), \(rooms), \(battle.durationMilliseconds), \(time))
+                ON CONFLICT (id) DO NOTHING
+                """, logger: logger)
+            for try await mixIds in try await connection.query("SELECT mix_ids FROM battle WHERE id = \(battle.id) FOR UPDATE",
+                                                               logger: logger).decode(String.self) {
+                let ids = mixIds.split(separator: "\n").map(String.init)
+                if !ids.contains(mixId) {
+                    try await connection.query("UPDATE battle SET mix_ids = \((ids + [mixId]).joined(separator: "\n")) WHERE id = \(battle.id)",
+                                               logger: logger)
+                }
+            }
+            try await connection.query("UPDATE battle SET started_at = \(time) WHERE id = \(battle.id) AND started_at IS NULL", logger: logger)
+        }
+    }
+
+    func battleEnded(id: String, result: BattleResult) throws {
+        let text = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        try run("UPDATE battle SET ended = TRUE, result = \(text), ended_at = \(result.endedAt) WHERE id = \(id) AND result IS NULL")
+    }
+
+    func forgetBattles(endedBefore time: Double) throws {
+        try transaction { connection, logger in
+            try await connection.query("DELETE FROM score_update WHERE battle_id IN (SELECT id FROM battle WHERE ended_at < \(time))", logger: logger)
+            try await connection.query("DELETE FROM battle WHERE ended_at < \(time)", logger: logger)
+        }
+    }
+
+    func scoreRequests(battleId: String) throws -> [Data] {
+        try rows("SELECT request FROM score_update WHERE battle_id = \(battleId) AND status = 200 ORDER BY seq").map { try $0.decode(Data.self) }
+    }
+
+    func answer(forKey key: String, battleId: String) throws -> StoredAnswer? {
+        try rows("SELECT status, answer FROM score_update WHERE battle_id = \(battleId) AND idempotency_key = \(key)").first.map { row in
+            let (status, body) = try row.decode((Int, String).self)
+            return StoredAnswer(status: status, body: body)
+        }
+    }
+
+    func recordScoreUpdate(key: String, battleId: String, request: Data, answer: StoredAnswer) throws {
+        try run("""
+            INSERT INTO score_update (idempotency_key, battle_id, request, status, answer, at)
+            VALUES (\(key), \(battleId), \(request), \(answer.status), \(answer.body), \(Date().timeIntervalSince1970))
+            """)
+    }
+
+    func addCallbacks(_ callbacks: [(group: String, url: URL, body: String)]) throws {
+        let callbacks = callbacks.map { ($0.group, $0.url.absoluteString, $0.body) }
+        try transaction { connection, logger in
+            for (group, url, body) in callbacks {
+                try await connection.query("INSERT INTO callback (grp, url, body) VALUES (\(group), \(url), \(body))", logger: logger)
+            }
+        }
+    }
+
+    func dueCallbacks(now: Double) throws -> [StoredCallback] {
+        try rows("""
+            SELECT c.id, c.url, c.body, c.attempts FROM callback c
+            JOIN (SELECT grp, MIN(id) AS first FROM callback WHERE NOT delivered GROUP BY grp) g ON c.id = g.first
+            WHERE c.next_at <= \(now) ORDER BY c.id
+            """).compactMap { row in
+            let (id, url, body, attempts) = try row.decode((Int64, String, String, Int).self)
+            return URL(string: url).map { StoredCallback(id: id, url: $0, body: body, attempts: attempts) }
+        }
+    }
+
+    func callbackDelivered(id: Int64) throws {
+        try run("UPDATE callback SET delivered = TRUE WHERE id = \(id)")
+    }
+
+    func callbackFailed(id: Int64, retryAt: Double) throws {
+        try run("UPDATE callback SET attempts = attempts + 1, next_at = \(retryAt) WHERE id = \(id)")
+    }
+
+    func callbackBacklog() throws -> Int {
+        try rows("SELECT COUNT(*) FROM callback WHERE NOT delivered").first?.decode(Int.self) ?? 0
+    }
+}

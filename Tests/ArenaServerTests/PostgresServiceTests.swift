@@ -1,0 +1,53 @@
+import ArenaServer
+import Foundation
+import GStreamerTestSupport
+import Testing
+
+/// `arena serve` on a PostgreSQL store: what it accepts survives a restart as with SQLite,
+/// and a second instance on the same database is refused, not run beside the first.
+@Suite struct PostgresServiceTests {
+    @Test func aServiceOnPostgresBringsBackItsMixAndScores() async throws {
+        let database = try await PostgresServer.database()
+        let service = try await RunningService(storeURL: database)
+        #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await service.call("POST", "/v1/mixes/room/events", #"{"event": "cameraOff", "userId": "bob"}"#).status == 200)
+        let battle = #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#
+        #expect(try await service.call("POST", "/v1/battles", battle).status == 201)
+        for (key, score) in [("g1", 5), ("g2", 7), ("g1", 5)] {
+            let reply = try await service.call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "\#(key)", "scores": [{"room": "bob", "score": \#(score)}]}"#)
+            #expect(reply.status == 200, "\(reply.text)")
+        }
+        let second = await onThread { Result { try ArenaService(dataFolder: service.folder, storeURL: database, token: "t", port: 0) } }
+        #expect(throws: (any Error).self) { try second.get() }
+        if case .failure(let error) = second {
+            #expect("\(error)".contains("another arena serve already uses this database"), "\(error)")
+        }
+        await service.stop()
+
+        let again = try await RunningService(folder: service.folder, storeURL: database)
+        try await Task.sleep(for: .seconds(1))
+        let mix = try await again.call("GET", "/v1/mixes/room")
+        #expect(mix.text.contains(#""state":"running""#) && mix.text.contains(#""battleId":"pk""#), "\(mix.text)")
+        let status = try await again.call("GET", "/v1/battles/pk")
+        #expect(status.text.contains(#""bob":12"#) || status.text.contains(#""score":12"#), "\(status.text)")
+        let events = try await again.call("GET", "/v1/mixes/room/events")
+        #expect(events.text.contains("onCameraOff"), "\(events.text)")
+        #expect(try await again.call("DELETE", "/v1/mixes/room").status == 200)
+        await again.stop()
+    }
+
+    @Test func aStoreURLThatCannotBeUsedIsOneClearErrorWithoutItsPassword() async throws {
+        let port = freePort()
+        for (url, expected) in [("mysql://root@127.0.0.1/db", "must be postgres://"),
+                                ("postgres://arena:hunter2@127.0.0.1:\(port)/db?sslmode=disable", "cannot be used"),
+                                ("postgres://arena@127.0.0.1/db?sslmode=maybe", "sslmode must be")] {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("arena-pgurl-\(UUID().uuidString)")
+            let made = await onThread { Result { try ArenaService(dataFolder: folder, storeURL: url, token: "t", port: 0) } }
+            #expect(throws: (any Error).self, "\(url)") { try made.get() }
+            if case .failure(let error) = made {
+                #expect("\(error)".contains(expected) && !"\(error)".contains("hunter2"), "\(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+@testable import ArenaServer
+import Foundation
+import Testing
+
+/// The two stores keep the same facts by the same rules: every test runs against SQLite and
+/// against a real PostgreSQL 15.
+@Suite struct StoreTests {
+    enum Engine: String, CaseIterable, Sendable {
+        case sqlite, postgres
+    }
+
+    /// A store's calls block (the service makes them on its blocking threads); tests make
+    /// them on a thread of their own too, never on Swift's cooperative threads, which the
+    /// PostgreSQL client needs meanwhile.
+    struct Blocking: Sendable {
+        let store: any ArenaStore
+
+        func callAsFunction<T: Sendable>(_ call: @escaping @Sendable (any ArenaStore) throws -> T) async throws -> T {
+            try await onThread { [store] in Result { try call(store) } }.get()
+        }
+    }
+
+    /// A new, empty store of `engine` for `body`, closed after it.
+    private func withStore(_ engine: Engine, _ body: (Blocking) async throws -> Void) async throws {
+        switch engine {
+        case .sqlite:
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("arena-store-\(UUID().uuidString)")
+            try await body(Blocking(store: try SQLiteStore(folder: folder)))
+        case .postgres:
+            let url = try await PostgresServer.database()
+            let store = try await onThread { Result { try PostgresStore(url: url) } }.get()
+            defer { store.close() }
+            try await body(Blocking(store: store))
+        }
+    }
+
+    @Test(arguments: Engine.allCases) func mixesAndTheirChangesComeBackInOrder(engine: Engine) async throws {
+        try await withStore(engine) { store in
+            try await store { try $0.saveMix(id: "a", spec: Data("{1}".utf8)) }
+            try await store { try $0.saveMix(id: "b", spec: Data("{2}".utf8)) }
+            try await store { try $0.saveMix(id: "a", spec: Data("{3}".utf8)) }
+            let mixes = try await store { try $0.mixes().map { [$0.id, String(decoding: $0.spec, as: UTF8.self)] } }
+            #expect(mixes == [["b", "{2}"], ["a", "{3}"]])
+            let numbers = try await store { store in
+                try ["p1", "e1", "e2"].map { try store.recordMixChange(mixId: "b", kind: $0.hasPrefix("p") ? "patch" : "event", body: Data($0.utf8)) }
+            }
+            #expect(numbers == numbers.sorted() && Set(numbers).count == 3)
+            try await store { try $0.forgetMixChange(numbers[1]) }
+            let changes = try await store { try $0.mixChanges(mixId: "b").map { "\($0.kind) \(String(decoding: $0.body, as: UTF8.self))" } }
+            #expect(changes == ["patch p1", "event e2"])
+            try await store { try $0.removeMix(id: "b") }
+            #expect(try await store { try $0.mixes().map(\.id) } == ["a"])
+            #expect(try await store { try $0.mixChanges(mixId: "b").isEmpty })
+        }
+    }
+
+    @Test(arguments: Engine.allCases) func battlesStartEndOnceAndAreForgotten(engine: Engine) async throws {
+        try await withStore(engine) { store in
+            let battle = BattleRecord(id: "pk", mixIds: ["m1"], fromRoom: "alice", rooms: ["alice", "bob"], durationMilliseconds: 60_000, createdAt: 100)
+            // A battle begun by posted events has no record until a mix starts it.
+            let posted = BattleRecord(id: "posted", mixIds: [], fromRoom: "carol", rooms: ["carol", "dave"], durationMilliseconds: 30_000, createdAt: 0)
+            try await store { store in
+                try store.saveBattle(battle)
+                try store.battleStarted(battle, mixId: "m2", at: 101)
+                try store.battleStarted(battle, mixId: "m2", at: 105)
+                try store.battleStarted(posted, mixId: "m3", at: 110)
+            }
+            let found = try #require(try await store { try $0.battle(id: "pk") })
+            #expect(found.mixIds == ["m1", "m2"] && found.startedAt == 101 && found.rooms == ["alice", "bob"] && found.result == nil)
+            #expect(try await store { try $0.battle(id: "posted")?.mixIds } == ["m3"])
+            #expect(try await store { try $0.openBattles().map(\.id) } == ["pk", "posted"])
+
+            let result = BattleResult(reason: "timeOver", endedAt: 160, scores: ["alice": 3, "bob": 2_147_483_647])
+            try await store { store in
+                try store.battleEnded(id: "pk", result: result)
+                try store.battleEnded(id: "pk", result: BattleResult(reason: "battleEnd", endedAt: 170, scores: [:]))
+                try store.endBattle(id: "posted")
+            }
+            #expect(try await store { try $0.battle(id: "pk")?.result } == result)
+            #expect(try await store { try $0.openBattles().isEmpty })
+            #expect(try await store { try $0.battle(id: "nope") } == nil)
+
+            try await store { store in
+                try store.recordScoreUpdate(key: "g1", battleId: "pk", request: Data("r".utf8), answer: StoredAnswer(status: 200, body: "{}"))
+                try store.forgetBattles(endedBefore: 165)
+            }
+            #expect(try await store { try $0.battle(id: "pk") } == nil)
+            #expect(try await store { try $0.answer(forKey: "g1", battleId: "pk") } == nil)
+            #expect(try await store { try $0.battle(id: "posted") } != nil)  // no end time: kept
+        }
+    }
+
+    @Test(arguments: Engine.allCases) func eachScoreKeyIsItsBattlesOwnAndRecordedOnce(engine: Engine) async throws {
+        try await withStore(engine) { store in
+            try await store { store in
+                try store.recordScoreUpdate(key: "gift-1", battleId: "b1", request: Data("one".utf8), answer: StoredAnswer(status: 200, body: #"{"a":1}"#))
+                try store.recordScoreUpdate(key: "gift-2", battleId: "b1", request: Data("two".utf8), answer: StoredAnswer(status: 200, body: #"{"a":2}"#))
+                try store.recordScoreUpdate(key: "gift-3", battleId: "b1", request: Data("bad".utf8), answer: StoredAnswer(status: 422, body: "{}"))
+                try store.recordScoreUpdate(key: "gift-1", battleId: "b2", request: Data("other".utf8), answer: StoredAnswer(status: 200, body: #"{"b":1}"#))
+            }
+            #expect(try await store { try $0.answer(forKey: "gift-1", battleId: "b1") } == StoredAnswer(status: 200, body: #"{"a":1}"#))
+            #expect(try await store { try $0.answer(forKey: "gift-1", battleId: "b2") } == StoredAnswer(status: 200, body: #"{"b":1}"#))
+            #expect(try await store { try $0.answer(forKey: "gift-9", battleId: "b1") } == nil)
+            let again = try await store { store in
+                Result { try store.recordScoreUpdate(key: "gift-1", battleId: "b1", request: Data("again".utf8), answer: StoredAnswer(status: 200, body: "{}")) }
+            }
+            #expect(throws: (any Error).self) { try again.get() }
+            #expect(try await store { try $0.scoreRequests(battleId: "b1").map { String(decoding: $0, as: UTF8.self) } } == ["one", "two"])
+        }
+    }
+
+    @Test(arguments: Engine.allCases) func callbacksGoOutOldestFirstPerGroup(engine: Engine) async throws {
+        try await withStore(engine) { store in
+            let url = URL(string: "http://127.0.0.1:9/hook")!
+            try await store { try $0.addCallbacks([("pk", url, "c1"), ("pk", url, "c2"), ("room", url, "r1")]) }
+            #expect(try await store { try $0.callbackBacklog() } == 3)
+            let due = try await store { try $0.dueCallbacks(now: 10) }
+            #expect(due.map(\.body) == ["c1", "r1"] && due.allSatisfy { $0.attempts == 0 && $0.url == url })
+            try await store { try $0.callbackFailed(id: due[0].id, retryAt: 20) }
+            #expect(try await store { try $0.dueCallbacks(now: 10).map(\.body) } == ["r1"])  // c1 waits, and c2 waits behind it
+            #expect(try await store { try $0.dueCallbacks(now: 20).first { $0.body == "c1" }?.attempts } == 1)
+            try await store { store in
+                try store.callbackDelivered(id: due[0].id)
+                try store.callbackDelivered(id: due[1].id)
+            }
+            #expect(try await store { try $0.dueCallbacks(now: 20).map(\.body) } == ["c2"])
+            #expect(try await store { try $0.callbackBacklog() } == 1)
+        }
+    }
+}
