@@ -53,12 +53,12 @@ struct ServiceFailures<Context: RequestContext>: RouterMiddleware {
             logger.error("\(request.method) \(request.uri.path): the store failed: \(error)")
             throw APIError(.serviceUnavailable, "the store is unavailable (\(Redaction.oneLine(error.message ?? "SQLite error \(error.resultCode.rawValue)"))); try again")
         } catch let error as PSQLError {
-            let reason = PostgresStore.reason(error)
-            logger.error("\(request.method) \(request.uri.path): the store failed: \(reason)")
-            throw APIError(.serviceUnavailable, "the store is unavailable (\(Redaction.oneLine(reason))); try again")
+            // The details (which may name the database's host) go to the log only.
+            logger.error("\(request.method) \(request.uri.path): the store failed: \(PostgresStore.reason(error))")
+            throw APIError(.serviceUnavailable, "the store is unavailable; try again")
         } catch let error as StoreError {
             logger.error("\(request.method) \(request.uri.path): the store failed: \(error)")
-            throw APIError(.serviceUnavailable, "the store is unavailable (\(error)); try again")
+            throw APIError(.serviceUnavailable, "the store is unavailable; try again")
         } catch {
             logger.error("\(request.method) \(request.uri.path): \(error)")
             throw APIError(.internalServerError, "the service failed (\(type(of: error))); try again")

@@ -28,6 +28,8 @@ public final class ArenaService: Sendable {
     /// `allowPrivateAvatarHosts`: the operator lets avatar URLs reach loopback and private
     /// addresses (a posted spec cannot). `storeURL`: a PostgreSQL store (`postgres://...`)
     /// instead of `arena.sqlite` in the data folder (which still holds the mixes' files).
+    /// Blocks until the store is open (a PostgreSQL one: connected and migrated): call it from
+    /// a thread of your own, not from one of Swift's cooperative threads.
     public init(dataFolder: URL, storeURL: String? = nil, token: String?, host: String = "127.0.0.1", port: Int = 8080,
                 callbacks settings: CallbackSettings? = nil, rateLimit: Int? = 200, maxMixes: Int = 8, allowPrivateAvatarHosts: Bool = false,
                 connections: ConnectionLimits = ConnectionLimits()) throws {
@@ -75,7 +77,7 @@ public final class ArenaService: Sendable {
                               onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })
         try await app.runService()
         await mixes.stopAll()
-        callbacks.stop()
+        await offload { self.callbacks.stop() }
         (store as? PostgresStore)?.close()
     }
 

@@ -47,6 +47,7 @@ struct StoreError: Error, CustomStringConvertible {
 /// accepted update with its idempotency key and the answer it got). One interface, so that
 /// a PostgreSQL store can stand in for the embedded one.
 protocol ArenaStore: Sendable {
+    /// Records a new mix (a mix of that id before it, and its changes, are replaced).
     func saveMix(id: String, spec: Data) throws
     func removeMix(id: String) throws
     /// Every mix saved and not removed, oldest first: what a restarted service runs again.
@@ -251,6 +252,7 @@ final class SQLiteStore: ArenaStore, Sendable {
         try database.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO mix (id, spec, created_at) VALUES (?, ?, ?)",
                            arguments: [id, spec, Date().timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM mix_change WHERE mix_id = ?", arguments: [id])
         }
     }
 

@@ -33,6 +33,9 @@ final class CallbackOutbox: Sendable {
     private let settings: CallbackSettings?
     private let store: any ArenaStore
     private let wake = DispatchSemaphore(value: 0)
+    /// Signalled when the delivery thread has written its last callbacks and ended.
+    private let finished = DispatchSemaphore(value: 0)
+    private let started = Mutex(false)
     /// Callbacks not yet written to the outbox, and whether delivery is to stop.
     private let queue = Mutex<(pending: [(group: String, body: String)], stopped: Bool)>(([], false))
     private let log: @Sendable (String) -> Void
@@ -46,12 +49,16 @@ final class CallbackOutbox: Sendable {
     /// Starts the delivery thread (nothing to do without URLs).
     func start() {
         guard settings != nil else { return }
+        started.withLock { $0 = true }
         Thread { [self] in deliver() }.start()
     }
 
+    /// Ends delivery once the callbacks still in memory are in the outbox (up to 10 s), so
+    /// that the store can be closed after it: a restart sends them.
     func stop() {
         queue.withLock { $0.stopped = true }
         wake.signal()
+        if started.withLock({ $0 }) { _ = finished.wait(timeout: .now() + 10) }
     }
 
     /// The callbacks for a mix's outbound events (any thread; never blocks on the network).
@@ -98,6 +105,7 @@ final class CallbackOutbox: Sendable {
     /// The delivery thread: writes new callbacks to the outbox, then sends what is due.
     private func deliver() {
         guard let settings else { return }
+        defer { finished.signal() }
         while true {
             _ = wake.wait(timeout: .now() + 0.5)
             let (new, done) = queue.withLock { queue in

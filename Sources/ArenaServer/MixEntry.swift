@@ -100,16 +100,22 @@ final class MixEntry: Sendable {
     }
 
     /// Stops the mix and waits (up to 30 s) for its outputs to be finalised, holding no
-    /// thread meanwhile.
+    /// thread meanwhile; a cancelled caller (a service shutting down) still waits.
     func stop() async {
         state.withLock { $0.stopRequested = true }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.ended() }
-            group.addTask { try? await Task.sleep(for: .seconds(30)) }
-            await group.next()
-            group.cancelAll()
-        }
+        // An unstructured task: it does not inherit the caller's cancellation.
+        await Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.ended() }
+                group.addTask { try? await Task.sleep(for: .seconds(30)) }
+                await group.next()
+                group.cancelAll()
+            }
+        }.value
     }
+
+    /// Whether the mix takes changes: it runs and is not being stopped.
+    var takesChanges: Bool { state.withLock { $0.running != nil && !$0.stopRequested } }
 
     /// Returns once the mix has ended, or the task is cancelled.
     private func ended() async {

@@ -82,7 +82,7 @@ final class MixRegistry: Sendable {
     func post(_ event: SessionEvent, body: Data, to id: String) throws -> [Notice] {
         let entry = try entry(id)
         return try entry.serially {
-            guard let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
+            guard entry.takesChanges, let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
             let number = try store.recordMixChange(mixId: id, kind: "event", body: body)
             do {
                 return try mix.apply(event)
@@ -214,6 +214,7 @@ final class MixRegistry: Sendable {
         }
         guard let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
         try entry.serially {
+            guard !record || entry.takesChanges else { throw APIError(.conflict, "mix '\(id)' is not running") }
             // Recorded before it is applied. A change refused before any part of it applied is
             // forgotten; one refused partway stays, and a restart applies it as far again.
             let number = record ? try store.recordMixChange(mixId: id, kind: "patch", body: body) : nil
@@ -224,8 +225,10 @@ final class MixRegistry: Sendable {
                     try mix.addHost(host)
                     applied = true
                 }
-                if let template { try mix.switchTemplate(to: template) }
-                applied = true
+                if let template {
+                    try mix.switchTemplate(to: template)
+                    applied = true
+                }
                 if let outputs { try mix.setOutputs(outputs) }
             } catch {
                 if let number, !applied { try? store.forgetMixChange(number) }

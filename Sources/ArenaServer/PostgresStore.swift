@@ -17,7 +17,11 @@ final class PostgresStore: ArenaStore, Sendable {
     private let running: Task<Void, Never>
     private let lock: Task<Void, Never>
     private let logger = Logger(label: "arena.store")
-    static let timeLimit: Double = 10
+    /// How long a statement may run, or wait for a lock, in the database: it ends there, so
+    /// that a call the service gave up on cannot commit later.
+    static let statementTimeLimit = 8
+    /// How long a call waits for a connection before it is given up (no statement has run).
+    static let timeLimit: Double = 30
     /// The advisory lock key of "one arena serve per database".
     private static let instanceLock: Int64 = 0x4152_454E_4131
 
@@ -49,15 +53,12 @@ final class PostgresStore: ArenaStore, Sendable {
                 answer.yield(.failure(error))
             }
         }
-        let gotLock = try wait {
-            var iterator = taken.makeAsyncIterator()
-            return try await iterator.next()?.get() ?? false
-        }
-        guard gotLock else {
-            close()
-            throw StoreError(message: "another arena serve already uses this database (one instance per database)")
-        }
         do {
+            let gotLock = try wait {
+                var iterator = taken.makeAsyncIterator()
+                return try await iterator.next()?.get() ?? false
+            }
+            guard gotLock else { throw StoreError(message: "another arena serve already uses this database (one instance per database)") }
             try wait { [client, logger] in try await PostgresSchema.migrate(client, logger: logger) }
         } catch {
             close()
@@ -94,11 +95,16 @@ final class PostgresStore: ArenaStore, Sendable {
         case "require": tls = .require(.makeClientConfiguration())
         default: throw StoreError(message: "the store URL's sslmode must be disable, prefer or require")
         }
-        return PostgresClient.Configuration(host: host, port: parts.port ?? 5432, username: user, password: parts.password,
-                                            database: database.isEmpty ? user : database, tls: tls)
+        var configuration = PostgresClient.Configuration(host: host, port: parts.port ?? 5432, username: user, password: parts.password,
+                                                         database: database.isEmpty ? user : database, tls: tls)
+        let limit = "\(statementTimeLimit)s"
+        configuration.options.additionalStartupParameters = [("statement_timeout", limit), ("lock_timeout", limit),
+                                                             ("idle_in_transaction_session_timeout", "\(statementTimeLimit * 2)s")]
+        return configuration
     }
 
-    /// Runs `work` on Swift's threads and waits for it here, at most `timeLimit`.
+    /// Runs `work` on Swift's threads and waits for it here. Statements are bounded in the
+    /// database (`statementTimeLimit`); past `timeLimit` no connection could be had.
     private func wait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
         let outcome = Mutex<Result<T, Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
@@ -128,10 +134,14 @@ final class PostgresStore: ArenaStore, Sendable {
     }
 
     func saveMix(id: String, spec: Data) throws {
-        try run("""
-            INSERT INTO mix (id, spec, created_at) VALUES (\(id), \(spec), \(Date().timeIntervalSince1970))
-            ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, created_at = excluded.created_at
-            """)
+        let now = Date().timeIntervalSince1970
+        try transaction { connection, logger in
+            try await connection.query("""
+                INSERT INTO mix (id, spec, created_at) VALUES (\(id), \(spec), \(now))
+                ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, created_at = excluded.created_at
+                """, logger: logger)
+            try await connection.query("DELETE FROM mix_change WHERE mix_id = \(id)", logger: logger)
+        }
     }
 
     func removeMix(id: String) throws {

@@ -3,9 +3,13 @@ import Foundation
 /// How values that may hold secrets are shown in messages, answers and logs.
 public enum Redaction {
     /// A URL without its credentials, query or fragment (`https://cdn.example/a.png?…`);
-    /// text that is not a URL with a host (a file path) is shown as it is.
+    /// text that is not a URL with a host is shown as it is (a file path), unless it has a
+    /// scheme: then only the scheme is shown, since what follows may hold credentials.
     public static func url(_ text: String) -> String {
-        guard let parts = URLComponents(string: text), let scheme = parts.scheme, let host = parts.host, !host.isEmpty else { return text }
+        guard let parts = URLComponents(string: text), let scheme = parts.scheme, let host = parts.host, !host.isEmpty else {
+            if let separator = text.range(of: "://") { return text[..<separator.upperBound] + "…" }
+            return text
+        }
         let port = parts.port.map { ":\($0)" } ?? ""
         let rest = parts.query != nil || parts.fragment != nil ? "?…" : ""
         return "\(scheme)://\(host)\(port)\(parts.percentEncodedPath)\(rest)"

@@ -51,6 +51,12 @@ import Testing
             try await store { try $0.removeMix(id: "b") }
             #expect(try await store { try $0.mixes().map(\.id) } == ["a"])
             #expect(try await store { try $0.mixChanges(mixId: "b").isEmpty })
+            // A mix made again under an old id starts without the old one's changes.
+            try await store { store in
+                _ = try store.recordMixChange(mixId: "a", kind: "patch", body: Data("old".utf8))
+                try store.saveMix(id: "a", spec: Data("{4}".utf8))
+            }
+            #expect(try await store { try $0.mixChanges(mixId: "a").isEmpty })
         }
     }
 

@@ -80,6 +80,18 @@ import Testing
         for secret in ["sk_123", "token", "pw", "0123456789"] { #expect(!labels.contains(secret), "\(labels)") }
         #expect(labels.contains("live.example.com") && labels.contains("10.0.0.1:9000"))
     }
+
+    /// A URL that does not parse (or has no host) is not shown past its scheme: its
+    /// credentials may be anywhere.
+    @Test func aURLThatDoesNotParseShowsNoCredentials() {
+        for text in ["postgres://arena:s3cr%t@db/arena", "postgres://arena:s3cr with space@db/arena", "postgres://arena:s3cr@/arena?host=/run"] {
+            let shown = Redaction.url(text)
+            #expect(shown.hasPrefix("postgres://") && !shown.contains("s3cr") && !shown.contains("arena:"), "\(shown)")
+        }
+        #expect(Redaction.url("postgres://arena:s3cr@/arena?host=/run") == "postgres://…")
+        #expect(Redaction.url("/data/avatars/a.png") == "/data/avatars/a.png")
+        #expect(Redaction.url("https://u:p@cdn.example/a.png?sig=1") == "https://cdn.example/a.png?…")
+    }
 }
 
 /// What `JSONFields.decode` says of `json`, or nil when it takes it.

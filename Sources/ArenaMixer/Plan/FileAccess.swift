@@ -14,20 +14,23 @@ public struct FileAccess: Sendable, Equatable {
 
     public static func inside(_ folder: URL) -> FileAccess { FileAccess(folder: folder.standardized.path) }
 
-    /// Opens `path` with `flags` (`O_CLOEXEC` is added). Anywhere, the last component must not
-    /// be a symbolic link; inside a folder, no component may lead out of it.
+    /// Opens `path` with `flags` (`O_CLOEXEC` is added). Inside a folder, no component may
+    /// lead out of it (a symbolic link in the folder must be relative and stay inside).
     func open(_ path: String, flags: Int32) throws(FileRefusal) -> Int32 {
         let path = URL(fileURLWithPath: path).standardized.path
         guard let folder else {
-            let descriptor = Glibc.open(path, flags | O_NOFOLLOW | O_CLOEXEC)
+            let descriptor = Glibc.open(path, flags | O_CLOEXEC)
             guard descriptor >= 0 else { throw FileRefusal(path: path, code: errno) }
             return descriptor
         }
         let prefix = folder == "/" ? "/" : folder + "/"
         guard path == folder || path.hasPrefix(prefix) else { throw FileRefusal(path: path, code: EXDEV) }
         let relative = path == folder ? "." : String(path.dropFirst(prefix.count))
-        let descriptor = arena_open_beneath(folder, relative, flags | O_CLOEXEC)
-        if descriptor < 0, errno == ENOSYS { return try openChecked(path, folder: folder, flags: flags) }
+        var descriptor = arena_open_beneath(folder, relative, flags | O_CLOEXEC)
+        // EAGAIN: a rename elsewhere raced the resolution (the kernel asks for a retry).
+        for _ in 0..<3 where descriptor < 0 && errno == EAGAIN { descriptor = arena_open_beneath(folder, relative, flags | O_CLOEXEC) }
+        // No openat2: an old kernel (ENOSYS), or a container whose seccomp profile refuses it (EPERM).
+        if descriptor < 0, errno == ENOSYS || errno == EPERM { return try openChecked(path, folder: folder, flags: flags) }
         guard descriptor >= 0 else { throw FileRefusal(path: path, code: errno) }
         return descriptor
     }
