@@ -15,15 +15,15 @@ final class MixRegistry: Sendable {
     private let onNotices: @Sendable (String, [Notice]) -> Void
     private let limit: Int
     private let allowPrivateAvatarHosts: Bool
-    /// The data folder with its symlinks resolved: where every file must really be.
-    private let realDataFolder: String
+    /// Where the mixes' files must be: in the data folder, symbolic links resolved.
+    private let access: FileAccess
 
     /// `limit`: how many mixes may run at once. `onNotices` gets every mix's outbound events
     /// with its id, as they happen.
     init(templates: TemplateLibrary, dataFolder: URL, store: any ArenaStore, limit: Int, allowPrivateAvatarHosts: Bool,
          onNotices: @escaping @Sendable (String, [Notice]) -> Void) {
         self.allowPrivateAvatarHosts = allowPrivateAvatarHosts
-        realDataFolder = Self.realPath(dataFolder.standardized.path) ?? dataFolder.standardized.path
+        access = .inside(dataFolder)
         self.templates = templates
         self.dataFolder = dataFolder.standardized
         self.limit = limit
@@ -116,7 +116,7 @@ final class MixRegistry: Sendable {
         try checkLimit(counting: entries.withLock { Array($0.values) })
         let plan: MixPlan
         do {
-            plan = try MixPlan(spec: parsed, templates: templates, live: true, access: .inside(dataFolder))
+            plan = try MixPlan(spec: parsed, templates: templates, live: true, access: access)
         } catch {
             throw APIError(.unprocessableContent, "\(error)")
         }
@@ -148,21 +148,25 @@ final class MixRegistry: Sendable {
     private func confine(_ spec: MixSpec) throws {
         for (index, host) in spec.hosts.enumerated() {
             if case .uri(let uri) = host.input {
-                guard let url = URL(string: uri), url.isFileURL, (url.host ?? "").isEmpty || url.host == "localhost", inside(url.path) else {
+                guard let url = URL(string: uri), url.isFileURL, (url.host ?? "").isEmpty || url.host == "localhost", access.contains(url.path) else {
                     throw APIError(.unprocessableContent, "hosts[\(index)].input must be an RTP input or a file in the data folder")
                 }
             }
-            if let avatar = host.avatarUrl, !avatar.hasPrefix("http://"), !avatar.hasPrefix("https://"), !inside(avatar) {
-                throw APIError(.unprocessableContent, "hosts[\(index)].avatarUrl must be an http(s) URL or a file in the data folder")
-            }
+            try confineAvatar(of: host, field: "hosts[\(index)]")
         }
         try confine(spec.outputs)
+    }
+
+    private func confineAvatar(of host: MixSpec.Host, field: String) throws {
+        if let avatar = host.avatarUrl, !avatar.hasPrefix("http://"), !avatar.hasPrefix("https://"), !access.contains(avatar) {
+            throw APIError(.unprocessableContent, "\(field).avatarUrl must be an http(s) URL or a file in the data folder")
+        }
     }
 
     private func confine(_ outputs: [OutputTarget]) throws {
         for (index, output) in outputs.enumerated() {
             switch output {
-            case .recording(let path, _) where !inside(path), .hls(let path, _, _) where !inside(path + "/playlist.m3u8"):
+            case .recording(let path, _) where !access.contains(path), .hls(let path, _, _) where !access.contains(path + "/playlist.m3u8"):
                 throw APIError(.unprocessableContent, "outputs[\(index)] must write inside the data folder")
             case .recording(let path, _) where !Self.isFolder(URL(fileURLWithPath: path).deletingLastPathComponent().path),
                  .hls(let path, _, _) where !Self.isFolder(path):
@@ -197,11 +201,7 @@ final class MixRegistry: Sendable {
             guard !outputs.isEmpty else { throw APIError(.badRequest, "outputs must list at least one output") }
             try confine(outputs)
         }
-        for (index, host) in added.enumerated() {
-            if let avatar = host.avatarUrl, !avatar.hasPrefix("http://"), !avatar.hasPrefix("https://"), !inside(avatar) {
-                throw APIError(.unprocessableContent, "addHosts[\(index)].avatarUrl must be an http(s) URL or a file in the data folder")
-            }
-        }
+        for (index, host) in added.enumerated() { try confineAvatar(of: host, field: "addHosts[\(index)]") }
         var template: LayoutTemplate?
         if let templateId {
             do {
@@ -239,26 +239,9 @@ final class MixRegistry: Sendable {
         return entry
     }
 
-    /// Whether `path` is really in the data folder, symlinks resolved: the path itself when it
-    /// exists, else its folder (a file about to be written).
-    private func inside(_ path: String) -> Bool {
-        let url = URL(fileURLWithPath: path).standardized
-        let resolved = Self.realPath(url.path)
-            ?? Self.realPath(url.deletingLastPathComponent().path).map { $0 + "/" + url.lastPathComponent }
-            ?? url.path
-        return resolved.hasPrefix(realDataFolder + "/")
-    }
-
     private static func isFolder(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-    }
-
-    /// `realpath(3)`: the path with every symlink resolved; nil if it does not exist.
-    private static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 
     func entry(_ id: String) throws -> MixEntry {

@@ -4,8 +4,6 @@ import PostgresNIO
 /// Battles, the score ledger and the callback outbox in PostgreSQL: the rules of
 /// `SQLiteStore`, in PostgreSQL's SQL.
 extension PostgresStore {
-    private static let battleColumns: PostgresQuery = "id, mix_ids, from_room, rooms, duration_ms, created_at, started_at, result"
-
     private static func battle(_ row: PostgresRow) throws -> BattleRecord {
         let (id, mixIds, fromRoom, rooms, duration, createdAt, startedAt, result) =
             try row.decode((String, String, String, String, Int, Double, Double?, String?).self)
@@ -47,9 +45,9 @@ extension PostgresStore {
                 VALUES (\(battle.id), \(mixId), \(battle.fromRoom), \(rooms), \(battle.durationMilliseconds), \(time))
                 ON CONFLICT (id) DO NOTHING
                 """, logger: logger)
-            for try await mixIds in try await connection.query("SELECT mix_ids FROM battle WHERE id = \(battle.id) FOR UPDATE",
-                                                               logger: logger).decode(String.self) {
-                let ids = mixIds.split(separator: "\n").map(String.init)
+            let rows = try await connection.query("SELECT mix_ids FROM battle WHERE id = \(battle.id) FOR UPDATE", logger: logger).collect()
+            for row in rows {
+                let ids = try row.decode(String.self).split(separator: "\n").map(String.init)
                 if !ids.contains(mixId) {
                     try await connection.query("UPDATE battle SET mix_ids = \((ids + [mixId]).joined(separator: "\n")) WHERE id = \(battle.id)",
                                                logger: logger)

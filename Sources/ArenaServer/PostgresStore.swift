@@ -104,7 +104,7 @@ final class PostgresStore: ArenaStore, Sendable {
     }
 
     /// Runs `work` on Swift's threads and waits for it here. Statements are bounded in the
-    /// database (`statementTimeLimit`); past `timeLimit` no connection could be had.
+    /// database (`statementTimeLimit`); past `timeLimit` the call is given up.
     private func wait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
         let outcome = Mutex<Result<T, Error>?>(nil)
         let done = DispatchSemaphore(value: 0)

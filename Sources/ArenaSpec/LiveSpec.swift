@@ -135,10 +135,10 @@ extension MixSpec {
         return settings
     }
 
-    /// The `outputs` array of a live mix.
     /// Outputs one mix may have: each is a pipeline of its own.
     public static let maximumOutputs = 8
 
+    /// The `outputs` array of a live mix.
     public static func outputTargets(_ items: [JSONValue], audio: AudioCodec, relativeTo base: URL) throws(SpecError) -> [OutputTarget] {
         guard items.count <= maximumOutputs else {
             throw SpecError(field: "outputs", "lists \(items.count) outputs; a mix has at most \(maximumOutputs)")

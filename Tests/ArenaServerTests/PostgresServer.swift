@@ -74,7 +74,7 @@ final class PostgresServer: @unchecked Sendable {  // `server` is set once, in i
             process.arguments = arguments
         }
         let errors = FileManager.default.temporaryDirectory.appendingPathComponent("arena-pg-\(program)-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errors) }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: errors)

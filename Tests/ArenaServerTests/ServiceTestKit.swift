@@ -211,6 +211,14 @@ final class SSEReader {
         return events
     }
 }
+
+/// Runs blocking work on a thread of its own.
+func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: work()) }.start()
+    }
+}
+
 /// A TCP socket connected to 127.0.0.1:`port` (blocking).
 func loopbackSocket(port: Int) throws -> Int32 {
     let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

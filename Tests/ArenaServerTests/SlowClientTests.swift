@@ -69,12 +69,6 @@ import Glibc
     }
 }
 
-/// Runs blocking work on a thread of its own.
-func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: work()) }.start()
-    }
-}
 
 /// A blocking TCP client on 127.0.0.1 that sends raw bytes and watches for the server closing.
 /// Unchecked Sendable: used by one thread at a time.

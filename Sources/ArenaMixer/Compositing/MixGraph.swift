@@ -199,7 +199,8 @@ final class MixGraph: @unchecked Sendable {  // `applied` and `appliedMute` are 
     /// end-of-stream tells the mixers that no more comes from it.
     func endInput(_ index: Int) {
         let (removed, inlets) = inputs.withLock {
-            ($0.decoders.removeValue(forKey: index), $0.hosts.first { $0.input.index == index }?.inlets ?? [])
+            $0.files[index] = nil  // its source opened its own descriptor when it started
+            return ($0.decoders.removeValue(forKey: index), $0.hosts.first { $0.input.index == index }?.inlets ?? [])
         }
         guard let decoder = removed else { return }
         for inlet in inlets { inlet.send(.flushStart) }

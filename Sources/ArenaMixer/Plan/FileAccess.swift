@@ -30,7 +30,7 @@ public struct FileAccess: Sendable, Equatable {
         // EAGAIN: a rename elsewhere raced the resolution (the kernel asks for a retry).
         for _ in 0..<3 where descriptor < 0 && errno == EAGAIN { descriptor = arena_open_beneath(folder, relative, flags | O_CLOEXEC) }
         // No openat2: an old kernel (ENOSYS), or a container whose seccomp profile refuses it (EPERM).
-        if descriptor < 0, errno == ENOSYS || errno == EPERM { return try openChecked(path, folder: folder, flags: flags) }
+        if descriptor < 0, errno == ENOSYS || errno == EPERM { return try openChecked(path, flags: flags) }
         guard descriptor >= 0 else { throw FileRefusal(path: path, code: errno) }
         return descriptor
     }
@@ -46,19 +46,32 @@ public struct FileAccess: Sendable, Equatable {
         return ("file://" + file.path, file)
     }
 
-    /// Without `openat2` (Linux before 5.6): the resolved path must be in the resolved folder,
-    /// and is opened without following a link at its end.
-    private func openChecked(_ path: String, folder: String, flags: Int32) throws(FileRefusal) -> Int32 {
+    /// Whether `path` resolves, symbolic links followed, to something in the folder now (not
+    /// the folder itself): the path when it exists, else its folder (a file about to be
+    /// written), else the path as written. Anywhere: always.
+    public func contains(_ path: String) -> Bool {
+        folder == nil || resolvedInside(path, orFolderItself: false) != nil
+    }
+
+    /// `path` with every symbolic link resolved, if that is in the folder (or is the folder).
+    private func resolvedInside(_ path: String, orFolderItself: Bool) -> String? {
         func resolved(_ path: String) -> String? {
             guard let result = realpath(path, nil) else { return nil }
             defer { free(result) }
             return String(cString: result)
         }
-        let target = resolved(path) ?? resolved(URL(fileURLWithPath: path).deletingLastPathComponent().path)
-            .map { $0 + "/" + URL(fileURLWithPath: path).lastPathComponent }
-        guard let target, let root = resolved(folder), target == root || target.hasPrefix(root + "/") else {
-            throw FileRefusal(path: path, code: EXDEV)
-        }
+        let url = URL(fileURLWithPath: path).standardized
+        // Neither the path nor its folder exists: it is judged as written (nothing is there to open).
+        let target = resolved(url.path) ?? resolved(url.deletingLastPathComponent().path).map { $0 + "/" + url.lastPathComponent } ?? url.path
+        guard let folder, let root = resolved(folder) else { return nil }
+        let isInside = [root, folder].contains { target.hasPrefix($0 + "/") } || (orFolderItself && target == root)
+        return isInside ? target : nil
+    }
+
+    /// Without `openat2` (Linux before 5.6, or refused by seccomp): the resolved path must be
+    /// in the resolved folder, and is opened without following a link at its end.
+    private func openChecked(_ path: String, flags: Int32) throws(FileRefusal) -> Int32 {
+        guard let target = resolvedInside(path, orFolderItself: true) else { throw FileRefusal(path: path, code: EXDEV) }
         let descriptor = Glibc.open(target, flags | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { throw FileRefusal(path: path, code: errno) }
         return descriptor
