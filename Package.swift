@@ -42,6 +42,8 @@ let package = Package(
         .target(name: "CArenaMemory"),
         // Opening a path only if it resolves inside a folder (openat2 RESOLVE_BENEATH).
         .target(name: "CArenaFiles"),
+        // Painting host cells into the output frame with libyuv's scalers (Debian libyuv-dev).
+        .target(name: "CArenaPaint", linkerSettings: [.linkedLibrary("yuv")]),
         .target(name: "GStreamerKit", dependencies: ["CGStreamer", "CArenaShim"]),
         .target(name: "ArenaLayout"),
         .target(name: "ArenaSession"),
@@ -52,7 +54,7 @@ let package = Package(
         .target(name: "ArenaFetch", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(name: "ArenaOverlay", dependencies: ["CCairo", "ArenaSpec", "ArenaLayout", "ArenaSession"]),
         .target(name: "ArenaFrame", dependencies: ["ArenaLayout", "ArenaSession", "ArenaOverlay"]),
-        .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "CArenaFiles", "ArenaFetch", "ArenaSpec", "ArenaLayout", "ArenaSession", "ArenaOverlay", "ArenaFrame"]),
+        .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "CArenaFiles", "CArenaPaint", "ArenaFetch", "ArenaSpec", "ArenaLayout", "ArenaSession", "ArenaOverlay", "ArenaFrame"]),
         .target(
             name: "ArenaServer",
             dependencies: [

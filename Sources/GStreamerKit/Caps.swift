@@ -10,6 +10,8 @@ public final class Caps: @unchecked Sendable {
         case int(Int)
         case string(String)
         case fraction(Int, Int)
+        /// Any one of these strings (a GStreamer list).
+        case strings([String])
     }
 
     /// Caps of one structure, `mediaType` with `fields`, built from values (no text is parsed,
@@ -35,6 +37,14 @@ public final class Caps: @unchecked Sendable {
                 }
                 g_value_init(&value, gst_fraction_get_type())
                 gst_value_set_fraction(&value, top, bottom)
+            case .strings(let texts):
+                g_value_init(&value, gst_value_list_get_type())
+                for text in texts {
+                    var item = GValue()
+                    g_value_init(&item, GType(16 << 2))  // G_TYPE_STRING
+                    g_value_set_string(&item, text)
+                    gst_value_list_append_and_take_value(&value, &item)
+                }
             }
             gst_structure_take_value(structure, name, &value)  // takes the value's contents
         }

@@ -57,7 +57,7 @@ extension Pad {
             defer { gst_video_frame_unmap(&frame) }
             let planeCount = Int(state.info.finfo.pointee.n_planes)
             let planes = [frame.data.0, frame.data.1, frame.data.2, frame.data.3].prefix(planeCount)
-            let strides = [state.info.stride.0, state.info.stride.1, state.info.stride.2, state.info.stride.3].prefix(planeCount)
+            let strides = [frame.info.stride.0, frame.info.stride.1, frame.info.stride.2, frame.info.stride.3].prefix(planeCount)
             let pts = buffer.pointee.pts
             handler(WritableVideoFrame(
                 width: Int(state.info.width), height: Int(state.info.height),

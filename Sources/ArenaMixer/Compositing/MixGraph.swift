@@ -7,36 +7,40 @@ import Synchronization
 
 /// The compositing graph of one mix:
 ///
-///     input i: decoded video ─> InputBranch (crop, scale) ─> compositor ─> overlays ─> tail
-///              decoded audio ─> convert/resample ──────────> audiomixer ─────────────┘
-///     host i placeholder: videotestsrc #1F2024 ─> compositor (just under host i's video)
-///     audiotestsrc (silence) ─> audiomixer;  videotestsrc (background, unless black) ─> compositor
+///     input i: decoded video ─> InputBranch ─> compositor (stages) ─> cells + overlays ─> tail
+///              decoded audio ─> convert/resample ───> audiomixer ────────────────────────┘
+///     videotestsrc 16 x 16 (the frame clock) ─> compositor;  audiotestsrc (silence) ─> audiomixer
 ///
 /// Decoded inputs come from uridecodebin inside this pipeline (a render) or from input hubs
-/// through appsrcs (a live mix). For each output frame the compositor's `samples-selected`
-/// makes one ``FramePlan`` from the session, the layout and the inputs' freshness; the pads
-/// apply its cells and the overlay stage draws its overlays, as the frame leaves the
-/// compositor. The placeholder and silence sources never end, so the output keeps going to
+/// through appsrcs (a live mix). The compositor only picks, for each output frame, every
+/// input's newest frame at or before it (repeating a late input's last frame, never waiting
+/// past its latency in a live mix) and fills the canvas black; none of its pads is blended.
+/// Its `samples-selected` makes one ``FramePlan`` from the session, the layout and the
+/// inputs' freshness and holds the staged frames; as the frame leaves the compositor,
+/// ``CellPainter`` scales each into its cell and the overlay stage blends the overlays, in
+/// that one buffer. The clock and silence sources never end, so the output keeps going to
 /// its full length when every input has ended; probes end it at exactly the planned duration.
-/// A black canvas uses the compositor's own fill (a full-canvas layer costs about 1 ms a frame).
 ///
-/// Two Mutexes, each taken alone (never both at once): `inputs` (hosts, hubs, decoders; hosts
-/// can be added while a live mix runs) and `recentPlans` (frames on their way to the overlays).
-final class MixGraph: @unchecked Sendable {  // `applied` and `appliedMute` are each one streaming thread's own
+/// Mutexes, each taken alone (never two at once): `inputs` (hosts, hubs, decoders; hosts can
+/// be added while a live mix runs), `recentPlans` (frames on their way to the overlays) and
+/// `staged` (the frames held for the output frame being made).
+final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer thread's own
     let pipeline = Pipeline(name: "arena-mix")  // the name `origin(ofElementPath:)` looks for
     let state: MixState
-    /// CPU time the overlay stage (composition and blending) takes per frame.
+    /// CPU time the overlay stage (painting the cells, composing and blending the overlays) takes per frame.
     let overlayCost = StageCost()
     private let plan: MixPlan
     private let planner: FramePlanner
     private let overlays: OverlayFeed
+    private let painter: CellPainter
     private let compositor: Element
     private let mixer: Element
     private let inputs: Mutex<Inputs>
     /// The plans of frames on their way from the compositor to the overlay stage.
     private let recentPlans = Mutex<[FramePlan]>([])
-    /// The compositor thread's own: what each host's pads were last set to.
-    private var applied: [Int: HostLayers.Applied] = [:]
+    /// The hosts' cells of the output frame being made, with the frames the compositor staged
+    /// for them, from `samples-selected` until that frame is painted (one frame at a time).
+    private let staged = Mutex<(time: UInt64, layers: [CellPainter.Layer])?>(nil)
     /// The audio mixer thread's own: each host's last mute state.
     private var appliedMute: [Int: Bool] = [:]
 
@@ -57,6 +61,7 @@ final class MixGraph: @unchecked Sendable {  // `applied` and `appliedMute` are 
         inputs = Mutex(Inputs(hubs: hubs))
         planner = FramePlanner(canvas: plan.canvas.size, staleAfter: plan.isLive ? plan.live.staleAfter : nil)
         overlays = OverlayFeed(plan: plan)
+        painter = CellPainter(background: plan.canvas.background)
         let canvas = plan.canvas
         let rawVideo = try Caps(mediaType: "video/x-raw", [
             "format": .string("I420"), "width": .int(canvas.size.width), "height": .int(canvas.size.height),
@@ -76,12 +81,7 @@ final class MixGraph: @unchecked Sendable {  // `applied` and `appliedMute` are 
         try silenceCaps.staticPad("src").link(try mixer.requestPad("sink_%u"))
         try EncoderTail.add(tail, to: pipeline, video: canvasCaps, audio: mixCaps, plan: plan)
 
-        if canvas.background != .black {
-            let background = try HostLayers.solidSource("background", canvas.background, caps: rawVideo, live: plan.isLive, in: pipeline)
-            let pad = try compositor.requestPad("sink_%u")
-            try pad.set("zorder", UInt32(0))
-            try background.last!.staticPad("src").link(pad)
-        }
+        try addFrameClock(live: plan.isLive)
         for input in plan.inputs { _ = try addHost(input) }
 
         let end: UInt64? = switch tail {
@@ -104,8 +104,29 @@ final class MixGraph: @unchecked Sendable {  // `applied` and `appliedMute` are 
         mixer.onSamplesSelected { [weak self] pts in self?.applyMutes(at: pts) }
         try canvasCaps.staticPad("src").addWritableFrameProbe { [weak self] frame in
             guard let self, let pts = frame.pts, frame.planeCount == 3, let plan = self.takePlan(at: pts) else { return }
-            self.overlayCost.measure { self.overlays.blend(plan.overlay, into: frame) }
+            let layers = self.staged.withLock { staged in
+                defer { staged = nil }  // the decoders' buffers go back to their pools now
+                return staged?.time == pts ? staged!.layers : []
+            }
+            self.overlayCost.measure {
+                self.painter.paint(layers, into: frame)
+                self.overlays.blend(plan.overlay, into: frame)
+            }
         }
+    }
+
+    /// A never-ending 16 x 16 source on a pad that is never blended: it keeps output frames
+    /// coming when no input has any left (the canvas then shows placeholders).
+    private func addFrameClock(live: Bool) throws {
+        let tiny = try Caps(mediaType: "video/x-raw", [
+            "format": .string("I420"), "width": .int(16), "height": .int(16), "framerate": .fraction(plan.canvas.framesPerSecond, 1),
+        ])
+        let source = try Element(factory: "videotestsrc", name: "frame-clock", ["is-live": .bool(live), "pattern": .nick("black")])
+        let filter = try Element(factory: "capsfilter", name: "frame-clock-caps", ["caps": .caps(tiny)])
+        try pipeline.addChain([source, filter])
+        let pad = try compositor.requestPad("sink_%u")
+        try pad.set("alpha", 0.0)
+        try filter.staticPad("src").link(pad)
     }
 
     // MARK: Hosts and inputs
@@ -224,7 +245,7 @@ final class MixGraph: @unchecked Sendable {  // `applied` and `appliedMute` are 
 
     // MARK: Per output frame (compositor and mixer threads)
 
-    /// Plans the frame at `pts` and moves every host's pads to its cell. Compositor thread.
+    /// Plans the frame at `pts` and holds the frames its shown cells need. Compositor thread.
     private func planFrame(at pts: UInt64) {
         state.frameStarted(at: pts)
         let layout = state.layout(at: pts)
@@ -237,10 +258,10 @@ final class MixGraph: @unchecked Sendable {  // `applied` and `appliedMute` are 
         }
         let frame = planner.plan(at: pts, layout: layout, session: state.session(at: pts), names: names, freshness: freshness,
                                  scoreChanges: { self.state.scoreChanges(of: $0, at: pts) })
-        for host in hosts {
-            // A set that fails names a property the pads lack: a bug, caught by the tests.
-            applied[host.input.index] = try? host.apply(frame.cell(of: host.input.host.userId), previous: applied[host.input.index])
+        let layers = hosts.compactMap { host in
+            frame.cell(of: host.input.host.userId).map { CellPainter.Layer(cell: $0, frame: $0.showsVideo ? host.video.heldVideoFrame() : nil) }
         }
+        staged.withLock { $0 = (pts, layers) }
         recentPlans.withLock { plans in
             plans.append(frame)
             if plans.count > 16 { plans.removeFirst(plans.count - 16) }

@@ -18,7 +18,7 @@ final class OverlayFeed {
 
     /// Blends what `overlay` shows into `frame` (I420).
     func blend(_ overlay: OverlayState, into frame: borrowing WritableVideoFrame) {
-        let matrix = YUVMatrix(kr: frame.isBT709 ? 0.2126 : 0.299, kb: frame.isBT709 ? 0.0722 : 0.114, limitedRange: !frame.isFullRange)
+        let matrix = YUVMatrix(isBT709: frame.isBT709, isFullRange: frame.isFullRange)
         if matrix != planarMatrix {
             planar.removeAll()
             planarMatrix = matrix

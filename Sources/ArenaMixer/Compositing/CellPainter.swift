@@ -1,0 +1,94 @@
+import ArenaFrame
+import ArenaLayout
+import ArenaOverlay
+import CArenaPaint
+import GStreamerKit
+
+/// Paints an output frame's cells straight into it, in z-order: each shown host's staged
+/// decoded frame, centre-cropped by pointer offset and scaled into its cell's rectangle by
+/// libyuv in one pass per plane; the placeholder colour for a placed host without a picture;
+/// the canvas colour first when it is not black (the compositor's fill). No scaled copy of an
+/// input is ever made, and nothing is blended that the cells cover.
+struct CellPainter {
+    let background: RGBColour
+    let placeholder = RGBColour.placeholder
+
+    /// One host's cell, and the frame its pad staged for it (nil: none, or the video is not shown).
+    struct Layer {
+        let cell: FramePlan.Cell
+        let frame: HeldVideoFrame?
+    }
+
+    func paint(_ layers: [Layer], into frame: borrowing WritableVideoFrame) {
+        let matrix = YUVMatrix(isBT709: frame.isBT709, isFullRange: frame.isFullRange)
+        frame.withPlanes { planes, strides in
+            var canvas = arena_canvas()
+            canvas.planes = (planes[0], planes[1], planes[2])
+            canvas.strides = (Int32(strides[0]), Int32(strides[1]), Int32(strides[2]))
+            canvas.width = Int32(frame.width)
+            canvas.height = Int32(frame.height)
+            if background != .black {
+                fill(&canvas, Rect(x: 0, y: 0, width: frame.width, height: frame.height), background, matrix)
+            }
+            for layer in layers.sorted(by: { $0.cell.zOrder < $1.cell.zOrder }) {
+                let shown = layer.frame.map { scale($0, into: &canvas, layer.cell.rect, matrix) } ?? false
+                if !shown { fill(&canvas, layer.cell.rect, placeholder, matrix) }
+            }
+        }
+    }
+
+    private func fill(_ canvas: inout arena_canvas, _ rect: Rect, _ colour: RGBColour, _ matrix: YUVMatrix) {
+        let (y, u, v) = matrix.yuv(of: colour)
+        arena_paint_fill(&canvas, Self.rect(rect), y, u, v)
+    }
+
+    /// Scales `source`'s centre crop into `rect`; false if the frame cannot be read.
+    private func scale(_ source: HeldVideoFrame, into canvas: inout arena_canvas, _ rect: Rect, _ matrix: YUVMatrix) -> Bool {
+        guard let layout = source.layout, let crop = Self.crop(of: source, for: rect.size) else { return false }
+        let painted = source.withPlanes { planes, strides in
+            var readable = arena_source()
+            readable.planes = (planes[0], planes[1], planes.count > 2 ? planes[2] : nil)
+            readable.strides = (Int32(strides[0]), Int32(strides[1]), strides.count > 2 ? Int32(strides[2]) : 0)
+            readable.width = Int32(source.width)
+            readable.height = Int32(source.height)
+            switch layout {
+            case .planar(let shiftX, let shiftY):
+                readable.chroma_shift_x = Int32(shiftX)
+                readable.chroma_shift_y = Int32(shiftY)
+            case .semiPlanar(let uFirst):
+                readable.uv_interleaved = uFirst ? 1 : 2
+            }
+            return arena_paint_scaled(&readable, crop, &canvas, Self.rect(rect)) == 0
+        }
+        guard painted == true else { return false }
+        let sourceMatrix = YUVMatrix(isBT709: source.isBT709, isFullRange: source.isFullRange)
+        if sourceMatrix != matrix {
+            var change = Self.fixedPoint(sourceMatrix.change(to: matrix), from: sourceMatrix, to: matrix)
+            arena_paint_change_matrix(&canvas, Self.rect(rect), &change)
+        }
+        return true
+    }
+
+    /// The centre crop of `source` to `cell`'s aspect ratio (pixel aspect ratio honoured), in source pixels.
+    static func crop(of source: HeldVideoFrame, for cell: Size) -> arena_rect? {
+        let (parN, parD) = source.pixelAspectRatio
+        let displayWidth = parN > 0 ? source.width * parN / parD : source.width
+        guard displayWidth > 0, source.height > 0 else { return nil }
+        let insets = CropInsets.centreCrop(source: Size(width: displayWidth, height: source.height), cell: cell)
+        let left = insets.left * source.width / displayWidth
+        let width = (displayWidth - insets.left - insets.right) * source.width / displayWidth
+        return arena_rect(x: Int32(left), y: Int32(insets.top), width: Int32(width),
+                          height: Int32(source.height - insets.top - insets.bottom))
+    }
+
+    private static func rect(_ rect: Rect) -> arena_rect {
+        arena_rect(x: Int32(clamping: rect.x), y: Int32(clamping: rect.y), width: Int32(clamping: rect.width), height: Int32(clamping: rect.height))
+    }
+
+    private static func fixedPoint(_ change: (luma: [Double], u: [Double], v: [Double]), from: YUVMatrix, to: YUVMatrix) -> arena_matrix_change {
+        func fixed(_ value: Double) -> Int32 { Int32((value * 65_536).rounded()) }
+        return arena_matrix_change(y_gain: fixed(change.luma[0]), y_from_u: fixed(change.luma[1]), y_from_v: fixed(change.luma[2]),
+                                   y_in: Int32(from.lumaOffset), y_out: Int32(to.lumaOffset),
+                                   uu: fixed(change.u[0]), uv: fixed(change.u[1]), vu: fixed(change.v[0]), vv: fixed(change.v[1]))
+    }
+}

@@ -1,0 +1,106 @@
+#include "CArenaPaint.h"
+
+#include <libyuv/planar_functions.h>
+#include <libyuv/scale.h>
+#include <libyuv/scale_uv.h>
+#include <stdlib.h>
+#include <string.h>
+
+/// Half-open spans [start, end) on one axis.
+typedef struct {
+    int start, end;
+} span;
+
+/// The part of `cell` inside [0, limit) on one axis, and the matching part of the crop
+/// [crop_start, crop_start + crop_size), in source pixels (rounded outwards).
+static int cut(int cell_start, int cell_size, int limit, int crop_start, int crop_size, span *dst, span *src) {
+    dst->start = cell_start < 0 ? 0 : cell_start;
+    dst->end = cell_start + cell_size > limit ? limit : cell_start + cell_size;
+    if (dst->end <= dst->start || cell_size <= 0 || crop_size <= 0) return -1;
+    long long from = (long long)(dst->start - cell_start) * crop_size / cell_size;
+    long long to = ((long long)(dst->end - cell_start) * crop_size + cell_size - 1) / cell_size;
+    src->start = crop_start + (int)from;
+    src->end = crop_start + (int)to;
+    return 0;
+}
+
+/// The chroma span covering luma span `s` at subsampling `shift` (outwards).
+static span chroma(span s, int shift) {
+    span c = {s.start >> shift, (s.end + (1 << shift) - 1) >> shift};
+    return c;
+}
+
+static void scale(const uint8_t *src, int src_stride, span sx, span sy, uint8_t *dst, int dst_stride, span dx, span dy) {
+    ScalePlane(src + (long)sy.start * src_stride + sx.start, src_stride, sx.end - sx.start, sy.end - sy.start,
+               dst + (long)dy.start * dst_stride + dx.start, dst_stride, dx.end - dx.start, dy.end - dy.start, kFilterBox);
+}
+
+int arena_paint_scaled(const arena_source *source, arena_rect crop, const arena_canvas *canvas, arena_rect cell) {
+    if (crop.x < 0 || crop.y < 0 || crop.width <= 0 || crop.height <= 0 || crop.x + crop.width > source->width ||
+        crop.y + crop.height > source->height)
+        return -1;
+    span dx, dy, sx, sy;
+    if (cut(cell.x, cell.width, canvas->width, crop.x, crop.width, &dx, &sx) ||
+        cut(cell.y, cell.height, canvas->height, crop.y, crop.height, &dy, &sy))
+        return -1;
+    scale(source->planes[0], source->strides[0], sx, sy, canvas->planes[0], canvas->strides[0], dx, dy);
+
+    span cdx = chroma(dx, 1), cdy = chroma(dy, 1);
+    if (source->uv_interleaved) {
+        span csx = chroma(sx, 1), csy = chroma(sy, 1);
+        int w = cdx.end - cdx.start, h = cdy.end - cdy.start;
+        uint8_t *pairs = malloc((size_t)w * h * 2);
+        if (!pairs) return -1;
+        UVScale(source->planes[1] + (long)csy.start * source->strides[1] + 2 * csx.start, source->strides[1],
+                csx.end - csx.start, csy.end - csy.start, pairs, 2 * w, w, h, kFilterBox);
+        int u = source->uv_interleaved == 1 ? 1 : 2, v = 3 - u;
+        SplitUVPlane(pairs, 2 * w, canvas->planes[u] + (long)cdy.start * canvas->strides[u] + cdx.start, canvas->strides[u],
+                     canvas->planes[v] + (long)cdy.start * canvas->strides[v] + cdx.start, canvas->strides[v], w, h);
+        free(pairs);
+        return 0;
+    }
+    span csx = chroma(sx, source->chroma_shift_x), csy = chroma(sy, source->chroma_shift_y);
+    for (int plane = 1; plane <= 2; plane++)
+        scale(source->planes[plane], source->strides[plane], csx, csy, canvas->planes[plane], canvas->strides[plane], cdx, cdy);
+    return 0;
+}
+
+void arena_paint_fill(const arena_canvas *canvas, arena_rect cell, uint8_t y, uint8_t u, uint8_t v) {
+    span dx, dy, unused;
+    if (cut(cell.x, cell.width, canvas->width, 0, 1, &dx, &unused) || cut(cell.y, cell.height, canvas->height, 0, 1, &dy, &unused))
+        return;
+    SetPlane(canvas->planes[0] + (long)dy.start * canvas->strides[0] + dx.start, canvas->strides[0], dx.end - dx.start,
+             dy.end - dy.start, y);
+    span cx = chroma(dx, 1), cy = chroma(dy, 1);
+    uint8_t values[3] = {y, u, v};
+    for (int plane = 1; plane <= 2; plane++)
+        SetPlane(canvas->planes[plane] + (long)cy.start * canvas->strides[plane] + cx.start, canvas->strides[plane],
+                 cx.end - cx.start, cy.end - cy.start, values[plane]);
+}
+
+static uint8_t clamp(int32_t value) { return value < 0 ? 0 : value > 255 ? 255 : (uint8_t)value; }
+
+void arena_paint_change_matrix(const arena_canvas *canvas, arena_rect cell, const arena_matrix_change *m) {
+    span dx, dy, unused;
+    if (cut(cell.x, cell.width, canvas->width, 0, 1, &dx, &unused) || cut(cell.y, cell.height, canvas->height, 0, 1, &dy, &unused))
+        return;
+    span cx = chroma(dx, 1), cy = chroma(dy, 1);
+    uint8_t *const *p = canvas->planes;
+    const int *stride = canvas->strides;
+    for (int y = dy.start; y < dy.end; y++) {  // luma first: it reads the chroma as it was
+        uint8_t *row = p[0] + (long)y * stride[0];
+        const uint8_t *u = p[1] + (long)(y >> 1) * stride[1], *v = p[2] + (long)(y >> 1) * stride[2];
+        for (int x = dx.start; x < dx.end; x++) {
+            int32_t cu = u[x >> 1] - 128, cv = v[x >> 1] - 128;
+            row[x] = clamp(((m->y_gain * (row[x] - m->y_in) + m->y_from_u * cu + m->y_from_v * cv + 32768) >> 16) + m->y_out);
+        }
+    }
+    for (int y = cy.start; y < cy.end; y++) {
+        uint8_t *u = p[1] + (long)y * stride[1], *v = p[2] + (long)y * stride[2];
+        for (int x = cx.start; x < cx.end; x++) {
+            int32_t cu = u[x] - 128, cv = v[x] - 128;
+            u[x] = clamp(((m->uu * cu + m->uv * cv + 32768) >> 16) + 128);
+            v[x] = clamp(((m->vu * cu + m->vv * cv + 32768) >> 16) + 128);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+#ifndef ARENA_PAINT_H
+#define ARENA_PAINT_H
+
+#include <stdint.h>
+
+// Paints host cells straight into an I420 output frame with libyuv: a source frame's crop
+// scaled into a cell's rectangle in one pass per plane, or a cell filled with one colour.
+
+/// A rectangle in pixels.
+typedef struct {
+    int x, y, width, height;
+} arena_rect;
+
+/// An 8-bit YUV source frame, read only: planar (three planes, chroma subsampled by
+/// 2^chroma_shift_x horizontally and 2^chroma_shift_y vertically: 1, 1 for 4:2:0; 1, 0 for
+/// 4:2:2; 0, 0 for 4:4:4) or semi-planar 4:2:0 (two planes, uv_interleaved 1 for NV12, whose
+/// pairs are U then V, 2 for NV21).
+typedef struct {
+    const uint8_t *planes[3];
+    int strides[3];
+    int width, height;
+    int chroma_shift_x, chroma_shift_y;
+    int uv_interleaved;
+} arena_source;
+
+/// An I420 frame being made, writable.
+typedef struct {
+    uint8_t *planes[3];
+    int strides[3];
+    int width, height;
+} arena_canvas;
+
+/// Scales `crop` of `source` into `cell` of `canvas` (box filter when shrinking, bilinear when
+/// growing). Parts of the cell outside the canvas are cut, with the matching part of the crop.
+/// Returns 0, or -1 when the crop is not inside the source or a rectangle is empty.
+int arena_paint_scaled(const arena_source *source, arena_rect crop, const arena_canvas *canvas, arena_rect cell);
+
+/// Fills `cell` of `canvas` (cut to the canvas) with one colour.
+void arena_paint_fill(const arena_canvas *canvas, arena_rect cell, uint8_t y, uint8_t u, uint8_t v);
+
+/// A change of colour matrix or range, coefficients in 1/65536:
+/// Y' = y_gain (Y - y_in) + y_from_u (U - 128) + y_from_v (V - 128) + y_out, and
+/// U' = uu (U - 128) + uv (V - 128) + 128, V' = vu (U - 128) + vv (V - 128) + 128.
+typedef struct {
+    int32_t y_gain, y_from_u, y_from_v, y_in, y_out;
+    int32_t uu, uv, vu, vv;
+} arena_matrix_change;
+
+/// Applies `change` to `cell` of `canvas` (cut to the canvas), in place; each pixel's luma
+/// uses the chroma of its 2 x 2 block.
+void arena_paint_change_matrix(const arena_canvas *canvas, arena_rect cell, const arena_matrix_change *change);
+
+#endif
