@@ -7,8 +7,9 @@ DEB_PACKAGES := libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libcairo2-d
 	gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji pkg-config \
 	libyuv-dev
 # Only for the tests: a real RTMP server for the live mix's RTMP output; curl and a Python
-# venv for the API fuzzer (schemathesis, from PyPI); PostgreSQL 15 for the PostgreSQL store.
-TEST_PACKAGES := nginx-light libnginx-mod-rtmp curl python3-venv iproute2 postgresql-15
+# venv for the API fuzzer (schemathesis, from PyPI); PostgreSQL 15 for the PostgreSQL store;
+# ffmpeg for the scaling-quality reference (lanczos).
+TEST_PACKAGES := nginx-light libnginx-mod-rtmp curl python3-venv iproute2 postgresql-15 ffmpeg
 # Only for benchmarks' baselines.
 BENCH_PACKAGES := ffmpeg time
 

@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "ArenaSpecTests", dependencies: ["ArenaSpec"]),
         .testTarget(name: "ArenaFrameTests", dependencies: ["ArenaFrame", "ArenaLayout", "ArenaSession", "ArenaOverlay"]),
         .testTarget(name: "ArenaOverlayTests", dependencies: ["ArenaOverlay", "ArenaSpec"]),
-        .testTarget(name: "ArenaMixerTests", dependencies: ["ArenaMixer", "ArenaSpec", "ArenaFrame", "GStreamerKit", "GStreamerTestSupport"]),
+        .testTarget(name: "ArenaMixerTests", dependencies: ["ArenaMixer", "ArenaSpec", "ArenaFrame", "ArenaOverlay", "CArenaPaint", "GStreamerKit", "GStreamerTestSupport"]),
         .testTarget(
             name: "ArenaServerTests",
             dependencies: [

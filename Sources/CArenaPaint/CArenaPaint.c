@@ -32,7 +32,7 @@ static span chroma(span s, int shift) {
 
 static void scale(const uint8_t *src, int src_stride, span sx, span sy, uint8_t *dst, int dst_stride, span dx, span dy) {
     ScalePlane(src + (long)sy.start * src_stride + sx.start, src_stride, sx.end - sx.start, sy.end - sy.start,
-               dst + (long)dy.start * dst_stride + dx.start, dst_stride, dx.end - dx.start, dy.end - dy.start, kFilterBox);
+               dst + (long)dy.start * dst_stride + dx.start, dst_stride, dx.end - dx.start, dy.end - dy.start, kFilterBilinear);
 }
 
 int arena_paint_scaled(const arena_source *source, arena_rect crop, const arena_canvas *canvas, arena_rect cell) {
@@ -52,7 +52,7 @@ int arena_paint_scaled(const arena_source *source, arena_rect crop, const arena_
         uint8_t *pairs = malloc((size_t)w * h * 2);
         if (!pairs) return -1;
         UVScale(source->planes[1] + (long)csy.start * source->strides[1] + 2 * csx.start, source->strides[1],
-                csx.end - csx.start, csy.end - csy.start, pairs, 2 * w, w, h, kFilterBox);
+                csx.end - csx.start, csy.end - csy.start, pairs, 2 * w, w, h, kFilterBilinear);
         int u = source->uv_interleaved == 1 ? 1 : 2, v = 3 - u;
         SplitUVPlane(pairs, 2 * w, canvas->planes[u] + (long)cdy.start * canvas->strides[u] + cdx.start, canvas->strides[u],
                      canvas->planes[v] + (long)cdy.start * canvas->strides[v] + cdx.start, canvas->strides[v], w, h);

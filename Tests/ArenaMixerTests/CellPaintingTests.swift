@@ -1,0 +1,166 @@
+import ArenaLayout
+import ArenaOverlay
+import CArenaPaint
+import Testing
+
+/// The painting step on its own: exact cell rectangles, cuts at the canvas edges, every
+/// source layout it reads, and a change of colour matrix.
+@Suite struct CellPaintingTests {
+    /// An I420 image in three arrays, each plane tightly packed.
+    struct Image {
+        let width: Int, height: Int
+        var planes: [[UInt8]]
+        init(width: Int, height: Int, y: UInt8 = 0, u: UInt8 = 128, v: UInt8 = 128) {
+            self.width = width
+            self.height = height
+            let chroma = ((width + 1) / 2) * ((height + 1) / 2)
+            planes = [[UInt8](repeating: y, count: width * height), [UInt8](repeating: u, count: chroma), [UInt8](repeating: v, count: chroma)]
+        }
+        var chromaWidth: Int { (width + 1) / 2 }
+        func y(_ x: Int, _ row: Int) -> UInt8 { planes[0][row * width + x] }
+        func u(_ x: Int, _ row: Int) -> UInt8 { planes[1][row * chromaWidth + x] }
+        func v(_ x: Int, _ row: Int) -> UInt8 { planes[2][row * chromaWidth + x] }
+
+        mutating func withCanvas(_ body: (inout arena_canvas) -> Void) {
+            let (w, h, cw) = (width, height, chromaWidth)
+            var (y, u, v) = (planes[0], planes[1], planes[2])
+            y.withUnsafeMutableBufferPointer { y in
+                u.withUnsafeMutableBufferPointer { u in
+                    v.withUnsafeMutableBufferPointer { v in
+                        var canvas = arena_canvas(planes: (y.baseAddress, u.baseAddress, v.baseAddress), strides: (Int32(w), Int32(cw), Int32(cw)),
+                                                  width: Int32(w), height: Int32(h))
+                        body(&canvas)
+                    }
+                }
+            }
+            planes = [y, u, v]
+        }
+    }
+
+    /// Paints `planes` (read as `layout`) scaled into `cell` of a 64 x 48 black canvas.
+    static func paint(_ planes: [[UInt8]], strides: [Int], width: Int, height: Int, shifts: (Int, Int) = (1, 1), interleaved: Int = 0,
+                      crop: arena_rect? = nil, cell: arena_rect) -> (Image, Int32) {
+        var canvas = Image(width: 64, height: 48, y: 16)
+        var result: Int32 = 0
+        let p = planes.map { UnsafeMutablePointer<UInt8>.allocate(capacity: $0.count) }
+        defer { p.forEach { $0.deallocate() } }
+        for (index, plane) in planes.enumerated() { p[index].initialize(from: plane, count: plane.count) }
+        var source = arena_source()
+        source.planes = (UnsafePointer(p[0]), UnsafePointer(p[1]), p.count > 2 ? UnsafePointer(p[2]) : nil)
+        source.strides = (Int32(strides[0]), Int32(strides[1]), strides.count > 2 ? Int32(strides[2]) : 0)
+        source.width = Int32(width)
+        source.height = Int32(height)
+        source.chroma_shift_x = Int32(shifts.0)
+        source.chroma_shift_y = Int32(shifts.1)
+        source.uv_interleaved = Int32(interleaved)
+        canvas.withCanvas { result = arena_paint_scaled(&source, crop ?? arena_rect(x: 0, y: 0, width: Int32(width), height: Int32(height)), &$0, cell) }
+        return (canvas, result)
+    }
+
+    @Test func aScaledFrameCoversExactlyItsCellEvenAtOddPlaces() {
+        let source = Image(width: 20, height: 20, y: 200, u: 90, v: 160)
+        let cell = arena_rect(x: 7, y: 5, width: 13, height: 11)
+        let (canvas, result) = Self.paint(source.planes, strides: [20, 10, 10], width: 20, height: 20, cell: cell)
+        #expect(result == 0)
+        for row in 0..<canvas.height {
+            for x in 0..<canvas.width {
+                let inside = (7..<20).contains(x) && (5..<16).contains(row)
+                #expect(canvas.y(x, row) == (inside ? 200 : 16), "luma at \(x), \(row)")
+            }
+        }
+        // Chroma covers the 2 x 2 blocks the cell touches: columns 3...9, rows 2...7.
+        #expect(canvas.u(3, 2) == 90 && canvas.v(9, 7) == 160)
+        #expect(canvas.u(2, 2) == 128 && canvas.u(10, 7) == 128 && canvas.u(5, 1) == 128 && canvas.u(5, 8) == 128)
+    }
+
+    @Test func theCropIsTakenFromTheSourceAndScaled() {
+        // Left half dark, right half bright; cropping the right half makes the whole cell bright.
+        var source = Image(width: 40, height: 20)
+        for row in 0..<20 { for x in 0..<40 { source.planes[0][row * 40 + x] = x < 20 ? 30 : 220 } }
+        let (canvas, _) = Self.paint(source.planes, strides: [40, 20, 20], width: 40, height: 20,
+                                     crop: arena_rect(x: 20, y: 0, width: 20, height: 20), cell: arena_rect(x: 0, y: 0, width: 10, height: 10))
+        for row in 0..<10 { for x in 0..<10 { #expect(canvas.y(x, row) == 220) } }
+        #expect(canvas.y(10, 0) == 16)
+    }
+
+    @Test func aCellPastTheCanvasIsCutWithTheMatchingPartOfTheFrame() {
+        // A left-to-right ramp into a cell twice the canvas's width, starting 32 to the left:
+        // the canvas shows the ramp's right half.
+        var source = Image(width: 128, height: 16)
+        for row in 0..<16 { for x in 0..<128 { source.planes[0][row * 128 + x] = UInt8(x * 2) } }
+        let (canvas, result) = Self.paint(source.planes, strides: [128, 64, 64], width: 128, height: 16,
+                                          cell: arena_rect(x: -32, y: 40, width: 128, height: 16))
+        #expect(result == 0)
+        #expect(abs(Int(canvas.y(0, 40)) - 64) <= 2)
+        #expect(abs(Int(canvas.y(63, 47)) - 190) <= 2)
+        #expect(canvas.y(0, 39) == 16)
+    }
+
+    @Test func aCropOutsideTheSourceIsRefusedAndPaintsNothing() {
+        let source = Image(width: 16, height: 16, y: 200)
+        let (canvas, result) = Self.paint(source.planes, strides: [16, 8, 8], width: 16, height: 16,
+                                          crop: arena_rect(x: 8, y: 0, width: 16, height: 16), cell: arena_rect(x: 0, y: 0, width: 16, height: 16))
+        #expect(result == -1)
+        #expect(canvas.planes[0].allSatisfy { $0 == 16 })
+    }
+
+    @Test func semiPlanarAndFullChromaSourcesPaintAsI420Does() {
+        let (width, height) = (32, 32)
+        var i420 = Image(width: width, height: height)
+        for row in 0..<16 {
+            for x in 0..<16 {
+                i420.planes[1][row * 16 + x] = UInt8(60 + x * 4)
+                i420.planes[2][row * 16 + x] = UInt8(200 - row * 4)
+            }
+        }
+        let cell = arena_rect(x: 8, y: 8, width: 32, height: 32)
+        let (expected, _) = Self.paint(i420.planes, strides: [32, 16, 16], width: width, height: height, cell: cell)
+
+        let nv12 = (0..<(16 * 16)).flatMap { [i420.planes[1][$0], i420.planes[2][$0]] }
+        let nv21 = (0..<(16 * 16)).flatMap { [i420.planes[2][$0], i420.planes[1][$0]] }
+        for (pairs, order) in [(nv12, 1), (nv21, 2)] {
+            let (painted, result) = Self.paint([i420.planes[0], pairs], strides: [32, 32], width: width, height: height, interleaved: order, cell: cell)
+            #expect(result == 0)
+            let same = painted.planes == expected.planes  // compared outside #expect: it would print every byte
+            #expect(same, "semi-planar order \(order)")
+        }
+        // 4:4:4: each chroma sample doubled; scaling it to the cell's 4:2:0 grid gives the same picture.
+        func doubled(_ plane: [UInt8]) -> [UInt8] {
+            (0..<(32 * 32)).map { (index: Int) -> UInt8 in plane[(index / 64) * 16 + (index % 32) / 2] }
+        }
+        let full = [doubled(i420.planes[1]), doubled(i420.planes[2])]
+        let (painted, result) = Self.paint([i420.planes[0]] + full, strides: [32, 32, 32], width: width, height: height, shifts: (0, 0), cell: cell)
+        #expect(result == 0)
+        for plane in 1...2 {
+            let worst = zip(painted.planes[plane], expected.planes[plane]).map { abs(Int($0) - Int($1)) }.max()!
+            #expect(worst <= 2, "4:4:4 plane \(plane) differs by \(worst)")
+        }
+    }
+
+    @Test func aFrameInAnotherColourMatrixIsReexpressedInTheCanvasOne() {
+        // Orange encoded in BT.601 limited range, painted into a BT.709 canvas, reads as orange in BT.709.
+        let orange = RGBColour(rgb: 0xF08020)
+        let bt601 = YUVMatrix(isBT709: false, isFullRange: false), bt709 = YUVMatrix(isBT709: true, isFullRange: false)
+        let (y, u, v) = bt601.yuv(of: orange)
+        var canvas = Image(width: 16, height: 16, y: y, u: u, v: v)
+        let change = bt601.change(to: bt709)
+        func fixed(_ value: Double) -> Int32 { Int32((value * 65_536).rounded()) }
+        var coefficients = arena_matrix_change(y_gain: fixed(change.luma[0]), y_from_u: fixed(change.luma[1]), y_from_v: fixed(change.luma[2]),
+                                               y_in: 16, y_out: 16, uu: fixed(change.u[0]), uv: fixed(change.u[1]),
+                                               vu: fixed(change.v[0]), vv: fixed(change.v[1]))
+        canvas.withCanvas { arena_paint_change_matrix(&$0, arena_rect(x: 0, y: 0, width: 16, height: 16), &coefficients) }
+        let expected = bt709.yuv(of: orange)
+        #expect(abs(Int(canvas.y(5, 5)) - Int(expected.y)) <= 1)
+        #expect(abs(Int(canvas.u(3, 3)) - Int(expected.u)) <= 1)
+        #expect(abs(Int(canvas.v(3, 3)) - Int(expected.v)) <= 1)
+        #expect(expected.y != y)  // the two matrices really differ for this colour
+    }
+
+    @Test func aFillCoversItsCellCutToTheCanvas() {
+        var canvas = Image(width: 64, height: 48, y: 16)
+        canvas.withCanvas { arena_paint_fill(&$0, arena_rect(x: 60, y: -4, width: 10, height: 10), 100, 50, 200) }
+        #expect(canvas.y(60, 0) == 100 && canvas.y(63, 5) == 100)
+        #expect(canvas.y(59, 0) == 16 && canvas.y(60, 6) == 16)
+        #expect(canvas.u(30, 0) == 50 && canvas.v(31, 2) == 200 && canvas.u(29, 0) == 128)
+    }
+}
