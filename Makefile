@@ -10,8 +10,8 @@ DEB_PACKAGES := libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libcairo2-d
 # venv for the API fuzzer (schemathesis, from PyPI); PostgreSQL 15 for the PostgreSQL store;
 # ffmpeg for the scaling-quality reference (lanczos).
 TEST_PACKAGES := nginx-light libnginx-mod-rtmp curl python3-venv iproute2 postgresql-15 ffmpeg
-# Only for benchmarks' baselines.
-BENCH_PACKAGES := ffmpeg time
+# Only for benchmarks: the baselines, and gnuplot for the chart.
+BENCH_PACKAGES := ffmpeg time gnuplot-nox
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARENA := .build/release/arena

@@ -7,7 +7,8 @@
 #     frames.
 # Same encoder settings everywhere: x264 veryfast, 3000 kbit/s, CBR with a 600 ms VBV buffer,
 # keyframe every 2 s; AAC 128 kbit/s with libavcodec's fast coder. Runs alternate, ROUNDS
-# times each; medians go to benchmarks/RESULTS.md.
+# times each; medians go to benchmarks/RESULTS.md, and the CPU seconds of the 720x1280 cases
+# by number of hosts to the chart benchmarks/cpu-by-hosts.png (gnuplot).
 #   usage: benchmarks/jobs.sh [ROUNDS] [CASE ...]    CASE: HOSTSxWIDTHxHEIGHT, e.g. 2x720x1280
 set -euo pipefail
 rounds=${1:-3}; shift || true
@@ -16,6 +17,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/benchmarks/lib.sh"
 work="$root/benchmarks/work"; clips="$root/out/clips"; arena="$root/.build/release/arena"
 mkdir -p "$work"
+medians="$work/cpu-medians.tsv"; : > "$medians"
 [ -x "$arena" ] || { echo "jobs.sh: build first (make demo)" >&2; exit 1; }
 "$root/pipelines/demo-clips.sh" "$clips" 20
 names=(alice bob carol dave)
@@ -99,6 +101,9 @@ for case in $cases; do
         label=$(case $job in arena) echo "Arena (all overlays)";; ffmpeg) echo "ffmpeg, same job";; gst) echo "gst-launch, compositor scaling";; floor) echo "floor: decode + encode";; esac)
         table+=$'\n'"| $label | $jw | $jc | $(awk -v a="$aw" -v b="$jw" 'BEGIN { printf "%.2f", a / b }') | $(awk -v a="$ac" -v b="$jc" 'BEGIN { printf "%.2f", a / b }') |"
     done
+    printf '%s\t%s\t%s' "$hosts" "$width" "$height" >> "$medians"
+    for job in arena ffmpeg gst floor; do printf '\t%s' "$(printf "%s" "${cpu[$job]}" | median)" >> "$medians"; done
+    echo >> "$medians"
     memory="peak resident memory: Arena $((peak / 1024)) MB, ffmpeg $((ffmpeg_peak / 1024)) MB; the same mix live (\`arena run\`, 20 s in real time) $((live_peak / 1024)) MB"
     echo; echo "$case: $memory"; echo "$table"; echo
     {
@@ -108,3 +113,21 @@ for case in $cases; do
     } >> "$root/benchmarks/RESULTS.md"
     rm -f "$work/frames-$case.yuv"
 done
+
+# The chart: CPU seconds of each job by number of hosts, 720x1280 cases of this run.
+if command -v gnuplot > /dev/null && [ "$(awk '$2 == 720' "$medians" | wc -l)" -ge 2 ]; then
+    awk '$2 == 720' "$medians" | sort -n > "$work/cpu-720.tsv"
+    gnuplot <<PLOT
+set terminal pngcairo size 900,540 font "DejaVu Sans,11"
+set output "$root/benchmarks/cpu-by-hosts.png"
+set title "CPU seconds for a 20 s 720x1280 job ($(date -u +%Y-%m-%d), $(nproc) cores, medians of $rounds)"
+set xlabel "hosts"; set ylabel "CPU seconds"; set key top left; set grid
+set xtics ($(awk '{ printf "%s"%s" %s", (NR > 1 ? ", " : ""), $1, $1 }' "$work/cpu-720.tsv"))
+set yrange [0:*]
+plot "$work/cpu-720.tsv" using 1:4 with linespoints lw 2 title "Arena (all overlays)", \
+     "" using 1:5 with linespoints lw 2 title "ffmpeg, same job", \
+     "" using 1:6 with linespoints lw 2 title "gst-launch, compositor scaling", \
+     "" using 1:7 with linespoints lw 2 dt 2 title "floor: decode + encode"
+PLOT
+    echo "chart: benchmarks/cpu-by-hosts.png"
+fi
