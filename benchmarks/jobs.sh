@@ -117,12 +117,13 @@ done
 # The chart: CPU seconds of each job by number of hosts, 720x1280 cases of this run.
 if command -v gnuplot > /dev/null && [ "$(awk '$2 == 720' "$medians" | wc -l)" -ge 2 ]; then
     awk '$2 == 720' "$medians" | sort -n > "$work/cpu-720.tsv"
+    tics=$(awk '{ printf "%s\"%s\" %s", (NR > 1 ? ", " : ""), $1, $1 }' "$work/cpu-720.tsv")
     gnuplot <<PLOT
 set terminal pngcairo size 900,540 font "DejaVu Sans,11"
 set output "$root/benchmarks/cpu-by-hosts.png"
 set title "CPU seconds for a 20 s 720x1280 job ($(date -u +%Y-%m-%d), $(nproc) cores, medians of $rounds)"
 set xlabel "hosts"; set ylabel "CPU seconds"; set key top left; set grid
-set xtics ($(awk '{ printf "%s"%s" %s", (NR > 1 ? ", " : ""), $1, $1 }' "$work/cpu-720.tsv"))
+set xtics ($tics)
 set yrange [0:*]
 plot "$work/cpu-720.tsv" using 1:4 with linespoints lw 2 title "Arena (all overlays)", \
      "" using 1:5 with linespoints lw 2 title "ffmpeg, same job", \
