@@ -4,8 +4,8 @@
 # (b) ffmpeg doing the same decode + crop/scale + place + score bar + names + timer + x264;
 # (c) the naive gst-launch pipeline letting the compositor scale (no crop, no overlays);
 # (d) the floor: decoding the inputs (video and audio) plus x264-encoding Arena's own output
-#     frames.
-# Same encoder settings everywhere: x264 veryfast, 3000 kbit/s, CBR with a 600 ms VBV buffer,
+#     frames with Arena's own encoder settings.
+# Same encoder settings everywhere (Arena and the floor add sliced threads): x264 veryfast, 3000 kbit/s, CBR with a 600 ms VBV buffer,
 # keyframe every 2 s; AAC 128 kbit/s with libavcodec's fast coder. Runs alternate, ROUNDS
 # times each; medians go to benchmarks/RESULTS.md, and the CPU seconds of the 720x1280 cases
 # by number of hosts to the chart benchmarks/cpu-by-hosts.png (gnuplot).
@@ -23,6 +23,9 @@ medians="$work/cpu-medians.tsv"; : > "$medians"
 names=(alice bob carol dave)
 font=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 x264="speed-preset=veryfast bitrate=3000 key-int-max=60"
+# Arena's own x264 settings (EncoderTail): the same, with sliced threads for memory. The
+# floor encodes with these; ffmpeg and the naive gst-launch keep their encoders' defaults.
+arena_x264="$x264 sliced-threads=true"
 
 for case in $cases; do
     IFS=x read -r hosts width height <<< "$case"
@@ -80,7 +83,7 @@ for case in $cases; do
                 d.audio_0 ! avdec_aac ! fakesink async=false
         done
         gst-launch-1.0 -q filesrc location="$work/frames-$case.yuv" ! rawvideoparse width=$width height=$height format=i420 framerate=30/1 \
-            ! x264enc $x264 ! fakesink
+            ! x264enc $arena_x264 ! fakesink
     }
 
     declare -A wall=() cpu=()

@@ -45,6 +45,7 @@ struct Render: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        MediaMemory.configure()
         let plan: MixPlan
         do {
             let templates = try TemplateLibrary.bundled()
@@ -149,6 +150,7 @@ struct Run: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        MediaMemory.configure()
         guard !specs.isEmpty else { fail("give at least one spec") }
         guard eventsOut.isEmpty || eventsOut.count == specs.count else {
             fail("--events-out is given \(eventsOut.count) times for \(specs.count) specs; give it once per spec or not at all")
@@ -228,11 +230,7 @@ struct Serve: ParsableCommand {
     var callbackUrl: [String] = []
 
     func run() throws {
-        // Mixes start and stop many GStreamer threads, and glibc gives threads malloc arenas
-        // of their own (up to 8 a core) that keep what they freed: measured on 2 cores, 10
-        // mixes created and deleted left the idle service 36 MB larger with 2 arenas and 7 MB
-        // with 1. One arena for every 2 cores (`make soak` checks the service stays flat).
-        arena_limit_malloc_arenas(Int32(max(1, ProcessInfo.processInfo.activeProcessorCount / 2)))
+        MediaMemory.configure()
         let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count >= 2, let port = Int(parts.last!), (0...65_535).contains(port) else { fail("--listen must be HOST:PORT") }
         let host = parts.dropLast().joined(separator: ":")
@@ -301,6 +299,7 @@ struct Snapshot: ParsableCommand {
     var output: String
 
     func run() throws {
+        MediaMemory.configure()
         do {
             let mix = try MixSpec.load(file: URL(fileURLWithPath: spec))
             let plan = try MixPlan(spec: mix, templates: try TemplateLibrary.bundled(), outputOverride: output)

@@ -70,9 +70,14 @@ enum EncoderTail {
     private static func videoEncoder(_ plan: MixPlan) throws -> Element {
         let settings = plan.video
         let keyframeInterval = max(1, (settings.keyframeIntervalSeconds * Double(plan.canvas.framesPerSecond)).rounded())
+        // Sliced threads: each frame is split between the threads instead of each thread
+        // holding frames of its own. Encoding 20 s of 720x1280 alone measured 106 MB against
+        // 148 MB with frame threads (2-host render: 225 against 263 MB peak; frame threads
+        // capped at 2 without sync lookahead: 235), CPU within the machine's noise (+-5 %),
+        // 15 to 30 % more wall time. The live tail's zerolatency tune uses them too.
         return try Element(factory: "x264enc", name: "video-encoder", [
             "bitrate": .uint32(UInt32(settings.bitrateKbps)), "speed-preset": .nick(settings.preset),
-            "key-int-max": .uint32(UInt32(keyframeInterval)),
+            "key-int-max": .uint32(UInt32(keyframeInterval)), "sliced-threads": .bool(true),
         ])
     }
 
@@ -98,3 +103,4 @@ enum EncoderTail {
         ])
     }
 }
+
