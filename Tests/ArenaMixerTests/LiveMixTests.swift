@@ -122,13 +122,13 @@ import Testing
                          {"type": "srt", "uri": "srt://:\(ports[2])?mode=listener"}]}
             """, in: folder)
         Thread.sleep(forTimeInterval: 2)
-        let first = try MediaInfo.discover(uri: url, timeLimit: 5)
-        let srt = try MediaInfo.discover(uri: "srt://127.0.0.1:\(ports[2])?mode=caller", timeLimit: 5)
+        let first = try MediaInfo.discover(uri: url, timeLimit: 10)
+        let srt = try MediaInfo.discover(uri: "srt://127.0.0.1:\(ports[2])?mode=caller", timeLimit: 10)
         server.kill()
         Thread.sleep(forTimeInterval: 1.5)
         try server.start()
         Thread.sleep(forTimeInterval: 4)  // the retries back off 1 s, then 2 s
-        let again = try MediaInfo.discover(uri: url, timeLimit: 5)
+        let again = try MediaInfo.discover(uri: url, timeLimit: 10)
         try mix.stop()
         sender.kill()
 

@@ -96,6 +96,7 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
             let readable = try access.reading(uri)
             state.withLock { $0.file = readable.file }
             let decoder = try Element(factory: "uridecodebin", name: "decoder", ["uri": .string(readable.uri), "expose-all-streams": .bool(false)])
+            decoder.decodeWithoutFrameThreads()
             try made.add(decoder)
             decoder.linkDecodedStreams(video: try videoSink.staticPad("sink"), audio: try audioSink?.staticPad("sink"))
         }

@@ -10,7 +10,8 @@ enum RTPReceiver {
     static func bin(for input: RTPInput) throws -> Bin {
         let bin = Bin(name: "receiver")
         let (encoding, videoChain): (String, [Element]) = switch input.videoCodec {
-        case .h264: ("H264", [try Element(factory: "rtph264depay"), try Element(factory: "h264parse"), try Element(factory: "avdec_h264")])
+        case .h264: ("H264", [try Element(factory: "rtph264depay"), try Element(factory: "h264parse"),
+                              try Element(factory: "avdec_h264", ["max-threads": .int32(1)])])  // see decodeWithoutFrameThreads
         case .vp8: ("VP8", [try Element(factory: "rtpvp8depay"), try Element(factory: "vp8dec")])
         }
         let video = try receive(input.video, media: "video", encoding: encoding, latency: input.latencyMilliseconds, into: bin)
