@@ -176,9 +176,8 @@ private func files(in folder: URL) throws -> [String] {
     /// runs on in its mix and holds every acknowledged update.
     @Test func aKilledServiceKeepsEveryAcknowledgedScore() throws {
         let folder = try newFolder()
-        let port = 47_000 + Int(ProcessInfo.processInfo.processIdentifier % 1_000) * 2
         let udp = 43_000 + Int(ProcessInfo.processInfo.processIdentifier % 1_000) * 4
-        let server = try ServeProcess(folder: folder, port: port)
+        let server = try ServeProcess(folder: folder, port: freePort())
         let spec = """
             {"canvas": {"width": 360, "height": 640}, "output": {"video": {"preset": "ultrafast"}}, "live": {"disconnectTimeoutMs": 600000},
              "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(udp)}}}}, {"userId": "bob", "input": {"rtp": {"video": {"port": \(udp + 2)}}}}],

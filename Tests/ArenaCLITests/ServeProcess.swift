@@ -25,6 +25,9 @@ final class ServeProcess {
         process.standardError = FileHandle.nullDevice
         try process.run()
         for _ in 0..<100 where (try? call("GET", "/healthz")) == nil { Thread.sleep(forTimeInterval: 0.1) }
+        guard process.isRunning else {
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "arena serve on port \(port) exited (\(process.terminationStatus))"])
+        }
     }
 
     /// kill -9, as a crash or the OOM killer would.
