@@ -8,7 +8,7 @@ import GStreamerKit
 /// decoded frame, centre-cropped by pointer offset and scaled into its cell's rectangle by
 /// libyuv in one pass per plane; the placeholder colour for a placed host without a picture;
 /// the canvas colour first when it is not black (the compositor's fill). No scaled copy of an
-/// input is ever made, and nothing is blended that the cells cover.
+/// input is ever made.
 struct CellPainter {
     let background: RGBColour
     let placeholder = RGBColour.placeholder
