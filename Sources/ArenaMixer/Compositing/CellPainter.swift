@@ -11,7 +11,6 @@ import GStreamerKit
 /// input is ever made.
 struct CellPainter {
     let background: RGBColour
-    let placeholder = RGBColour.placeholder
 
     /// One host's cell, and the frame its pad staged for it (nil: none, or the video is not shown).
     struct Layer {
@@ -32,7 +31,7 @@ struct CellPainter {
             }
             for layer in layers.sorted(by: { $0.cell.zOrder < $1.cell.zOrder }) {
                 let shown = layer.frame.map { scale($0, into: &canvas, layer.cell.rect, matrix) } ?? false
-                if !shown { fill(&canvas, layer.cell.rect, placeholder, matrix) }
+                if !shown { fill(&canvas, layer.cell.rect, .placeholder, matrix) }
             }
         }
     }

@@ -22,8 +22,7 @@ import Synchronization
 /// its full length when every input has ended; probes end it at exactly the planned duration.
 ///
 /// Mutexes, each taken alone (never two at once): `inputs` (hosts, hubs, decoders; hosts can
-/// be added while a live mix runs), `recentPlans` (frames on their way to the overlays) and
-/// `staged` (the frames held for the output frame being made).
+/// be added while a live mix runs) and `planning` (the output frame being made).
 final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer thread's own
     let pipeline = Pipeline(name: "arena-mix")  // the name `origin(ofElementPath:)` looks for
     let state: MixState
@@ -36,11 +35,9 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     private let compositor: Element
     private let mixer: Element
     private let inputs: Mutex<Inputs>
-    /// The plans of frames on their way from the compositor to the overlay stage.
-    private let recentPlans = Mutex<[FramePlan]>([])
-    /// The hosts' cells of the output frame being made, with the frames the compositor staged
-    /// for them, from `samples-selected` until that frame is painted (one frame at a time).
-    private let staged = Mutex<(time: UInt64, layers: [CellPainter.Layer])?>(nil)
+    /// What `samples-selected` planned for the probe that paints that frame as it leaves the
+    /// compositor (the same streaming thread, right after, so one frame at a time).
+    private let planning = Mutex(Planning())
     /// The audio mixer thread's own: each host's last mute state.
     private var appliedMute: [Int: Bool] = [:]
 
@@ -96,14 +93,15 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         compositor.onSamplesSelected { [weak self] pts in self?.planFrame(at: pts) }
         mixer.onSamplesSelected { [weak self] pts in self?.applyMutes(at: pts) }
         try canvasCaps.staticPad("src").addWritableFrameProbe { [weak self] frame in
-            guard let self, let pts = frame.pts, frame.planeCount == 3, let plan = self.takePlan(at: pts) else { return }
-            let layers = self.staged.withLock { staged in
-                defer { staged = nil }  // the decoders' buffers go back to their pools now
-                return staged?.time == pts ? staged!.layers : []
+            guard let self, let pts = frame.pts, frame.planeCount == 3 else { return }
+            let planned = self.planning.withLock { planning in
+                defer { planning.next = nil }  // the decoders' buffers go back to their pools now
+                return planning.next?.plan.time == pts ? planning.next : nil
             }
+            guard let planned else { return }
             self.overlayCost.measure {
-                self.painter.paint(layers, into: frame)
-                self.overlays.blend(plan.overlay, into: frame)
+                self.painter.paint(planned.layers, into: frame)
+                self.overlays.blend(planned.plan.overlay, into: frame)
             }
         }
     }
@@ -230,7 +228,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
 
     /// The output time the compositor has reached, and each input's latest video frame time.
     func inputTimes() -> (output: UInt64?, latestFrames: [Int: UInt64]) {
-        let output = recentPlans.withLock { $0.last?.time }
+        let output = planning.withLock { $0.latestTime }
         var frames: [Int: UInt64] = [:]
         for host in currentHosts { if let latest = host.branch.latestFrame { frames[host.input.index] = latest } }
         return (output, frames)
@@ -254,16 +252,14 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         let layers = hosts.compactMap { host in
             frame.cell(of: host.input.host.userId).map { CellPainter.Layer(cell: $0, frame: $0.showsVideo ? host.video.heldVideoFrame() : nil) }
         }
-        staged.withLock { $0 = (pts, layers) }
-        recentPlans.withLock { plans in
-            plans.append(frame)
-            if plans.count > 16 { plans.removeFirst(plans.count - 16) }
-        }
+        planning.withLock { $0 = Planning(latestTime: pts, next: (frame, layers)) }
     }
 
-    /// The plan of the frame at `pts`, as it reaches the overlay stage.
-    private func takePlan(at pts: UInt64) -> FramePlan? {
-        recentPlans.withLock { plans in plans.last { $0.time == pts } }
+    /// The latest planned output time, and the frame planned last until it is painted: its
+    /// plan and the hosts' cells with the frames the compositor staged for them.
+    private struct Planning {
+        var latestTime: UInt64?
+        var next: (plan: FramePlan, layers: [CellPainter.Layer])?
     }
 
     /// Hosts not connected, or with their microphone off, at `pts` are not heard. Mixer thread.
