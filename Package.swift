@@ -74,6 +74,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Test-only: a PostgreSQL 15 server (Debian's package), a callback receiver, blocking work on a thread.
+        .target(name: "ArenaTestSupport", dependencies: ["GStreamerTestSupport", .product(name: "Hummingbird", package: "hummingbird")],
+                path: "Tests/ArenaTestSupport"),
         .testTarget(name: "ArenaLayoutTests", dependencies: ["ArenaLayout"]),
         .testTarget(name: "ArenaSessionTests", dependencies: ["ArenaSession"]),
         .testTarget(name: "GStreamerKitTests", dependencies: ["GStreamerKit", "GStreamerTestSupport"]),
@@ -84,13 +87,13 @@ let package = Package(
         .testTarget(
             name: "ArenaServerTests",
             dependencies: [
-                "ArenaServer", "ArenaMixer", "ArenaSpec", "GStreamerKit", "GStreamerTestSupport",
+                "ArenaServer", "ArenaMixer", "ArenaSpec", "GStreamerKit", "GStreamerTestSupport", "ArenaTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Runs the built `arena` binary; depending on it makes `swift test` build it.
-        .testTarget(name: "ArenaCLITests", dependencies: ["arena", "GStreamerKit", "GStreamerTestSupport"]),
+        .testTarget(name: "ArenaCLITests", dependencies: ["arena", "GStreamerKit", "GStreamerTestSupport", "ArenaTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

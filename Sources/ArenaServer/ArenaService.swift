@@ -21,6 +21,8 @@ public final class ArenaService: Sendable {
     private let host: String
     private let port: Int
     private let connections: ConnectionLimits
+    private let fleet: FleetMember
+    private let advertisedHost: String
 
     /// `token`: the bearer token every call but `/healthz` and `/readyz` must carry (nil: none).
     /// `callbacks`: where battle and co-host callbacks go (nil: nowhere). `rateLimit`: calls a
@@ -28,21 +30,35 @@ public final class ArenaService: Sendable {
     /// `allowPrivateAvatarHosts`: the operator lets avatar URLs reach loopback and private
     /// addresses (a posted spec cannot). `storeURL`: a PostgreSQL store (`postgres://...`)
     /// instead of `arena.sqlite` in the data folder (which still holds the mixes' files).
-    /// Blocks until the store is open (a PostgreSQL one: connected and migrated): call it from
-    /// a thread of your own, not from one of Swift's cooperative threads.
+    /// `instance`: this instance's name in the store (default: the machine's name and the
+    /// port); `advertisedHost`: where other instances and senders reach it (default: `host`,
+    /// or the machine's name when `host` is a wildcard). `cpuLimit`: past this share of the
+    /// machine's CPU busy, the instance takes no new mix (nil: no such limit).
+    /// Blocks until the store is open (a PostgreSQL one: connected and migrated) and the
+    /// instance has its name in it: call it from a thread of your own, not from one of Swift's
+    /// cooperative threads.
     public init(dataFolder: URL, storeURL: String? = nil, token: String?, host: String = "127.0.0.1", port: Int = 8080,
                 callbacks settings: CallbackSettings? = nil, rateLimit: Int? = 200, maxMixes: Int = 8, allowPrivateAvatarHosts: Bool = false,
-                connections: ConnectionLimits = ConnectionLimits()) throws {
+                connections: ConnectionLimits = ConnectionLimits(), instance: String? = nil, advertisedHost: String? = nil,
+                cpuLimit: Double? = nil) throws {
         self.connections = connections
         self.rateLimit = rateLimit
         try FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: true)
         let store: any ArenaStore = try storeURL.map { try PostgresStore(url: $0) } ?? SQLiteStore(folder: dataFolder)
         self.store = store
         let logger = Logger(label: "arena")
-        let callbacks = CallbackOutbox(settings: settings, store: store) { logger.warning("\($0)") }
+        let machine = ProcessInfo.processInfo.hostName
+        let name = instance ?? "\(machine):\(port == 0 ? String(UUID().uuidString.prefix(8)) : String(port))"
+        guard (1...64).contains(name.count), name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }) else {
+            throw StoreError(message: "the instance name must be 1 to 64 letters, digits, '-', '_', '.' or ':'")
+        }
+        let advertised = advertisedHost ?? (["0.0.0.0", "::", ""].contains(host) ? machine : host)
+        self.advertisedHost = advertised
+        let callbacks = CallbackOutbox(instance: name, settings: settings, store: store) { logger.warning("\($0)") }
         self.callbacks = callbacks
-        mixes = MixRegistry(templates: try TemplateLibrary.bundled(), dataFolder: dataFolder, store: store, limit: maxMixes,
-                            allowPrivateAvatarHosts: allowPrivateAvatarHosts) { mixId, notices in
+        let load = MachineLoad()
+        mixes = MixRegistry(instance: name, templates: try TemplateLibrary.bundled(), dataFolder: dataFolder, store: store, limit: maxMixes,
+                            load: load, cpuLimit: cpuLimit, allowPrivateAvatarHosts: allowPrivateAvatarHosts) { mixId, notices in
             callbacks.record(notices, mixId: mixId)
             do {
                 try BattleDesk.record(notices, mixId: mixId, in: store)
@@ -51,6 +67,13 @@ public final class ArenaService: Sendable {
             }
         }
         battles = BattleDesk(mixes: mixes, store: store, callbacks: callbacks)
+        fleet = FleetMember(name: name, advertisedHost: advertised, store: store, mixes: mixes, battles: battles, callbacks: callbacks, load: load)
+        do {
+            try fleet.join()
+        } catch {
+            (store as? PostgresStore)?.close()
+            throw error
+        }
         self.token = token
         self.host = host
         self.port = port
@@ -61,11 +84,7 @@ public final class ArenaService: Sendable {
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let logger = Logger(label: "arena")
         callbacks.start()
-        try await offload {
-            try self.mixes.restore { logger.warning("\($0)") }
-            try self.battles.resume { logger.warning("\($0)") }
-            try self.mixes.replayScoreEvents { logger.warning("\($0)") }
-        }
+        await offload { self.fleet.start(port: self.port) }
         let maximum = connections.effectiveMaximum
         logger.info("accepting at most \(maximum) connections at once; idle ones close after \(connections.idleTimeout)")
         let limits = connections
@@ -74,11 +93,25 @@ public final class ArenaService: Sendable {
                                                                   idleTimeout: limits.idleTimeout)),
                               configuration: .init(address: .hostname(host, port: port), serverName: "arena",
                                                    availableConnectionsDelegate: .maximum(maximum, logger: logger)),
-                              onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) })
-        try await app.runService()
-        await mixes.stopAll()
-        await offload { self.callbacks.stop() }
-        (store as? PostgresStore)?.close()
+                              onServerRunning: { [fleet] channel in
+                                  fleet.listening(on: channel.localAddress?.port ?? 0)
+                                  onListening(channel.localAddress?.port ?? 0)
+                              })
+        // Stopped by a signal, or by its task's cancellation (which throws): either way the
+        // mixes' outputs are finalised and other instances may claim the mixes at once.
+        var ending: (any Error)?
+        do { try await app.runService() } catch { ending = error }
+        // An unstructured task: a cancelled caller's cancellation would skip the offloaded steps.
+        await Task {
+            await offload { self.fleet.stop() }
+            await self.mixes.stopAll()
+            await offload {
+                self.fleet.leave()
+                self.callbacks.stop()
+            }
+            (self.store as? PostgresStore)?.close()
+        }.value
+        if let ending { throw ending }
     }
 
     private func router() -> Router<ArenaRequestContext> {
@@ -87,7 +120,7 @@ public final class ArenaService: Sendable {
         router.add(middleware: ServiceFailures(logger: Logger(label: "arena")))
         // Probes are never rate-limited: a busy client must not make the service look dead.
         router.get("healthz") { _, _ in JSONResponse(["status": "ok"]) }
-        router.get("readyz") { _, _ in JSONResponse(["status": "ready"]) }
+        router.get("readyz") { _, _ in try await offload { self.readiness() } }
         let limited = router.group()
         if let rateLimit { limited.add(middleware: RateLimit(perSecond: rateLimit)) }
         let document = TemplateLibrary.assetFolders().lazy.compactMap { try? Data(contentsOf: $0.appendingPathComponent("openapi.yaml")) }.first
@@ -106,27 +139,35 @@ public final class ArenaService: Sendable {
             let body = try await Self.body(of: request)
             let id = request.uri.queryParameters.get("id") ?? UUID().uuidString.lowercased()
             guard Self.isIdentifier(id) else { throw APIError(.badRequest, "id '\(Redaction.value(id))' must be 1 to 64 letters, digits, '-' or '_'") }
-            let entry = try await offload { try self.mixes.create(id: id, spec: body) }
-            return JSONResponse(["mix": Self.describe(entry)], status: .created)
+            return try await offload {
+                let entry = try self.mixes.create(id: id, spec: body)
+                return JSONResponse(["mix": try self.describe(id, entry)], status: .created)
+            }
         }
-        api.get("mixes") { _, _ in JSONResponse(["mixes": .array(self.mixes.all.map(Self.describe))]) }
+        api.get("mixes") { _, _ in try await offload { JSONResponse(["mixes": .array(try self.describeAll())]) } }
         api.get("mixes/:id") { _, context in
-            JSONResponse(["mix": Self.describe(try self.mixes.entry(try context.parameters.require("id")))])
+            let id = try context.parameters.require("id")
+            return try await offload { JSONResponse(["mix": try self.describe(id, self.mixes.local(id))]) }
         }
         api.patch("mixes/:id") { request, context in
             let id = try context.parameters.require("id")
             let body = try await Self.body(of: request)
-            let entry = try await offload { try self.mixes.update(id, body: body) }
-            return JSONResponse(["mix": Self.describe(entry)])
+            return try await offload {
+                let entry = try self.mixes.update(id, body: body)
+                return JSONResponse(["mix": try self.describe(id, entry)], status: entry == nil ? .accepted : .ok)
+            }
         }
         api.delete("mixes/:id") { _, context in
             let id = try context.parameters.require("id")
-            let entry = try self.mixes.entry(id)
-            try await self.mixes.remove(id)
-            return JSONResponse(["mix": Self.describe(entry)])
+            let before = try await offload { try self.describe(id, self.mixes.local(id)) }
+            let entry = try await self.mixes.remove(id)
+            return JSONResponse(["mix": try await offload { entry.map { self.describe($0) } ?? before }])
         }
         api.post("mixes/:id/events") { request, context in
-            let entry = try self.mixes.entry(try context.parameters.require("id"))
+            let id = try context.parameters.require("id")
+            if self.mixes.local(id) == nil, try await offload({ try self.store.mix(id: id) }) == nil {
+                throw APIError(.notFound, "no mix '\(id)'")
+            }
             let body = try await Self.body(of: request)
             let event: SessionEvent
             do {
@@ -134,11 +175,16 @@ public final class ArenaService: Sendable {
             } catch {
                 throw APIError(.badRequest, "\(error)")
             }
-            let notices = try await offload { try self.mixes.post(event, body: body, to: entry.id) }
-            return JSONResponse(["events": Self.encode(notices)])
+            return try await offload {
+                guard let notices = try self.mixes.post(event, body: body, to: id) else {
+                    // Recorded for the instance that runs the mix: it applies it within a quarter second.
+                    return JSONResponse(["events": [], "mix": try self.describe(id, nil)], status: .accepted)
+                }
+                return JSONResponse(["events": Self.encode(notices)])
+            }
         }
         api.get("mixes/:id/events/stream") { _, context -> Response in
-            let events = try self.mixes.entry(try context.parameters.require("id")).events()
+            let events = try await self.runningHere(try context.parameters.require("id")).events()
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
                 for await notice in events {
                     let data = Self.encode([notice]).text.dropFirst().dropLast()  // the one element of the array
@@ -148,7 +194,7 @@ public final class ArenaService: Sendable {
             })
         }
         api.get("mixes/:id/events") { _, context in
-            JSONResponse(["events": Self.encode(try self.mixes.entry(try context.parameters.require("id")).notices)])
+            JSONResponse(["events": Self.encode(try await self.runningHere(try context.parameters.require("id")).notices)])
         }
 
         api.post("battles") { request, _ in
@@ -173,6 +219,34 @@ public final class ArenaService: Sendable {
             return try await offload { try self.battles.status(room: room) }
         }
         return router
+    }
+
+    /// The mix as this instance shows it (blocking: it reads the store).
+    private func describe(_ id: String, _ entry: MixEntry?) throws -> JSON {
+        try descriptions.describe(id, entry)
+    }
+
+    private func describe(_ entry: MixEntry) -> JSON { descriptions.describe(entry) }
+
+    private func describeAll() throws -> [JSON] { try descriptions.describeAll() }
+
+    private var descriptions: MixDescriptions { MixDescriptions(mixes: mixes, store: store, advertisedHost: advertisedHost) }
+
+    /// The mix if it runs here; a mix another instance runs is a 409 naming that instance.
+    private func runningHere(_ id: String) async throws -> MixEntry {
+        if let entry = mixes.local(id) { return entry }
+        let owner = try await offload { try self.store.mix(id: id) }
+        guard let owner else { throw APIError(.notFound, "no mix '\(id)'") }
+        throw APIError(.conflict, "mix '\(id)' runs on instance '\(owner.owner ?? "none yet")': ask it for its events")
+    }
+
+    /// `/readyz`: 200 while this instance holds its leases and has room for another mix; 503
+    /// when it is full, its CPU past its limit, or its store out of reach.
+    private func readiness() -> JSONResponse {
+        let (ready, reason) = fleet.readiness
+        let body: JSON = ["status": .string(ready ? "ready" : reason), "instance": .string(fleet.name), "mixes": .int(mixes.held.count),
+                          "capacity": .int(mixes.limit), "cpuBusy": .double((mixes.cpuBusy * 100).rounded() / 100)]
+        return JSONResponse(body, status: ready ? .ok : .serviceUnavailable)
     }
 
     /// Prometheus text: mixes, their frames and inputs, score updates, the callback backlog.
@@ -224,19 +298,6 @@ public final class ArenaService: Sendable {
     /// 1 to 64 letters, digits, `-` or `_`: ids of mixes and battles.
     static func isIdentifier(_ text: String) -> Bool {
         (1...64).contains(text.count) && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }
-    }
-
-    private static func describe(_ entry: MixEntry) -> JSON {
-        var fields: [(String, JSON)] = [("id", .string(entry.id)), ("state", .string(entry.status))]
-        if let session = entry.mix?.session {
-            fields.append(("owner", .string(session.owner)))
-            fields.append(("connected", .array(session.connected.map(JSON.string))))
-            if let battle = session.battle { fields.append(("battleId", .string(battle.id))) }
-        }
-        if let outputs = entry.mix?.outputs { fields.append(("outputs", .array(outputs.map { .string($0.label) }))) }
-        if let error = entry.error { fields.append(("error", .string(error))) }
-        fields.append(("warnings", .array(entry.warnings.map(JSON.string))))
-        return .object(fields)
     }
 
     private static func encode(_ notices: [Notice]) -> JSON {

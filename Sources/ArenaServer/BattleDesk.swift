@@ -158,16 +158,17 @@ final class BattleDesk: Sendable {
         return JSONResponse(["battle": try statusJSON(battleId)])
     }
 
-    /// After a restart: each battle not ended whose time is not up starts again in its mixes
-    /// with the time it had left, and its recorded score updates are applied again in order.
-    func resume(log: (String) -> Void) throws {
-        for record in try store.openBattles() {
+    /// When this instance takes mix `mixId` (after a restart, or from an instance that died):
+    /// each of its battles not ended whose time is not up starts again in it with the time it
+    /// had left, and its recorded score updates are applied again in order.
+    func resume(mixId: String, log: (String) -> Void) throws {
+        for record in try store.openBattles() where record.mixIds.contains(mixId) {
             let left = record.createdAt + Double(record.durationMilliseconds) / 1000 - Date().timeIntervalSince1970
             guard left >= 1 else {
                 try store.endBattle(id: record.id)
                 continue
             }
-            let entries = record.mixIds.compactMap { try? mixes.entry($0) }.filter { $0.waitUntilRunning() }
+            let entries = [mixes.local(mixId)].compactMap { $0 }.filter { $0.waitUntilRunning() }
             let config = BattleConfig(duration: UInt64(left * 1e9), needResponse: false, extensionInfo: nil)
             let requests = try store.scoreRequests(battleId: record.id).compactMap { try? ScoreRequest($0) }
             for entry in entries {

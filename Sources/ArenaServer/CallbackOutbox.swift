@@ -39,8 +39,11 @@ final class CallbackOutbox: Sendable {
     /// Callbacks not yet written to the outbox, and whether delivery is to stop.
     private let queue = Mutex<(pending: [(group: String, body: String)], stopped: Bool)>(([], false))
     private let log: @Sendable (String) -> Void
+    /// The instance that sends: it leases each delivery, so that one instance of a fleet sends it.
+    private let instance: String
 
-    init(settings: CallbackSettings?, store: any ArenaStore, log: @escaping @Sendable (String) -> Void) {
+    init(instance: String, settings: CallbackSettings?, store: any ArenaStore, log: @escaping @Sendable (String) -> Void) {
+        self.instance = instance
         self.settings = settings
         self.store = store
         self.log = log
@@ -88,6 +91,15 @@ final class CallbackOutbox: Sendable {
         enqueue([("battle:\(battleId)", body.text)])
     }
 
+    /// The `mix.moved` callback: the mix runs on instance `to` now, and its RTP inputs must be
+    /// sent to `ingest` (`{host, hosts: [{userId, videoPort, audioPort?}]}`).
+    func mixMoved(mixId: String, from: String, to: String, ingest: JSON) {
+        guard settings != nil else { return }
+        let body: JSON = ["event": "mix.moved", "mixId": .string(mixId), "from": .string(from), "to": .string(to), "ingest": ingest,
+                          "sentFor": .double(Date().timeIntervalSince1970)]
+        enqueue([("mix:\(mixId)", body.text)])
+    }
+
     private func enqueue(_ callbacks: [(String, String)]) {
         queue.withLock { $0.pending += callbacks }
         wake.signal()
@@ -115,7 +127,7 @@ final class CallbackOutbox: Sendable {
             do {
                 if !new.isEmpty { try store.addCallbacks(new.flatMap { callback in settings.urls.map { (callback.group + " " + $0.absoluteString, $0, callback.body) } }) }
                 if done { return }
-                for callback in try store.dueCallbacks(now: Date().timeIntervalSince1970) {
+                for callback in try store.dueCallbacks(instance: instance, now: Date().timeIntervalSince1970) {
                     if send(callback, secret: settings.secret) {
                         try store.callbackDelivered(id: callback.id)
                     } else {

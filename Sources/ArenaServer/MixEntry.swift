@@ -1,5 +1,6 @@
 import ArenaMixer
 import ArenaSession
+import ArenaSpec
 import Foundation
 import Logging
 import Synchronization
@@ -8,6 +9,8 @@ import Synchronization
 /// mix while it runs, its recent events and warnings, and who listens for its events.
 final class MixEntry: Sendable {
     let id: String
+    /// The spec it was made from (a PATCH is checked against it) and the plan it runs.
+    let spec: MixSpec
     let plan: MixPlan
     let createdAt: Date
     private let onNotices: @Sendable ([Notice]) -> Void
@@ -26,11 +29,13 @@ final class MixEntry: Sendable {
         var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
     }
     /// Held while a change is recorded and applied, so that changes are applied in the order
-    /// the store has them (a restart applies them again in that order).
-    private let changing = Mutex(())
+    /// the store has them (a restart applies them again in that order); it holds the number of
+    /// the last recorded change applied (or refused).
+    private let changing = Mutex<Int64>(0)
 
-    init(id: String, plan: MixPlan, onNotices: @escaping @Sendable ([Notice]) -> Void) {
+    init(id: String, spec: MixSpec, plan: MixPlan, onNotices: @escaping @Sendable ([Notice]) -> Void) {
         self.id = id
+        self.spec = spec
         self.plan = plan
         self.onNotices = onNotices
         createdAt = Date()
@@ -85,7 +90,8 @@ final class MixEntry: Sendable {
         onNotices(new)
     }
 
-    private func warn(_ text: String) {
+    /// Logs a warning and keeps it among the mix's recent ones.
+    func warn(_ text: String) {
         logger.warning("\(text)", metadata: ["mix": "\(id)"])
         state.withLock { $0.recentWarnings = Array($0.recentWarnings.suffix(19)) + [text] }
     }
@@ -134,9 +140,10 @@ final class MixEntry: Sendable {
         }
     }
 
-    /// Runs `change` (record it, then apply it) after any change already under way.
-    func serially<T>(_ change: () throws -> T) rethrows -> T {
-        try changing.withLock { _ in try change() }
+    /// Runs `change` (record it, then apply it) after any change already under way; it gets
+    /// the number of the last recorded change applied, to move on.
+    func serially<T>(_ change: (inout Int64) throws -> T) rethrows -> T {
+        try changing.withLock { try change(&$0) }
     }
 
     var status: String {

@@ -9,19 +9,32 @@ import Synchronization
 /// The live mixes the service runs, each on a thread of its own, by id.
 final class MixRegistry: Sendable {
     private let entries = Mutex<[String: MixEntry]>([:])
+    /// Mixes this instance claimed that would not start, with why.
+    private let unstartable = Mutex<[String: String]>([:])
+    /// This instance's name in the store.
+    let instance: String
+    /// How long a claim on a mix lasts unless renewed (every second).
+    static let leaseSeconds = 4.0
+    private let load: MachineLoad
+    private let cpuLimit: Double?
     private let templates: TemplateLibrary
-    private let dataFolder: URL
+    let dataFolder: URL
     private let store: any ArenaStore
     private let onNotices: @Sendable (String, [Notice]) -> Void
-    private let limit: Int
+    /// How many mixes may run here at once.
+    let limit: Int
     private let allowPrivateAvatarHosts: Bool
     /// Where the mixes' files must be: in the data folder, symbolic links resolved.
     private let access: FileAccess
 
-    /// `limit`: how many mixes may run at once. `onNotices` gets every mix's outbound events
-    /// with its id, as they happen.
-    init(templates: TemplateLibrary, dataFolder: URL, store: any ArenaStore, limit: Int, allowPrivateAvatarHosts: Bool,
-         onNotices: @escaping @Sendable (String, [Notice]) -> Void) {
+    /// `instance`: this instance's name in the store. `limit`: how many mixes may run at once;
+    /// `cpuLimit`: past this share of the machine's CPU busy (`load`), it takes no more (nil: no such limit).
+    /// `onNotices` gets every mix's outbound events with its id, as they happen.
+    init(instance: String, templates: TemplateLibrary, dataFolder: URL, store: any ArenaStore, limit: Int, load: MachineLoad, cpuLimit: Double?,
+         allowPrivateAvatarHosts: Bool, onNotices: @escaping @Sendable (String, [Notice]) -> Void) {
+        self.instance = instance
+        self.load = load
+        self.cpuLimit = cpuLimit
         self.allowPrivateAvatarHosts = allowPrivateAvatarHosts
         access = .inside(dataFolder)
         self.templates = templates
@@ -31,59 +44,101 @@ final class MixRegistry: Sendable {
         self.onNotices = onNotices
     }
 
-    /// Starts again every mix the store holds (after a restart); one that no longer starts is
-    /// reported and left out.
-    /// Each is brought back as it was: its recorded changes (PATCHes, posted co-host, camera
-    /// and mic events) are applied again in order. Battles come back from their own records
+    /// Starts a mix this instance has just claimed (its own after a restart, or one whose
+    /// instance died) as it was: its recorded changes (PATCHes, posted co-host, camera and mic
+    /// events) are applied again in order. Battles come back from their own records
     /// (`BattleDesk.resume`), so battle and score events are not applied again here (scores
-    /// posted as events are, by `replayScoreEvents`, once their battles are back).
-    func restore(log: (String) -> Void) throws {
-        for (id, spec) in try store.mixes() {
-            do {
-                let entry = try start(id: id, spec: spec)
-                guard entry.waitUntilRunning(), let mix = entry.mix else { throw APIError(.conflict, "it did not start") }
-                for change in try store.mixChanges(mixId: id) {
+    /// posted as events are, by `replayScoreEvents`, once the battle is back). A mix that no
+    /// longer starts is reported and kept out (still held, so no other instance tries it).
+    func adopt(_ record: MixRecord, log: (String) -> Void) -> MixEntry? {
+        do {
+            let (spec, plan) = try prepare(record.spec)
+            let entry = try start(id: record.id, spec: spec, plan: plan)
+            guard entry.waitUntilRunning(), let mix = entry.mix else { throw APIError(.conflict, "it did not start") }
+            try entry.serially { last in
+                for change in try store.mixChanges(mixId: record.id, after: 0) {
                     do {
-                        if change.kind == "patch" {
-                            _ = try update(id, body: change.body, record: false)
-                        } else {
-                            let event = try MixSpec.event(json: change.body, source: "a recorded event")
-                            if !event.isBattleEvent { _ = try mix.apply(event) }
-                        }
+                        try applyRecorded(change, to: entry, mix: mix, battles: false)
                     } catch {
-                        log("mix '\(id)': a recorded \(change.kind) no longer applies: \(error)")
+                        log("mix '\(record.id)': a recorded \(change.kind) no longer applies: \(error)")
                     }
+                    last = change.number
                 }
+            }
+            return entry
+        } catch {
+            unstartable.withLock { $0[record.id] = "\(error)" }
+            log("mix '\(record.id)' cannot be started: \(error)")
+            return nil
+        }
+    }
+
+    /// After its battle has resumed (`BattleDesk.resume`): the `score` events posted to the
+    /// mix are applied again, in order, to the battle that came back running in it.
+    func replayScoreEvents(_ entry: MixEntry, log: (String) -> Void) throws {
+        guard let mix = entry.mix, let battle = mix.session.battle, !battle.isEnded else { return }
+        for change in try store.mixChanges(mixId: entry.id, after: 0) where change.kind == "event" {
+            guard let event = try? MixSpec.event(json: change.body, source: "a recorded event"),
+                  case .score(let battleId, _, _, _) = event, battleId == battle.id else { continue }
+            do {
+                _ = try mix.apply(event)
             } catch {
-                log("mix '\(id)' cannot be started again: \(error)")
+                log("mix '\(entry.id)': a recorded score no longer applies: \(error)")
             }
         }
     }
 
-    /// After battles have resumed (`BattleDesk.resume`): the `score` events posted to each
-    /// mix are applied again, in order, to the battle that came back running in it.
-    func replayScoreEvents(log: (String) -> Void) throws {
+    /// Applies a recorded change (`battles`: battle and score events too).
+    private func applyRecorded(_ change: MixChange, to entry: MixEntry, mix: RunningMix, battles: Bool) throws {
+        if change.kind == "patch" {
+            var applied = false
+            try patch(change.body, spec: entry.spec).apply(to: mix, applied: &applied)
+        } else {
+            let event = try MixSpec.event(json: change.body, source: "a recorded event")
+            if battles || !event.isBattleEvent { _ = try mix.apply(event) }
+        }
+    }
+
+    /// Applies, in order, the changes other instances recorded for the mixes this one runs
+    /// (events and PATCHes posted to them), each at most once.
+    func applyChangesFromElsewhere() {
         for entry in all {
-            guard let mix = entry.mix, let battle = mix.session.battle, !battle.isEnded else { continue }
-            for change in try store.mixChanges(mixId: entry.id) where change.kind == "event" {
-                guard let event = try? MixSpec.event(json: change.body, source: "a recorded event"),
-                      case .score(let battleId, _, _, _) = event, battleId == battle.id else { continue }
-                do {
-                    _ = try mix.apply(event)
-                } catch {
-                    log("mix '\(entry.id)': a recorded score no longer applies: \(error)")
+            do {
+                try entry.serially { last in
+                    guard let mix = entry.mix else { return }
+                    try catchUp(entry, mix: mix, before: .max, last: &last)
                 }
+            } catch {
+                entry.warn("recorded changes cannot be read: \(error)")
             }
+        }
+    }
+
+    /// Applies the changes recorded after `last` and before `number`, moving `last` on.
+    private func catchUp(_ entry: MixEntry, mix: RunningMix, before number: Int64, last: inout Int64) throws {
+        for change in try store.mixChanges(mixId: entry.id, after: last) where change.number < number {
+            do {
+                try applyRecorded(change, to: entry, mix: mix, battles: true)
+            } catch {
+                entry.warn("a \(change.kind) posted through another instance did not apply: \(error)")
+            }
+            last = change.number
         }
     }
 
     /// `POST /v1/mixes/{id}/events`: records `event` (sent as `body`), then applies it, after
-    /// any change already under way; an event the mix refuses is forgotten again.
-    func post(_ event: SessionEvent, body: Data, to id: String) throws -> [Notice] {
-        let entry = try entry(id)
-        return try entry.serially {
+    /// any change already under way; an event the mix refuses is forgotten again. For a mix
+    /// another instance runs, the event is recorded for it to apply, and nil is returned.
+    func post(_ event: SessionEvent, body: Data, to id: String) throws -> [Notice]? {
+        guard let entry = entries.withLock({ $0[id] }) else {
+            guard try store.recordMixChange(mixId: id, kind: "event", body: body) != nil else { throw APIError(.notFound, "no mix '\(id)'") }
+            return nil
+        }
+        return try entry.serially { last in
             guard entry.takesChanges, let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
-            let number = try store.recordMixChange(mixId: id, kind: "event", body: body)
+            guard let number = try store.recordMixChange(mixId: id, kind: "event", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
+            try catchUp(entry, mix: mix, before: number, last: &last)
+            last = number
             do {
                 return try mix.apply(event)
             } catch {
@@ -93,18 +148,50 @@ final class MixRegistry: Sendable {
         }
     }
 
-    /// Checks `spec` (a mix spec, as for `arena run`; relative paths are taken from the data
-    /// folder), records it and then starts it under `id`: a mix never runs unrecorded.
-    func create(id: String, spec: Data) throws -> MixEntry {
-        try start(id: id, spec: spec) { try store.saveMix(id: id, spec: spec) }
+    /// Whether this instance may start another mix: below its mix limit, and its machine's
+    /// CPU below its limit.
+    var hasRoom: Bool { fullness == nil }
+
+    /// The share of the machine's CPU busy, 0 to 1.
+    var cpuBusy: Double { load.busy }
+
+    /// Why this instance takes no new mix, if it does not.
+    var fullness: String? {
+        if running >= limit { return "full" }
+        return cpuIsBusy ? "cpu busy" : nil
     }
 
-    /// `record` runs once the mix is checked and registered, before it starts; if it throws,
-    /// the mix is dropped.
-    private func start(id: String, spec: Data, record: () throws -> Void = {}) throws -> MixEntry {
+    /// Mixes this instance runs or is starting.
+    var running: Int { entries.withLock { $0.values.filter { $0.status == "running" }.count } }
+
+    /// How many more mixes this instance would take now.
+    var room: Int { cpuIsBusy ? 0 : max(0, limit - running) }
+
+    private var cpuIsBusy: Bool { cpuLimit.map { load.busy >= $0 } ?? false }
+
+    /// Checks `spec` (a mix spec, as for `arena run`; relative paths are taken from the data
+    /// folder), records it and then starts it under `id`: a mix never runs unrecorded. When
+    /// this instance is full and another has room, the mix is recorded unplaced (another
+    /// instance claims it within a second) and nil is returned.
+    func create(id: String, spec data: Data) throws -> MixEntry? {
+        let (spec, plan) = try prepare(data)
+        guard try store.mix(id: id) == nil else { throw APIError(.conflict, "mix '\(id)' already exists") }
+        if !hasRoom {
+            guard try store.liveInstances().contains(where: { $0.id != instance && $0.running < $0.capacity }) else {
+                try checkLimit(counting: all)
+                throw APIError(.conflict, "this machine's CPU is \(Int(load.busy * 100)) % busy, past the limit set; stop a mix first")
+            }
+            try store.saveMix(id: id, spec: data, owner: nil, leaseSeconds: 0)
+            return nil
+        }
+        return try start(id: id, spec: spec, plan: plan) { try store.saveMix(id: id, spec: data, owner: instance, leaseSeconds: Self.leaseSeconds) }
+    }
+
+    /// Parses and checks a spec, and plans its mix.
+    private func prepare(_ data: Data) throws -> (MixSpec, MixPlan) {
         var parsed: MixSpec
         do {
-            parsed = try MixSpec.parse(spec, source: "body", baseDirectory: dataFolder)
+            parsed = try MixSpec.parse(data, source: "body", baseDirectory: dataFolder)
         } catch {
             throw APIError(.badRequest, "\(error)")
         }
@@ -114,13 +201,17 @@ final class MixRegistry: Sendable {
         }
         parsed.allowPrivateAvatarHosts = allowPrivateAvatarHosts
         try checkLimit(counting: entries.withLock { Array($0.values) })
-        let plan: MixPlan
         do {
-            plan = try MixPlan(spec: parsed, templates: templates, live: true, access: access)
+            return (parsed, try MixPlan(spec: parsed, templates: templates, live: true, access: access))
         } catch {
             throw APIError(.unprocessableContent, "\(error)")
         }
-        let entry = MixEntry(id: id, plan: plan) { [onNotices] in onNotices(id, $0) }
+    }
+
+    /// Registers and starts a checked mix. `record` runs once the mix is registered, before
+    /// it starts; if it throws, the mix is dropped.
+    private func start(id: String, spec: MixSpec, plan: MixPlan, record: () throws -> Void = {}) throws -> MixEntry {
+        let entry = MixEntry(id: id, spec: spec, plan: plan) { [onNotices] in onNotices(id, $0) }
         // Checked again where the entry is added: two creates at once cannot both pass the limit.
         // Lock order: the registry's Mutex, then an entry's.
         try entries.withLock { entries in
@@ -182,61 +273,41 @@ final class MixRegistry: Sendable {
     /// template (from its next frame) and its outputs (removed ones are finalised, new ones
     /// start at the next keyframe), and add hosts (with RTP inputs; they join the session
     /// when a `hostJoined` event is posted). Hosts are not removed: post `hostLeft`.
-    /// The change is recorded before the answer (`record`), so a restart applies it again.
-    func update(_ id: String, body: Data, record: Bool = true) throws -> MixEntry {
-        let entry = try entry(id)
-        var fields = try JSONFields.decode(body, source: "body")
-        if fields.contains("hosts") {
-            throw APIError(.badRequest, "hosts cannot be replaced while a mix runs: add hosts with addHosts; a host leaves by a hostLeft event")
+    /// The change is recorded before the answer, so a restart applies it again. For a mix
+    /// another instance runs, the checked change is recorded for it to apply, and nil returned.
+    func update(_ id: String, body: Data) throws -> MixEntry? {
+        guard let entry = entries.withLock({ $0[id] }) else {
+            guard let record = try store.mix(id: id) else { throw APIError(.notFound, "no mix '\(id)'") }
+            _ = try patch(body, spec: try prepare(record.spec).0)
+            guard try store.recordMixChange(mixId: id, kind: "patch", body: body) != nil else { throw APIError(.notFound, "no mix '\(id)'") }
+            return nil
         }
-        let added = try fields.array("addHosts")?.enumerated().map { index, item throws in
-            try MixSpec.host(item, path: "addHosts[\(index)]", relativeTo: dataFolder)
-        } ?? []
-        let templateId = try fields.integer("template", in: 0...99_999)
-        let outputs = try fields.array("outputs").map { items throws in
-            try MixSpec.outputTargets(items, audio: entry.plan.audio.codec, relativeTo: dataFolder)
-        }
-        try fields.finish()
-        if let outputs {
-            guard !outputs.isEmpty else { throw APIError(.badRequest, "outputs must list at least one output") }
-            try confine(outputs)
-        }
-        for (index, host) in added.enumerated() { try confineAvatar(of: host, field: "addHosts[\(index)]") }
-        var template: LayoutTemplate?
-        if let templateId {
-            do {
-                let found = try templates.template(templateId)
-                try found.validate(on: entry.plan.canvas.size)
-                template = found
-            } catch {
-                throw APIError(.unprocessableContent, "template is \(templateId): \(error)")
-            }
-        }
+        let change = try patch(body, spec: entry.spec)
         guard let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
-        try entry.serially {
-            guard !record || entry.takesChanges else { throw APIError(.conflict, "mix '\(id)' is not running") }
+        try entry.serially { last in
+            guard entry.takesChanges else { throw APIError(.conflict, "mix '\(id)' is not running") }
             // Recorded before it is applied. A change refused before any part of it applied is
             // forgotten; one refused partway stays, and a restart applies it as far again.
-            let number = record ? try store.recordMixChange(mixId: id, kind: "patch", body: body) : nil
+            guard let number = try store.recordMixChange(mixId: id, kind: "patch", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
+            try catchUp(entry, mix: mix, before: number, last: &last)
+            last = number
             var applied = false
             do throws(MixError) {
-                // Hosts first (the likeliest to be refused), in order; then the template, then outputs.
-                for host in added {
-                    try mix.addHost(host)
-                    applied = true
-                }
-                if let template {
-                    try mix.switchTemplate(to: template)
-                    applied = true
-                }
-                if let outputs { try mix.setOutputs(outputs) }
+                try change.apply(to: mix, applied: &applied)
             } catch {
-                if let number, !applied { try? store.forgetMixChange(number) }
+                if !applied { try? store.forgetMixChange(number) }
                 if case .ended = error { throw APIError(.conflict, "mix '\(id)' is not running") }
                 throw APIError(.unprocessableContent, "\(error)")
             }
         }
         return entry
+    }
+
+    private func patch(_ body: Data, spec: MixSpec) throws -> MixPatch {
+        try MixPatch(body, spec: spec, templates: templates, dataFolder: dataFolder) { outputs, hosts in
+            try confine(outputs)
+            for (index, host) in hosts.enumerated() { try confineAvatar(of: host, field: "addHosts[\(index)]") }
+        }
     }
 
     private static func isFolder(_ path: String) -> Bool {
@@ -249,16 +320,44 @@ final class MixRegistry: Sendable {
         return entry
     }
 
+    /// The mix if this instance runs it.
+    func local(_ id: String) -> MixEntry? { entries.withLock { $0[id] } }
+
     var all: [MixEntry] {
         entries.withLock { $0.values.sorted { $0.createdAt < $1.createdAt } }
     }
 
-    /// Stops and forgets a mix.
-    func remove(_ id: String) async throws {
-        let entry = try entry(id)
+    /// Ids of the mixes this instance holds: those it runs, and those it claimed that would not start.
+    var held: [String] {
+        entries.withLock { Array($0.keys) } + unstartable.withLock { Array($0.keys) }
+    }
+
+    /// Why a mix this instance claimed would not start, if it did not.
+    func startFailure(_ id: String) -> String? { unstartable.withLock { $0[id] } }
+
+    /// Stops and forgets a mix, wherever it runs (the instance running it stops it within a second).
+    /// Returns the entry if it ran here.
+    func remove(_ id: String) async throws -> MixEntry? {
+        guard let entry = local(id) else {
+            guard try await offload({ try self.store.mix(id: id) }) != nil else { throw APIError(.notFound, "no mix '\(id)'") }
+            try await offload { try self.store.removeMix(id: id) }
+            unstartable.withLock { _ = $0.removeValue(forKey: id) }
+            return nil
+        }
         try await offload { try self.store.removeMix(id: id) }
-        await entry.stop()
-        entries.withLock { $0[id] = nil }
+        await stop([id])
+        return entry
+    }
+
+    /// Stops mixes here without forgetting them in the store: they were removed through another
+    /// instance, or another instance holds them now.
+    func stop(_ ids: [String]) async {
+        let gone = entries.withLock { entries in ids.compactMap { entries[$0] } }
+        unstartable.withLock { for id in ids { $0[id] = nil } }
+        await withTaskGroup(of: Void.self) { group in
+            for entry in gone { group.addTask { await entry.stop() } }
+        }
+        entries.withLock { entries in for entry in gone where entries[entry.id] === entry { entries[entry.id] = nil } }
         // What the mix's threads freed goes back to the system, not kept in malloc's arenas
         // (where `make soak` saw a service that had run many mixes hold 200 MB more, idle).
         await offload { arena_release_free_memory() }

@@ -31,6 +31,15 @@ enum PostgresSchema {
             """,
             "CREATE INDEX callback_pending ON callback (delivered, grp, id)",
         ],
+        [
+            "ALTER TABLE mix ADD COLUMN owner TEXT, ADD COLUMN lease_until DOUBLE PRECISION NOT NULL DEFAULT 0",
+            """
+            CREATE TABLE instance (id TEXT PRIMARY KEY, api_url TEXT NOT NULL, ingest_host TEXT NOT NULL, capacity INTEGER NOT NULL,
+                                   running INTEGER NOT NULL, boot TEXT NOT NULL, seen_until DOUBLE PRECISION NOT NULL,
+                                   seen_at DOUBLE PRECISION NOT NULL)
+            """,
+            "ALTER TABLE callback ADD COLUMN leased_by TEXT, ADD COLUMN lease_until DOUBLE PRECISION NOT NULL DEFAULT 0",
+        ],
     ]
     private static let migrationLock: Int64 = 0x4152_454E_4132
 

@@ -96,23 +96,26 @@ extension PostgresStore {
         }
     }
 
-    func dueCallbacks(now: Double) throws -> [StoredCallback] {
+    func dueCallbacks(instance: String, now: Double) throws -> [StoredCallback] {
         try rows("""
-            SELECT c.id, c.url, c.body, c.attempts FROM callback c
-            JOIN (SELECT grp, MIN(id) AS first FROM callback WHERE NOT delivered GROUP BY grp) g ON c.id = g.first
-            WHERE c.next_at <= \(now) ORDER BY c.id
-            """).compactMap { row in
-            let (id, url, body, attempts) = try row.decode((Int64, String, String, Int).self)
-            return URL(string: url).map { StoredCallback(id: id, url: $0, body: body, attempts: attempts) }
+            WITH due AS (
+                SELECT c.id FROM callback c
+                JOIN (SELECT grp, MIN(id) AS first FROM callback WHERE NOT delivered GROUP BY grp) g ON c.id = g.first
+                WHERE c.next_at <= \(now) AND (c.leased_by IS NULL OR c.leased_by = \(instance) OR c.lease_until < \(now))
+                FOR UPDATE OF c SKIP LOCKED)
+            UPDATE callback SET leased_by = \(instance), lease_until = \(now + 60) FROM due WHERE callback.id = due.id
+            RETURNING callback.id, callback.url, callback.body, callback.attempts
+            """).map { try $0.decode((Int64, String, String, Int).self) }.sorted { $0.0 < $1.0 }.compactMap { id, url, body, attempts in
+            URL(string: url).map { StoredCallback(id: id, url: $0, body: body, attempts: attempts) }
         }
     }
 
     func callbackDelivered(id: Int64) throws {
-        try run("UPDATE callback SET delivered = TRUE WHERE id = \(id)")
+        try run("UPDATE callback SET delivered = TRUE, leased_by = NULL WHERE id = \(id)")
     }
 
     func callbackFailed(id: Int64, retryAt: Double) throws {
-        try run("UPDATE callback SET attempts = attempts + 1, next_at = \(retryAt) WHERE id = \(id)")
+        try run("UPDATE callback SET attempts = attempts + 1, next_at = \(retryAt), leased_by = NULL WHERE id = \(id)")
     }
 
     func callbackBacklog() throws -> Int {

@@ -8,25 +8,22 @@ import Synchronization
 /// The store in PostgreSQL (`arena serve --store postgres://...`): the same tables and rules
 /// as `SQLiteStore`, for a database the platform already runs, backs up and fails over.
 ///
-/// One instance per database for now: the store takes a session advisory lock when it opens
-/// and refuses to open while another instance holds it (two instances would both restart
-/// every mix). Calls block the calling thread (the service's blocking threads) for at most
-/// `timeLimit`.
+/// Many instances share one database: each runs the mixes it holds leases on (see
+/// `PostgresStore+Fleet`). Calls block the calling thread (the service's blocking threads)
+/// for at most `timeLimit`.
 final class PostgresStore: ArenaStore, Sendable {
     private let client: PostgresClient
     private let running: Task<Void, Never>
-    private let lock: Task<Void, Never>
     private let logger = Logger(label: "arena.store")
+    var isShared: Bool { true }
     /// How long a statement may run, or wait for a lock, in the database: it ends there, so
     /// that a call the service gave up on cannot commit later.
     static let statementTimeLimit = 8
     /// How long a call waits for a connection before it is given up (no statement has run).
     static let timeLimit: Double = 30
-    /// The advisory lock key of "one arena serve per database".
-    private static let instanceLock: Int64 = 0x4152_454E_4131
 
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable|prefer|require`),
-    /// migrates the schema, and takes the database for this instance.
+    /// and migrates the schema.
     convenience init(url: String) throws {
         do {
             try self.init(checkedURL: url)
@@ -38,27 +35,7 @@ final class PostgresStore: ArenaStore, Sendable {
     private init(checkedURL url: String) throws {
         client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: Logger(label: "arena.store.pool"))
         running = Task { [client] in await client.run() }
-        let (taken, answer) = AsyncStream<Result<Bool, Error>>.makeStream()
-        lock = Task { [client, logger] in
-            do {
-                try await client.withConnection { connection in
-                    var got = false
-                    for try await value in try await connection.query("SELECT pg_try_advisory_lock(\(Self.instanceLock))", logger: logger)
-                        .decode(Bool.self) { got = value }
-                    answer.yield(.success(got))
-                    // Held, with its connection, for as long as the store is open.
-                    while got, !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-                }
-            } catch {
-                answer.yield(.failure(error))
-            }
-        }
         do {
-            let gotLock = try wait {
-                var iterator = taken.makeAsyncIterator()
-                return try await iterator.next()?.get() ?? false
-            }
-            guard gotLock else { throw StoreError(message: "another arena serve already uses this database (one instance per database)") }
             try wait { [client, logger] in try await PostgresSchema.migrate(client, logger: logger) }
         } catch {
             close()
@@ -74,9 +51,8 @@ final class PostgresStore: ArenaStore, Sendable {
         return error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
     }
 
-    /// Lets the database go (the lock and every connection).
+    /// Lets the database go (every connection).
     func close() {
-        lock.cancel()
         running.cancel()
     }
 
@@ -133,12 +109,17 @@ final class PostgresStore: ArenaStore, Sendable {
         try wait { [client, logger] in try await client.withTransaction(logger: logger) { try await work($0, logger) } }
     }
 
-    func saveMix(id: String, spec: Data) throws {
-        let now = Date().timeIntervalSince1970
+    /// The database's clock, in Unix seconds: every instance's leases are timed by this one clock.
+    static let clock = "EXTRACT(EPOCH FROM clock_timestamp())::float8"
+
+    func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) throws {
+        let lease = owner == nil ? -1e9 : leaseSeconds
         try transaction { connection, logger in
             try await connection.query("""
-                INSERT INTO mix (id, spec, created_at) VALUES (\(id), \(spec), \(now))
-                ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, created_at = excluded.created_at
+                INSERT INTO mix (id, spec, created_at, owner, lease_until)
+                VALUES (\(id), \(spec), \(unescaped: Self.clock), \(owner), \(unescaped: Self.clock) + \(lease))
+                ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, created_at = excluded.created_at, owner = excluded.owner,
+                                               lease_until = excluded.lease_until
                 """, logger: logger)
             try await connection.query("DELETE FROM mix_change WHERE mix_id = \(id)", logger: logger)
         }
@@ -151,21 +132,42 @@ final class PostgresStore: ArenaStore, Sendable {
         }
     }
 
-    func mixes() throws -> [(id: String, spec: Data)] {
-        try rows("SELECT id, spec FROM mix ORDER BY created_at").map { try $0.decode((String, Data).self) }
+    func mixes() throws -> [MixRecord] {
+        try rows("SELECT id, spec, owner, lease_until FROM mix ORDER BY created_at").map(Self.mix)
     }
 
-    func recordMixChange(mixId: String, kind: String, body: Data) throws -> Int64 {
-        try rows("""
-            INSERT INTO mix_change (mix_id, kind, body, at) VALUES (\(mixId), \(kind), \(body), \(Date().timeIntervalSince1970)) RETURNING seq
-            """).first?.decode(Int64.self) ?? 0
+    func mix(id: String) throws -> MixRecord? {
+        try rows("SELECT id, spec, owner, lease_until FROM mix WHERE id = \(id)").first.map(Self.mix)
+    }
+
+    static func mix(_ row: PostgresRow) throws -> MixRecord {
+        let (id, spec, owner, leaseUntil) = try row.decode((String, Data, String?, Double).self)
+        return MixRecord(id: id, spec: spec, owner: owner, leaseUntil: leaseUntil)
+    }
+
+    /// Numbered under the mix's row lock, so that a mix's changes commit in number order.
+    func recordMixChange(mixId: String, kind: String, body: Data) throws -> Int64? {
+        let now = Date().timeIntervalSince1970
+        let number = Mutex<Int64?>(nil)
+        try transaction { connection, logger in
+            guard try await connection.query("SELECT 1 FROM mix WHERE id = \(mixId) FOR UPDATE", logger: logger).collect().count == 1 else { return }
+            let rows = try await connection.query("""
+                INSERT INTO mix_change (mix_id, kind, body, at) VALUES (\(mixId), \(kind), \(body), \(now)) RETURNING seq
+                """, logger: logger).collect()
+            let seq = try rows.first?.decode(Int64.self)
+            number.withLock { $0 = seq }
+        }
+        return number.withLock { $0 }
     }
 
     func forgetMixChange(_ number: Int64) throws {
         try run("DELETE FROM mix_change WHERE seq = \(number)")
     }
 
-    func mixChanges(mixId: String) throws -> [(kind: String, body: Data)] {
-        try rows("SELECT kind, body FROM mix_change WHERE mix_id = \(mixId) ORDER BY seq").map { try $0.decode((String, Data).self) }
+    func mixChanges(mixId: String, after: Int64) throws -> [MixChange] {
+        try rows("SELECT seq, kind, body FROM mix_change WHERE mix_id = \(mixId) AND seq > \(after) ORDER BY seq").map { row in
+            let (number, kind, body) = try row.decode((Int64, String, Data).self)
+            return MixChange(number: number, kind: kind, body: body)
+        }
     }
 }

@@ -223,6 +223,15 @@ struct Serve: ParsableCommand {
     @Option(help: "How many mixes may run at once (this 2-core machine holds 4 live 2-host 720x1280 mixes).")
     var maxMixes = 8
 
+    @Option(help: "This instance's name in the store (default: the machine's name and the port); unique in a fleet.")
+    var instance: String?
+
+    @Option(help: "Where other instances and RTP senders reach this one (default: the --listen host, or the machine's name).")
+    var advertiseHost: String?
+
+    @Option(help: "Take no new mix while the machine's CPU is busier than this percentage (default: no such limit).")
+    var cpuLimit: Int?
+
     @Flag(help: "Let avatar URLs reach loopback and private addresses (a posted spec cannot ask for it).")
     var allowPrivateAvatarHosts = false
 
@@ -234,6 +243,7 @@ struct Serve: ParsableCommand {
         let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count >= 2, let port = Int(parts.last!), (0...65_535).contains(port) else { fail("--listen must be HOST:PORT") }
         let host = parts.dropLast().joined(separator: ":")
+        guard cpuLimit.map({ (1...100).contains($0) }) ?? true else { fail("--cpu-limit must be a percentage from 1 to 100") }
         var token = ProcessInfo.processInfo.environment["ARENA_TOKEN"]
         if let tokenFile {
             guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else { fail("--token-file \(tokenFile) cannot be read") }
@@ -254,7 +264,8 @@ struct Serve: ParsableCommand {
             service = try ArenaService(dataFolder: URL(fileURLWithPath: data), storeURL: store ?? ProcessInfo.processInfo.environment["ARENA_STORE_URL"],
                                        token: noAuth ? nil : token, host: host, port: port,
                                        callbacks: callbacks, rateLimit: rateLimit > 0 ? rateLimit : nil, maxMixes: maxMixes,
-                                       allowPrivateAvatarHosts: allowPrivateAvatarHosts)
+                                       allowPrivateAvatarHosts: allowPrivateAvatarHosts, instance: instance, advertisedHost: advertiseHost,
+                                       cpuLimit: cpuLimit.map { Double($0) / 100 })
         } catch {
             fail("\(error)")
         }

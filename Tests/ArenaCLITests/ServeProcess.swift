@@ -6,11 +6,16 @@ import FoundationNetworking
 final class ServeProcess {
     let folder: URL
     let port: Int
+    /// More `arena serve` options (a store, an instance name).
+    private let options: [String]
+    private let environment: [String: String]
     private var process: Process
 
-    init(folder: URL, port: Int) throws {
+    init(folder: URL, port: Int, options: [String] = [], environment: [String: String] = [:]) throws {
         self.folder = folder
         self.port = port
+        self.options = options
+        self.environment = environment
         process = Process()
         try start()
     }
@@ -19,8 +24,8 @@ final class ServeProcess {
     func start() throws {
         process = Process()
         process.executableURL = arena
-        process.arguments = ["serve", "--data", folder.path, "--listen", "127.0.0.1:\(port)", "--rate-limit", "0"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["ARENA_TOKEN": "t"]) { $1 }
+        process.arguments = ["serve", "--data", folder.path, "--listen", "127.0.0.1:\(port)", "--rate-limit", "0"] + options
+        process.environment = ProcessInfo.processInfo.environment.merging(["ARENA_TOKEN": "t"].merging(environment) { $1 }) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -38,6 +43,7 @@ final class ServeProcess {
 
     /// SIGTERM, and waits for the service to finalise its mixes.
     func stop() {
+        guard process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
     }

@@ -1,14 +1,15 @@
 import ArenaServer
+import ArenaTestSupport
 import Foundation
 import GStreamerTestSupport
 import Testing
 
 /// `arena serve` on a PostgreSQL store: what it accepts survives a restart as with SQLite,
-/// and a second instance on the same database is refused, not run beside the first.
+/// and a second process under the same instance name is refused, not run beside the first.
 @Suite struct PostgresServiceTests {
     @Test func aServiceOnPostgresBringsBackItsMixAndScores() async throws {
         let database = try await PostgresServer.database()
-        let service = try await RunningService(storeURL: database)
+        let service = try await RunningService(storeURL: database, instance: "box-1")
         #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
         try await Task.sleep(for: .seconds(1))
         #expect(try await service.call("POST", "/v1/mixes/room/events", #"{"event": "cameraOff", "userId": "bob"}"#).status == 200)
@@ -18,10 +19,10 @@ import Testing
             let reply = try await service.call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "\#(key)", "scores": [{"room": "bob", "score": \#(score)}]}"#)
             #expect(reply.status == 200, "\(reply.text)")
         }
-        let second = await onThread { Result { try ArenaService(dataFolder: service.folder, storeURL: database, token: "t", port: 0) } }
+        let second = await onThread { Result { try ArenaService(dataFolder: service.folder, storeURL: database, token: "t", port: 0, instance: "box-1") } }
         #expect(throws: (any Error).self) { try second.get() }
         if case .failure(let error) = second {
-            #expect("\(error)".contains("another arena serve already uses this database"), "\(error)")
+            #expect("\(error)".contains("another arena serve named 'box-1' is alive"), "\(error)")
         }
         await service.stop()
 

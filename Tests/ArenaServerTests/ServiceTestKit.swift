@@ -1,5 +1,6 @@
 import ArenaServer
 import ArenaSpec
+import ArenaTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -20,7 +21,7 @@ final class RunningService: @unchecked Sendable {
     /// `folder`: the data folder of an earlier service, to start again on it (default: a new one).
     /// `storeURL`: a PostgreSQL store instead of the data folder's SQLite one.
     init(folder: URL? = nil, storeURL: String? = nil, callbacks: CallbackSettings? = nil, rateLimit: Int? = nil, maxMixes: Int = 8,
-         connections: ConnectionLimits = ConnectionLimits()) async throws {
+         connections: ConnectionLimits = ConnectionLimits(), instance: String? = nil) async throws {
         self.folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("arena-serve-\(UUID().uuidString)")
         // Made on a thread of its own: a PostgreSQL store blocks until it has connected and
         // migrated, and must not hold one of Swift's cooperative threads meanwhile.
@@ -28,7 +29,7 @@ final class RunningService: @unchecked Sendable {
         let service = try await onThread {
             Result {
                 try ArenaService(dataFolder: folder, storeURL: storeURL, token: Self.token, host: "127.0.0.1", port: 0, callbacks: callbacks,
-                                 rateLimit: rateLimit, maxMixes: maxMixes, connections: connections)
+                                 rateLimit: rateLimit, maxMixes: maxMixes, connections: connections, instance: instance)
             }
         }.get()
         let (ports, continuation) = AsyncStream<Int>.makeStream()
@@ -99,63 +100,6 @@ enum ServerTestPorts {
     }
 }
 
-/// A callback receiver over real HTTP: records what arrives at `/hook`; while `down`, it
-/// answers 503 (and counts the refusals).
-final class CallbackReceiver: @unchecked Sendable {
-    struct Delivery {
-        let timestamp: String
-        let signature: String
-        let body: String
-    }
-
-    private let lock = NSLock()
-    private var received: [Delivery] = []
-    private var refusals = 0
-    private var isDown = false
-    private var task: Task<Void, Error>?
-    private(set) var url = URL(string: "http://127.0.0.1/")!
-
-    init() async throws {
-        let router = Router()
-        router.post("hook") { [self] request, _ -> Response in
-            let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
-            let delivery = Delivery(timestamp: request.headers[HTTPField.Name("X-Arena-Timestamp")!] ?? "",
-                                    signature: request.headers[HTTPField.Name("X-Arena-Signature")!] ?? "", body: body)
-            return locked {
-                if isDown {
-                    refusals += 1
-                    return Response(status: .serviceUnavailable)
-                }
-                received.append(delivery)
-                return Response(status: .noContent)
-            }
-        }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
-        task = Task { try await app.runService() }
-        var iterator = ports.makeAsyncIterator()
-        url = URL(string: "http://127.0.0.1:\(await iterator.next() ?? 0)/hook")!
-    }
-
-    var down: Bool {
-        get { locked { isDown } }
-        set { locked { isDown = newValue } }
-    }
-    var deliveries: [Delivery] { locked { received } }
-    var refused: Int { locked { refusals } }
-
-    func stop() async {
-        task?.cancel()
-        _ = await task?.result
-    }
-
-    private func locked<T>(_ body: () -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body()
-    }
-}
 
 /// Reads Server-Sent Events from a plain socket (HTTP/1.1 GET, then `event:` / `data:` lines).
 final class SSEReader {
@@ -209,13 +153,6 @@ final class SSEReader {
             try receive(until: deadline)
         }
         return events
-    }
-}
-
-/// Runs blocking work on a thread of its own.
-func onThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: work()) }.start()
     }
 }
 

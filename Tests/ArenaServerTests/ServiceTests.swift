@@ -1,5 +1,6 @@
 import ArenaServer
 import ArenaSpec
+import ArenaTestSupport
 import Crypto
 import Foundation
 import GStreamerKit
@@ -19,6 +20,19 @@ import Testing
         let listed = try await service.call("GET", "/v1/mixes")
         #expect(listed.status == 200)
         #expect((listed.body["mixes"] as? [Any])?.isEmpty == true)
+        await service.stop()
+    }
+
+    /// `/readyz` says whether the instance takes another mix: not when it runs its limit.
+    @Test func aFullInstanceIsNotReady() async throws {
+        let service = try await RunningService(maxMixes: 1, instance: "solo")
+        #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
+        let full = try await service.call("GET", "/readyz", token: nil)
+        #expect(full.status == 503 && full.body["status"] as? String == "full" && full.body["instance"] as? String == "solo", "\(full.text)")
+        let refused = try await service.call("POST", "/v1/mixes?id=more", idleMixSpec(ports: ServerTestPorts.pair(), recording: "more.mkv"))
+        #expect(refused.status == 409 && refused.message.contains("its limit"), "\(refused.text)")
+        #expect(try await service.call("DELETE", "/v1/mixes/room").status == 200)
+        #expect(try await service.call("GET", "/readyz", token: nil).status == 200)
         await service.stop()
     }
 

@@ -1,4 +1,5 @@
 import ArenaServer
+import ArenaTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 @testable import ArenaServer
+import ArenaTestSupport
 import Foundation
 import Testing
 
@@ -36,27 +37,74 @@ import Testing
 
     @Test(arguments: Engine.allCases) func mixesAndTheirChangesComeBackInOrder(engine: Engine) async throws {
         try await withStore(engine) { store in
-            try await store { try $0.saveMix(id: "a", spec: Data("{1}".utf8)) }
-            try await store { try $0.saveMix(id: "b", spec: Data("{2}".utf8)) }
-            try await store { try $0.saveMix(id: "a", spec: Data("{3}".utf8)) }
-            let mixes = try await store { try $0.mixes().map { [$0.id, String(decoding: $0.spec, as: UTF8.self)] } }
-            #expect(mixes == [["b", "{2}"], ["a", "{3}"]])
+            try await store { try $0.saveMix(id: "a", spec: Data("{1}".utf8), owner: "i1", leaseSeconds: 60) }
+            try await store { try $0.saveMix(id: "b", spec: Data("{2}".utf8), owner: nil, leaseSeconds: 0) }
+            try await store { try $0.saveMix(id: "a", spec: Data("{3}".utf8), owner: "i1", leaseSeconds: 60) }
+            let mixes = try await store { try $0.mixes().map { [$0.id, String(decoding: $0.spec, as: UTF8.self), $0.owner ?? "-"] } }
+            #expect(mixes == [["b", "{2}", "-"], ["a", "{3}", "i1"]])
             let numbers = try await store { store in
                 try ["p1", "e1", "e2"].map { try store.recordMixChange(mixId: "b", kind: $0.hasPrefix("p") ? "patch" : "event", body: Data($0.utf8)) }
-            }
-            #expect(numbers == numbers.sorted() && Set(numbers).count == 3)
+            }.compactMap { $0 }
+            #expect(numbers.count == 3 && numbers == numbers.sorted() && Set(numbers).count == 3)
+            #expect(try await store { try $0.recordMixChange(mixId: "nope", kind: "event", body: Data()) } == nil)
             try await store { try $0.forgetMixChange(numbers[1]) }
-            let changes = try await store { try $0.mixChanges(mixId: "b").map { "\($0.kind) \(String(decoding: $0.body, as: UTF8.self))" } }
+            let changes = try await store { try $0.mixChanges(mixId: "b", after: 0).map { "\($0.kind) \(String(decoding: $0.body, as: UTF8.self))" } }
             #expect(changes == ["patch p1", "event e2"])
+            #expect(try await store { try $0.mixChanges(mixId: "b", after: numbers[0]).map(\.number) } == [numbers[2]])
             try await store { try $0.removeMix(id: "b") }
             #expect(try await store { try $0.mixes().map(\.id) } == ["a"])
-            #expect(try await store { try $0.mixChanges(mixId: "b").isEmpty })
+            #expect(try await store { try $0.mixChanges(mixId: "b", after: 0).isEmpty })
             // A mix made again under an old id starts without the old one's changes.
             try await store { store in
                 _ = try store.recordMixChange(mixId: "a", kind: "patch", body: Data("old".utf8))
-                try store.saveMix(id: "a", spec: Data("{4}".utf8))
+                try store.saveMix(id: "a", spec: Data("{4}".utf8), owner: nil, leaseSeconds: 0)
             }
-            #expect(try await store { try $0.mixChanges(mixId: "a").isEmpty })
+            #expect(try await store { try $0.mixChanges(mixId: "a", after: 0).isEmpty })
+        }
+    }
+
+    @Test(arguments: Engine.allCases) func leasesGiveEachMixToOneInstance(engine: Engine) async throws {
+        try await withStore(engine) { store in
+            try await store { store in
+                try store.saveMix(id: "m1", spec: Data("{}".utf8), owner: "i1", leaseSeconds: 60)
+                try store.saveMix(id: "m2", spec: Data("{}".utf8), owner: nil, leaseSeconds: 0)
+                try store.saveMix(id: "m3", spec: Data("{}".utf8), owner: nil, leaseSeconds: 0)
+                try store.saveMix(id: "m4", spec: Data("{}".utf8), owner: "dead", leaseSeconds: -1)
+            }
+            // i2 has room for 2: the oldest unplaced mix and the dead instance's are next in line.
+            let first = try await store { try $0.claimMixes(instance: "i2", running: [], limit: 2, leaseSeconds: 60) }
+            #expect(first.map(\.id) == ["m2", "m3"] && first.map(\.owner) == [nil, nil])
+            let second = try await store { try $0.claimMixes(instance: "i3", running: [], limit: 5, leaseSeconds: 60) }
+            #expect(second.map(\.id) == ["m4"] && second.first?.owner == "dead")
+            #expect(try await store { try $0.claimMixes(instance: "i3", running: ["m4"], limit: 5, leaseSeconds: 60) }.isEmpty)
+            // A restarted i1 takes its own mix back at once; a live i1 (running it) does not claim it again.
+            #expect(try await store { try $0.claimMixes(instance: "i1", running: ["m1"], limit: 5, leaseSeconds: 60) }.isEmpty)
+            #expect(try await store { try $0.claimMixes(instance: "i1", running: [], limit: 5, leaseSeconds: 60) }.map(\.id) == ["m1"])
+            // Renewal keeps what is still held: m3 removed, m2 not i3's.
+            try await store { try $0.removeMix(id: "m3") }
+            #expect(try await store { try $0.renewLeases(instance: "i2", running: ["m2", "m3"], leaseSeconds: 60) } == ["m2"])
+            #expect(try await store { try $0.renewLeases(instance: "i3", running: ["m2", "m4"], leaseSeconds: 60) } == ["m4"])
+            // A stopping instance lets its mixes go at once.
+            try await store { try $0.releaseMixes(instance: "i2") }
+            #expect(try await store { try $0.claimMixes(instance: "i3", running: ["m4"], limit: 5, leaseSeconds: 60) }.map(\.id) == ["m2"])
+        }
+    }
+
+    @Test(arguments: Engine.allCases) func anInstanceNameBelongsToOneLiveProcess(engine: Engine) async throws {
+        try await withStore(engine) { store in
+            let me = InstanceRecord(id: "box-1", apiURL: "http://10.0.0.1:8080", ingestHost: "10.0.0.1", capacity: 4, running: 1)
+            try await store { try $0.announce(me, boot: "first", leaseSeconds: 60) }
+            try await store { try $0.announce(me, boot: "first", leaseSeconds: 60) }
+            let other = try await store { store in Result { try store.announce(me, boot: "second", leaseSeconds: 60) } }
+            #expect(throws: (any Error).self) { try other.get() }
+            let live = try await store { try $0.liveInstances() }
+            #expect(live.map(\.id) == ["box-1"] && live.first?.ingestHost == "10.0.0.1" && live.first?.capacity == 4)
+            // Once its lease runs out (a killed process), the name can be taken again.
+            try await store { try $0.announce(me, boot: "first", leaseSeconds: -1) }
+            #expect(try await store { try $0.liveInstances() }.isEmpty)
+            try await store { try $0.announce(me, boot: "second", leaseSeconds: 60) }
+            try await store { try $0.leave(instance: "box-1") }
+            #expect(try await store { try $0.liveInstances() }.isEmpty)
         }
     }
 
@@ -120,17 +168,31 @@ import Testing
             let url = URL(string: "http://127.0.0.1:9/hook")!
             try await store { try $0.addCallbacks([("pk", url, "c1"), ("pk", url, "c2"), ("room", url, "r1")]) }
             #expect(try await store { try $0.callbackBacklog() } == 3)
-            let due = try await store { try $0.dueCallbacks(now: 10) }
+            let due = try await store { try $0.dueCallbacks(instance: "i1", now: 10) }
             #expect(due.map(\.body) == ["c1", "r1"] && due.allSatisfy { $0.attempts == 0 && $0.url == url })
             try await store { try $0.callbackFailed(id: due[0].id, retryAt: 20) }
-            #expect(try await store { try $0.dueCallbacks(now: 10).map(\.body) } == ["r1"])  // c1 waits, and c2 waits behind it
-            #expect(try await store { try $0.dueCallbacks(now: 20).first { $0.body == "c1" }?.attempts } == 1)
+            // r1 is i1's for a minute: another instance does not send it too.
+            #expect(try await store { try $0.dueCallbacks(instance: "i2", now: 10).isEmpty })
+            #expect(try await store { try $0.dueCallbacks(instance: "i1", now: 10).map(\.body) } == ["r1"])  // c1 waits, and c2 waits behind it
+            #expect(try await store { try $0.dueCallbacks(instance: "i2", now: 20).first { $0.body == "c1" }?.attempts } == 1)
             try await store { store in
                 try store.callbackDelivered(id: due[0].id)
                 try store.callbackDelivered(id: due[1].id)
             }
-            #expect(try await store { try $0.dueCallbacks(now: 20).map(\.body) } == ["c2"])
+            #expect(try await store { try $0.dueCallbacks(instance: "i1", now: 20).map(\.body) } == ["c2"])
+            // A lease that ran out (its instance died mid-delivery) lets another send it, under the same id.
+            #expect(try await store { try $0.dueCallbacks(instance: "i2", now: 100).map(\.body) } == ["c2"])
             #expect(try await store { try $0.callbackBacklog() } == 1)
         }
+    }
+}
+
+/// The CPU share an instance measures to refuse new mixes past its limit.
+@Suite struct MachineLoadTests {
+    @Test func idleAndTotalComeFromTheCPULine() {
+        let stat = "cpu  100 5 50 800 40 3 2 0 7 0\ncpu0 50 2 25 400 20 1 1 0 0 0\nintr 12345\n"
+        let times = MachineLoad.cpuTimes(stat)
+        #expect(times?.idle == 840 && times?.total == 1_000)
+        #expect(MachineLoad.cpuTimes("intr 1\n") == nil)
     }
 }

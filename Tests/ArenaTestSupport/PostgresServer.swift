@@ -12,18 +12,18 @@ private let serverProcess = Atomic<Int32>(0)
 ///
 /// The server is the test process's child, not a daemon started by `pg_ctl`: a daemon keeps
 /// descriptors Foundation's `Process` waits on, and `waitUntilExit` never returns.
-final class PostgresServer: @unchecked Sendable {  // `server` is set once, in init
+public final class PostgresServer: @unchecked Sendable {  // `server` is set once, in init
     /// Started on a thread of its own, not on one of Swift's cooperative threads.
     private static let shared = Task { try await onThread { Result { try PostgresServer() } }.get() }
 
     /// The URL of a new, empty database.
-    static func database() async throws -> String {
+    public static func database() async throws -> String {
         let server = try await shared.value
         return try await onThread { Result { try server.newDatabase() } }.get()
     }
 
-    let folder: URL
-    let port: Int
+    public let folder: URL
+    public let port: Int
     private let server = Process()
     private static let binaries = "/usr/lib/postgresql/15/bin"
 

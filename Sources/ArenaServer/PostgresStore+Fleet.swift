@@ -1,0 +1,56 @@
+import Foundation
+import PostgresNIO
+
+/// Leases and instances in PostgreSQL. Every time is the database's clock, so instances on
+/// machines whose clocks disagree still agree on when a lease runs out; claims skip rows
+/// another instance is claiming (`FOR UPDATE SKIP LOCKED`), so a mix is never given twice.
+extension PostgresStore {
+    func claimMixes(instance: String, running: [String], limit: Int, leaseSeconds: Double) throws -> [MixRecord] {
+        guard limit > 0 else { return [] }
+        return try rows("""
+            WITH picked AS (
+                SELECT id, owner FROM mix
+                WHERE (owner IS NULL OR lease_until < \(unescaped: Self.clock) OR owner = \(instance)) AND id <> ALL(\(running))
+                ORDER BY created_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+            UPDATE mix SET owner = \(instance), lease_until = \(unescaped: Self.clock) + \(leaseSeconds)
+            FROM picked WHERE mix.id = picked.id
+            RETURNING mix.id, mix.spec, picked.owner, mix.lease_until
+            """).map(Self.mix)
+    }
+
+    func renewLeases(instance: String, running: [String], leaseSeconds: Double) throws -> [String] {
+        try rows("""
+            UPDATE mix SET lease_until = \(unescaped: Self.clock) + \(leaseSeconds) WHERE owner = \(instance) AND id = ANY(\(running)) RETURNING id
+            """).map { try $0.decode(String.self) }
+    }
+
+    func releaseMixes(instance: String) throws {
+        try run("UPDATE mix SET lease_until = 0 WHERE owner = \(instance)")
+    }
+
+    func announce(_ instance: InstanceRecord, boot: String, leaseSeconds: Double) throws {
+        let answered = try rows("""
+            INSERT INTO instance (id, api_url, ingest_host, capacity, running, boot, seen_until, seen_at)
+            VALUES (\(instance.id), \(instance.apiURL), \(instance.ingestHost), \(instance.capacity), \(instance.running), \(boot),
+                    \(unescaped: Self.clock) + \(leaseSeconds), \(unescaped: Self.clock))
+            ON CONFLICT (id) DO UPDATE SET api_url = excluded.api_url, ingest_host = excluded.ingest_host, capacity = excluded.capacity,
+                running = excluded.running, boot = excluded.boot, seen_until = excluded.seen_until, seen_at = excluded.seen_at
+            WHERE instance.boot = excluded.boot OR instance.seen_until < \(unescaped: Self.clock)
+            RETURNING id
+            """)
+        if answered.isEmpty { throw StoreError(message: "another arena serve named '\(instance.id)' is alive on this store") }
+    }
+
+    func liveInstances() throws -> [InstanceRecord] {
+        try rows("""
+            SELECT id, api_url, ingest_host, capacity, running, seen_at FROM instance WHERE seen_until >= \(unescaped: Self.clock) ORDER BY id
+            """).map { row in
+            let (id, apiURL, ingestHost, capacity, running, seenAt) = try row.decode((String, String, String, Int, Int, Double).self)
+            return InstanceRecord(id: id, apiURL: apiURL, ingestHost: ingestHost, capacity: capacity, running: running, seenAt: seenAt)
+        }
+    }
+
+    func leave(instance: String) throws {
+        try run("DELETE FROM instance WHERE id = \(instance)")
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import GRDB
+
+/// Leases and instances in SQLite: the same rules as in PostgreSQL, for the one instance
+/// that uses a data folder's store (a restart takes its own mixes back at once).
+extension SQLiteStore {
+    func claimMixes(instance: String, running: [String], limit: Int, leaseSeconds: Double) throws -> [MixRecord] {
+        let now = Date().timeIntervalSince1970
+        return try database.write { db in
+            let free = try Row.fetchAll(db, sql: """
+                SELECT * FROM mix WHERE owner IS NULL OR lease_until < ? OR owner = ? ORDER BY created_at
+                """, arguments: [now, instance]).map(Self.mix).filter { !running.contains($0.id) }.prefix(max(0, limit))
+            for mix in free {
+                try db.execute(sql: "UPDATE mix SET owner = ?, lease_until = ? WHERE id = ?", arguments: [instance, now + leaseSeconds, mix.id])
+            }
+            return Array(free)
+        }
+    }
+
+    func renewLeases(instance: String, running: [String], leaseSeconds: Double) throws -> [String] {
+        let until = Date().timeIntervalSince1970 + leaseSeconds
+        return try database.write { db in
+            try String.fetchAll(db, sql: "SELECT id FROM mix WHERE owner = ?", arguments: [instance]).filter(running.contains).map { id in
+                try db.execute(sql: "UPDATE mix SET lease_until = ? WHERE id = ?", arguments: [until, id])
+                return id
+            }
+        }
+    }
+
+    func releaseMixes(instance: String) throws {
+        try database.write { db in try db.execute(sql: "UPDATE mix SET lease_until = 0 WHERE owner = ?", arguments: [instance]) }
+    }
+
+    func announce(_ instance: InstanceRecord, boot: String, leaseSeconds: Double) throws {
+        let now = Date().timeIntervalSince1970
+        let taken = try database.write { db in
+            try Row.fetchAll(db, sql: """
+                INSERT INTO instance (id, api_url, ingest_host, capacity, running, boot, seen_until, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET api_url = excluded.api_url, ingest_host = excluded.ingest_host, capacity = excluded.capacity,
+                    running = excluded.running, boot = excluded.boot, seen_until = excluded.seen_until, seen_at = excluded.seen_at
+                WHERE instance.boot = excluded.boot OR instance.seen_until < ?
+                RETURNING id
+                """, arguments: [instance.id, instance.apiURL, instance.ingestHost, instance.capacity, instance.running, boot,
+                                 now + leaseSeconds, now, now]).isEmpty
+        }
+        if taken { throw StoreError(message: "another arena serve named '\(instance.id)' is alive on this store") }
+    }
+
+    func liveInstances() throws -> [InstanceRecord] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM instance WHERE seen_until >= ? ORDER BY id", arguments: [Date().timeIntervalSince1970]).map {
+                InstanceRecord(id: $0["id"], apiURL: $0["api_url"], ingestHost: $0["ingest_host"], capacity: $0["capacity"],
+                               running: $0["running"], seenAt: $0["seen_at"])
+            }
+        }
+    }
+
+    func leave(instance: String) throws {
+        try database.write { db in try db.execute(sql: "DELETE FROM instance WHERE id = ?", arguments: [instance]) }
+    }
+}

@@ -1,0 +1,148 @@
+import ArenaTestSupport
+import Foundation
+import GStreamerTestSupport
+import Testing
+
+/// Three `arena serve` processes on one PostgreSQL database: mixes created through any of
+/// them spread over the three, any instance answers for any mix, and when one is killed
+/// (-9) its mixes run on the others within 10 s, with their battle, scores and recordings.
+@Suite struct FleetTests {
+    @Test func aKilledInstancesMixesRunOnTheOthersWithinTenSeconds() async throws {
+        let database = try await PostgresServer.database()
+        let hooks = try await CallbackReceiver()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("arena-fleet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let fleet = try ["a", "b", "c"].map { name in
+            try ServeProcess(folder: folder, port: freePort(), options: ["--store", database, "--instance", name, "--max-mixes", "3",
+                                                                         "--callback-url", hooks.url.absoluteString],
+                             environment: ["ARENA_CALLBACK_SECRET": "s"])
+        }
+        defer { for instance in fleet { instance.stop() } }
+
+        // Six mixes, two created through each instance.
+        for index in 0..<6 {
+            let spec = Self.spec(recording: "m\(index).mkv", ports: (freePort(SOCK_DGRAM), freePort(SOCK_DGRAM)))
+            let created = try fleet[index % 3].call("POST", "/v1/mixes?id=m\(index)", spec)
+            #expect(created.0 == 201, "\(created.1)")
+        }
+        let placed = try await Self.placement(asking: fleet[1], count: 6)
+        #expect(placed.values.sorted() == ["a", "a", "b", "b", "c", "c"], "\(placed)")
+        // Each instance describes every mix, with where it runs and where its inputs go.
+        let described = try fleet[2].call("GET", "/v1/mixes/m0").1
+        #expect(described.contains(#""instance":"a""#) && described.contains(#""ingest":{"host":"127.0.0.1","hosts":[{"userId":"alice","videoPort""#),
+                "\(described)")
+
+        // An event posted through an instance that does not run the mix reaches the one that does.
+        let onB = try #require(placed.first { $0.value == "b" }?.key)
+        let posted = try fleet[2].call("POST", "/v1/mixes/\(onB)/events", #"{"event": "hostLeft", "userId": "bob"}"#)
+        #expect(posted.0 == 202, "\(posted.1)")
+        #expect(await Self.eventually { try fleet[1].call("GET", "/v1/mixes/\(onB)").1.contains(#""connected":["alice"]"#) }, "\(onB) on b")
+
+        // A battle in a mix on a, scored through a.
+        let onA = placed.filter { $0.value == "a" }.keys.sorted()
+        #expect(try fleet[0].call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#).0 == 201)
+        #expect(try fleet[0].call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "g1", "scores": [{"room": "bob", "score": 12}]}"#).0 == 200)
+        let battleMix = try #require(Self.field(try fleet[0].call("GET", "/v1/battles/pk").1, "mixIds").first)
+        for id in onA { #expect(await Self.eventually(seconds: 20) { Self.segments(of: id, in: folder).count >= 2 }, "\(id) records") }
+        let segmentsBefore = onA.map { Self.segments(of: $0, in: folder) }
+
+        fleet[0].kill()
+        let killed = Date()
+        var movedIn: Double?
+        while Date().timeIntervalSince(killed) < 20 {
+            let now = try await Self.placement(asking: fleet[1], count: 6)
+            if onA.allSatisfy({ ["b", "c"].contains(now[$0]) }), try onA.allSatisfy({ try Self.isRunning($0, on: fleet[1...]) }) {
+                movedIn = Date().timeIntervalSince(killed)
+                break
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let failover = try #require(movedIn, "a's mixes \(onA) never ran elsewhere")
+        #expect(failover <= 10, "a's mixes ran elsewhere \(failover) s after the kill")
+
+        // The battle came back with its score, wherever its mix went.
+        let owner = fleet[1...].first { (try? $0.call("GET", "/v1/mixes/\(battleMix)").1.contains(#""state":"running""#)) == true }
+        #expect(await Self.eventually { try owner?.call("GET", "/v1/battles/pk").1.contains(#"{"room":"bob","score":12"#) == true },
+                "\(String(describing: try? owner?.call("GET", "/v1/battles/pk").1))")
+        // The recordings go on, numbered on, with no gap longer than the failover.
+        for (index, id) in onA.enumerated() {
+            #expect(await Self.eventually(seconds: 15) { Self.segments(of: id, in: folder).count >= segmentsBefore[index].count + 2 }, "\(id)")
+            let after = Self.segments(of: id, in: folder)
+            let gap = try Self.gap(between: segmentsBefore[index], and: after, of: id, in: folder)
+            #expect(gap <= failover + 1, "\(id): \(gap) s between the last segment before the kill and the first after (\(segmentsBefore[index]) then \(after))")
+        }
+        // The platform is told where to send the moved mixes' inputs.
+        #expect(await Self.eventually { onA.allSatisfy { id in hooks.deliveries.contains { $0.body.contains(#""event":"mix.moved","mixId":"\#(id)","from":"a""#) } } },
+                "\(hooks.deliveries.map(\.body).filter { $0.contains("mix.moved") })")
+
+        // A mix removed through an instance that does not run it stops where it runs.
+        let onC = try #require(await Self.placement(asking: fleet[1], count: 6).first { $0.value == "c" }?.key)
+        #expect(try fleet[1].call("DELETE", "/v1/mixes/\(onC)").0 == 200)
+        #expect(await Self.eventually { try fleet[2].call("GET", "/v1/mixes/\(onC)").0 == 404 })
+        #expect(!(try fleet[2].call("GET", "/v1/mixes").1.contains(#""id":"\#(onC)""#)))
+        await hooks.stop()
+    }
+
+    static func spec(recording: String, ports: (Int, Int)) -> String {
+        """
+        {"canvas": {"width": 360, "height": 640}, "output": {"video": {"preset": "ultrafast"}}, "live": {"disconnectTimeoutMs": 600000},
+         "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(ports.0)}}}}, {"userId": "bob", "input": {"rtp": {"video": {"port": \(ports.1)}}}}],
+         "outputs": [{"type": "recording", "path": "\(recording)", "segmentSeconds": 1}]}
+        """
+    }
+
+    /// Which instance runs each mix, as `instance` sees it, once all `count` are placed (10 s at most).
+    static func placement(asking instance: ServeProcess, count: Int) async throws -> [String: String] {
+        var placed: [String: String] = [:]
+        for _ in 0..<50 {
+            let list = try JSONSerialization.jsonObject(with: Data(try instance.call("GET", "/v1/mixes").1.utf8)) as? [String: Any]
+            let mixes = list?["mixes"] as? [[String: Any]] ?? []
+            placed = Dictionary(uniqueKeysWithValues: mixes.compactMap { mix in
+                (mix["id"] as? String).flatMap { id in (mix["instance"] as? String).map { (id, $0) } }
+            })
+            if placed.count == count { return placed }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return placed
+    }
+
+    static func isRunning(_ id: String, on instances: ArraySlice<ServeProcess>) throws -> Bool {
+        try instances.contains { try $0.call("GET", "/v1/mixes/\(id)").1.contains(#""state":"running","instance""#) }
+    }
+
+    /// The strings of array field `name` of the answer's object.
+    static func field(_ body: String, _ name: String) -> [String] {
+        let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+        return ((object?["battle"] ?? object?["mix"]) as? [String: Any])?[name] as? [String] ?? []
+    }
+
+    /// Closed segments of mix recording `id` (`id-00001.mkv`, ...), oldest first.
+    static func segments(of id: String, in folder: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasPrefix("\(id)-") && $0.hasSuffix(".mkv") }.sorted()
+    }
+
+    /// Seconds of the mix missing from its recording across the failover: from the last write
+    /// of the killed instance (its closed segments, or the segment it was writing, left under
+    /// its partial name) to the start of the first segment the new instance closed (its last
+    /// write less its length in frames, at 30 fps).
+    static func gap(between before: [String], and after: [String], of id: String, in folder: URL) throws -> Double {
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        func written(_ name: String) throws -> Date {
+            try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)[.modificationDate] as? Date ?? .distantPast
+        }
+        let old = before + files.filter { $0.hasPrefix(".\(id)-") && $0.hasSuffix(".partial") }
+        guard let first = after.first(where: { !before.contains($0) }), let end = try old.map(written).max() else { return .infinity }
+        let frames = try VideoFrames.decode(path: folder.appendingPathComponent(first).path).count
+        return try written(first).timeIntervalSince(end) - Double(frames) / 30
+    }
+
+    /// Whether `condition` holds within `seconds`.
+    static func eventually(seconds: Double = 5, _ condition: () throws -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            if (try? condition()) == true { return true }
+            try? await Task.sleep(for: .milliseconds(200))
+        } while Date() < deadline
+        return false
+    }
+}
