@@ -47,12 +47,14 @@ public final class ArenaService: Sendable {
         let store: any ArenaStore = try storeURL.map { try PostgresStore(url: $0) } ?? SQLiteStore(folder: dataFolder)
         self.store = store
         let logger = Logger(label: "arena")
-        let machine = ProcessInfo.processInfo.hostName
-        let name = instance ?? "\(machine):\(port == 0 ? String(UUID().uuidString.prefix(8)) : String(port))"
-        guard (1...64).contains(name.count), name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0) }) else {
-            throw StoreError(message: "the instance name must be 1 to 64 letters, digits, '-', '_', '.' or ':'")
+        func isName(_ text: String) -> Bool {
+            (1...64).contains(text.count) && text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.:".unicodeScalars.contains($0)) }
         }
-        let advertised = advertisedHost ?? (["0.0.0.0", "::", ""].contains(host) ? machine : host)
+        // By default the machine's short name (at most 40 characters) and the port.
+        let machine = String(ProcessInfo.processInfo.hostName.prefix { $0 != "." }.prefix(40)).filter { isName(String($0)) }
+        let name = instance ?? "\(machine.isEmpty ? "arena" : machine):\(port == 0 ? String(UUID().uuidString.prefix(8)) : String(port))"
+        guard isName(name) else { throw StoreError(message: "the instance name must be 1 to 64 letters, digits, '-', '_', '.' or ':'") }
+        let advertised = advertisedHost ?? (["0.0.0.0", "::", ""].contains(host) ? ProcessInfo.processInfo.hostName : host)
         self.advertisedHost = advertised
         let callbacks = CallbackOutbox(instance: name, settings: settings, store: store) { logger.warning("\($0)") }
         self.callbacks = callbacks

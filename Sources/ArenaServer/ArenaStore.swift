@@ -78,9 +78,10 @@ protocol ArenaStore: Sendable {
     /// Whether other instances may share the store (PostgreSQL): then an instance that cannot
     /// renew its leases must stop its mixes, which another may be running by then.
     var isShared: Bool { get }
-    /// Records a new mix (a mix of that id before it, and its changes, are replaced), run by
-    /// `owner` for `leaseSeconds` from now (nil: by whichever instance claims it first).
-    func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) throws
+    /// Records a new mix (and forgets changes left under its id), run by `owner` for
+    /// `leaseSeconds` from now (nil: by whichever instance claims it first); false when a mix
+    /// of that id exists already (made through another instance at the same time, say).
+    func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) throws -> Bool
     func removeMix(id: String) throws
     func mix(id: String) throws -> MixRecord?
     /// Every mix saved and not removed, oldest first.

@@ -21,8 +21,20 @@ final class FleetMember: Sendable {
     private let callbacks: CallbackOutbox
     private let load: MachineLoad
     private let logger = Logger(label: "arena.fleet")
-    private let state = Mutex<(stopping: Bool, lastRenewal: Date, adopting: Set<String>)>((false, Date(), []))
-    private let finished = DispatchSemaphore(value: 0)
+    private let state = Mutex(State())
+    private let finished = DispatchGroup()
+
+    private struct State {
+        var stopping = false
+        /// When the last renewal that succeeded was sent.
+        var lastRenewal = Date()
+        /// Mixes claimed and being started.
+        var adopting: Set<String> = []
+        /// Mixes the last renewal did not find held.
+        var missing: Set<String> = []
+        /// Another process took this instance's name: this one takes and renews nothing more.
+        var evicted = false
+    }
 
     init(name: String, advertisedHost: String, store: any ArenaStore, mixes: MixRegistry, battles: BattleDesk, callbacks: CallbackOutbox,
          load: MachineLoad) {
@@ -55,24 +67,42 @@ final class FleetMember: Sendable {
     }
 
     /// The first claims, before the service answers calls (its own mixes after a restart come
-    /// back before anyone can ask for them); then the loop, on a thread of its own.
+    /// back before anyone can ask for them); then two threads: leases every second, and every
+    /// quarter second the changes recorded elsewhere and a watchdog on the leases.
     func start(port: Int) {
         if boundPort.load(ordering: .relaxed) == 0 { boundPort.store(port, ordering: .relaxed) }
         load.sample()
         renewAndClaim(adoptingInline: true)
+        loop(every: 1) { [self] in
+            load.sample()
+            renewAndClaim(adoptingInline: false)
+        }
+        loop(every: 0.25) { [self] in
+            stopMixesPastTheirLease()
+            mixes.applyChangesFromElsewhere()
+        }
+    }
+
+    private func loop(every seconds: Double, _ work: @escaping @Sendable () -> Void) {
+        finished.enter()
         Thread { [self] in
-            defer { finished.signal() }
-            var nextRenewal = Date().addingTimeInterval(1)
+            defer { finished.leave() }
             while !state.withLock({ $0.stopping }) {
-                if Date() >= nextRenewal {
-                    nextRenewal = Date().addingTimeInterval(1)
-                    load.sample()
-                    renewAndClaim(adoptingInline: false)
-                }
-                mixes.applyChangesFromElsewhere()
-                Thread.sleep(forTimeInterval: 0.25)
+                work()
+                Thread.sleep(forTimeInterval: seconds)
             }
         }.start()
+    }
+
+    /// Past its lease, as the last renewal sent counts it, another instance may run these mixes:
+    /// two must never run one mix, so they stop here (whether or not a renewal is still waiting
+    /// for an answer). With its own SQLite file an instance keeps its mixes.
+    private func stopMixesPastTheirLease() {
+        guard store.isShared, Date().timeIntervalSince(state.withLock { $0.lastRenewal }) > MixRegistry.leaseSeconds - 0.5 else { return }
+        let held = mixes.all.map(\.id)
+        guard !held.isEmpty else { return }
+        logger.error("leases not renewed for \(MixRegistry.leaseSeconds - 0.5) s: stopping this instance's mixes")
+        Task { await mixes.stop(held) }
     }
 
     /// The port the API listens on, once bound (announced from the next renewal on).
@@ -82,7 +112,7 @@ final class FleetMember: Sendable {
 
     /// Whether this instance takes new mixes, and if not, why: it holds its leases and has room.
     var readiness: (ready: Bool, reason: String) {
-        if Date().timeIntervalSince(state.withLock { $0.lastRenewal }) > 2 * 1.0 + 1 { return (false, "store unreachable") }
+        if Date().timeIntervalSince(state.withLock { $0.lastRenewal }) > 3 { return (false, "store unreachable") }
         if state.withLock({ $0.stopping }) { return (false, "stopping") }
         if let full = mixes.fullness { return (false, full) }
         return (true, "ready")
@@ -109,33 +139,44 @@ final class FleetMember: Sendable {
     }
 
     private func renewAndClaim(adoptingInline: Bool) {
+        guard !state.withLock({ $0.evicted }) else { return }
+        let sent = Date()
+        let adopting = state.withLock { $0.adopting }
         let held = mixes.held
         do {
-            let renewed = try store.renewLeases(instance: name, running: held, leaseSeconds: MixRegistry.leaseSeconds)
-            state.withLock { $0.lastRenewal = Date() }
-            let adopting = state.withLock { $0.adopting }
-            let lost = held.filter { !renewed.contains($0) && !adopting.contains($0) }
+            do {
+                try store.announce(record, boot: boot, leaseSeconds: MixRegistry.leaseSeconds)
+            } catch let error as StoreError where error.message.contains("is alive") {
+                state.withLock { $0.evicted = true }
+                logger.error("another process took this instance's name: its mixes stop here")
+                Task { await mixes.stop(mixes.held) }
+                return
+            }
+            let renewed = Set(try store.renewLeases(instance: name, running: held + adopting, leaseSeconds: MixRegistry.leaseSeconds))
+            // Given up after two renewals in a row miss it: the first may be a create whose record has not committed yet.
+            let missing = Set(held).subtracting(renewed)
+            let lost = state.withLock { state in
+                state.lastRenewal = sent
+                defer { state.missing = missing }
+                return missing.intersection(state.missing)
+            }
             if !lost.isEmpty {
                 logger.info("mixes removed or taken over elsewhere stop here: \(lost.sorted().joined(separator: ", "))")
-                Task { await mixes.stop(lost) }
+                Task { await mixes.stop(Array(lost)) }
             }
-            try store.announce(record, boot: boot, leaseSeconds: MixRegistry.leaseSeconds)
             let room = mixes.room - adopting.count
             for claimed in try store.claimMixes(instance: name, running: held + adopting, limit: room, leaseSeconds: MixRegistry.leaseSeconds) {
+                state.withLock { _ = $0.adopting.insert(claimed.id) }
                 if adoptingInline {
                     adopt(claimed)
+                    // Each start takes a while: the leases already held must not run out meanwhile.
+                    _ = try store.renewLeases(instance: name, running: mixes.held, leaseSeconds: MixRegistry.leaseSeconds)
                 } else {
-                    state.withLock { _ = $0.adopting.insert(claimed.id) }
                     Thread { [self] in adopt(claimed) }.start()
                 }
             }
         } catch {
             logger.error("the fleet's store: \(error)")
-            // Past its lease another instance may run these mixes: two must never run one mix.
-            if store.isShared, Date().timeIntervalSince(state.withLock { $0.lastRenewal }) > MixRegistry.leaseSeconds, !held.isEmpty {
-                logger.error("leases not renewed for \(Int(MixRegistry.leaseSeconds)) s: stopping this instance's mixes")
-                Task { await mixes.stop(held) }
-            }
         }
     }
 
@@ -144,13 +185,15 @@ final class FleetMember: Sendable {
     private func adopt(_ claimed: MixRecord) {
         defer { state.withLock { _ = $0.adopting.remove(claimed.id) } }
         let log: (String) -> Void = { [logger] in logger.warning("\($0)") }
-        guard let entry = mixes.adopt(claimed, log: log) else { return }
-        do {
-            try battles.resume(mixId: claimed.id, log: log)
-            try mixes.replayScoreEvents(entry, log: log)
-        } catch {
-            log("mix '\(claimed.id)': its battle cannot resume: \(error)")
+        let adopted = mixes.adopt(claimed, log: log) { [battles, mixes] entry in
+            do {
+                try battles.resume(mixId: claimed.id, log: log)
+                try mixes.replayScoreEvents(entry, log: log)
+            } catch {
+                log("mix '\(claimed.id)': its battle cannot resume: \(error)")
+            }
         }
+        guard let entry = adopted else { return }
         if let previous = claimed.owner, previous != name {
             logger.info("mix '\(claimed.id)' moved here from instance '\(previous)'")
             callbacks.mixMoved(mixId: claimed.id, from: previous, to: name, ingest: MixIngest.json(mixId: claimed.id, spec: entry.spec, host: advertisedHost, store: store, dataFolder: mixes.dataFolder))

@@ -146,6 +146,16 @@ final class MixEntry: Sendable {
         try changing.withLock { try change(&$0) }
     }
 
+    /// Runs `change` as `serially` does, unless a change is under way (then nothing).
+    func ifIdle(_ change: (inout Int64) throws -> Void) rethrows {
+        try changing.withLockIfAvailable { try change(&$0) }
+    }
+
+    /// Asks the mix to stop, without waiting.
+    func stopSoon() {
+        state.withLock { $0.stopRequested = true }
+    }
+
     var status: String {
         state.withLock { $0.ended ? ($0.failure == nil ? "ended" : "failed") : ($0.stopRequested ? "stopping" : "running") }
     }

@@ -50,23 +50,34 @@ final class MixRegistry: Sendable {
     /// (`BattleDesk.resume`), so battle and score events are not applied again here (scores
     /// posted as events are, by `replayScoreEvents`, once the battle is back). A mix that no
     /// longer starts is reported and kept out (still held, so no other instance tries it).
-    func adopt(_ record: MixRecord, log: (String) -> Void) -> MixEntry? {
+    /// `resume` runs once the changes are applied, still before any other change: it brings
+    /// the battle back (`BattleDesk.resume`, then `replayScoreEvents`).
+    func adopt(_ record: MixRecord, log: (String) -> Void, resume: (MixEntry) -> Void) -> MixEntry? {
+        if let running = local(record.id) { return running }  // made here, claimed before its record committed
+        var entry: MixEntry?
         do {
             let (spec, plan) = try prepare(record.spec)
-            let entry = try start(id: record.id, spec: spec, plan: plan)
-            guard entry.waitUntilRunning(), let mix = entry.mix else { throw APIError(.conflict, "it did not start") }
-            try entry.serially { last in
-                for change in try store.mixChanges(mixId: record.id, after: 0) {
+            let started = try start(id: record.id, spec: spec, plan: plan)
+            entry = started
+            // Under the mix's change lock from before it runs: no change applies before the replay.
+            try started.serially { last in
+                guard started.waitUntilRunning(), let mix = started.mix else { throw APIError(.conflict, "it did not start") }
+                for change in try store.mixChanges(mixId: record.id, after: last) {
                     do {
-                        try applyRecorded(change, to: entry, mix: mix, battles: false)
+                        try applyRecorded(change, to: started, mix: mix, battles: false)
                     } catch {
                         log("mix '\(record.id)': a recorded \(change.kind) no longer applies: \(error)")
                     }
                     last = change.number
                 }
+                resume(started)
             }
-            return entry
+            return started
         } catch {
+            if let entry {
+                entry.stopSoon()
+                entries.withLock { if $0[record.id] === entry { $0[record.id] = nil } }
+            }
             unstartable.withLock { $0[record.id] = "\(error)" }
             log("mix '\(record.id)' cannot be started: \(error)")
             return nil
@@ -100,11 +111,12 @@ final class MixRegistry: Sendable {
     }
 
     /// Applies, in order, the changes other instances recorded for the mixes this one runs
-    /// (events and PATCHes posted to them), each at most once.
+    /// (events and PATCHes posted to them), each at most once. A mix busy with a change of its
+    /// own is left for the next round.
     func applyChangesFromElsewhere() {
         for entry in all {
             do {
-                try entry.serially { last in
+                try entry.ifIdle { last in
                     guard let mix = entry.mix else { return }
                     try catchUp(entry, mix: mix, before: .max, last: &last)
                 }
@@ -126,6 +138,18 @@ final class MixRegistry: Sendable {
         }
     }
 
+    /// Before change `number` applies: the earlier ones recorded elsewhere. If they cannot be
+    /// read, `number` is forgotten (the caller is answered 503, and nothing happened).
+    private func catchUpOrForget(_ number: Int64, _ entry: MixEntry, mix: RunningMix, last: inout Int64) throws {
+        do {
+            try catchUp(entry, mix: mix, before: number, last: &last)
+        } catch {
+            try? store.forgetMixChange(number)
+            throw error
+        }
+        last = number
+    }
+
     /// `POST /v1/mixes/{id}/events`: records `event` (sent as `body`), then applies it, after
     /// any change already under way; an event the mix refuses is forgotten again. For a mix
     /// another instance runs, the event is recorded for it to apply, and nil is returned.
@@ -137,8 +161,7 @@ final class MixRegistry: Sendable {
         return try entry.serially { last in
             guard entry.takesChanges, let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
             guard let number = try store.recordMixChange(mixId: id, kind: "event", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
-            try catchUp(entry, mix: mix, before: number, last: &last)
-            last = number
+            try catchUpOrForget(number, entry, mix: mix, last: &last)
             do {
                 return try mix.apply(event)
             } catch {
@@ -175,16 +198,19 @@ final class MixRegistry: Sendable {
     /// instance claims it within a second) and nil is returned.
     func create(id: String, spec data: Data) throws -> MixEntry? {
         let (spec, plan) = try prepare(data)
-        guard try store.mix(id: id) == nil else { throw APIError(.conflict, "mix '\(id)' already exists") }
+        let exists = APIError(.conflict, "mix '\(id)' already exists")
+        guard try store.mix(id: id) == nil else { throw exists }
         if !hasRoom {
             guard try store.liveInstances().contains(where: { $0.id != instance && $0.running < $0.capacity }) else {
                 try checkLimit(counting: all)
                 throw APIError(.conflict, "this machine's CPU is \(Int(load.busy * 100)) % busy, past the limit set; stop a mix first")
             }
-            try store.saveMix(id: id, spec: data, owner: nil, leaseSeconds: 0)
+            guard try store.saveMix(id: id, spec: data, owner: nil, leaseSeconds: 0) else { throw exists }
             return nil
         }
-        return try start(id: id, spec: spec, plan: plan) { try store.saveMix(id: id, spec: data, owner: instance, leaseSeconds: Self.leaseSeconds) }
+        return try start(id: id, spec: spec, plan: plan) {
+            guard try store.saveMix(id: id, spec: data, owner: instance, leaseSeconds: Self.leaseSeconds) else { throw exists }
+        }
     }
 
     /// Parses and checks a spec, and plans its mix.
@@ -200,7 +226,6 @@ final class MixRegistry: Sendable {
             throw APIError(.unprocessableContent, "overlays.allowPrivateAvatarHosts is the operator's to set (arena serve --allow-private-avatar-hosts), not a posted spec's")
         }
         parsed.allowPrivateAvatarHosts = allowPrivateAvatarHosts
-        try checkLimit(counting: entries.withLock { Array($0.values) })
         do {
             return (parsed, try MixPlan(spec: parsed, templates: templates, live: true, access: access))
         } catch {
@@ -289,8 +314,7 @@ final class MixRegistry: Sendable {
             // Recorded before it is applied. A change refused before any part of it applied is
             // forgotten; one refused partway stays, and a restart applies it as far again.
             guard let number = try store.recordMixChange(mixId: id, kind: "patch", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
-            try catchUp(entry, mix: mix, before: number, last: &last)
-            last = number
+            try catchUpOrForget(number, entry, mix: mix, last: &last)
             var applied = false
             do throws(MixError) {
                 try change.apply(to: mix, applied: &applied)

@@ -112,17 +112,20 @@ final class PostgresStore: ArenaStore, Sendable {
     /// The database's clock, in Unix seconds: every instance's leases are timed by this one clock.
     static let clock = "EXTRACT(EPOCH FROM clock_timestamp())::float8"
 
-    func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) throws {
+    func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) throws -> Bool {
         let lease = owner == nil ? -1e9 : leaseSeconds
+        let saved = Mutex(false)
         try transaction { connection, logger in
-            try await connection.query("""
+            let rows = try await connection.query("""
                 INSERT INTO mix (id, spec, created_at, owner, lease_until)
                 VALUES (\(id), \(spec), \(unescaped: Self.clock), \(owner), \(unescaped: Self.clock) + \(lease))
-                ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, created_at = excluded.created_at, owner = excluded.owner,
-                                               lease_until = excluded.lease_until
-                """, logger: logger)
+                ON CONFLICT (id) DO NOTHING RETURNING id
+                """, logger: logger).collect()
+            guard rows.count == 1 else { return }
             try await connection.query("DELETE FROM mix_change WHERE mix_id = \(id)", logger: logger)
+            saved.withLock { $0 = true }
         }
+        return saved.withLock { $0 }
     }
 
     func removeMix(id: String) throws {

@@ -181,12 +181,14 @@ final class SQLiteStore: ArenaStore, Sendable {
         }
     }
 
-    func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) throws {
+    func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) throws -> Bool {
         let now = Date().timeIntervalSince1970
-        try database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO mix (id, spec, created_at, owner, lease_until) VALUES (?, ?, ?, ?, ?)",
+        return try database.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO mix (id, spec, created_at, owner, lease_until) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, spec, now, owner, owner == nil ? 0 : now + leaseSeconds])
+            guard db.changesCount == 1 else { return false }
             try db.execute(sql: "DELETE FROM mix_change WHERE mix_id = ?", arguments: [id])
+            return true
         }
     }
 

@@ -37,11 +37,12 @@ import Testing
 
     @Test(arguments: Engine.allCases) func mixesAndTheirChangesComeBackInOrder(engine: Engine) async throws {
         try await withStore(engine) { store in
-            try await store { try $0.saveMix(id: "a", spec: Data("{1}".utf8), owner: "i1", leaseSeconds: 60) }
-            try await store { try $0.saveMix(id: "b", spec: Data("{2}".utf8), owner: nil, leaseSeconds: 0) }
-            try await store { try $0.saveMix(id: "a", spec: Data("{3}".utf8), owner: "i1", leaseSeconds: 60) }
+            #expect(try await store { try $0.saveMix(id: "a", spec: Data("{1}".utf8), owner: "i1", leaseSeconds: 60) })
+            #expect(try await store { try $0.saveMix(id: "b", spec: Data("{2}".utf8), owner: nil, leaseSeconds: 0) })
+            // An id is one mix's: made through two instances at once, the second is refused.
+            #expect(try await store { try $0.saveMix(id: "a", spec: Data("{3}".utf8), owner: "i2", leaseSeconds: 60) } == false)
             let mixes = try await store { try $0.mixes().map { [$0.id, String(decoding: $0.spec, as: UTF8.self), $0.owner ?? "-"] } }
-            #expect(mixes == [["b", "{2}", "-"], ["a", "{3}", "i1"]])
+            #expect(mixes == [["a", "{1}", "i1"], ["b", "{2}", "-"]])
             let numbers = try await store { store in
                 try ["p1", "e1", "e2"].map { try store.recordMixChange(mixId: "b", kind: $0.hasPrefix("p") ? "patch" : "event", body: Data($0.utf8)) }
             }.compactMap { $0 }
@@ -57,7 +58,8 @@ import Testing
             // A mix made again under an old id starts without the old one's changes.
             try await store { store in
                 _ = try store.recordMixChange(mixId: "a", kind: "patch", body: Data("old".utf8))
-                try store.saveMix(id: "a", spec: Data("{4}".utf8), owner: nil, leaseSeconds: 0)
+                try store.removeMix(id: "a")
+                _ = try store.saveMix(id: "a", spec: Data("{4}".utf8), owner: nil, leaseSeconds: 0)
             }
             #expect(try await store { try $0.mixChanges(mixId: "a", after: 0).isEmpty })
         }
@@ -66,10 +68,9 @@ import Testing
     @Test(arguments: Engine.allCases) func leasesGiveEachMixToOneInstance(engine: Engine) async throws {
         try await withStore(engine) { store in
             try await store { store in
-                try store.saveMix(id: "m1", spec: Data("{}".utf8), owner: "i1", leaseSeconds: 60)
-                try store.saveMix(id: "m2", spec: Data("{}".utf8), owner: nil, leaseSeconds: 0)
-                try store.saveMix(id: "m3", spec: Data("{}".utf8), owner: nil, leaseSeconds: 0)
-                try store.saveMix(id: "m4", spec: Data("{}".utf8), owner: "dead", leaseSeconds: -1)
+                for (id, owner, lease) in [("m1", "i1" as String?, 60.0), ("m2", nil, 0), ("m3", nil, 0), ("m4", "dead", -1)] {
+                    _ = try store.saveMix(id: id, spec: Data("{}".utf8), owner: owner, leaseSeconds: lease)
+                }
             }
             // i2 has room for 2: the oldest unplaced mix and the dead instance's are next in line.
             let first = try await store { try $0.claimMixes(instance: "i2", running: [], limit: 2, leaseSeconds: 60) }
