@@ -178,6 +178,11 @@ public final class ArenaService: Sendable {
                 throw APIError(.badRequest, "\(error)")
             }
             return try await offload {
+                // A score for a battle the store has counts in its totals, through any instance.
+                if case .score(let battleId, let room, let value, let op) = event,
+                   let notices = try self.battles.scoreEvent(battleId: battleId, room: room, value: value, op: op, body: body) {
+                    return JSONResponse(["events": Self.encode(notices)])
+                }
                 guard let notices = try self.mixes.post(event, body: body, to: id) else {
                     // Recorded for the instance that runs the mix: it applies it within a quarter second.
                     return JSONResponse(["events": [], "mix": try self.describe(id, nil)], status: .accepted)

@@ -1,3 +1,5 @@
+import ArenaSession
+import ArenaSpec
 import Foundation
 
 /// A battle as the service records it.
@@ -62,6 +64,19 @@ struct StoredCallback: Sendable {
     let url: URL
     let body: String
     let attempts: Int
+}
+
+/// Adds (or sets) `updates` to `totals`; a total past 2147483647 is refused, naming the room.
+func addScores(_ updates: [(room: String, value: Int64)], replace: Bool, to totals: inout [String: Int64]) throws {
+    for update in updates {
+        let old = totals[update.room] ?? 0
+        let total = replace ? update.value : old + update.value
+        guard total <= Battle.maxScore else {
+            let reason = replace ? "\(update.value) is more than \(Battle.maxScore)" : "\(old) + \(update.value) is more than \(Battle.maxScore)"
+            throw APIError(.unprocessableContent, "scores for '\(Redaction.value(update.room))': \(reason); nothing was changed")
+        }
+        totals[update.room] = total
+    }
 }
 
 /// The store could not do what was asked, through no fault of the caller's (answered 503).
@@ -132,8 +147,15 @@ protocol ArenaStore: Sendable {
     func callbackFailed(id: Int64, retryAt: Double) throws
     /// Callbacks not yet delivered.
     func callbackBacklog() throws -> Int
-    /// The request bodies of a battle's recorded score updates, in the order they were applied.
-    func scoreRequests(battleId: String) throws -> [Data]
+    /// Applies a score update to a battle's totals, once per key, in one transaction (one update
+    /// of a battle at a time, across every instance): each `updates` value is added to
+    /// (`replace` false) or replaces its room's total, and `answer`, made from the new totals, is
+    /// recorded with the key. Returns it with the totals; a key seen before returns its first
+    /// answer and nil, changing nothing. A total past 2147483647 is refused (422), changing nothing.
+    func scoreBattle(battleId: String, key: String, request: Data, updates: [(room: String, value: Int64)], replace: Bool,
+                     answer: @escaping @Sendable ([String: Int64]) -> StoredAnswer) throws -> (answer: StoredAnswer, totals: [String: Int64]?)
+    /// A battle's totals by room.
+    func battleTotals(battleId: String) throws -> [String: Int64]
     /// The answer recorded for `key`, if an update with that key was answered before.
     func answer(forKey key: String, battleId: String) throws -> StoredAnswer?
     /// Records an update and its answer in one transaction, durable when this returns.

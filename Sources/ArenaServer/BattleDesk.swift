@@ -12,13 +12,11 @@ import Synchronization
 /// Per-room result codes, as the reference service's: 0 ok, 1 no such room (not connected,
 /// or not in the battle).
 final class BattleDesk: Sendable {
-    private let mixes: MixRegistry
-    private let store: any ArenaStore
+    let mixes: MixRegistry
+    let store: any ArenaStore
     private let callbacks: CallbackOutbox
-    /// Score updates are checked, recorded and applied one at a time, so that a key is never
-    /// applied twice and the ledger's order is the order applied; the Mutex also counts
-    /// updates applied and retries answered from the ledger. Never taken with `creating`.
-    private let scoring = Mutex<(applied: Int, replayed: Int)>((0, 0))
+    /// Score updates applied here, and retries answered from the ledger.
+    let scoring = Mutex<(applied: Int, replayed: Int)>((0, 0))
     /// Battles are created one at a time.
     private let creating = Mutex(())
 
@@ -90,57 +88,6 @@ final class BattleDesk: Sendable {
                             status: .created)
     }
 
-    /// `POST /v1/battles/{id}/scores`: adds to (`accumulate`) or replaces (`overwrite`) rooms'
-    /// scores. The same `idempotencyKey` again gets the first answer and changes nothing.
-    func updateScores(battleId: String, _ body: Data) throws -> JSONResponse {
-        let request = try ScoreRequest(body)
-        return try scoring.withLock { counts in try apply(request, battleId: battleId, body: body, counts: &counts) }
-    }
-
-    private func apply(_ request: ScoreRequest, battleId: String, body: Data, counts: inout (applied: Int, replayed: Int)) throws -> JSONResponse {
-        if let earlier = try store.answer(forKey: request.key, battleId: battleId) {
-            counts.replayed += 1
-            return JSONResponse(rawJSON: earlier.body, status: .init(code: earlier.status))
-        }
-        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
-        let running = record.mixIds.compactMap { try? mixes.entry($0) }.filter { $0.mix?.session.battle?.id == battleId }
-        guard let session = running.first?.mix?.session, let battle = session.battle, battle.isRunning else {
-            throw APIError(.conflict, "battle '\(Redaction.value(battleId))' is not running")
-        }
-        // Written ahead: the update is checked on a copy of the session, recorded with its
-        // answer, and only then applied to the mixes, so an acknowledged update is always in
-        // the ledger and a retry can never count twice.
-        var draft = session
-        var results: [(String, Int)] = []
-        for update in request.updates {
-            guard battle.active.contains(update.room) else {
-                results.append((update.room, 1))
-                continue
-            }
-            do {
-                _ = try draft.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: request.op))
-            } catch SessionError.invalidScore(let reason) {
-                throw APIError(.unprocessableContent, "scores for '\(Redaction.value(update.room))': \(reason); nothing was changed")
-            } catch {
-                throw APIError(.conflict, "\(error)")
-            }
-            results.append((update.room, 0))
-        }
-        let answer = JSONResponse(["battleId": .string(battleId), "results": .array(results.map { ["room": .string($0.0), "code": .int($0.1)] }),
-                                   "scores": scoresJSON(draft.battle)])
-        try store.recordScoreUpdate(key: request.key, battleId: battleId, request: body, answer: StoredAnswer(status: 200, body: answer.text))
-        counts.applied += 1
-        for update in request.updates where battle.active.contains(update.room) {
-            for entry in running {
-                _ = try? entry.mix?.apply(.score(battleId: battleId, userId: update.room, value: update.value, op: request.op))
-            }
-        }
-        return answer
-    }
-
-    /// Score updates applied so far, and retries answered from the ledger.
-    var scoreUpdateCounts: (applied: Int, replayed: Int) { scoring.withLock { $0 } }
-
     /// `POST /v1/battles/{id}/end`: ends a running battle now.
     func end(battleId: String) throws -> JSONResponse {
         guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
@@ -160,7 +107,7 @@ final class BattleDesk: Sendable {
 
     /// When this instance takes mix `mixId` (after a restart, or from an instance that died):
     /// each of its battles not ended whose time is not up starts again in it with the time it
-    /// had left, and its recorded score updates are applied again in order.
+    /// had left and its totals from the store.
     func resume(mixId: String, log: (String) -> Void) throws {
         for record in try store.openBattles() where record.mixIds.contains(mixId) {
             let left = record.createdAt + Double(record.durationMilliseconds) / 1000 - Date().timeIntervalSince1970
@@ -170,15 +117,13 @@ final class BattleDesk: Sendable {
             }
             let entries = [mixes.local(mixId)].compactMap { $0 }.filter { $0.waitUntilRunning() }
             let config = BattleConfig(duration: UInt64(left * 1e9), needResponse: false, extensionInfo: nil)
-            let requests = try store.scoreRequests(battleId: record.id).compactMap { try? ScoreRequest($0) }
+            let totals = try store.battleTotals(battleId: record.id)
             for entry in entries {
                 do {
                     _ = try entry.mix?.apply(.battleRequest(battleId: record.id, inviter: record.fromRoom,
                                                            invitees: Array(record.rooms.dropFirst()), config: config))
-                    for request in requests {
-                        for update in request.updates {
-                            _ = try? entry.mix?.apply(.score(battleId: record.id, userId: update.room, value: update.value, op: request.op))
-                        }
+                    for (room, total) in totals.sorted(by: { $0.key < $1.key }) {
+                        _ = try? entry.mix?.apply(.score(battleId: record.id, userId: room, value: total, op: .set))
                     }
                 } catch {
                     log("battle '\(record.id)' cannot resume in mix '\(entry.id)': \(error)")
@@ -216,7 +161,15 @@ final class BattleDesk: Sendable {
             return .object(fields)
         }
         guard let mix = running, case let session = mix.session, let battle = session.battle else {
-            fields.append(("status", "unknown"))
+            // Its mixes run on other instances (or none): the store's record and totals.
+            guard let startedAt = record.startedAt else {
+                fields.append(("status", "unknown"))
+                return .object(fields)
+            }
+            let left = startedAt + Double(record.durationMilliseconds) / 1000 - Date().timeIntervalSince1970
+            let totals = try store.battleTotals(battleId: battleId)
+            fields += [("status", "running"), ("remainingMs", .int(max(0, Int(left * 1000)))),
+                       ("scores", Self.scoresJSON(rooms: record.rooms, scores: record.rooms.reduce(into: totals) { $0[$1] = $0[$1] ?? 0 }))]
             return .object(fields)
         }
         switch battle.phase {
@@ -231,7 +184,7 @@ final class BattleDesk: Sendable {
     }
 
     /// Final scores with their ranks (highest first; equal scores share a rank).
-    private static func scoresJSON(rooms: [String], scores: [String: Int64]) -> JSON {
+    static func scoresJSON(rooms: [String], scores: [String: Int64]) -> JSON {
         let ordered = rooms.filter { scores[$0] != nil } + scores.keys.filter { !rooms.contains($0) }.sorted()
         return .array(ordered.map { room in
             let score = scores[room] ?? 0

@@ -185,10 +185,9 @@ final class FleetMember: Sendable {
     private func adopt(_ claimed: MixRecord) {
         defer { state.withLock { _ = $0.adopting.remove(claimed.id) } }
         let log: (String) -> Void = { [logger] in logger.warning("\($0)") }
-        let adopted = mixes.adopt(claimed, log: log) { [battles, mixes] entry in
+        let adopted = mixes.adopt(claimed, log: log) { [battles] _ in
             do {
                 try battles.resume(mixId: claimed.id, log: log)
-                try mixes.replayScoreEvents(entry, log: log)
             } catch {
                 log("mix '\(claimed.id)': its battle cannot resume: \(error)")
             }

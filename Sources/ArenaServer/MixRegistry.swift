@@ -46,12 +46,12 @@ final class MixRegistry: Sendable {
 
     /// Starts a mix this instance has just claimed (its own after a restart, or one whose
     /// instance died) as it was: its recorded changes (PATCHes, posted co-host, camera and mic
-    /// events) are applied again in order. Battles come back from their own records
-    /// (`BattleDesk.resume`), so battle and score events are not applied again here (scores
-    /// posted as events are, by `replayScoreEvents`, once the battle is back). A mix that no
-    /// longer starts is reported and kept out (still held, so no other instance tries it).
+    /// events) are applied again in order. Battles come back from their own records, with their
+    /// totals from the store (`BattleDesk.resume`), so battle and score events are not applied
+    /// again here. A mix that no longer starts is reported and kept out (still held, so no
+    /// other instance tries it).
     /// `resume` runs once the changes are applied, still before any other change: it brings
-    /// the battle back (`BattleDesk.resume`, then `replayScoreEvents`).
+    /// the battle back (`BattleDesk.resume`).
     func adopt(_ record: MixRecord, log: (String) -> Void, resume: (MixEntry) -> Void) -> MixEntry? {
         if let running = local(record.id) { return running }  // made here, claimed before its record committed
         var entry: MixEntry?
@@ -84,24 +84,37 @@ final class MixRegistry: Sendable {
         }
     }
 
-    /// After its battle has resumed (`BattleDesk.resume`): the `score` events posted to the
-    /// mix are applied again, in order, to the battle that came back running in it.
-    func replayScoreEvents(_ entry: MixEntry, log: (String) -> Void) throws {
-        guard let mix = entry.mix, let battle = mix.session.battle, !battle.isEnded else { return }
-        for change in try store.mixChanges(mixId: entry.id, after: 0) where change.kind == "event" {
-            guard let event = try? MixSpec.event(json: change.body, source: "a recorded event"),
-                  case .score(let battleId, _, _, _) = event, battleId == battle.id else { continue }
+    /// The kind of change that tells a mix to show its battle's totals from the store again
+    /// (its body is the battle's id): a score updated through another instance.
+    static let totalsChange = "totals"
+
+    /// Shows a battle's totals, read from the store now, in a mix; under its change lock, so
+    /// the totals shown last are the latest read.
+    func showTotals(of battleId: String, in entry: MixEntry) -> [Notice] {
+        entry.serially { _ in
+            guard let mix = entry.mix else { return [] }
             do {
-                _ = try mix.apply(event)
+                return try applyTotals(of: battleId, to: mix)
             } catch {
-                log("mix '\(entry.id)': a recorded score no longer applies: \(error)")
+                entry.warn("battle '\(battleId)': its totals cannot be shown: \(error)")
+                return []
             }
+        }
+    }
+
+    private func applyTotals(of battleId: String, to mix: RunningMix) throws -> [Notice] {
+        try store.battleTotals(battleId: battleId).sorted { $0.key < $1.key }.flatMap { room, total -> [Notice] in
+            // Only what changed: a room's score event is reported once per change.
+            guard let battle = mix.session.battle, battle.id == battleId, battle.allScores[room] != total else { return [] }
+            return try mix.apply(.score(battleId: battleId, userId: room, value: total, op: .set))
         }
     }
 
     /// Applies a recorded change (`battles`: battle and score events too).
     private func applyRecorded(_ change: MixChange, to entry: MixEntry, mix: RunningMix, battles: Bool) throws {
-        if change.kind == "patch" {
+        if change.kind == Self.totalsChange {
+            if battles { _ = try applyTotals(of: String(decoding: change.body, as: UTF8.self), to: mix) }
+        } else if change.kind == "patch" {
             var applied = false
             try patch(change.body, spec: entry.spec).apply(to: mix, applied: &applied)
         } else {

@@ -40,6 +40,9 @@ enum PostgresSchema {
             """,
             "ALTER TABLE callback ADD COLUMN leased_by TEXT, ADD COLUMN lease_until DOUBLE PRECISION NOT NULL DEFAULT 0",
         ],
+        [
+            "CREATE TABLE battle_score (battle_id TEXT NOT NULL, room TEXT NOT NULL, score BIGINT NOT NULL, PRIMARY KEY (battle_id, room))",
+        ],
     ]
     private static let migrationLock: Int64 = 0x4152_454E_4132
 

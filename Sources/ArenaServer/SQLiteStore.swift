@@ -74,6 +74,11 @@ final class SQLiteStore: ArenaStore, Sendable {
                 ALTER TABLE callback ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v8: battle totals") { db in
+            try db.execute(sql: """
+                CREATE TABLE battle_score (battle_id TEXT NOT NULL, room TEXT NOT NULL, score INTEGER NOT NULL, PRIMARY KEY (battle_id, room));
+                """)
+        }
         try migrator.migrate(database)
     }
 
@@ -137,10 +142,33 @@ final class SQLiteStore: ArenaStore, Sendable {
         }
     }
 
-    func scoreRequests(battleId: String) throws -> [Data] {
-        try database.read { db in
-            try Data.fetchAll(db, sql: "SELECT request FROM score_update WHERE battle_id = ? AND status = 200 ORDER BY rowid", arguments: [battleId])
+    func scoreBattle(battleId: String, key: String, request: Data, updates: [(room: String, value: Int64)], replace: Bool,
+                     answer: @escaping @Sendable ([String: Int64]) -> StoredAnswer) throws -> (answer: StoredAnswer, totals: [String: Int64]?) {
+        try database.write { db -> (answer: StoredAnswer, totals: [String: Int64]?) in
+            if let earlier = try Row.fetchOne(db, sql: "SELECT status, answer FROM score_update WHERE battle_id = ? AND idempotency_key = ?",
+                                              arguments: [battleId, key]) {
+                return (StoredAnswer(status: earlier["status"], body: earlier["answer"]), nil)
+            }
+            var totals = try Self.totals(db, battleId)
+            try addScores(updates, replace: replace, to: &totals)
+            for update in updates {
+                try db.execute(sql: "INSERT OR REPLACE INTO battle_score (battle_id, room, score) VALUES (?, ?, ?)",
+                               arguments: [battleId, update.room, totals[update.room]])
+            }
+            let made = answer(totals)
+            try db.execute(sql: "INSERT INTO score_update (idempotency_key, battle_id, request, status, answer, at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [key, battleId, request, made.status, made.body, Date().timeIntervalSince1970])
+            return (made, totals)
         }
+    }
+
+    func battleTotals(battleId: String) throws -> [String: Int64] {
+        try database.read { db in try Self.totals(db, battleId) }
+    }
+
+    private static func totals(_ db: Database, _ battleId: String) throws -> [String: Int64] {
+        Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT room, score FROM battle_score WHERE battle_id = ?", arguments: [battleId])
+            .map { row -> (String, Int64) in (row["room"], row["score"]) })
     }
 
     private static func battle(_ row: Row) -> BattleRecord {
@@ -177,6 +205,7 @@ final class SQLiteStore: ArenaStore, Sendable {
     func forgetBattles(endedBefore time: Double) throws {
         try database.write { db in
             try db.execute(sql: "DELETE FROM score_update WHERE battle_id IN (SELECT id FROM battle WHERE ended_at < ?)", arguments: [time])
+            try db.execute(sql: "DELETE FROM battle_score WHERE battle_id IN (SELECT id FROM battle WHERE ended_at < ?)", arguments: [time])
             try db.execute(sql: "DELETE FROM battle WHERE ended_at < ?", arguments: [time])
         }
     }

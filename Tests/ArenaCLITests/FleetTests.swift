@@ -1,11 +1,13 @@
 import ArenaTestSupport
 import Foundation
 import GStreamerTestSupport
+import Synchronization
 import Testing
 
 /// Three `arena serve` processes on one PostgreSQL database: mixes created through any of
-/// them spread over the three, any instance answers for any mix, and when one is killed
-/// (-9) its mixes run on the others within 10 s, with their battle, scores and recordings.
+/// them spread over the three, any instance answers for any mix and battle (a score key sent
+/// to all three counts once), and when one is killed (-9) its mixes run on the others within
+/// 10 s, with their battle, scores and recordings.
 @Suite struct FleetTests {
     @Test func aKilledInstancesMixesRunOnTheOthersWithinTenSeconds() async throws {
         let database = try await PostgresServer.database()
@@ -43,6 +45,22 @@ import Testing
         #expect(try fleet[0].call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#).0 == 201)
         #expect(try fleet[0].call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "g1", "scores": [{"room": "bob", "score": 12}]}"#).0 == 200)
         let battleMix = try #require(Self.field(try fleet[0].call("GET", "/v1/battles/pk").1, "mixIds").first)
+        // The same key sent through the three instances at once counts once; each answers the same.
+        let gift = #"{"idempotencyKey": "g2", "scores": [{"room": "bob", "score": 5}]}"#
+        let replies = Mutex<[Int: (Int, String)]>([:])
+        DispatchQueue.concurrentPerform(iterations: 3) { index in
+            let reply = (try? fleet[index].call("POST", "/v1/battles/pk/scores", gift)) ?? (0, "")
+            replies.withLock { $0[index] = reply }
+        }
+        let answers = replies.withLock { $0 }
+        #expect(answers.values.allSatisfy { $0.0 == 200 } && Set(answers.values.map(\.1)).count == 1, "\(answers)")
+        #expect(answers[0]?.1.contains(#"{"room":"bob","score":17,"rank":1}"#) == true, "\(answers)")
+        // A score through an instance that does not run the battle's mixes reaches them, and every instance reports the totals.
+        #expect(try fleet[2].call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "g3", "scores": [{"room": "alice", "score": 4}]}"#).0 == 200)
+        for instance in fleet {
+            #expect(await Self.eventually { try instance.call("GET", "/v1/battles/pk").1.contains(#""scores":[{"room":"alice","score":4,"rank":2},{"room":"bob","score":17,"rank":1}]"#) },
+                    "\(String(describing: try? instance.call("GET", "/v1/battles/pk").1))")
+        }
         for id in onA { #expect(await Self.eventually(seconds: 20) { Self.segments(of: id, in: folder).count >= 2 }, "\(id) records") }
         let segmentsBefore = onA.map { Self.segments(of: $0, in: folder) }
 
@@ -62,7 +80,7 @@ import Testing
 
         // The battle came back with its score, wherever its mix went.
         let owner = fleet[1...].first { (try? $0.call("GET", "/v1/mixes/\(battleMix)").1.contains(#""state":"running""#)) == true }
-        #expect(await Self.eventually { try owner?.call("GET", "/v1/battles/pk").1.contains(#"{"room":"bob","score":12"#) == true },
+        #expect(await Self.eventually { try owner?.call("GET", "/v1/battles/pk").1.contains(#"{"room":"alice","score":4,"rank":2},{"room":"bob","score":17"#) == true },
                 "\(String(describing: try? owner?.call("GET", "/v1/battles/pk").1))")
         // The recordings go on, numbered on, as soon as the mix runs again.
         for (index, id) in onA.enumerated() {

@@ -3,7 +3,7 @@ import FoundationNetworking
 
 /// `arena serve` as its own process on a data folder, so that a test can kill it (-9) and
 /// start it again on the same folder; spoken to over real HTTP with token `t`.
-final class ServeProcess {
+final class ServeProcess: @unchecked Sendable {  // `call` reads only constants; `start`/`kill`/`stop` are the test thread's
     let folder: URL
     let port: Int
     /// More `arena serve` options (a store, an instance name).

@@ -160,7 +160,32 @@ import Testing
                 Result { try store.recordScoreUpdate(key: "gift-1", battleId: "b1", request: Data("again".utf8), answer: StoredAnswer(status: 200, body: "{}")) }
             }
             #expect(throws: (any Error).self) { try again.get() }
-            #expect(try await store { try $0.scoreRequests(battleId: "b1").map { String(decoding: $0, as: UTF8.self) } } == ["one", "two"])
+        }
+    }
+
+    @Test(arguments: Engine.allCases) func battleTotalsCountEachKeyOnceAndNeverPassTheCap(engine: Engine) async throws {
+        try await withStore(engine) { store in
+            let answer: @Sendable ([String: Int64]) -> StoredAnswer = { totals in
+                StoredAnswer(status: 200, body: totals.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
+            }
+            let first = try await store { try $0.scoreBattle(battleId: "pk", key: "g1", request: Data("1".utf8), updates: [("bob", 5), ("amy", 2)],
+                                                             replace: false, answer: answer) }
+            #expect(first.answer.body == "amy=2,bob=5" && first.totals == ["amy": 2, "bob": 5])
+            let added = try await store { try $0.scoreBattle(battleId: "pk", key: "g2", request: Data("2".utf8), updates: [("bob", 7)], replace: false, answer: answer) }
+            #expect(added.totals?["bob"] == 12)
+            // The same key again: the first answer, nothing counted.
+            let again = try await store { try $0.scoreBattle(battleId: "pk", key: "g1", request: Data("1".utf8), updates: [("bob", 5)], replace: false, answer: answer) }
+            #expect(again.answer.body == "amy=2,bob=5" && again.totals == nil)
+            let set = try await store { try $0.scoreBattle(battleId: "pk", key: "g3", request: Data("3".utf8), updates: [("amy", 40)], replace: true, answer: answer) }
+            #expect(set.totals == ["amy": 40, "bob": 12])
+            // Past 2147483647: refused, and neither the total nor the key is kept.
+            let over = try await store { store in
+                Result { try store.scoreBattle(battleId: "pk", key: "g4", request: Data("4".utf8), updates: [("bob", 2_147_483_640)], replace: false, answer: answer) }
+            }
+            #expect(throws: (any Error).self) { try over.get() }
+            #expect(try await store { try $0.battleTotals(battleId: "pk") } == ["amy": 40, "bob": 12])
+            #expect(try await store { try $0.answer(forKey: "g4", battleId: "pk") } == nil)
+            #expect(try await store { try $0.battleTotals(battleId: "other") }.isEmpty)
         }
     }
 
