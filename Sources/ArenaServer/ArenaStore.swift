@@ -37,6 +37,8 @@ struct MixRecord: Sendable, Equatable {
     let spec: Data
     let owner: String?
     let leaseUntil: Double
+    /// The rooms connected in it, as its instance last published them.
+    var connected: [String] = []
 }
 
 /// A change recorded for a mix (`patch` or `event`), with its number: a mix's changes are
@@ -116,6 +118,9 @@ protocol ArenaStore: Sendable {
     /// Extends this instance's leases on `running`; returns those it still holds (a mix
     /// removed, or claimed by another instance after the lease ran out, is not among them).
     func renewLeases(instance: String, running: [String], leaseSeconds: Double) throws -> [String]
+    /// Publishes who is connected in a mix, for instances that do not run it (a battle made
+    /// through them finds its mixes by room).
+    func publishConnected(mixId: String, rooms: [String]) throws
     /// Ends this instance's leases now (it is stopping): others may claim its mixes at once.
     func releaseMixes(instance: String) throws
     /// Says that `instance` is alive (and how full), for `leaseSeconds`; throws if another

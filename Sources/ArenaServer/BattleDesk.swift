@@ -52,13 +52,26 @@ final class BattleDesk: Sendable {
                        extensionInfo: String?) throws -> JSONResponse {
         guard try store.battle(id: id) == nil else { throw APIError(.conflict, "battle '\(Redaction.value(id))' already exists") }
         let entries = mixes.mixes(connecting: fromRoom)
-        guard let session = entries.first?.mix?.session else { throw APIError(.notFound, "room '\(Redaction.value(fromRoom))' is in no running mix") }
-        if let battle = session.battle, !battle.isEnded { throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is already in battle '\(Redaction.value(battle.id))'") }
+        // Mixes other instances run with the room connected, as they last published it.
+        let remote = try store.mixes().filter { $0.owner != nil && mixes.local($0.id) == nil && $0.connected.contains(fromRoom) }
+        let connected: [String]
+        if let session = entries.first?.mix?.session {
+            if let battle = session.battle, !battle.isEnded { throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is already in battle '\(Redaction.value(battle.id))'") }
+            connected = session.connected
+        } else if let first = remote.first {
+            let now = Date().timeIntervalSince1970
+            if let open = try store.openBattles().first(where: { $0.rooms.contains(fromRoom) && $0.createdAt + Double($0.durationMilliseconds) / 1000 > now }) {
+                throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is already in battle '\(Redaction.value(open.id))'")
+            }
+            connected = first.connected
+        } else {
+            throw APIError(.notFound, "room '\(Redaction.value(fromRoom))' is in no running mix")
+        }
 
         var results: [(String, Int)] = []
         var joining: [String] = []
         for room in toRooms {
-            if !session.connected.contains(room) || room == fromRoom || joining.contains(room) {
+            if !connected.contains(room) || room == fromRoom || joining.contains(room) {
                 results.append((room, 1))
             } else {
                 results.append((room, 0))
@@ -69,7 +82,7 @@ final class BattleDesk: Sendable {
             throw APIError(.conflict, "none of toRooms can battle: " + results.map { "\($0.0) (code \($0.1))" }.joined(separator: ", "))
         }
         let config = BattleConfig(duration: UInt64(duration) * 1_000_000, needResponse: false, extensionInfo: extensionInfo)
-        callbacks.battleCreated(battleId: id, mixIds: entries.map(\.id), fromRoom: fromRoom, rooms: [fromRoom] + joining,
+        callbacks.battleCreated(battleId: id, mixIds: entries.map(\.id) + remote.map(\.id), fromRoom: fromRoom, rooms: [fromRoom] + joining,
                                 durationMilliseconds: duration)
         var applied: [String] = []
         for entry in entries {
@@ -78,8 +91,16 @@ final class BattleDesk: Sendable {
                     applied.append(entry.id)
                 }
             } catch {
-                if applied.isEmpty { throw APIError(.conflict, "\(error)") }
+                if applied.isEmpty, remote.isEmpty { throw APIError(.conflict, "\(error)") }
             }
+        }
+        // Recorded for the instances that run the others: each applies it within a quarter second.
+        var request: [(String, JSON)] = [("event", "battleRequest"), ("battleId", .string(id)), ("inviter", .string(fromRoom)),
+                                         ("invitees", .array(joining.map(JSON.string))), ("duration", .double(Double(duration) / 1000)),
+                                         ("needResponse", .raw("false"))]
+        if let extensionInfo { request.append(("extensionInfo", .string(extensionInfo))) }
+        for mix in remote where try store.recordMixChange(mixId: mix.id, kind: "event", body: Data(JSON.object(request).text.utf8)) != nil {
+            applied.append(mix.id)
         }
         try store.saveBattle(BattleRecord(id: id, mixIds: applied, fromRoom: fromRoom, rooms: [fromRoom] + joining,
                                           durationMilliseconds: duration, createdAt: Date().timeIntervalSince1970))
@@ -93,7 +114,12 @@ final class BattleDesk: Sendable {
         guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
         var ended = false
         for id in record.mixIds {
-            guard let entry = try? mixes.entry(id) else { continue }
+            guard let entry = mixes.local(id) else {
+                // Run elsewhere: recorded for its instance.
+                let body: JSON = ["event": "battleEnd", "battleId": .string(battleId)]
+                if try store.recordMixChange(mixId: id, kind: "event", body: Data(body.text.utf8)) != nil { ended = true }
+                continue
+            }
             do {
                 if try entry.mix?.apply(.battleEnd(battleId: battleId)) != nil { ended = true }
             } catch {

@@ -34,6 +34,8 @@ final class FleetMember: Sendable {
         var missing: Set<String> = []
         /// Another process took this instance's name: this one takes and renews nothing more.
         var evicted = false
+        /// Who was connected in each mix when last published.
+        var published: [String: [String]] = [:]
     }
 
     init(name: String, advertisedHost: String, store: any ArenaStore, mixes: MixRegistry, battles: BattleDesk, callbacks: CallbackOutbox,
@@ -164,6 +166,7 @@ final class FleetMember: Sendable {
                 logger.info("mixes removed or taken over elsewhere stop here: \(lost.sorted().joined(separator: ", "))")
                 Task { await mixes.stop(Array(lost)) }
             }
+            try publishConnected()
             let room = mixes.room - adopting.count
             for claimed in try store.claimMixes(instance: name, running: held + adopting, limit: room, leaseSeconds: MixRegistry.leaseSeconds) {
                 state.withLock { _ = $0.adopting.insert(claimed.id) }
@@ -178,6 +181,14 @@ final class FleetMember: Sendable {
         } catch {
             logger.error("the fleet's store: \(error)")
         }
+    }
+
+    /// Publishes, for the mixes whose connected rooms changed, who is connected now.
+    private func publishConnected() throws {
+        let now = Dictionary(uniqueKeysWithValues: mixes.all.compactMap { entry in entry.mix.map { (entry.id, $0.session.connected) } })
+        let before = state.withLock { $0.published }
+        for (id, rooms) in now where before[id] != rooms { try store.publishConnected(mixId: id, rooms: rooms) }
+        state.withLock { $0.published = now }
     }
 
     /// Starts a claimed mix as it was, its battle and scores included; a mix that moved from

@@ -44,7 +44,7 @@ struct MixDescriptions {
         if record.owner == mixes.instance, let failure = mixes.startFailure(record.id) {
             fields += [("state", "failed"), ("instance", .string(mixes.instance)), ("error", .string(failure))]
         } else if let owner = live.first(where: { $0.id == record.owner }) {
-            fields += [("state", "running"), ("instance", .string(owner.id))]
+            fields += [("state", "running"), ("instance", .string(owner.id)), ("connected", .array(record.connected.map(JSON.string)))]
             if let spec = try? MixSpec.parse(record.spec, source: "the stored spec", baseDirectory: mixes.dataFolder) {
                 fields.append(("ingest", MixIngest.json(mixId: record.id, spec: spec, host: owner.ingestHost, store: store, dataFolder: mixes.dataFolder)))
             }

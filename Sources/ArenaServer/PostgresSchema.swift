@@ -43,6 +43,9 @@ enum PostgresSchema {
         [
             "CREATE TABLE battle_score (battle_id TEXT NOT NULL, room TEXT NOT NULL, score BIGINT NOT NULL, PRIMARY KEY (battle_id, room))",
         ],
+        [
+            "ALTER TABLE mix ADD COLUMN connected TEXT",
+        ],
     ]
     private static let migrationLock: Int64 = 0x4152_454E_4132
 

@@ -14,7 +14,7 @@ extension PostgresStore {
                 ORDER BY created_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             UPDATE mix SET owner = \(instance), lease_until = \(unescaped: Self.clock) + \(leaseSeconds)
             FROM picked WHERE mix.id = picked.id
-            RETURNING mix.id, mix.spec, picked.owner, mix.lease_until
+            RETURNING mix.id, mix.spec, picked.owner, mix.lease_until, mix.connected
             """).map(Self.mix)
     }
 
@@ -22,6 +22,10 @@ extension PostgresStore {
         try rows("""
             UPDATE mix SET lease_until = \(unescaped: Self.clock) + \(leaseSeconds) WHERE owner = \(instance) AND id = ANY(\(running)) RETURNING id
             """).map { try $0.decode(String.self) }
+    }
+
+    func publishConnected(mixId: String, rooms: [String]) throws {
+        try run("UPDATE mix SET connected = \(rooms.joined(separator: "\n")) WHERE id = \(mixId)")
     }
 
     func releaseMixes(instance: String) throws {

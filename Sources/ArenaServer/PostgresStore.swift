@@ -136,16 +136,17 @@ final class PostgresStore: ArenaStore, Sendable {
     }
 
     func mixes() throws -> [MixRecord] {
-        try rows("SELECT id, spec, owner, lease_until FROM mix ORDER BY created_at").map(Self.mix)
+        try rows("SELECT id, spec, owner, lease_until, connected FROM mix ORDER BY created_at").map(Self.mix)
     }
 
     func mix(id: String) throws -> MixRecord? {
-        try rows("SELECT id, spec, owner, lease_until FROM mix WHERE id = \(id)").first.map(Self.mix)
+        try rows("SELECT id, spec, owner, lease_until, connected FROM mix WHERE id = \(id)").first.map(Self.mix)
     }
 
     static func mix(_ row: PostgresRow) throws -> MixRecord {
-        let (id, spec, owner, leaseUntil) = try row.decode((String, Data, String?, Double).self)
-        return MixRecord(id: id, spec: spec, owner: owner, leaseUntil: leaseUntil)
+        let (id, spec, owner, leaseUntil, connected) = try row.decode((String, Data, String?, Double, String?).self)
+        return MixRecord(id: id, spec: spec, owner: owner, leaseUntil: leaseUntil,
+                         connected: (connected ?? "").split(separator: "\n").map(String.init))
     }
 
     /// Numbered under the mix's row lock, so that a mix's changes commit in number order.

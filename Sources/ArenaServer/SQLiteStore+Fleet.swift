@@ -27,6 +27,12 @@ extension SQLiteStore {
         }
     }
 
+    func publishConnected(mixId: String, rooms: [String]) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE mix SET connected = ? WHERE id = ?", arguments: [rooms.joined(separator: "\n"), mixId])
+        }
+    }
+
     func releaseMixes(instance: String) throws {
         try database.write { db in try db.execute(sql: "UPDATE mix SET lease_until = 0 WHERE owner = ?", arguments: [instance]) }
     }

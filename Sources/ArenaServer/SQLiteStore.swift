@@ -79,6 +79,9 @@ final class SQLiteStore: ArenaStore, Sendable {
                 CREATE TABLE battle_score (battle_id TEXT NOT NULL, room TEXT NOT NULL, score INTEGER NOT NULL, PRIMARY KEY (battle_id, room));
                 """)
         }
+        migrator.registerMigration("v9: connected rooms") { db in
+            try db.execute(sql: "ALTER TABLE mix ADD COLUMN connected TEXT")
+        }
         try migrator.migrate(database)
     }
 
@@ -129,7 +132,8 @@ final class SQLiteStore: ArenaStore, Sendable {
     }
 
     static func mix(_ row: Row) -> MixRecord {
-        MixRecord(id: row["id"], spec: row["spec"], owner: row["owner"], leaseUntil: row["lease_until"])
+        MixRecord(id: row["id"], spec: row["spec"], owner: row["owner"], leaseUntil: row["lease_until"],
+                  connected: ((row["connected"] as String?) ?? "").split(separator: "\n").map(String.init))
     }
 
     func endBattle(id: String) throws {

@@ -40,11 +40,15 @@ import Testing
         #expect(posted.0 == 202, "\(posted.1)")
         #expect(await Self.eventually { try fleet[1].call("GET", "/v1/mixes/\(onB)").1.contains(#""connected":["alice"]"#) }, "\(onB) on b")
 
-        // A battle in a mix on a, scored through a.
+        // A battle made through a: every mix with alice connected takes it, on whichever instance it runs
+        // (as each instance last published who is connected, every second).
+        #expect(await Self.eventually { try fleet[0].call("GET", "/v1/mixes").1.components(separatedBy: #""connected":["alice""#).count == 7 })
         let onA = placed.filter { $0.value == "a" }.keys.sorted()
         #expect(try fleet[0].call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#).0 == 201)
         #expect(try fleet[0].call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "g1", "scores": [{"room": "bob", "score": 12}]}"#).0 == 200)
-        let battleMix = try #require(Self.field(try fleet[0].call("GET", "/v1/battles/pk").1, "mixIds").first)
+        let battleMixes = Self.field(try fleet[0].call("GET", "/v1/battles/pk").1, "mixIds")
+        #expect(Set(battleMixes.compactMap { placed[$0] }) == ["a", "b", "c"], "\(battleMixes)")
+        let battleMix = try #require(battleMixes.first { placed[$0] == "a" })
         // The same key sent through the three instances at once counts once; each answers the same.
         let gift = #"{"idempotencyKey": "g2", "scores": [{"room": "bob", "score": 5}]}"#
         let replies = Mutex<[Int: (Int, String)]>([:])
