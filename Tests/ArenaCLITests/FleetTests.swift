@@ -97,6 +97,10 @@ import Testing
         #expect(await Self.eventually { onA.allSatisfy { id in hooks.deliveries.contains { $0.body.contains(#""event":"mix.moved","mixId":"\#(id)","from":"a""#) } } },
                 "\(hooks.deliveries.map(\.body).filter { $0.contains("mix.moved") })")
 
+        // Callbacks once per fleet: no outbox row went out twice (a retry would keep its body).
+        let bodies = hooks.deliveries.map(\.body)
+        #expect(Set(bodies).count == bodies.count && bodies.contains { $0.contains("battle.started") }, "\(bodies.count) deliveries")
+
         // A mix removed through an instance that does not run it stops where it runs.
         let onC = try #require(await Self.placement(asking: fleet[1], count: 6).first { $0.value == "c" }?.key)
         #expect(try fleet[1].call("DELETE", "/v1/mixes/\(onC)").0 == 200)
