@@ -16,7 +16,7 @@ BENCH_PACKAGES := ffmpeg time gnuplot-nox
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARENA := .build/release/arena
 
-.PHONY: demo test fuzz soak bench bench-live bench-service bench-micro golden build deps test-deps bench-deps clean
+.PHONY: demo test fuzz soak bench bench-live bench-service bench-fleet bench-micro golden build deps test-deps bench-deps clean
 
 demo: build out/clips/.made
 	$(ARENA) render pipelines/demo.json --output out/demo.mp4 --events-out out/demo-events.jsonl
@@ -53,6 +53,11 @@ bench-live: build out/clips/.made
 # The PK score API: updates a second, and the time from a score's HTTP answer to the screen.
 bench-service: deps
 	benchmarks/service.sh 2000 16
+
+# The fleet: three instances on one PostgreSQL against one on SQLite (score updates a second),
+# a score through one instance to a mix another runs, and failover after kill -9. About 2 minutes.
+bench-fleet: build test-deps
+	benchmarks/fleet.py 10 16
 
 # Micro-benchmarks of layout, session, overlay drawing and blending (a package of its own).
 bench-micro: deps

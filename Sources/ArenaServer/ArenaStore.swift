@@ -118,6 +118,9 @@ protocol ArenaStore: Sendable {
     /// Extends this instance's leases on `running`; returns those it still holds (a mix
     /// removed, or claimed by another instance after the lease ran out, is not among them).
     func renewLeases(instance: String, running: [String], leaseSeconds: Double) throws -> [String]
+    /// Calls `changed` (on a thread of the store's) whenever another instance recorded a change
+    /// or a score, so that the changes are applied at once rather than at the next poll.
+    func watchChanges(_ changed: @escaping @Sendable () -> Void)
     /// Publishes who is connected in a mix, for instances that do not run it (a battle made
     /// through them finds its mixes by room).
     func publishConnected(mixId: String, rooms: [String]) throws
@@ -157,7 +160,9 @@ protocol ArenaStore: Sendable {
     /// (`replace` false) or replaces its room's total, and `answer`, made from the new totals, is
     /// recorded with the key. Returns it with the totals; a key seen before returns its first
     /// answer and nil, changing nothing. A total past 2147483647 is refused (422), changing nothing.
-    func scoreBattle(battleId: String, key: String, request: Data, updates: [(room: String, value: Int64)], replace: Bool,
+    /// `showIn`: mixes (run elsewhere) told in the same transaction to show the new totals (a
+    /// `totals` change each, replacing the one before it).
+    func scoreBattle(battleId: String, key: String, request: Data, updates: [(room: String, value: Int64)], replace: Bool, showIn: [String],
                      answer: @escaping @Sendable ([String: Int64]) -> StoredAnswer) throws -> (answer: StoredAnswer, totals: [String: Int64]?)
     /// A battle's totals by room.
     func battleTotals(battleId: String) throws -> [String: Int64]

@@ -4,8 +4,8 @@ import Foundation
 
 /// Score updates, through any instance of a fleet: the totals live in the store, where a
 /// battle's updates are applied one at a time and each idempotency key once; the mixes that
-/// show the battle then show the store's totals (at once on this instance, through a recorded
-/// change on the others).
+/// show the battle then show the store's totals (at once on this instance; on the others
+/// through a `totals` change recorded in the same transaction, which wakes their instances).
 extension BattleDesk {
     /// `POST /v1/battles/{id}/scores`: adds to (`accumulate`) or replaces (`overwrite`) rooms'
     /// scores. The same `idempotencyKey` again gets the first answer and changes nothing.
@@ -42,21 +42,16 @@ extension BattleDesk {
         let applying = updates.filter { active.contains($0.room) }
         let results: JSON = .array(updates.map { ["room": .string($0.room), "code": .int(active.contains($0.room) ? 0 : 1)] })
         let rooms = record.rooms
-        let outcome = try store.scoreBattle(battleId: battleId, key: key, request: body, updates: applying, replace: op == .set) { totals in
+        let elsewhere = record.mixIds.filter { mixes.local($0) == nil }
+        let outcome = try store.scoreBattle(battleId: battleId, key: key, request: body, updates: applying, replace: op == .set,
+                                            showIn: elsewhere) { totals in
             let scores = Self.scoresJSON(rooms: rooms, scores: rooms.reduce(into: totals) { $0[$1] = $0[$1] ?? 0 })
             let answer: JSON = ["battleId": .string(battleId), "results": results, "scores": scores]
             return StoredAnswer(status: 200, body: answer.text)
         }
         guard outcome.totals != nil else { return (replayed(outcome.answer), [], []) }
         scoring.withLock { $0.applied += 1 }
-        var notices: [Notice] = []
-        for id in record.mixIds {
-            if let entry = mixes.local(id) {
-                notices += mixes.showTotals(of: battleId, in: entry)
-            } else {
-                _ = try? store.recordMixChange(mixId: id, kind: MixRegistry.totalsChange, body: Data(battleId.utf8))
-            }
-        }
+        let notices = record.mixIds.compactMap { mixes.local($0) }.flatMap { mixes.showTotals(of: battleId, in: $0) }
         return (JSONResponse(rawJSON: outcome.answer.body, status: .ok), notices, updates.map(\.room).filter { !active.contains($0) })
     }
 

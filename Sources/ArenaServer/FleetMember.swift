@@ -79,19 +79,27 @@ final class FleetMember: Sendable {
             load.sample()
             renewAndClaim(adoptingInline: false)
         }
-        loop(every: 0.25) { [self] in
+        // Woken at once when another instance records a change (PostgreSQL's LISTEN/NOTIFY).
+        let changed = DispatchSemaphore(value: 0)
+        store.watchChanges { changed.signal() }
+        loop(every: 0.25, wake: changed) { [self] in
             stopMixesPastTheirLease()
             mixes.applyChangesFromElsewhere()
         }
     }
 
-    private func loop(every seconds: Double, _ work: @escaping @Sendable () -> Void) {
+    private func loop(every seconds: Double, wake: DispatchSemaphore? = nil, _ work: @escaping @Sendable () -> Void) {
         finished.enter()
         Thread { [self] in
             defer { finished.leave() }
             while !state.withLock({ $0.stopping }) {
                 work()
-                Thread.sleep(forTimeInterval: seconds)
+                if let wake {
+                    _ = wake.wait(timeout: .now() + seconds)
+                    while wake.wait(timeout: .now()) == .success {}  // one round covers every wake-up so far
+                } else {
+                    Thread.sleep(forTimeInterval: seconds)
+                }
             }
         }.start()
     }

@@ -72,33 +72,42 @@ extension PostgresStore {
         }
     }
 
-    func scoreBattle(battleId: String, key: String, request: Data, updates: [(room: String, value: Int64)], replace: Bool,
+    func scoreBattle(battleId: String, key: String, request: Data, updates: [(room: String, value: Int64)], replace: Bool, showIn: [String],
                      answer: @escaping @Sendable ([String: Int64]) -> StoredAnswer) throws -> (answer: StoredAnswer, totals: [String: Int64]?) {
         let outcome = Mutex<(answer: StoredAnswer, totals: [String: Int64]?)?>(nil)
         let updates = updates.map { ($0.room, $0.value) }
         try transaction { connection, logger in
             // The battle's row lock: its updates run one at a time, whichever instance took them.
             _ = try await connection.query("SELECT 1 FROM battle WHERE id = \(battleId) FOR UPDATE", logger: logger).collect()
-            let earlier = try await connection.query("""
-                SELECT status, answer FROM score_update WHERE battle_id = \(battleId) AND idempotency_key = \(key)
-                """, logger: logger).collect()
-            if let row = earlier.first {
-                let (status, body) = try row.decode((Int, String).self)
-                return outcome.withLock { $0 = (StoredAnswer(status: status, body: body), nil) }
+            // The key's earlier answer, if any, and the totals, in one round trip.
+            var totals: [String: Int64] = [:]
+            for try await (room, score, status, answer) in try await connection.query("""
+                SELECT NULL, NULL, status, answer FROM score_update WHERE battle_id = \(battleId) AND idempotency_key = \(key)
+                UNION ALL SELECT room, score, NULL, NULL FROM battle_score WHERE battle_id = \(battleId)
+                """, logger: logger).decode((String?, Int64?, Int?, String?).self) {
+                if let status, let answer { return outcome.withLock { $0 = (StoredAnswer(status: status, body: answer), nil) } }
+                if let room, let score { totals[room] = score }
             }
-            var totals = try await Self.totals(connection, battleId, logger)
             try addScores(updates.map { (room: $0.0, value: $0.1) }, replace: replace, to: &totals)
-            for (room, _) in updates {
-                try await connection.query("""
-                    INSERT INTO battle_score (battle_id, room, score) VALUES (\(battleId), \(room), \(totals[room] ?? 0))
-                    ON CONFLICT (battle_id, room) DO UPDATE SET score = excluded.score
-                    """, logger: logger)
-            }
+            let rooms = updates.map(\.0), scores = updates.map { totals[$0.0] ?? 0 }
+            try await connection.query("""
+                INSERT INTO battle_score (battle_id, room, score) SELECT \(battleId), * FROM UNNEST(\(rooms)::text[], \(scores)::bigint[])
+                ON CONFLICT (battle_id, room) DO UPDATE SET score = excluded.score
+                """, logger: logger)
             let made = answer(totals)
             try await connection.query("""
                 INSERT INTO score_update (idempotency_key, battle_id, request, status, answer, at)
                 VALUES (\(key), \(battleId), \(request), \(made.status), \(made.body), \(Date().timeIntervalSince1970))
                 """, logger: logger)
+            if !showIn.isEmpty {
+                // One `totals` change a mix (the latest replaces the one before), and a wake-up for their instances.
+                try await connection.query("""
+                    WITH gone AS (DELETE FROM mix_change WHERE mix_id = ANY(\(showIn)) AND kind = \(MixRegistry.totalsChange))
+                    INSERT INTO mix_change (mix_id, kind, body, at)
+                    SELECT id, \(MixRegistry.totalsChange), \(Data(battleId.utf8)), \(Date().timeIntervalSince1970) FROM mix WHERE id = ANY(\(showIn))
+                    """, logger: logger)
+                try await connection.query("SELECT pg_notify(\(Self.changesChannel), \(battleId))", logger: logger)
+            }
             outcome.withLock { $0 = (made, totals) }
         }
         guard let result = outcome.withLock({ $0 }) else { throw StoreError(message: "the score update was not recorded") }
@@ -107,13 +116,6 @@ extension PostgresStore {
 
     func battleTotals(battleId: String) throws -> [String: Int64] {
         Dictionary(uniqueKeysWithValues: try rows("SELECT room, score FROM battle_score WHERE battle_id = \(battleId)").map { try $0.decode((String, Int64).self) })
-    }
-
-    private static func totals(_ connection: PostgresConnection, _ battleId: String, _ logger: Logger) async throws -> [String: Int64] {
-        var totals: [String: Int64] = [:]
-        for try await (room, score) in try await connection.query("SELECT room, score FROM battle_score WHERE battle_id = \(battleId)", logger: logger)
-            .decode((String, Int64).self) { totals[room] = score }
-        return totals
     }
 
     func answer(forKey key: String, battleId: String) throws -> StoredAnswer? {

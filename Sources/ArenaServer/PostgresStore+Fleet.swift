@@ -24,6 +24,27 @@ extension PostgresStore {
             """).map { try $0.decode(String.self) }
     }
 
+    /// LISTENs on one connection of its own (connected again after a second if it drops;
+    /// `changed` is called then too, for what may have been missed).
+    func watchChanges(_ changed: @escaping @Sendable () -> Void) {
+        let task = Task(executorPreference: StoreExecutor.shared) { [client, logger] in
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: Self.changesChannel) { notifications in
+                            changed()
+                            for try await _ in notifications { changed() }
+                        }
+                    }
+                } catch {
+                    logger.warning("listening for changes: \(Self.reason(error))")
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        watching.withLock { $0 = task }
+    }
+
     func publishConnected(mixId: String, rooms: [String]) throws {
         try run("UPDATE mix SET connected = \(rooms.joined(separator: "\n")) WHERE id = \(mixId)")
     }

@@ -12,9 +12,12 @@ import Synchronization
 /// `PostgresStore+Fleet`). Calls block the calling thread (the service's blocking threads)
 /// for at most `timeLimit`.
 final class PostgresStore: ArenaStore, Sendable {
-    private let client: PostgresClient
+    let client: PostgresClient
     private let running: Task<Void, Never>
-    private let logger = Logger(label: "arena.store")
+    let watching = Mutex<Task<Void, Never>?>(nil)
+    /// The channel that tells instances a change or a score was recorded.
+    static let changesChannel = "arena_changes"
+    let logger = Logger(label: "arena.store")
     var isShared: Bool { true }
     /// How long a statement may run, or wait for a lock, in the database: it ends there, so
     /// that a call the service gave up on cannot commit later.
@@ -34,7 +37,7 @@ final class PostgresStore: ArenaStore, Sendable {
 
     private init(checkedURL url: String) throws {
         client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: Logger(label: "arena.store.pool"))
-        running = Task { [client] in await client.run() }
+        running = Task(executorPreference: StoreExecutor.shared) { [client] in await client.run() }
         do {
             try wait { [client, logger] in try await PostgresSchema.migrate(client, logger: logger) }
         } catch {
@@ -53,6 +56,7 @@ final class PostgresStore: ArenaStore, Sendable {
 
     /// Lets the database go (every connection).
     func close() {
+        watching.withLock { $0?.cancel() }
         running.cancel()
     }
 
@@ -84,7 +88,7 @@ final class PostgresStore: ArenaStore, Sendable {
     private func wait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
         let outcome = Mutex<Result<T, Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        let task = Task {
+        let task = Task(executorPreference: StoreExecutor.shared) {
             let result: Result<T, Error>
             do { result = .success(try await work()) } catch { result = .failure(error) }
             outcome.withLock { $0 = result }
@@ -158,6 +162,7 @@ final class PostgresStore: ArenaStore, Sendable {
             let rows = try await connection.query("""
                 INSERT INTO mix_change (mix_id, kind, body, at) VALUES (\(mixId), \(kind), \(body), \(now)) RETURNING seq
                 """, logger: logger).collect()
+            try await connection.query("SELECT pg_notify(\(Self.changesChannel), \(mixId))", logger: logger)
             let seq = try rows.first?.decode(Int64.self)
             number.withLock { $0 = seq }
         }
@@ -173,5 +178,19 @@ final class PostgresStore: ArenaStore, Sendable {
             let (number, kind, body) = try row.decode((Int64, String, Data).self)
             return MixChange(number: number, kind: kind, body: body)
         }
+    }
+}
+
+/// Where the PostgreSQL store's async work runs: a serial queue of its own (its own thread),
+/// not Swift's cooperative threads. Blocking callers wait for that work, and while they (or
+/// anything else in the process) hold the few cooperative threads, it must still run. The
+/// work is short steps between network waits, so one thread carries it.
+final class StoreExecutor: TaskExecutor {
+    static let shared = StoreExecutor()
+    private let queue = DispatchQueue(label: "arena.store")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -27,6 +27,9 @@ extension SQLiteStore {
         }
     }
 
+    /// One instance per SQLite file: nothing else records changes.
+    func watchChanges(_ changed: @escaping @Sendable () -> Void) {}
+
     func publishConnected(mixId: String, rooms: [String]) throws {
         try database.write { db in
             try db.execute(sql: "UPDATE mix SET connected = ? WHERE id = ?", arguments: [rooms.joined(separator: "\n"), mixId])

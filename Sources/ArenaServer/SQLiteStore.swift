@@ -146,7 +146,7 @@ final class SQLiteStore: ArenaStore, Sendable {
         }
     }
 
-    func scoreBattle(battleId: String, key: String, request: Data, updates: [(room: String, value: Int64)], replace: Bool,
+    func scoreBattle(battleId: String, key: String, request: Data, updates: [(room: String, value: Int64)], replace: Bool, showIn: [String],
                      answer: @escaping @Sendable ([String: Int64]) -> StoredAnswer) throws -> (answer: StoredAnswer, totals: [String: Int64]?) {
         try database.write { db -> (answer: StoredAnswer, totals: [String: Int64]?) in
             if let earlier = try Row.fetchOne(db, sql: "SELECT status, answer FROM score_update WHERE battle_id = ? AND idempotency_key = ?",
@@ -162,6 +162,11 @@ final class SQLiteStore: ArenaStore, Sendable {
             let made = answer(totals)
             try db.execute(sql: "INSERT INTO score_update (idempotency_key, battle_id, request, status, answer, at) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [key, battleId, request, made.status, made.body, Date().timeIntervalSince1970])
+            for mixId in showIn {
+                try db.execute(sql: "DELETE FROM mix_change WHERE mix_id = ? AND kind = ?", arguments: [mixId, MixRegistry.totalsChange])
+                try db.execute(sql: "INSERT INTO mix_change (mix_id, kind, body, at) SELECT id, ?, ?, ? FROM mix WHERE id = ?",
+                               arguments: [MixRegistry.totalsChange, Data(battleId.utf8), Date().timeIntervalSince1970, mixId])
+            }
             return (made, totals)
         }
     }

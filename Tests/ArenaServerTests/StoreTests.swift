@@ -169,18 +169,24 @@ import Testing
                 StoredAnswer(status: 200, body: totals.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))
             }
             let first = try await store { try $0.scoreBattle(battleId: "pk", key: "g1", request: Data("1".utf8), updates: [("bob", 5), ("amy", 2)],
-                                                             replace: false, answer: answer) }
+                                                             replace: false, showIn: [], answer: answer) }
             #expect(first.answer.body == "amy=2,bob=5" && first.totals == ["amy": 2, "bob": 5])
-            let added = try await store { try $0.scoreBattle(battleId: "pk", key: "g2", request: Data("2".utf8), updates: [("bob", 7)], replace: false, answer: answer) }
+            // Mixes run elsewhere are told in the same transaction: one `totals` change each, the latest.
+            _ = try await store { try $0.saveMix(id: "m9", spec: Data("{}".utf8), owner: "i2", leaseSeconds: 60) }
+            let added = try await store { try $0.scoreBattle(battleId: "pk", key: "g2", request: Data("2".utf8), updates: [("bob", 7)], replace: false, showIn: ["m9"], answer: answer) }
             #expect(added.totals?["bob"] == 12)
+            let told = try await store { try $0.mixChanges(mixId: "m9", after: 0) }
+            #expect(told.map(\.kind) == [MixRegistry.totalsChange] && told.first?.body == Data("pk".utf8))
             // The same key again: the first answer, nothing counted.
-            let again = try await store { try $0.scoreBattle(battleId: "pk", key: "g1", request: Data("1".utf8), updates: [("bob", 5)], replace: false, answer: answer) }
+            let again = try await store { try $0.scoreBattle(battleId: "pk", key: "g1", request: Data("1".utf8), updates: [("bob", 5)], replace: false, showIn: [], answer: answer) }
             #expect(again.answer.body == "amy=2,bob=5" && again.totals == nil)
-            let set = try await store { try $0.scoreBattle(battleId: "pk", key: "g3", request: Data("3".utf8), updates: [("amy", 40)], replace: true, answer: answer) }
+            let set = try await store { try $0.scoreBattle(battleId: "pk", key: "g3", request: Data("3".utf8), updates: [("amy", 40)], replace: true, showIn: ["m9"], answer: answer) }
             #expect(set.totals == ["amy": 40, "bob": 12])
+            let latest = try await store { try $0.mixChanges(mixId: "m9", after: 0) }
+            #expect(latest.count == 1 && latest[0].number > told[0].number)
             // Past 2147483647: refused, and neither the total nor the key is kept.
             let over = try await store { store in
-                Result { try store.scoreBattle(battleId: "pk", key: "g4", request: Data("4".utf8), updates: [("bob", 2_147_483_640)], replace: false, answer: answer) }
+                Result { try store.scoreBattle(battleId: "pk", key: "g4", request: Data("4".utf8), updates: [("bob", 2_147_483_640)], replace: false, showIn: [], answer: answer) }
             }
             #expect(throws: (any Error).self) { try over.get() }
             #expect(try await store { try $0.battleTotals(battleId: "pk") } == ["amy": 40, "bob": 12])
