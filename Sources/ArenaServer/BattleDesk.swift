@@ -53,7 +53,8 @@ final class BattleDesk: Sendable {
         guard try store.battle(id: id) == nil else { throw APIError(.conflict, "battle '\(Redaction.value(id))' already exists") }
         let entries = mixes.mixes(connecting: fromRoom)
         // Mixes other instances run with the room connected, as they last published it.
-        let remote = try store.mixes().filter { $0.owner != nil && mixes.local($0.id) == nil && $0.connected.contains(fromRoom) }
+        let live = Set(try store.liveInstances().map(\.id))
+        let remote = try store.mixes().filter { $0.owner.map(live.contains) == true && mixes.local($0.id) == nil && $0.connected.contains(fromRoom) }
         let connected: [String]
         if let session = entries.first?.mix?.session {
             if let battle = session.battle, !battle.isEnded { throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is already in battle '\(Redaction.value(battle.id))'") }
@@ -102,6 +103,7 @@ final class BattleDesk: Sendable {
         for mix in remote where try store.recordMixChange(mixId: mix.id, kind: "event", body: Data(JSON.object(request).text.utf8)) != nil {
             applied.append(mix.id)
         }
+        guard !applied.isEmpty else { throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is in no mix that takes the battle") }
         try store.saveBattle(BattleRecord(id: id, mixIds: applied, fromRoom: fromRoom, rooms: [fromRoom] + joining,
                                           durationMilliseconds: duration, createdAt: Date().timeIntervalSince1970))
         let status = try statusJSON(id)
@@ -237,7 +239,11 @@ final class BattleDesk: Sendable {
                                           durationMilliseconds: Int((notice.duration ?? 0) / 1_000_000), createdAt: now)
                 try store.battleStarted(record, mixId: mixId, at: now)
             case "onBattleEnded":
-                try store.battleEnded(id: id, result: BattleResult(reason: notice.reason ?? "", endedAt: now, scores: notice.scores ?? [:]))
+                // The store's totals are the battle's (a mix may not show the latest yet); a battle
+                // scored only by events in one mix has none, and its own scores stand.
+                let totals = try store.battleTotals(battleId: id)
+                let scores = totals.isEmpty ? notice.scores ?? [:] : (notice.scores ?? [:]).merging(totals) { $1 }
+                try store.battleEnded(id: id, result: BattleResult(reason: notice.reason ?? "", endedAt: now, scores: scores))
                 try store.forgetBattles(endedBefore: now - keptAfterEnd)
             default:
                 break

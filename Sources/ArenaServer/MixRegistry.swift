@@ -104,9 +104,10 @@ final class MixRegistry: Sendable {
 
     private func applyTotals(of battleId: String, to mix: RunningMix) throws -> [Notice] {
         try store.battleTotals(battleId: battleId).sorted { $0.key < $1.key }.flatMap { room, total -> [Notice] in
-            // Only what changed: a room's score event is reported once per change.
+            // Only what changed: a room's score event is reported once per change. A room the mix
+            // refuses (it left the battle here) does not hold up the others.
             guard let battle = mix.session.battle, battle.id == battleId, battle.allScores[room] != total else { return [] }
-            return try mix.apply(.score(battleId: battleId, userId: room, value: total, op: .set))
+            return (try? mix.apply(.score(battleId: battleId, userId: room, value: total, op: .set))) ?? []
         }
     }
 

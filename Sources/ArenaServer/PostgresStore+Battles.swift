@@ -1,3 +1,4 @@
+import ArenaSpec
 import Foundation
 import Logging
 import PostgresNIO
@@ -78,7 +79,10 @@ extension PostgresStore {
         let updates = updates.map { ($0.room, $0.value) }
         try transaction { connection, logger in
             // The battle's row lock: its updates run one at a time, whichever instance took them.
-            _ = try await connection.query("SELECT 1 FROM battle WHERE id = \(battleId) FOR UPDATE", logger: logger).collect()
+            for try await ended in try await connection.query("SELECT ended FROM battle WHERE id = \(battleId) FOR UPDATE", logger: logger)
+                .decode(Bool.self) where ended {
+                throw APIError(.conflict, "battle '\(Redaction.value(battleId))' is not running")
+            }
             // The key's earlier answer, if any, and the totals, in one round trip.
             var totals: [String: Int64] = [:]
             for try await (room, score, status, answer) in try await connection.query("""
@@ -89,7 +93,10 @@ extension PostgresStore {
                 if let room, let score { totals[room] = score }
             }
             try addScores(updates.map { (room: $0.0, value: $0.1) }, replace: replace, to: &totals)
-            let rooms = updates.map(\.0), scores = updates.map { totals[$0.0] ?? 0 }
+            // Each room once, with its new total (a request may name a room twice).
+            var rooms: [String] = []
+            for (room, _) in updates where !rooms.contains(room) { rooms.append(room) }
+            let scores = rooms.map { totals[$0] ?? 0 }
             try await connection.query("""
                 INSERT INTO battle_score (battle_id, room, score) SELECT \(battleId), * FROM UNNEST(\(rooms)::text[], \(scores)::bigint[])
                 ON CONFLICT (battle_id, room) DO UPDATE SET score = excluded.score
@@ -100,7 +107,9 @@ extension PostgresStore {
                 VALUES (\(key), \(battleId), \(request), \(made.status), \(made.body), \(Date().timeIntervalSince1970))
                 """, logger: logger)
             if !showIn.isEmpty {
-                // One `totals` change a mix (the latest replaces the one before), and a wake-up for their instances.
+                // One `totals` change a mix (the latest replaces the one before), and a wake-up for their
+                // instances. Under the mixes' row locks, as every change: a mix's changes commit in number order.
+                _ = try await connection.query("SELECT 1 FROM mix WHERE id = ANY(\(showIn)) ORDER BY id FOR UPDATE", logger: logger).collect()
                 try await connection.query("""
                     WITH gone AS (DELETE FROM mix_change WHERE mix_id = ANY(\(showIn)) AND kind = \(MixRegistry.totalsChange))
                     INSERT INTO mix_change (mix_id, kind, body, at)

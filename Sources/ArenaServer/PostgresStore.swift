@@ -109,8 +109,16 @@ final class PostgresStore: ArenaStore, Sendable {
         try wait { [client, logger] in try await client.query(query, logger: logger).collect() }
     }
 
+    /// Runs `work` in a transaction; an error thrown inside comes out as it was (a refusal
+    /// stays a refusal), not wrapped in the client's transaction error.
     func transaction(_ work: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void) throws {
-        try wait { [client, logger] in try await client.withTransaction(logger: logger) { try await work($0, logger) } }
+        try wait { [client, logger] in
+            do {
+                try await client.withTransaction(logger: logger) { try await work($0, logger) }
+            } catch let error as PostgresTransactionError {
+                throw error.closureError ?? error.commitError ?? error.beginError ?? error
+            }
+        }
     }
 
     /// The database's clock, in Unix seconds: every instance's leases are timed by this one clock.

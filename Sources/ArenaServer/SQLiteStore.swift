@@ -1,3 +1,4 @@
+import ArenaSpec
 import Foundation
 import GRDB
 
@@ -152,6 +153,9 @@ final class SQLiteStore: ArenaStore, Sendable {
             if let earlier = try Row.fetchOne(db, sql: "SELECT status, answer FROM score_update WHERE battle_id = ? AND idempotency_key = ?",
                                               arguments: [battleId, key]) {
                 return (StoredAnswer(status: earlier["status"], body: earlier["answer"]), nil)
+            }
+            if try Bool.fetchOne(db, sql: "SELECT ended FROM battle WHERE id = ?", arguments: [battleId]) == true {
+                throw APIError(.conflict, "battle '\(Redaction.value(battleId))' is not running")
             }
             var totals = try Self.totals(db, battleId)
             try addScores(updates, replace: replace, to: &totals)

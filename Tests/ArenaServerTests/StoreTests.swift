@@ -189,7 +189,19 @@ import Testing
                 Result { try store.scoreBattle(battleId: "pk", key: "g4", request: Data("4".utf8), updates: [("bob", 2_147_483_640)], replace: false, showIn: [], answer: answer) }
             }
             #expect(throws: (any Error).self) { try over.get() }
+            if case .failure(let error) = over { #expect((error as? APIError)?.status == .unprocessableContent, "\(error)") }
             #expect(try await store { try $0.battleTotals(battleId: "pk") } == ["amy": 40, "bob": 12])
+            // A room named twice in one update counts twice.
+            let twice = try await store { try $0.scoreBattle(battleId: "pk", key: "g5", request: Data("5".utf8), updates: [("bob", 1), ("bob", 2)], replace: false, showIn: [], answer: answer) }
+            #expect(twice.totals?["bob"] == 15)
+            #expect(try await store { try $0.battleTotals(battleId: "pk") }["bob"] == 15)
+            // An ended battle takes no more.
+            let ended = try await store { store in
+                try store.saveBattle(BattleRecord(id: "done", mixIds: [], fromRoom: "amy", rooms: ["amy", "bob"], durationMilliseconds: 1_000, createdAt: 1))
+                try store.endBattle(id: "done")
+                return Result { try store.scoreBattle(battleId: "done", key: "late", request: Data(), updates: [("bob", 1)], replace: false, showIn: [], answer: answer) }
+            }
+            if case .failure(let error) = ended { #expect((error as? APIError)?.status == .conflict, "\(error)") } else { Issue.record("an ended battle took a score") }
             #expect(try await store { try $0.answer(forKey: "g4", battleId: "pk") } == nil)
             #expect(try await store { try $0.battleTotals(battleId: "other") }.isEmpty)
         }
