@@ -24,8 +24,8 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+
+from service_client import request
 
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 10
 CONCURRENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 16
@@ -98,16 +98,11 @@ class Instance:
         self.process.wait()
 
     def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-                                         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+        status, raw = request(self.port, TOKEN, method, path, body)
         try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return answer.status, json.loads(answer.read() or b"{}")
-        except urllib.error.HTTPError as error:
-            return error.code, {}
-        except (urllib.error.URLError, ConnectionError, socket.timeout):
-            return 0, {}
+            return status, json.loads(raw or b"{}") if 200 <= status < 300 else {}
+        except ValueError:
+            return status, {}
 
 
 def mix_spec(index):

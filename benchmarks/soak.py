@@ -12,7 +12,6 @@ and threads end where they were; any 5xx answer or a service that dies fails it.
 Appends its figures to benchmarks/RESULTS.md.
   usage: benchmarks/soak.py [MINUTES]     (from the project root, after `make build`)
 """
-import json
 import os
 import random
 import shutil
@@ -22,8 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
+
+from service_client import request
 
 MINUTES = float(sys.argv[1]) if len(sys.argv) > 1 else 30
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,16 +54,7 @@ class Service:
         raise SystemExit("soak: arena serve did not start")
 
     def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-                                         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return answer.status, answer.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read()
-        except (urllib.error.URLError, ConnectionError, socket.timeout):
-            return 0, b""
+        return request(self.port, TOKEN, method, path, body)
 
     def sample(self):
         pid = self.process.pid

@@ -25,7 +25,7 @@ final class MixRegistry: Sendable {
     let limit: Int
     private let allowPrivateAvatarHosts: Bool
     /// Where the mixes' files must be: in the data folder, symbolic links resolved.
-    private let access: FileAccess
+    let access: FileAccess
 
     /// `instance`: this instance's name in the store. `limit`: how many mixes may run at once;
     /// `cpuLimit`: past this share of the machine's CPU busy (`load`), it takes no more (nil: no such limit).
@@ -273,41 +273,6 @@ final class MixRegistry: Sendable {
         guard running < limit else { throw APIError(.conflict, "the service runs \(running) mixes, its limit; stop one first") }
     }
 
-    /// Files a spec reads or writes must be in the data folder: a caller of the API cannot
-    /// make the service read or overwrite files elsewhere.
-    private func confine(_ spec: MixSpec) throws {
-        for (index, host) in spec.hosts.enumerated() {
-            if case .uri(let uri) = host.input {
-                guard let url = URL(string: uri), url.isFileURL, (url.host ?? "").isEmpty || url.host == "localhost", access.contains(url.path) else {
-                    throw APIError(.unprocessableContent, "hosts[\(index)].input must be an RTP input or a file in the data folder")
-                }
-            }
-            try confineAvatar(of: host, field: "hosts[\(index)]")
-        }
-        try confine(spec.outputs)
-    }
-
-    private func confineAvatar(of host: MixSpec.Host, field: String) throws {
-        if let avatar = host.avatarUrl, !avatar.hasPrefix("http://"), !avatar.hasPrefix("https://"), !access.contains(avatar) {
-            throw APIError(.unprocessableContent, "\(field).avatarUrl must be an http(s) URL or a file in the data folder")
-        }
-    }
-
-    private func confine(_ outputs: [OutputTarget]) throws {
-        for (index, output) in outputs.enumerated() {
-            switch output {
-            case .recording(let path, _) where !access.contains(path), .hls(let path, _, _) where !access.contains(path + "/playlist.m3u8"):
-                throw APIError(.unprocessableContent, "outputs[\(index)] must write inside the data folder")
-            case .recording(let path, _) where !Self.isFolder(URL(fileURLWithPath: path).deletingLastPathComponent().path),
-                 .hls(let path, _, _) where !Self.isFolder(path):
-                // Else the output would fail and be retried for as long as the mix runs.
-                throw APIError(.unprocessableContent, "outputs[\(index)] writes to a folder that does not exist in the data folder")
-            default:
-                break
-            }
-        }
-    }
-
     /// `PATCH /v1/mixes/{id}`: `{template?, outputs?, addHosts?}` change a running mix's layout
     /// template (from its next frame) and its outputs (removed ones are finalised, new ones
     /// start at the next keyframe), and add hosts (with RTP inputs; they join the session
@@ -346,11 +311,6 @@ final class MixRegistry: Sendable {
             try confine(outputs)
             for (index, host) in hosts.enumerated() { try confineAvatar(of: host, field: "addHosts[\(index)]") }
         }
-    }
-
-    private static func isFolder(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
     func entry(_ id: String) throws -> MixEntry {
