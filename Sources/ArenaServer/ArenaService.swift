@@ -22,7 +22,7 @@ public final class ArenaService: Sendable {
     private let port: Int
     private let connections: ConnectionLimits
     private let fleet: FleetMember
-    private let advertisedHost: String
+    private let descriptions: MixDescriptions
 
     /// `token`: the bearer token every call but `/healthz` and `/readyz` must carry (nil: none).
     /// `callbacks`: where battle and co-host callbacks go (nil: nowhere). `rateLimit`: calls a
@@ -53,9 +53,8 @@ public final class ArenaService: Sendable {
         // By default the machine's short name (at most 40 characters) and the port.
         let machine = String(ProcessInfo.processInfo.hostName.prefix { $0 != "." }.prefix(40)).filter { isName(String($0)) }
         let name = instance ?? "\(machine.isEmpty ? "arena" : machine):\(port == 0 ? String(UUID().uuidString.prefix(8)) : String(port))"
-        guard isName(name) else { throw StoreError(message: "the instance name must be 1 to 64 letters, digits, '-', '_', '.' or ':'") }
+        guard isName(name) else { throw SettingError(message: "the instance name must be 1 to 64 letters, digits, '-', '_', '.' or ':'") }
         let advertised = advertisedHost ?? (["0.0.0.0", "::", ""].contains(host) ? ProcessInfo.processInfo.hostName : host)
-        self.advertisedHost = advertised
         let callbacks = CallbackOutbox(instance: name, settings: settings, store: store) { logger.warning("\($0)") }
         self.callbacks = callbacks
         let load = MachineLoad()
@@ -69,6 +68,7 @@ public final class ArenaService: Sendable {
             }
         }
         battles = BattleDesk(mixes: mixes, store: store, callbacks: callbacks)
+        descriptions = MixDescriptions(mixes: mixes, store: store, advertisedHost: advertised)
         fleet = FleetMember(name: name, advertisedHost: advertised, store: store, mixes: mixes, battles: battles, callbacks: callbacks, load: load)
         do {
             try fleet.join()
@@ -143,27 +143,27 @@ public final class ArenaService: Sendable {
             guard Self.isIdentifier(id) else { throw APIError(.badRequest, "id '\(Redaction.value(id))' must be 1 to 64 letters, digits, '-' or '_'") }
             return try await offload {
                 let entry = try self.mixes.create(id: id, spec: body)
-                return JSONResponse(["mix": try self.describe(id, entry)], status: .created)
+                return JSONResponse(["mix": try self.descriptions.describe(id, entry)], status: .created)
             }
         }
-        api.get("mixes") { _, _ in try await offload { JSONResponse(["mixes": .array(try self.describeAll())]) } }
+        api.get("mixes") { _, _ in try await offload { JSONResponse(["mixes": .array(try self.descriptions.describeAll())]) } }
         api.get("mixes/:id") { _, context in
             let id = try context.parameters.require("id")
-            return try await offload { JSONResponse(["mix": try self.describe(id, self.mixes.local(id))]) }
+            return try await offload { JSONResponse(["mix": try self.descriptions.describe(id, self.mixes.local(id))]) }
         }
         api.patch("mixes/:id") { request, context in
             let id = try context.parameters.require("id")
             let body = try await Self.body(of: request)
             return try await offload {
                 let entry = try self.mixes.update(id, body: body)
-                return JSONResponse(["mix": try self.describe(id, entry)], status: entry == nil ? .accepted : .ok)
+                return JSONResponse(["mix": try self.descriptions.describe(id, entry)], status: entry == nil ? .accepted : .ok)
             }
         }
         api.delete("mixes/:id") { _, context in
             let id = try context.parameters.require("id")
-            let before = try await offload { try self.describe(id, self.mixes.local(id)) }
+            let before = try await offload { try self.descriptions.describe(id, self.mixes.local(id)) }
             let entry = try await self.mixes.remove(id)
-            return JSONResponse(["mix": try await offload { entry.map { self.describe($0) } ?? before }])
+            return JSONResponse(["mix": try await offload { entry.map { self.descriptions.describe($0) } ?? before }])
         }
         api.post("mixes/:id/events") { request, context in
             let id = try context.parameters.require("id")
@@ -185,7 +185,7 @@ public final class ArenaService: Sendable {
                 }
                 guard let notices = try self.mixes.post(event, body: body, to: id) else {
                     // Recorded for the instance that runs the mix: it applies it within a quarter second.
-                    return JSONResponse(["events": [], "mix": try self.describe(id, nil)], status: .accepted)
+                    return JSONResponse(["events": [], "mix": try self.descriptions.describe(id, nil)], status: .accepted)
                 }
                 return JSONResponse(["events": Self.encode(notices)])
             }
@@ -228,23 +228,14 @@ public final class ArenaService: Sendable {
         return router
     }
 
-    /// The mix as this instance shows it (blocking: it reads the store).
-    private func describe(_ id: String, _ entry: MixEntry?) throws -> JSON {
-        try descriptions.describe(id, entry)
-    }
-
-    private func describe(_ entry: MixEntry) -> JSON { descriptions.describe(entry) }
-
-    private func describeAll() throws -> [JSON] { try descriptions.describeAll() }
-
-    private var descriptions: MixDescriptions { MixDescriptions(mixes: mixes, store: store, advertisedHost: advertisedHost) }
-
-    /// The mix if it runs here; a mix another instance runs is a 409 naming that instance.
+    /// The mix if it runs here; a mix another instance runs is a 409 naming that instance and
+    /// where its API is.
     private func runningHere(_ id: String) async throws -> MixEntry {
         if let entry = mixes.local(id) { return entry }
-        let owner = try await offload { try self.store.mix(id: id) }
-        guard let owner else { throw APIError(.notFound, "no mix '\(id)'") }
-        throw APIError(.conflict, "mix '\(id)' runs on instance '\(owner.owner ?? "none yet")': ask it for its events")
+        let (record, live) = try await offload { (try self.store.mix(id: id), try self.store.liveInstances()) }
+        guard let record else { throw APIError(.notFound, "no mix '\(id)'") }
+        guard let owner = live.first(where: { $0.id == record.owner }) else { throw APIError(.conflict, "mix '\(id)' runs on no instance yet") }
+        throw APIError(.conflict, "mix '\(id)' runs on instance '\(owner.id)' (\(owner.apiURL)): ask it for its events")
     }
 
     /// `/readyz`: 200 while this instance holds its leases and has room for another mix; 503

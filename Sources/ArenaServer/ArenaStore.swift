@@ -57,7 +57,6 @@ struct InstanceRecord: Sendable, Equatable {
     let ingestHost: String
     let capacity: Int
     let running: Int
-    var seenAt: Double = 0
 }
 
 /// A callback waiting in the outbox.
@@ -83,6 +82,18 @@ func addScores(_ updates: [(room: String, value: Int64)], replace: Bool, to tota
 
 /// The store could not do what was asked, through no fault of the caller's (answered 503).
 struct StoreError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// Another live process holds this instance's name in the store.
+struct InstanceNameTaken: Error, CustomStringConvertible {
+    let name: String
+    var description: String { "another arena serve named '\(name)' is alive on this store" }
+}
+
+/// A setting the operator gave that cannot be used.
+struct SettingError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
 }

@@ -62,15 +62,16 @@ final class FleetMember: Sendable {
         while true {
             do {
                 return try store.announce(record, boot: boot, leaseSeconds: MixRegistry.leaseSeconds)
-            } catch let error as StoreError where Date() < deadline && error.message.contains("is alive") {
+            } catch is InstanceNameTaken where Date() < deadline {
                 Thread.sleep(forTimeInterval: 0.5)
             }
         }
     }
 
     /// The first claims, before the service answers calls (its own mixes after a restart come
-    /// back before anyone can ask for them); then two threads: leases every second, and every
-    /// quarter second the changes recorded elsewhere and a watchdog on the leases.
+    /// back before anyone can ask for them); then two threads: leases every second, and, on a
+    /// shared store, the changes recorded elsewhere (at once, or every quarter second) and a
+    /// watchdog on the leases.
     func start(port: Int) {
         if boundPort.load(ordering: .relaxed) == 0 { boundPort.store(port, ordering: .relaxed) }
         load.sample()
@@ -82,6 +83,8 @@ final class FleetMember: Sendable {
         // Woken at once when another instance records a change (PostgreSQL's LISTEN/NOTIFY).
         let changed = DispatchSemaphore(value: 0)
         store.watchChanges { changed.signal() }
+        // With its own SQLite file no other instance records changes: nothing to watch or read.
+        guard store.isShared else { return }
         loop(every: 0.25, wake: changed) { [self] in
             stopMixesPastTheirLease()
             mixes.applyChangesFromElsewhere()
@@ -156,7 +159,7 @@ final class FleetMember: Sendable {
         do {
             do {
                 try store.announce(record, boot: boot, leaseSeconds: MixRegistry.leaseSeconds)
-            } catch let error as StoreError where error.message.contains("is alive") {
+            } catch is InstanceNameTaken {
                 state.withLock { $0.evicted = true }
                 logger.error("another process took this instance's name: its mixes stop here")
                 Task { await mixes.stop(mixes.held) }

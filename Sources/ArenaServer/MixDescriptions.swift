@@ -4,7 +4,7 @@ import Foundation
 /// How the API shows a mix: one this instance runs from its running state; one another
 /// instance runs (or none yet) from the store. Either way with the instance that runs it and
 /// where its inputs must be sent. Blocking: it reads the store.
-struct MixDescriptions {
+struct MixDescriptions: Sendable {
     let mixes: MixRegistry
     let store: any ArenaStore
     let advertisedHost: String

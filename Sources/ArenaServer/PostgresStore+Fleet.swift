@@ -63,15 +63,15 @@ extension PostgresStore {
             WHERE instance.boot = excluded.boot OR instance.seen_until < \(unescaped: Self.clock)
             RETURNING id
             """)
-        if answered.isEmpty { throw StoreError(message: "another arena serve named '\(instance.id)' is alive on this store") }
+        if answered.isEmpty { throw InstanceNameTaken(name: instance.id) }
     }
 
     func liveInstances() throws -> [InstanceRecord] {
         try rows("""
-            SELECT id, api_url, ingest_host, capacity, running, seen_at FROM instance WHERE seen_until >= \(unescaped: Self.clock) ORDER BY id
+            SELECT id, api_url, ingest_host, capacity, running FROM instance WHERE seen_until >= \(unescaped: Self.clock) ORDER BY id
             """).map { row in
-            let (id, apiURL, ingestHost, capacity, running, seenAt) = try row.decode((String, String, String, Int, Int, Double).self)
-            return InstanceRecord(id: id, apiURL: apiURL, ingestHost: ingestHost, capacity: capacity, running: running, seenAt: seenAt)
+            let (id, apiURL, ingestHost, capacity, running) = try row.decode((String, String, String, Int, Int).self)
+            return InstanceRecord(id: id, apiURL: apiURL, ingestHost: ingestHost, capacity: capacity, running: running)
         }
     }
 

@@ -52,14 +52,14 @@ extension SQLiteStore {
                 """, arguments: [instance.id, instance.apiURL, instance.ingestHost, instance.capacity, instance.running, boot,
                                  now + leaseSeconds, now, now]).isEmpty
         }
-        if taken { throw StoreError(message: "another arena serve named '\(instance.id)' is alive on this store") }
+        if taken { throw InstanceNameTaken(name: instance.id) }
     }
 
     func liveInstances() throws -> [InstanceRecord] {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM instance WHERE seen_until >= ? ORDER BY id", arguments: [Date().timeIntervalSince1970]).map {
                 InstanceRecord(id: $0["id"], apiURL: $0["api_url"], ingestHost: $0["ingest_host"], capacity: $0["capacity"],
-                               running: $0["running"], seenAt: $0["seen_at"])
+                               running: $0["running"])
             }
         }
     }
