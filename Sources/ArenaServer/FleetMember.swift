@@ -157,6 +157,13 @@ final class FleetMember: Sendable {
         let adopting = state.withLock { $0.adopting }
         let held = mixes.held
         do {
+            // On its own SQLite file nothing else claims, so after the first round its leases and
+            // name need no renewing: an idle instance writes (and syncs) nothing each second.
+            if !store.isShared, !adoptingInline {
+                state.withLock { $0.lastRenewal = sent }
+                try claim(held: held, adopting: adopting, inline: false)
+                return
+            }
             do {
                 try store.announce(record, boot: boot, leaseSeconds: MixRegistry.leaseSeconds)
             } catch is InstanceNameTaken {
@@ -178,19 +185,25 @@ final class FleetMember: Sendable {
                 Task { await mixes.stop(Array(lost)) }
             }
             try publishConnected()
-            let room = mixes.room - adopting.count
-            for claimed in try store.claimMixes(instance: name, running: held + adopting, limit: room, leaseSeconds: MixRegistry.leaseSeconds) {
-                state.withLock { _ = $0.adopting.insert(claimed.id) }
-                if adoptingInline {
-                    adopt(claimed)
-                    // Each start takes a while: the leases already held must not run out meanwhile.
-                    _ = try store.renewLeases(instance: name, running: mixes.held, leaseSeconds: MixRegistry.leaseSeconds)
-                } else {
-                    Thread { [self] in adopt(claimed) }.start()
-                }
-            }
+            try claim(held: held, adopting: adopting, inline: adoptingInline)
         } catch {
             logger.error("the fleet's store: \(error)")
+        }
+    }
+
+    /// Claims as many mixes as there is room for, and starts them (`inline`: one after another
+    /// on this thread, else each on a thread of its own).
+    private func claim(held: [String], adopting: Set<String>, inline: Bool) throws {
+        let room = mixes.room - adopting.count
+        for claimed in try store.claimMixes(instance: name, running: held + adopting, limit: room, leaseSeconds: MixRegistry.leaseSeconds) {
+            state.withLock { _ = $0.adopting.insert(claimed.id) }
+            if inline {
+                adopt(claimed)
+                // Each start takes a while: the leases already held must not run out meanwhile.
+                _ = try store.renewLeases(instance: name, running: mixes.held, leaseSeconds: MixRegistry.leaseSeconds)
+            } else {
+                Thread { [self] in adopt(claimed) }.start()
+            }
         }
     }
 
