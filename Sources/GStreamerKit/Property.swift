@@ -16,6 +16,8 @@ public enum PropertyValue: Sendable {
     /// An enum or flags property by its nick (`speed-preset` = `veryfast`; flags as `a+b`).
     case nick(String)
     case caps(Caps)
+    /// An element (a bin's `sink`, say); the property takes a reference of its own.
+    case element(Element)
 }
 
 /// GLib's fundamental type numbers (`G_TYPE_MAKE_FUNDAMENTAL`, a macro Swift cannot import).
@@ -58,6 +60,11 @@ func setProperty(of object: UnsafeMutableRawPointer, owner: String, _ property: 
             throw GStreamerError(source: owner, message: "property '\(property)' is a \(typeName), not caps")
         }
         g_value_set_boxed(&gvalue, UnsafeRawPointer(caps.pointer))
+    case .element(let element):
+        guard g_type_is_a(type, gst_element_get_type()) != 0 else {
+            throw GStreamerError(source: owner, message: "property '\(property)' is a \(typeName), not an element")
+        }
+        g_value_set_object(&gvalue, UnsafeMutableRawPointer(element.pointer))
     case .nick(let nick):
         let fundamental = g_type_fundamental(type)
         guard fundamental == Fundamental.enumeration.type || fundamental == Fundamental.flags.type else {

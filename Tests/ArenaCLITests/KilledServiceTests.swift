@@ -33,10 +33,18 @@ import Testing
         let mixBefore = try server.call("GET", "/v1/mixes/room").1
         let battleBefore = try server.call("GET", "/v1/battles/pk").1
         let segmentsBefore = segments(in: folder)
+        let open = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasPrefix(".mix-") }
         server.kill()
 
         try server.start()
         server.waitUntilRunning("room")
+        // The segment open at the kill is published with what was written of it.
+        #expect(open.count == 1, "\(open)")
+        for name in open {
+            let published = String(name.dropFirst().dropLast(".partial".count))
+            let frames = (try? VideoFrames.decode(path: folder.appendingPathComponent(published).path).count) ?? 0
+            #expect(segments(in: folder).contains(published) && frames > 0, "\(name) left at the kill: \(frames) frames")
+        }
         Thread.sleep(forTimeInterval: 3)
         let mixAfter = try server.call("GET", "/v1/mixes/room").1
         let battleAfter = try server.call("GET", "/v1/battles/pk").1

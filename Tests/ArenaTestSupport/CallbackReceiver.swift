@@ -8,6 +8,8 @@ public final class CallbackReceiver: @unchecked Sendable {
     public struct Delivery {
         public let timestamp: String
         public let signature: String
+        /// `X-Arena-Delivery`: the same on every attempt of one callback.
+        public let id: String
         public let body: String
     }
 
@@ -23,7 +25,8 @@ public final class CallbackReceiver: @unchecked Sendable {
         router.post("hook") { [self] request, _ -> Response in
             let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
             let delivery = Delivery(timestamp: request.headers[HTTPField.Name("X-Arena-Timestamp")!] ?? "",
-                                    signature: request.headers[HTTPField.Name("X-Arena-Signature")!] ?? "", body: body)
+                                    signature: request.headers[HTTPField.Name("X-Arena-Signature")!] ?? "",
+                                    id: request.headers[HTTPField.Name("X-Arena-Delivery")!] ?? "", body: body)
             return locked {
                 if isDown {
                     refusals += 1

@@ -110,6 +110,7 @@ final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in i
             let (files, first) = try state.withLock { state in
                 if state.recordingFiles == nil {
                     let files = try RecordingFiles(path: path, access: access)
+                    files.salvageLeftovers()
                     state.recordingFiles = files
                     state.nextSegment = max(state.nextSegment, files.firstFreeIndex())
                 }

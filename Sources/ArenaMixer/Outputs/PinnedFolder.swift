@@ -32,6 +32,11 @@ final class PinnedFolder: Sendable {
         return path + "/" + name
     }
 
+    /// Removes file `name` from this folder.
+    func remove(_ name: String) {
+        unlinkat(descriptor, name, 0)
+    }
+
     /// Renames `from` to `to`, both names in this folder (a link at `to` is replaced, not followed).
     func rename(_ from: String, to: String) {
         renameat(descriptor, from, descriptor, to)

@@ -35,6 +35,22 @@ struct RecordingFiles: Sendable {
         folder.rename(partialName(index), to: finalName(index))
     }
 
+    /// Publishes the segments a killed run left open: a Matroska segment's blocks are written as
+    /// they come, so the file plays up to its last frame; an empty one is removed. An MP4 segment
+    /// is unplayable without the index written at its close, and stays hidden.
+    func salvageLeftovers() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in names {
+            guard let index = index(ofPartial: name), name == partialName(index) else { continue }
+            let size = (try? FileManager.default.attributesOfItem(atPath: folder.path + "/" + name)[.size] as? Int) ?? 0
+            if size == 0 {
+                folder.remove(name)
+            } else if suffix.lowercased() == "mkv", !names.contains(finalName(index)) {
+                folder.rename(name, to: finalName(index))
+            }
+        }
+    }
+
     /// The first index after every segment already in the folder, so a new run never
     /// overwrites an earlier one's.
     func firstFreeIndex() -> Int {
