@@ -8,15 +8,15 @@ DEB_PACKAGES := libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libcairo2-d
 	libyuv-dev
 # Only for the tests: a real RTMP server for the live mix's RTMP output; curl and a Python
 # venv for the API fuzzer (schemathesis, from PyPI); PostgreSQL 15 for the PostgreSQL store;
-# ffmpeg for the scaling-quality reference (lanczos).
-TEST_PACKAGES := nginx-light libnginx-mod-rtmp curl python3-venv iproute2 postgresql-15 ffmpeg
+# ffmpeg for the scaling-quality reference (lanczos); Prometheus' Python client for its text parser.
+TEST_PACKAGES := nginx-light libnginx-mod-rtmp curl python3-venv iproute2 postgresql-15 ffmpeg python3-prometheus-client
 # Only for benchmarks: the baselines, and gnuplot for the chart.
 BENCH_PACKAGES := ffmpeg time gnuplot-nox
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARENA := .build/release/arena
 
-.PHONY: demo test fuzz soak bench bench-live bench-service bench-fleet bench-micro golden build deps test-deps bench-deps clean
+.PHONY: demo test fuzz soak bench bench-live bench-service bench-fleet bench-micro golden build install deps test-deps bench-deps clean
 
 demo: build out/clips/.made
 	$(ARENA) render pipelines/demo.json --output out/demo.mp4 --events-out out/demo-events.jsonl
@@ -65,6 +65,11 @@ bench-micro: deps
 
 build: deps
 	swift build -c release --product arena
+
+# The release binary and its assets into PREFIX (bin/arena, share/arena); DESTDIR for staging.
+PREFIX ?= /usr/local
+install: build
+	packaging/install.sh $(ARENA) $(DESTDIR)$(PREFIX)
 
 out/clips/.made: pipelines/demo-clips.sh
 	pipelines/demo-clips.sh out/clips 20

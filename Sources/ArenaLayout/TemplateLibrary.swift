@@ -50,16 +50,26 @@ public struct TemplateLibrary: Sendable {
         assetFolders().map { $0.appendingPathComponent("templates") }
     }
 
-    /// Where Arena's assets may be, in order: `ARENA_ASSETS`, next to the installed executable
-    /// (`../share/arena`), this source checkout's `assets`.
+    /// Where Arena's assets may be, in order: `ARENA_ASSETS`; next to the running executable
+    /// (`../share/arena`, as `make install` lays it out); the source checkout it was built in
+    /// (a folder above it with `Package.swift` and `assets`).
     public static func assetFolders() -> [URL] {
         var folders: [URL] = []
         if let assets = ProcessInfo.processInfo.environment["ARENA_ASSETS"] { folders.append(URL(fileURLWithPath: assets)) }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        folders.append(executable.deletingLastPathComponent().appendingPathComponent("../share/arena").standardized)
-        let checkout = URL(fileURLWithPath: #filePath)  // Sources/ArenaLayout/TemplateLibrary.swift
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        folders.append(checkout.appendingPathComponent("assets"))
+        // The running program itself: argv[0] has no folder when the shell found it on PATH.
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let folder = URL(fileURLWithPath: path).resolvingSymlinksInPath().deletingLastPathComponent()
+        folders.append(folder.appendingPathComponent("../share/arena").standardized)
+        var above = folder
+        for _ in 0..<6 {
+            let assets = above.appendingPathComponent("assets")
+            if FileManager.default.fileExists(atPath: above.appendingPathComponent("Package.swift").path),
+               FileManager.default.fileExists(atPath: assets.path) {
+                folders.append(assets)
+                break
+            }
+            above.deleteLastPathComponent()
+        }
         return folders
     }
 }

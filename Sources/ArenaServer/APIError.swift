@@ -40,11 +40,10 @@ extension SpecError: HTTPResponseError {
 
 /// Failures that are not the caller's get one clear line too, not an empty 500: a store that
 /// cannot be read or written (locked past its timeout, a full disk) is 503, try again; the
-/// details go to the log.
+/// details go to the log, with the request's id.
 struct ServiceFailures<Context: RequestContext>: RouterMiddleware {
-    let logger: Logger
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let logger = context.logger
         do {
             return try await next(request, context)
         } catch let error as any HTTPResponseError {

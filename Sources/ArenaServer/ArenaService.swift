@@ -118,8 +118,10 @@ public final class ArenaService: Sendable {
 
     private func router() -> Router<ArenaRequestContext> {
         let router = Router(context: ArenaRequestContext.self)
+        _ = ServiceMetrics.registry  // the metrics backend, before the middleware makes its first metric
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))  // each request at debug level (LOG_LEVEL=debug)
-        router.add(middleware: ServiceFailures(logger: Logger(label: "arena")))
+        router.add(middleware: ServiceFailures())
         // Probes are never rate-limited: a busy client must not make the service look dead.
         router.get("healthz") { _, _ in JSONResponse(["status": "ok"]) }
         router.get("readyz") { _, _ in try await offload { self.readiness() } }
@@ -132,7 +134,7 @@ public final class ArenaService: Sendable {
         }
         let authenticated = limited.group().add(middleware: BearerToken(token: token))
         authenticated.get("metrics") { _, _ in
-            let text = try await offload { self.metrics() }
+            let text = try await offload { ServiceMetrics.text + self.metrics() }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         let api = authenticated.group("v1")
@@ -247,7 +249,7 @@ public final class ArenaService: Sendable {
         return JSONResponse(body, status: ready ? .ok : .serviceUnavailable)
     }
 
-    /// Prometheus text: mixes, their frames and inputs, score updates, the callback backlog.
+    /// Prometheus text, read at each scrape: mixes, their frames and inputs, score updates, the callback backlog.
     private func metrics() -> String {
         var lines: [String] = []
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {

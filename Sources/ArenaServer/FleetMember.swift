@@ -229,7 +229,7 @@ final class FleetMember: Sendable {
         }
         guard let entry = adopted else { return }
         if let previous = claimed.owner, previous != name {
-            logger.info("mix '\(claimed.id)' moved here from instance '\(previous)'")
+            logger.info("mix '\(claimed.id)' moved here from instance '\(previous)'", metadata: ["mix": "\(claimed.id)"])
             callbacks.mixMoved(mixId: claimed.id, from: previous, to: name, ingest: MixIngest.json(mixId: claimed.id, spec: entry.spec, host: advertisedHost, store: store, dataFolder: mixes.dataFolder))
         }
     }

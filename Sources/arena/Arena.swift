@@ -12,13 +12,19 @@ import Synchronization
 struct Arena: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Server-side compositor for co-host and PK live streams.",
+        version: ArenaBuild.version,
         subcommands: [Render.self, Run.self, Serve.self, Snapshot.self, Layouts.self])
 }
 
 /// Prints a one-line error and exits non-zero; used for every expected failure.
-func fail(_ message: String) -> Never {
+func fail(_ message: String, status: Int32 = 1) -> Never {
     FileHandle.standardError.write(Data("arena: error: \(message)\n".utf8))
-    Foundation.exit(1)
+    Foundation.exit(status)
+}
+
+/// How a render reports progress: a line redrawn on a terminal, JSON lines for job runners, or nothing.
+enum ProgressStyle: String, ExpressibleByArgument, CaseIterable {
+    case auto, json, none
 }
 
 struct Render: ParsableCommand {
@@ -44,6 +50,9 @@ struct Render: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress line, even on a terminal.")
     var quiet = false
 
+    @Option(help: "auto: a line on a terminal; json: one JSON line a second on standard output ({\"frames\", \"seconds\", \"total\", \"speed\"}); none.")
+    var progress: ProgressStyle = .auto
+
     func run() throws {
         MediaMemory.configure()
         let plan: MixPlan
@@ -56,20 +65,28 @@ struct Render: ParsableCommand {
         }
         for text in plan.warnings { FileHandle.standardError.write(Data("arena: warning: \(text)\n".utf8)) }
         let interrupted = Interruption()
-        let showProgress = !quiet && isatty(STDOUT_FILENO) != 0
+        let showProgress = !quiet && progress == .auto && isatty(STDOUT_FILENO) != 0
+        var report: (@Sendable (RenderProgress) -> Void)?
+        if showProgress {
+            report = { done in
+                print(String(format: "\r%6.1f s / %.1f s  %6.1f fps  %5.2fx real time", done.done, done.total, done.framesPerSecond, done.speed),
+                      terminator: "")
+                fflush(nil)
+            }
+        } else if progress == .json {
+            report = ProgressReporter(framesPerSecond: plan.canvas.framesPerSecond).report
+        }
         let result: RenderResult
         do {
             result = try MixRenderer(plan: plan).run(
-                progress: showProgress ? { progress in
-                    print(String(format: "\r%6.1f s / %.1f s  %6.1f fps  %5.2fx real time", progress.done, progress.total,
-                                 progress.framesPerSecond, progress.speed), terminator: "")
-                    fflush(nil)
-                } : nil,
+                progress: report,
                 warning: { FileHandle.standardError.write(Data("arena: warning: \($0)\n".utf8)) },
                 cancelled: { interrupted.happened })
         } catch {
             if showProgress { print() }
-            fail(interrupted.happened ? "interrupted; no output written" : "\(error)")
+            // 128 + SIGINT, as a shell reports a program Ctrl-C stopped.
+            if interrupted.happened { fail("interrupted; no output written", status: 130) }
+            fail("\(error)")
         }
         if showProgress { print() }
         if let eventsOut {
@@ -107,6 +124,26 @@ extension Layouts {
         for placement in template.placements(seats, on: size) {
             print(placement.slot, placement.rect.x, placement.rect.y, placement.rect.width, placement.rect.height)
         }
+    }
+}
+
+/// `render --progress json`: at most one line a second, `{"frames", "seconds", "total", "speed"}`.
+final class ProgressReporter: Sendable {
+    private let framesPerSecond: Int
+    private let last = Mutex<Date?>(nil)
+
+    init(framesPerSecond: Int) { self.framesPerSecond = framesPerSecond }
+
+    func report(_ progress: RenderProgress) {
+        let due = last.withLock { last in
+            guard last.map({ Date().timeIntervalSince($0) >= 1 }) ?? true else { return false }
+            last = Date()
+            return true
+        }
+        guard due else { return }
+        print(String(format: #"{"frames":%d,"seconds":%.3f,"total":%.3f,"speed":%.3f}"#,
+                     Int((progress.done * Double(framesPerSecond)).rounded()), progress.done, progress.total, progress.speed))
+        fflush(nil)
     }
 }
 
@@ -187,111 +224,6 @@ struct Run: ParsableCommand {
         }
         if showStatus { print() }
         for handle in events { try? handle.close() }
-    }
-}
-
-struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run the mixing service: live mixes, their events and the PK score API over HTTP.",
-        discussion: """
-            Every call but /healthz and /readyz needs 'Authorization: Bearer <token>'; the token is \
-            read from the ARENA_TOKEN environment variable or --token-file. SIGINT or SIGTERM \
-            stop every mix, finalising their outputs. See README: 'The service'.
-            """)
-
-    @Option(help: "Where the store (arena.sqlite) lives; relative paths in mix specs are taken from here.")
-    var data = "arena-data"
-
-    @Option(help: """
-        Keep the store in PostgreSQL instead: postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require] \
-        (else ARENA_STORE_URL, the place for a password). Mixes' files stay in --data.
-        """)
-    var store: String?
-
-    @Option(help: "HOST:PORT to listen on.")
-    var listen = "127.0.0.1:8080"
-
-    @Option(help: "A file holding the bearer token (else ARENA_TOKEN).")
-    var tokenFile: String?
-
-    @Flag(help: "Serve without authentication (for local experiments only).")
-    var noAuth = false
-
-    @Option(help: "Calls a second allowed per client address (0: no limit).")
-    var rateLimit = 200
-
-    @Option(help: "How many mixes may run at once (this 2-core machine holds 4 live 2-host 720x1280 mixes).")
-    var maxMixes = 8
-
-    @Option(help: "This instance's name in the store (default: the machine's name and the port); unique in a fleet.")
-    var instance: String?
-
-    @Option(help: "Where other instances and RTP senders reach this one (default: the --listen host, or the machine's name).")
-    var advertiseHost: String?
-
-    @Option(help: "Take no new mix while the machine's CPU is busier than this percentage (default: no such limit).")
-    var cpuLimit: Int?
-
-    @Flag(help: "Let avatar URLs reach loopback and private addresses (a posted spec cannot ask for it).")
-    var allowPrivateAvatarHosts = false
-
-    @Option(help: "POST battle and co-host callbacks to this URL (repeatable); signed with ARENA_CALLBACK_SECRET.")
-    var callbackUrl: [String] = []
-
-    func run() throws {
-        MediaMemory.configure()
-        let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 2, let port = Int(parts.last!), (0...65_535).contains(port) else { fail("--listen must be HOST:PORT") }
-        let host = parts.dropLast().joined(separator: ":")
-        guard cpuLimit.map({ (1...100).contains($0) }) ?? true else { fail("--cpu-limit must be a percentage from 1 to 100") }
-        var token = ProcessInfo.processInfo.environment["ARENA_TOKEN"]
-        if let tokenFile {
-            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else { fail("--token-file \(tokenFile) cannot be read") }
-            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        guard noAuth || token?.isEmpty == false else { fail("no token: set ARENA_TOKEN or --token-file (or pass --no-auth)") }
-        var callbacks: CallbackSettings?
-        if !callbackUrl.isEmpty {
-            let urls = callbackUrl.compactMap { URL(string: $0) }.filter { ["http", "https"].contains($0.scheme) }
-            guard urls.count == callbackUrl.count else { fail("--callback-url must be http:// or https:// URLs") }
-            guard let secret = ProcessInfo.processInfo.environment["ARENA_CALLBACK_SECRET"], !secret.isEmpty else {
-                fail("--callback-url needs ARENA_CALLBACK_SECRET, the secret callbacks are signed with")
-            }
-            callbacks = CallbackSettings(urls: urls, secret: secret)
-        }
-        let service: ArenaService
-        do {
-            service = try ArenaService(dataFolder: URL(fileURLWithPath: data), storeURL: store ?? ProcessInfo.processInfo.environment["ARENA_STORE_URL"],
-                                       token: noAuth ? nil : token, host: host, port: port,
-                                       callbacks: callbacks, rateLimit: rateLimit > 0 ? rateLimit : nil, maxMixes: maxMixes,
-                                       allowPrivateAvatarHosts: allowPrivateAvatarHosts, instance: instance, advertisedHost: advertiseHost,
-                                       cpuLimit: cpuLimit.map { Double($0) / 100 })
-        } catch {
-            fail("\(error)")
-        }
-        let outcome = ServeOutcome()
-        Task {
-            do {
-                try await service.run(onListening: { port in print("arena: listening on \(host):\(port)"); fflush(nil) })
-            } catch {
-                outcome.fail("\(error)")
-            }
-            outcome.finish()
-        }
-        if let failure = outcome.wait() { fail(failure) }
-    }
-}
-
-/// How `serve` ended, handed from its task to the main thread.
-final class ServeOutcome: Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private let failure = Mutex<String?>(nil)
-
-    func fail(_ message: String) { failure.withLock { $0 = message } }
-    func finish() { done.signal() }
-    func wait() -> String? {
-        done.wait()
-        return failure.withLock { $0 }
     }
 }
 

@@ -9,13 +9,16 @@ final class ServeProcess: @unchecked Sendable {  // `call` reads only constants;
     /// More `arena serve` options (a store, an instance name).
     private let options: [String]
     private let environment: [String: String]
+    /// Where its standard error goes (nowhere by default).
+    private let errors: Pipe?
     private var process: Process
 
-    init(folder: URL, port: Int, options: [String] = [], environment: [String: String] = [:]) throws {
+    init(folder: URL, port: Int, options: [String] = [], environment: [String: String] = [:], errors: Pipe? = nil) throws {
         self.folder = folder
         self.port = port
         self.options = options
         self.environment = environment
+        self.errors = errors
         process = Process()
         try start()
     }
@@ -27,7 +30,7 @@ final class ServeProcess: @unchecked Sendable {  // `call` reads only constants;
         process.arguments = ["serve", "--data", folder.path, "--listen", "127.0.0.1:\(port)", "--rate-limit", "0"] + options
         process.environment = ProcessInfo.processInfo.environment.merging(["ARENA_TOKEN": "t"].merging(environment) { $1 }) { $1 }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = errors ?? FileHandle.nullDevice
         try process.run()
         for _ in 0..<100 where (try? call("GET", "/healthz")) == nil { Thread.sleep(forTimeInterval: 0.1) }
         guard process.isRunning else {

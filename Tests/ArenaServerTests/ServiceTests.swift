@@ -234,6 +234,13 @@ import Testing
         #expect(metrics.contains(#"arena_input_sending{mix="room",host="alice"} 0"#))
         let encoded = metrics.split(separator: "\n").first { $0.hasPrefix(#"arena_mix_frames_encoded_total{mix="room"}"#) }
         #expect(encoded.flatMap { Int($0.split(separator: " ").last!) }.map { $0 > 20 } == true, "\(metrics)")
+        // The whole text parses as Prometheus' own client reads it, with the HTTP latency histogram by route.
+        let families = try prometheusFamilies(metrics)
+        #expect(families["arena_http_request_duration_seconds"]?.type == "histogram", "\(families.keys.sorted())")
+        #expect(families["arena_http_request_duration_seconds"]?.routes.isSuperset(of: ["/v1/mixes", "/v1/mixes/{id}/events"]) == true,
+                "\(String(describing: families["arena_http_request_duration_seconds"]))")
+        #expect(families["arena_http_requests"]?.type == "counter" && families["arena_build_info"]?.type == "gauge")
+        #expect(families["arena_mix_frames_encoded"]?.type == "counter" && families["arena_mixes"]?.type == "gauge")
         await service.stop()
     }
 
