@@ -8,8 +8,9 @@ DEB_PACKAGES := libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libcairo2-d
 	libyuv-dev
 # Only for the tests: a real RTMP server for the live mix's RTMP output; curl and a Python
 # venv for the API fuzzer (schemathesis, from PyPI); PostgreSQL 15 for the PostgreSQL store;
-# ffmpeg for the scaling-quality reference (lanczos); Prometheus' Python client for its text parser.
-TEST_PACKAGES := nginx-light libnginx-mod-rtmp curl python3-venv iproute2 postgresql-15 ffmpeg python3-prometheus-client
+# ffmpeg for the scaling-quality reference (lanczos); Prometheus' Python client for its text parser;
+# readelf and systemd-analyze for the container image and unit checks.
+TEST_PACKAGES := nginx-light libnginx-mod-rtmp curl python3-venv iproute2 postgresql-15 ffmpeg python3-prometheus-client binutils systemd
 # Only for benchmarks: the baselines, and gnuplot for the chart.
 BENCH_PACKAGES := ffmpeg time gnuplot-nox
 

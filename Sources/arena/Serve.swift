@@ -48,8 +48,11 @@ struct Serve: ParsableCommand {
     @Flag(help: "Let avatar URLs reach loopback and private addresses (a posted spec cannot ask for it).")
     var allowPrivateAvatarHosts = false
 
-    @Option(help: "POST battle and co-host callbacks to this URL (repeatable); signed with ARENA_CALLBACK_SECRET.")
+    @Option(help: "POST battle and co-host callbacks to this URL (repeatable); signed with ARENA_CALLBACK_SECRET or --callback-secret-file.")
     var callbackUrl: [String] = []
+
+    @Option(help: "A file holding the secret callbacks are signed with (else ARENA_CALLBACK_SECRET).")
+    var callbackSecretFile: String?
 
     func run() throws {
         LogLines.bootstrap()
@@ -68,8 +71,13 @@ struct Serve: ParsableCommand {
         if !callbackUrl.isEmpty {
             let urls = callbackUrl.compactMap { URL(string: $0) }.filter { ["http", "https"].contains($0.scheme) }
             guard urls.count == callbackUrl.count else { fail("--callback-url must be http:// or https:// URLs") }
-            guard let secret = ProcessInfo.processInfo.environment["ARENA_CALLBACK_SECRET"], !secret.isEmpty else {
-                fail("--callback-url needs ARENA_CALLBACK_SECRET, the secret callbacks are signed with")
+            var secret = ProcessInfo.processInfo.environment["ARENA_CALLBACK_SECRET"]
+            if let callbackSecretFile {
+                guard let text = try? String(contentsOfFile: callbackSecretFile, encoding: .utf8) else { fail("--callback-secret-file \(callbackSecretFile) cannot be read") }
+                secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            guard let secret, !secret.isEmpty else {
+                fail("--callback-url needs ARENA_CALLBACK_SECRET or --callback-secret-file, the secret callbacks are signed with")
             }
             callbacks = CallbackSettings(urls: urls, secret: secret)
         }
