@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // GStreamer core, base, video, audio, app and pbutils: one Clang module, because
@@ -76,6 +78,8 @@ let package = Package(
             dependencies: [
                 "ArenaMixer", "ArenaSpec", "ArenaLayout", "ArenaServer", "CArenaMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // Test-only: a PostgreSQL 15 server (Debian's package), a callback receiver, blocking work on a thread.

@@ -130,3 +130,12 @@ struct JSONResponse: ResponseGenerator {
 
     func response(from request: Request, context: some RequestContext) throws -> Response { response }
 }
+
+/// Logs each request at debug level: method, path and request id. Not the query, which may
+/// carry a secret (the reference service's callers put their `usersig` there).
+struct RequestLog<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        context.logger.debug("Request", metadata: ["hb.request.method": .string(request.method.rawValue), "hb.request.path": .string(request.uri.path)])
+        return try await next(request, context)
+    }
+}

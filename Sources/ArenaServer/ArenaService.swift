@@ -14,6 +14,7 @@ import NIOCore
 public final class ArenaService: Sendable {
     private let mixes: MixRegistry
     private let battles: BattleDesk
+    private let reference: ReferenceFacade
     private let callbacks: CallbackOutbox
     private let store: any ArenaStore
     private let token: String?
@@ -68,6 +69,7 @@ public final class ArenaService: Sendable {
             }
         }
         battles = BattleDesk(mixes: mixes, store: store, callbacks: callbacks)
+        reference = ReferenceFacade(battles: battles)
         descriptions = MixDescriptions(mixes: mixes, store: store, advertisedHost: advertised)
         fleet = FleetMember(name: name, advertisedHost: advertised, store: store, mixes: mixes, battles: battles, callbacks: callbacks, load: load)
         do {
@@ -120,7 +122,7 @@ public final class ArenaService: Sendable {
         let router = Router(context: ArenaRequestContext.self)
         _ = ServiceMetrics.registry  // the metrics backend, before the middleware makes its first metric
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: LogRequestsMiddleware(.debug))  // each request at debug level (LOG_LEVEL=debug)
+        router.add(middleware: RequestLog())  // each request at debug level (LOG_LEVEL=debug)
         router.add(middleware: ServiceFailures())
         // Probes are never rate-limited: a busy client must not make the service look dead.
         router.get("healthz") { _, _ in JSONResponse(["status": "ok"]) }
@@ -222,6 +224,15 @@ public final class ArenaService: Sendable {
         api.post("battles/:id/end") { _, context in
             let id = try context.parameters.require("id")
             return try await offload { try self.battles.end(battleId: id) }
+        }
+        // The reference PK service's admin calls, in its own format (see ReferenceFacade).
+        authenticated.post("v4/live_engine_http_pk/:name") { request, context in
+            let name = try context.parameters.require("name")
+            let body = try await Self.body(of: request)
+            guard let answer = try await offload({ self.reference.answer(name, body: body) }) else {
+                throw APIError(.notFound, "the reference service has no call '\(Redaction.value(name))'")
+            }
+            return JSONResponse(answer)
         }
         api.get("rooms/:room/battle") { _, context in
             let room = try context.parameters.require("room")

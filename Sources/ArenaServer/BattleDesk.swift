@@ -84,7 +84,7 @@ final class BattleDesk: Sendable {
         }
         let config = BattleConfig(duration: UInt64(duration) * 1_000_000, needResponse: false, extensionInfo: extensionInfo)
         callbacks.battleCreated(battleId: id, mixIds: entries.map(\.id) + remote.map(\.id), fromRoom: fromRoom, rooms: [fromRoom] + joining,
-                                durationMilliseconds: duration)
+                                durationMilliseconds: duration, extensionInfo: extensionInfo)
         var applied: [String] = []
         for entry in entries {
             do {
@@ -109,6 +109,20 @@ final class BattleDesk: Sendable {
         let status = try statusJSON(id)
         return JSONResponse(["battle": status, "results": .array(results.map { ["room": .string($0.0), "code": .int($0.1)] })],
                             status: .created)
+    }
+
+    /// Each room in a battle that has not ended, with the battle's id: those the store has open
+    /// (and not past their time) and those this instance's mixes run (begun by posted events too).
+    func roomsInOpenBattles() throws -> [String: String] {
+        var rooms: [String: String] = [:]
+        let now = Date().timeIntervalSince1970
+        for record in try store.openBattles() where (record.startedAt ?? record.createdAt) + Double(record.durationMilliseconds) / 1000 > now {
+            for room in record.rooms { rooms[room] = record.id }
+        }
+        for case let battle? in mixes.all.map({ $0.mix?.session.battle }) where !battle.isEnded {
+            for room in [battle.inviter] + battle.participants { rooms[room] = battle.id }
+        }
+        return rooms
     }
 
     /// `POST /v1/battles/{id}/end`: ends a running battle now.

@@ -83,12 +83,13 @@ final class CallbackOutbox: Sendable {
     }
 
     /// The `battle.created` callback.
-    func battleCreated(battleId: String, mixIds: [String], fromRoom: String, rooms: [String], durationMilliseconds: Int) {
+    func battleCreated(battleId: String, mixIds: [String], fromRoom: String, rooms: [String], durationMilliseconds: Int, extensionInfo: String?) {
         guard settings != nil else { return }
-        let body: JSON = ["event": "battle.created", "battleId": .string(battleId), "mixIds": .array(mixIds.map(JSON.string)),
-                          "fromRoom": .string(fromRoom), "rooms": .array(rooms.map(JSON.string)),
-                          "durationMs": .int(durationMilliseconds), "createdAt": .double(Date().timeIntervalSince1970)]
-        enqueue([("battle:\(battleId)", body.text)])
+        var body: [(String, JSON)] = [("event", "battle.created"), ("battleId", .string(battleId)), ("mixIds", .array(mixIds.map(JSON.string))),
+                                      ("fromRoom", .string(fromRoom)), ("rooms", .array(rooms.map(JSON.string))),
+                                      ("durationMs", .int(durationMilliseconds)), ("createdAt", .double(Date().timeIntervalSince1970))]
+        if let extensionInfo { body.append(("extensionInfo", .string(extensionInfo))) }
+        enqueue([("battle:\(battleId)", JSON.object(body).text)])
     }
 
     /// The `mix.moved` callback: the mix runs on instance `to` now, and its RTP inputs must be
@@ -128,7 +129,19 @@ final class CallbackOutbox: Sendable {
                 if !new.isEmpty { try store.addCallbacks(new.flatMap { callback in settings.urls.map { (callback.group + " " + $0.absoluteString, $0, callback.body) } }) }
                 if done { return }
                 for callback in try store.dueCallbacks(instance: instance, now: Date().timeIntervalSince1970) {
-                    if send(callback, secret: settings.secret) {
+                    var delivery = (url: callback.url, body: callback.body)
+                    if ReferenceWebhooks.wanted(by: callback.url) {
+                        switch try ReferenceWebhooks.delivery(of: callback.body, to: callback.url, store: store) {
+                        case .send(let url, let body): delivery = (url, body)
+                        case .nothing:
+                            try store.callbackDelivered(id: callback.id)
+                            continue
+                        case .notYet:
+                            try store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + 1)
+                            continue
+                        }
+                    }
+                    if send(delivery, id: callback.id, secret: settings.secret) {
                         try store.callbackDelivered(id: callback.id)
                     } else {
                         let delay = min(60, pow(2, Double(callback.attempts)))
@@ -143,11 +156,11 @@ final class CallbackOutbox: Sendable {
 
     /// One delivery attempt: true when the receiver answered 2xx within 5 s. A redirect is
     /// not followed (the receiver is the operator's, named in the configuration).
-    private func send(_ callback: StoredCallback, secret: String) -> Bool {
+    private func send(_ callback: (url: URL, body: String), id: Int64, secret: String) -> Bool {
         let timestamp = String(Int(Date().timeIntervalSince1970))
         let headers = [("Content-Type", "application/json"), ("X-Arena-Timestamp", timestamp),
                        ("X-Arena-Signature", "sha256=" + Self.signature(timestamp: timestamp, body: callback.body, secret: secret)),
-                       ("X-Arena-Delivery", String(callback.id))]
+                       ("X-Arena-Delivery", String(id))]
         let answer = Self.delivery.post(callback.url, headers: headers, body: Array(callback.body.utf8))
         return (try? answer.get()).map { (200..<300).contains($0) } ?? false
     }

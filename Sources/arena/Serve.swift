@@ -12,8 +12,11 @@ struct Serve: ParsableCommand {
             stop every mix, finalising their outputs. See README: 'The service'.
             """)
 
-    @Option(help: "Where the store (arena.sqlite) lives; relative paths in mix specs are taken from here.")
-    var data = "arena-data"
+    @Option(help: "A JSON file of settings: {\"listen\": \"0.0.0.0:8080\", \"maxMixes\": 4, ...}, each option by its camelCase name (README: 'Deploying').")
+    var config: String?
+
+    @Option(help: "Where the store (arena.sqlite) lives; relative paths in mix specs are taken from here (default: arena-data).")
+    var data: String?
 
     @Option(help: """
         Keep the store in PostgreSQL instead: postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require] \
@@ -21,8 +24,8 @@ struct Serve: ParsableCommand {
         """)
     var store: String?
 
-    @Option(help: "HOST:PORT to listen on.")
-    var listen = "127.0.0.1:8080"
+    @Option(help: "HOST:PORT to listen on (default: 127.0.0.1:8080).")
+    var listen: String?
 
     @Option(help: "A file holding the bearer token (else ARENA_TOKEN).")
     var tokenFile: String?
@@ -30,11 +33,11 @@ struct Serve: ParsableCommand {
     @Flag(help: "Serve without authentication (for local experiments only).")
     var noAuth = false
 
-    @Option(help: "Calls a second allowed per client address (0: no limit).")
-    var rateLimit = 200
+    @Option(help: "Calls a second allowed per client address (0: no limit; default: 200).")
+    var rateLimit: Int?
 
-    @Option(help: "How many mixes may run at once (this 2-core machine holds 4 live 2-host 720x1280 mixes).")
-    var maxMixes = 8
+    @Option(help: "How many mixes may run at once (default: 8; this 2-core machine holds 4 live 2-host 720x1280 mixes).")
+    var maxMixes: Int?
 
     @Option(help: "This instance's name in the store (default: the machine's name and the port); unique in a fleet.")
     var instance: String?
@@ -48,7 +51,7 @@ struct Serve: ParsableCommand {
     @Flag(help: "Let avatar URLs reach loopback and private addresses (a posted spec cannot ask for it).")
     var allowPrivateAvatarHosts = false
 
-    @Option(help: "POST battle and co-host callbacks to this URL (repeatable); signed with ARENA_CALLBACK_SECRET or --callback-secret-file.")
+    @Option(help: "POST battle and co-host callbacks to this URL (repeatable; tencent+https://... for the reference service's webhooks); signed with ARENA_CALLBACK_SECRET or --callback-secret-file.")
     var callbackUrl: [String] = []
 
     @Option(help: "A file holding the secret callbacks are signed with (else ARENA_CALLBACK_SECRET).")
@@ -57,10 +60,40 @@ struct Serve: ParsableCommand {
     func run() throws {
         LogLines.bootstrap()
         MediaMemory.configure()
+        let settings: ServeConfiguration
+        do {
+            settings = try ServeConfiguration(file: config, known: ["data", "store", "listen", "tokenFile", "noAuth", "rateLimit", "maxMixes", "instance",
+                                                                    "advertiseHost", "cpuLimit", "allowPrivateAvatarHosts", "callbackUrls",
+                                                                    "callbackSecretFile"])
+        } catch {
+            fail("\(error)")
+        }
+        func setting<T>(_ value: T?, _ key: String, _ read: (String) throws -> T?) -> T? {
+            do {
+                return try value ?? read(key)
+            } catch {
+                fail("\(error)")
+            }
+        }
+        let data = setting(data, "data", settings.string) ?? "arena-data"
+        let store = setting(store, "store", settings.string) ?? ProcessInfo.processInfo.environment["ARENA_STORE_URL"]
+        let listen = setting(listen, "listen", settings.string) ?? "127.0.0.1:8080"
+        let tokenFile = setting(tokenFile, "tokenFile", settings.string)
+        let noAuth = noAuth || setting(nil, "noAuth", settings.bool) == true
+        let rateLimit = setting(rateLimit, "rateLimit", settings.int) ?? 200
+        let maxMixes = setting(maxMixes, "maxMixes", settings.int) ?? 8
+        let instance = setting(instance, "instance", settings.string)
+        let advertiseHost = setting(advertiseHost, "advertiseHost", settings.string)
+        let cpuLimit = setting(cpuLimit, "cpuLimit", settings.int)
+        let allowPrivateAvatarHosts = allowPrivateAvatarHosts || setting(nil, "allowPrivateAvatarHosts", settings.bool) == true
+        let callbackUrl = callbackUrl.isEmpty ? setting(nil, "callbackUrls", settings.strings) ?? [] : callbackUrl
+        let callbackSecretFile = setting(callbackSecretFile, "callbackSecretFile", settings.string)
+
         let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count >= 2, let port = Int(parts.last!), (0...65_535).contains(port) else { fail("--listen must be HOST:PORT") }
         let host = parts.dropLast().joined(separator: ":")
         guard cpuLimit.map({ (1...100).contains($0) }) ?? true else { fail("--cpu-limit must be a percentage from 1 to 100") }
+        guard maxMixes >= 1, rateLimit >= 0 else { fail("--max-mixes must be at least 1, and --rate-limit 0 or more") }
         var token = ProcessInfo.processInfo.environment["ARENA_TOKEN"]
         if let tokenFile {
             guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else { fail("--token-file \(tokenFile) cannot be read") }
@@ -69,8 +102,10 @@ struct Serve: ParsableCommand {
         guard noAuth || token?.isEmpty == false else { fail("no token: set ARENA_TOKEN or --token-file (or pass --no-auth)") }
         var callbacks: CallbackSettings?
         if !callbackUrl.isEmpty {
-            let urls = callbackUrl.compactMap { URL(string: $0) }.filter { ["http", "https"].contains($0.scheme) }
-            guard urls.count == callbackUrl.count else { fail("--callback-url must be http:// or https:// URLs") }
+            let urls = callbackUrl.compactMap { URL(string: $0) }.filter { ["http", "https", "tencent+http", "tencent+https"].contains($0.scheme) }
+            guard urls.count == callbackUrl.count else {
+                fail("--callback-url must be http:// or https:// URLs (tencent+https://... for the reference service's webhook format)")
+            }
             var secret = ProcessInfo.processInfo.environment["ARENA_CALLBACK_SECRET"]
             if let callbackSecretFile {
                 guard let text = try? String(contentsOfFile: callbackSecretFile, encoding: .utf8) else { fail("--callback-secret-file \(callbackSecretFile) cannot be read") }
@@ -83,7 +118,7 @@ struct Serve: ParsableCommand {
         }
         let service: ArenaService
         do {
-            service = try ArenaService(dataFolder: URL(fileURLWithPath: data), storeURL: store ?? ProcessInfo.processInfo.environment["ARENA_STORE_URL"],
+            service = try ArenaService(dataFolder: URL(fileURLWithPath: data), storeURL: store,
                                        token: noAuth ? nil : token, host: host, port: port,
                                        callbacks: callbacks, rateLimit: rateLimit > 0 ? rateLimit : nil, maxMixes: maxMixes,
                                        allowPrivateAvatarHosts: allowPrivateAvatarHosts, instance: instance, advertisedHost: advertiseHost,

@@ -19,12 +19,13 @@ struct Run {
     let error: String
 }
 
-/// Runs `arena` with `arguments` in `folder`; `interruptAfter` sends SIGINT after that many seconds.
-func run(_ arguments: [String], in folder: URL, interruptAfter: Double? = nil) throws -> Run {
+/// Runs `arena` with `arguments` in `folder` (and only `environment`, if given); `interruptAfter` sends SIGINT after that many seconds.
+func run(_ arguments: [String], in folder: URL, interruptAfter: Double? = nil, environment: [String: String]? = nil) throws -> Run {
     let process = Process()
     process.executableURL = arena
     process.arguments = arguments
     process.currentDirectoryURL = folder
+    if let environment { process.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { mine, _ in mine } }
     let output = Pipe(), error = Pipe()
     process.standardOutput = output
     process.standardError = error

@@ -42,6 +42,8 @@ import Testing
         let errors = Pipe()
         let server = try ServeProcess(folder: try newFolder(), port: freePort(), environment: ["LOG_LEVEL": "debug"], errors: errors)
         #expect(try server.call("GET", "/v1/mixes/none").0 == 404)
+        // The reference service's callers put a signature in the query: it stays out of the log.
+        #expect(try server.call("POST", "/v4/live_engine_http_pk/get_battle_info?sdkappid=1&usersig=s3cr3t-sig", #"{"BattleId": "b"}"#).0 == 200)
         server.stop()
         try errors.fileHandleForWriting.close()
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -51,6 +53,7 @@ import Testing
         #expect(objects.allSatisfy { $0["time"] is String && $0["level"] is String && $0["message"] is String })
         #expect(objects.contains { $0["level"] as? String == "debug" && ($0["request"] as? String)?.isEmpty == false
                                    && $0["hb.request.path"] as? String == "/v1/mixes/none" }, "\(text)")
+        #expect(text.contains("/v4/live_engine_http_pk/get_battle_info") && !text.contains("s3cr3t-sig"), "\(text)")
     }
 
     /// `render --progress json`: one JSON line a second, then the result line.
@@ -67,5 +70,36 @@ import Testing
         #expect(progress.count >= 1 && progress.count == lines.count - 1, "\(result.output)")
         #expect(progress.allSatisfy { $0["total"] == 8 && $0["frames"] != nil && $0["seconds"] != nil && $0["speed"] != nil })
         #expect(lines.last?.hasPrefix("wrote ") == true && lines.last?.contains("out.mp4") == true, "\(result.output)")
+    }
+}
+
+/// `serve`'s settings from a JSON file and the environment, under the command line.
+@Suite struct ServeConfigurationTests {
+    @Test func settingsComeFromTheEnvironmentOverAConfigFile() throws {
+        let folder = try newFolder()
+        let port = freePort()
+        try Data(#"{"listen": "127.0.0.1:\#(port)", "maxMixes": 3, "rateLimit": 0}"#.utf8).write(to: folder.appendingPathComponent("arena.json"))
+        let server = Process()
+        server.executableURL = arena
+        server.arguments = ["serve", "--config", folder.appendingPathComponent("arena.json").path, "--data", folder.path]
+        server.environment = ["ARENA_TOKEN": "t", "ARENA_MAX_MIXES": "2", "PATH": "/usr/bin:/bin"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        var ready = ""
+        for _ in 0..<100 where ready.isEmpty {
+            ready = (try? String(contentsOf: URL(string: "http://127.0.0.1:\(port)/readyz")!, encoding: .utf8)) ?? ""
+            if ready.isEmpty { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        // The file's port; the environment's 2 over the file's 3.
+        #expect(ready.contains(#""capacity":2"#), "\(ready)")
+
+        let bad = try run(["serve", "--config", folder.appendingPathComponent("arena.json").path, "--data", folder.path], in: folder,
+                          environment: ["ARENA_TOKEN": "t", "ARENA_CPU_LIMIT": "lots"])
+        #expect(bad.status == 1 && bad.error == "arena: error: ARENA_CPU_LIMIT or 'cpuLimit' in \(folder.appendingPathComponent("arena.json").path) is not a valid value for --cpu-limit\n",
+                "\(bad.error)")
+        let missing = try run(["serve", "--config", "nowhere.json"], in: folder, environment: ["ARENA_TOKEN": "t"])
+        #expect(missing.status == 1 && missing.error.hasPrefix("arena: error: --config nowhere.json cannot be read"), "\(missing.error)")
     }
 }

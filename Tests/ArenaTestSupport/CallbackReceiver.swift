@@ -11,6 +11,8 @@ public final class CallbackReceiver: @unchecked Sendable {
         /// `X-Arena-Delivery`: the same on every attempt of one callback.
         public let id: String
         public let body: String
+        /// The query of the URL it was sent to.
+        public let query: String
     }
 
     private let lock = NSLock()
@@ -26,7 +28,7 @@ public final class CallbackReceiver: @unchecked Sendable {
             let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
             let delivery = Delivery(timestamp: request.headers[HTTPField.Name("X-Arena-Timestamp")!] ?? "",
                                     signature: request.headers[HTTPField.Name("X-Arena-Signature")!] ?? "",
-                                    id: request.headers[HTTPField.Name("X-Arena-Delivery")!] ?? "", body: body)
+                                    id: request.headers[HTTPField.Name("X-Arena-Delivery")!] ?? "", body: body, query: request.uri.query ?? "")
             return locked {
                 if isDown {
                     refusals += 1
