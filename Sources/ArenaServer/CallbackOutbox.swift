@@ -21,10 +21,11 @@ public struct CallbackSettings: Sendable {
 /// joined and left, POSTed as JSON to the configured URLs, signed, and delivered at least
 /// once and in order per battle (co-host events in order per mix).
 ///
-/// Each callback is first written to the store's outbox; a delivery thread sends the oldest
-/// undelivered one of each order group, retrying with backoff (1 s doubling to 60 s) until the
-/// receiver answers 2xx, so a receiver that is down holds up only its own group, never the
-/// mix or the API, and nothing is lost across restarts.
+/// Each callback is first written to the store's outbox; a delivery thread hands the oldest
+/// undelivered one of each order group to its receiver's sender (one at a time per receiver,
+/// the receivers in parallel), retrying with backoff (1 s doubling to 60 s) until the receiver
+/// answers 2xx. So a receiver that is down or hangs holds up only its own callbacks, never
+/// another receiver's, the mix or the API, and nothing is lost across restarts.
 ///
 /// Signature: `X-Arena-Timestamp` is the sending time in Unix seconds and `X-Arena-Signature`
 /// is `sha256=` and the hex HMAC-SHA256, keyed by the secret, of the timestamp, a `.`, and the
@@ -41,6 +42,10 @@ final class CallbackOutbox: Sendable {
     private let log: @Sendable (String) -> Void
     /// The instance that sends: it leases each delivery, so that one instance of a fleet sends it.
     private let instance: String
+    /// Each receiver's sender (by scheme, host and port); the callbacks handed to them, and those
+    /// of these settled since (they leave `inFlight` once a read of the outbox began after they
+    /// settled, so that an earlier read cannot hand one out again).
+    private let senders = Mutex<(queues: [String: DispatchQueue], inFlight: Set<Int64>, settled: Set<Int64>)>(([:], [], []))
 
     init(instance: String, settings: CallbackSettings?, store: any ArenaStore, log: @escaping @Sendable (String) -> Void) {
         self.instance = instance
@@ -128,29 +133,55 @@ final class CallbackOutbox: Sendable {
             do {
                 if !new.isEmpty { try store.addCallbacks(new.flatMap { callback in settings.urls.map { (callback.group + " " + $0.absoluteString, $0, callback.body) } }) }
                 if done { return }
-                for callback in try store.dueCallbacks(instance: instance, now: Date().timeIntervalSince1970) {
-                    var delivery = (url: callback.url, body: callback.body)
-                    if ReferenceWebhooks.wanted(by: callback.url) {
-                        switch try ReferenceWebhooks.delivery(of: callback.body, to: callback.url, store: store) {
-                        case .send(let url, let body): delivery = (url, body)
-                        case .nothing:
-                            try store.callbackDelivered(id: callback.id)
-                            continue
-                        case .notYet:
-                            try store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + 1)
-                            continue
+                let settledBefore = senders.withLock { $0.settled }
+                let due = try store.dueCallbacks(instance: instance, now: Date().timeIntervalSince1970)
+                senders.withLock { senders in
+                    senders.inFlight.subtract(settledBefore)
+                    senders.settled.subtract(settledBefore)
+                }
+                for callback in due {
+                    guard let sender = sender(for: callback) else { continue }
+                    sender.async { [self] in
+                        do {
+                            try settle(callback, secret: settings.secret)
+                        } catch {
+                            log("callbacks: \(error)")
                         }
-                    }
-                    if send(delivery, id: callback.id, secret: settings.secret) {
-                        try store.callbackDelivered(id: callback.id)
-                    } else {
-                        let delay = min(60, pow(2, Double(callback.attempts)))
-                        try store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + delay)
+                        senders.withLock { _ = $0.settled.insert(callback.id) }
                     }
                 }
             } catch {
                 log("callbacks: \(error)")
             }
+        }
+    }
+
+    /// The serial queue of `callback`'s receiver, if the callback is not already with it.
+    private func sender(for callback: StoredCallback) -> DispatchQueue? {
+        let receiver = "\(callback.url.scheme ?? "")://\(callback.url.host ?? ""):\(callback.url.port ?? 0)"
+        return senders.withLock { senders in
+            guard senders.inFlight.insert(callback.id).inserted else { return nil }
+            if let queue = senders.queues[receiver] { return queue }
+            let queue = DispatchQueue(label: "arena.callbacks.\(senders.queues.count)")
+            senders.queues[receiver] = queue
+            return queue
+        }
+    }
+
+    /// One attempt at `callback` (in the reference's format if its URL asks), and its outcome in the outbox.
+    private func settle(_ callback: StoredCallback, secret: String) throws {
+        var delivery = (url: callback.url, body: callback.body)
+        if ReferenceWebhooks.wanted(by: callback.url) {
+            switch try ReferenceWebhooks.delivery(of: callback.body, to: callback.url, store: store) {
+            case .send(let url, let body): delivery = (url, body)
+            case .nothing: return try store.callbackDelivered(id: callback.id)
+            case .notYet: return try store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + 1)
+            }
+        }
+        if send(delivery, id: callback.id, secret: secret) {
+            try store.callbackDelivered(id: callback.id)
+        } else {
+            try store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + min(60, pow(2, Double(callback.attempts))))
         }
     }
 
