@@ -272,6 +272,9 @@ struct Layouts: ParsableCommand {
     @Option(help: "With --template: the canvas, WIDTHxHEIGHT (default: the template's).")
     var canvas: String?
 
+    @Option(help: "Write a diagram of each template's cells (TEMPLATE.svg, one panel per host count) into this folder.")
+    var diagrams: String?
+
     func run() throws {
         let library: TemplateLibrary
         do {
@@ -281,6 +284,18 @@ struct Layouts: ParsableCommand {
         }
         if let template {
             try printCells(library, template)
+            return
+        }
+        if let diagrams {
+            for template in library.templates.values.sorted(by: { $0.id < $1.id }) {
+                let path = URL(fileURLWithPath: diagrams).appendingPathComponent("\(template.id).svg")
+                do {
+                    try Data(try LayoutDiagram.svg(template).utf8).write(to: path)
+                } catch {
+                    fail("--diagrams: \(path.path) cannot be written: \(error)")
+                }
+                print("wrote \(path.path)")
+            }
             return
         }
         let rows = [["id", "hosts", "seating", "canvas", "name"]] + library.templates.values.sorted { $0.id < $1.id }.map {

@@ -103,3 +103,31 @@ import Testing
         #expect(missing.status == 1 && missing.error.hasPrefix("arena: error: --config nowhere.json cannot be read"), "\(missing.error)")
     }
 }
+
+/// The README's layout pictures: current, and drawn from the cells `layouts --template` prints.
+@Suite struct LayoutDiagramTests {
+    @Test func theREADMEsLayoutPicturesAreCurrent() throws {
+        let folder = try newFolder()
+        #expect(try run(["layouts", "--diagrams", folder.path], in: folder).status == 0)
+        let committed = ContainerImageTests.checkout.appendingPathComponent("docs/layouts")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(names == ["400.svg", "600.svg", "601.svg", "800.svg", "801.svg"])
+        for name in names {
+            let fresh = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            let old = try? String(contentsOf: committed.appendingPathComponent(name), encoding: .utf8)
+            #expect(fresh == old, "docs/layouts/\(name) is out of date: run arena layouts --diagrams docs/layouts")
+        }
+        // 600's panel for 4 hosts (the fourth: 16 + 3 x 106 px from the left, 34 from the top, at 1/8 scale).
+        let cells = try run(["layouts", "--template", "600", "--hosts", "4"], in: folder).output.split(separator: "\n").map {
+            $0.split(separator: " ").compactMap { Double($0) }
+        }
+        let svg = try String(contentsOf: folder.appendingPathComponent("600.svg"), encoding: .utf8)
+        #expect(cells.filter { $0.count == 5 }.count == 4)
+        for cell in cells where cell.count == 5 {
+            let rect = #"<rect x="\#(Self.number(334 + cell[1] / 8))" y="\#(Self.number(34 + cell[2] / 8))" width="\#(Self.number(cell[3] / 8))" height="\#(Self.number(cell[4] / 8))""#
+            #expect(svg.contains(rect), "\(rect)")
+        }
+    }
+
+    static func number(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value) }
+}
