@@ -7,6 +7,7 @@ import HTTPTypes
 import Hummingbird
 import Crypto
 import Logging
+import ServiceLifecycle
 import NIOCore
 
 /// `arena serve`: live mixes as HTTP resources, their co-host and battle events, and the PK
@@ -24,6 +25,7 @@ public final class ArenaService: Sendable {
     private let connections: ConnectionLimits
     private let fleet: FleetMember
     private let descriptions: MixDescriptions
+    private let metricsListener: (host: String, port: Int)?
 
     /// `token`: the bearer token every call but `/healthz` and `/readyz` must carry (nil: none).
     /// `callbacks`: where battle and co-host callbacks go (nil: nowhere). `rateLimit`: calls a
@@ -34,14 +36,16 @@ public final class ArenaService: Sendable {
     /// `instance`: this instance's name in the store (default: the machine's name and the
     /// port); `advertisedHost`: where other instances and senders reach it (default: `host`,
     /// or the machine's name when `host` is a wildcard). `cpuLimit`: past this share of the
-    /// machine's CPU busy, the instance takes no new mix (nil: no such limit).
+    /// machine's CPU busy, the instance takes no new mix (nil: no such limit). `metricsListener`:
+    /// also serve `/metrics`, without the token, on this address (for a scraper on a private network).
     /// Blocks until the store is open (a PostgreSQL one: connected and migrated) and the
     /// instance has its name in it: call it from a thread of your own, not from one of Swift's
     /// cooperative threads.
     public init(dataFolder: URL, storeURL: String? = nil, token: String?, host: String = "127.0.0.1", port: Int = 8080,
                 callbacks settings: CallbackSettings? = nil, rateLimit: Int? = 200, maxMixes: Int = 8, allowPrivateAvatarHosts: Bool = false,
                 connections: ConnectionLimits = ConnectionLimits(), instance: String? = nil, advertisedHost: String? = nil,
-                cpuLimit: Double? = nil) throws {
+                cpuLimit: Double? = nil, metricsListener: (host: String, port: Int)? = nil) throws {
+        self.metricsListener = metricsListener
         self.connections = connections
         self.rateLimit = rateLimit
         try FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: true)
@@ -101,10 +105,19 @@ public final class ArenaService: Sendable {
                                   fleet.listening(on: channel.localAddress?.port ?? 0)
                                   onListening(channel.localAddress?.port ?? 0)
                               })
+        // /metrics without the token, on a listener of its own (--metrics-listen).
+        let metricsApp = metricsListener.map { listener in
+            let router = Router()
+            router.get("metrics") { _, _ in try await self.metricsResponse() }
+            return Application(router: router, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "arena-metrics"))
+        }
+        let services: [any Service] = [app] + (metricsApp.map { [$0] } ?? [])
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
         // Stopped by a signal, or by its task's cancellation (which throws): either way the
         // mixes' outputs are finalised and other instances may claim the mixes at once.
         var ending: (any Error)?
-        do { try await app.runService() } catch { ending = error }
+        do { try await group.run() } catch { ending = error }
         // An unstructured task: a cancelled caller's cancellation would skip the offloaded steps.
         await Task {
             await offload { self.fleet.stop() }
@@ -135,10 +148,7 @@ public final class ArenaService: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
         }
         let authenticated = limited.group().add(middleware: BearerToken(token: token))
-        authenticated.get("metrics") { _, _ in
-            let text = try await offload { ServiceMetrics.text + self.metrics() }
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
-        }
+        authenticated.get("metrics") { _, _ in try await self.metricsResponse() }
         let api = authenticated.group("v1")
 
         api.post("mixes") { request, context in
@@ -260,41 +270,10 @@ public final class ArenaService: Sendable {
         return JSONResponse(body, status: ready ? .ok : .serviceUnavailable)
     }
 
-    /// Prometheus text, read at each scrape: mixes, their frames and inputs, score updates, the callback backlog.
-    private func metrics() -> String {
-        var lines: [String] = []
-        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
-            lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)"] + samples.map { "\(name)\($0.labels) \($0.value)" }
-        }
-        let entries = mixes.all
-        let states = Dictionary(grouping: entries, by: \.status).mapValues(\.count)
-        family("arena_mixes", "gauge", "Mixes by state.", ["running", "stopping", "ended", "failed"].map { ("{state=\"\($0)\"}", String(states[$0] ?? 0)) })
-        let running = entries.compactMap { entry in entry.mix.map { (entry, $0.status) } }
-        family("arena_mix_output_seconds", "gauge", "Seconds of output a mix has made.",
-               running.map { ("{mix=\"\($0.0.id)\"}", String(format: "%.3f", $0.1.seconds)) })
-        family("arena_mix_frames_per_second", "gauge", "A mix's output frame rate.",
-               running.map { ("{mix=\"\($0.0.id)\"}", String($0.0.plan.canvas.framesPerSecond)) })
-        family("arena_mix_frames_encoded_total", "counter", "Video frames a mix has encoded.",
-               running.map { ("{mix=\"\($0.0.id)\"}", String($0.1.encodedFrames)) })
-        family("arena_mix_frames_missing_total", "counter", "Frames the output clock called for that were not encoded (dropped or late).",
-               running.map { entry, status in
-                   ("{mix=\"\(entry.id)\"}", String(max(0, Int(status.seconds * Double(entry.plan.canvas.framesPerSecond)) - status.encodedFrames)))
-               })
-        family("arena_input_sending", "gauge", "1 while a host's input is sending frames.", running.flatMap { entry, status in
-            status.hosts.map { ("{mix=\"\(entry.id)\",host=\"\(Self.labelValue($0))\"}", status.sending.contains($0) ? "1" : "0") }
-        })
-        let counts = battles.scoreUpdateCounts
-        family("arena_score_updates_total", "counter", "Score updates applied, and retries answered from the ledger.",
-               [("{result=\"applied\"}", String(counts.applied)), ("{result=\"replayed\"}", String(counts.replayed))])
-        family("arena_callback_backlog", "gauge", "Callbacks not yet delivered.", [("", String((try? store.callbackBacklog()) ?? -1))])
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// A Prometheus label value: backslash, double quote and newline escaped, as the text
-    /// format asks, so that a user id cannot end its label or add a line.
-    static func labelValue(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
+    /// `GET /metrics`: Prometheus text, what swift-metrics recorded and the service's own figures.
+    private func metricsResponse() async throws -> Response {
+        let text = try await offload { ServiceMetrics.text + ServiceMetrics.serviceText(mixes: self.mixes, battles: self.battles, store: self.store) }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// Bodies are at most 1 MB.

@@ -4,7 +4,7 @@ import Prometheus
 /// The process's swift-metrics backend: a Prometheus registry, for what libraries and the HTTP
 /// server record (Hummingbird's `MetricsMiddleware`: requests, errors and their latency as a
 /// histogram, by route, method and status) and `arena_build_info`. The service's own figures
-/// (mixes, frames, inputs, scores, callbacks) are read at each scrape (`ArenaService.metrics`).
+/// (mixes, frames, inputs, scores, callbacks) are read at each scrape (`serviceText`).
 enum ServiceMetrics {
     /// Made, and swift-metrics bootstrapped with it, on first use (once a process).
     static let registry: PrometheusCollectorRegistry = {
@@ -29,4 +29,41 @@ enum ServiceMetrics {
 
     /// Everything recorded through swift-metrics, in Prometheus text.
     static var text: String { registry.emitToString() }
+
+    /// Prometheus text, read at each scrape: mixes, their frames and inputs, score updates, the callback backlog.
+    static func serviceText(mixes: MixRegistry, battles: BattleDesk, store: any ArenaStore) -> String {
+        var lines: [String] = []
+        func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
+            lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)"] + samples.map { "\(name)\($0.labels) \($0.value)" }
+        }
+        let entries = mixes.all
+        let states = Dictionary(grouping: entries, by: \.status).mapValues(\.count)
+        family("arena_mixes", "gauge", "Mixes by state.", ["running", "stopping", "ended", "failed"].map { ("{state=\"\($0)\"}", String(states[$0] ?? 0)) })
+        let running = entries.compactMap { entry in entry.mix.map { (entry, $0.status) } }
+        family("arena_mix_output_seconds", "gauge", "Seconds of output a mix has made.",
+               running.map { ("{mix=\"\($0.0.id)\"}", String(format: "%.3f", $0.1.seconds)) })
+        family("arena_mix_frames_per_second", "gauge", "A mix's output frame rate.",
+               running.map { ("{mix=\"\($0.0.id)\"}", String($0.0.plan.canvas.framesPerSecond)) })
+        family("arena_mix_frames_encoded_total", "counter", "Video frames a mix has encoded.",
+               running.map { ("{mix=\"\($0.0.id)\"}", String($0.1.encodedFrames)) })
+        family("arena_mix_frames_missing_total", "counter", "Frames the output clock called for that were not encoded (dropped or late).",
+               running.map { entry, status in
+                   ("{mix=\"\(entry.id)\"}", String(max(0, Int(status.seconds * Double(entry.plan.canvas.framesPerSecond)) - status.encodedFrames)))
+               })
+        family("arena_input_sending", "gauge", "1 while a host's input is sending frames.", running.flatMap { entry, status in
+            status.hosts.map { ("{mix=\"\(entry.id)\",host=\"\(labelValue($0))\"}", status.sending.contains($0) ? "1" : "0") }
+        })
+        let counts = battles.scoreUpdateCounts
+        family("arena_score_updates_total", "counter", "Score updates applied, and retries answered from the ledger.",
+               [("{result=\"applied\"}", String(counts.applied)), ("{result=\"replayed\"}", String(counts.replayed))])
+        family("arena_callback_backlog", "gauge", "Callbacks not yet delivered.", [("", String((try? store.callbackBacklog()) ?? -1))])
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A Prometheus label value: backslash, double quote and newline escaped, as the text
+    /// format asks, so that a user id cannot end its label or add a line.
+    static func labelValue(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
 }

@@ -27,6 +27,9 @@ struct Serve: ParsableCommand {
     @Option(help: "HOST:PORT to listen on (default: 127.0.0.1:8080).")
     var listen: String?
 
+    @Option(help: "Also serve /metrics, without the token, on this HOST:PORT (for a scraper on a private network).")
+    var metricsListen: String?
+
     @Option(help: "A file holding the bearer token (else ARENA_TOKEN).")
     var tokenFile: String?
 
@@ -62,7 +65,7 @@ struct Serve: ParsableCommand {
         MediaMemory.configure()
         let settings: ServeConfiguration
         do {
-            settings = try ServeConfiguration(file: config, known: ["data", "store", "listen", "tokenFile", "noAuth", "rateLimit", "maxMixes", "instance",
+            settings = try ServeConfiguration(file: config, known: ["data", "store", "listen", "metricsListen", "tokenFile", "noAuth", "rateLimit", "maxMixes", "instance",
                                                                     "advertiseHost", "cpuLimit", "allowPrivateAvatarHosts", "callbackUrls",
                                                                     "callbackSecretFile"])
         } catch {
@@ -78,6 +81,7 @@ struct Serve: ParsableCommand {
         let data = setting(data, "data", settings.string) ?? "arena-data"
         let store = setting(store, "store", settings.string) ?? ProcessInfo.processInfo.environment["ARENA_STORE_URL"]
         let listen = setting(listen, "listen", settings.string) ?? "127.0.0.1:8080"
+        let metricsListen = setting(metricsListen, "metricsListen", settings.string)
         let tokenFile = setting(tokenFile, "tokenFile", settings.string)
         let noAuth = noAuth || setting(nil, "noAuth", settings.bool) == true
         let rateLimit = setting(rateLimit, "rateLimit", settings.int) ?? 200
@@ -89,9 +93,9 @@ struct Serve: ParsableCommand {
         let callbackUrl = callbackUrl.isEmpty ? setting(nil, "callbackUrls", settings.strings) ?? [] : callbackUrl
         let callbackSecretFile = setting(callbackSecretFile, "callbackSecretFile", settings.string)
 
-        let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count >= 2, let port = Int(parts.last!), (0...65_535).contains(port) else { fail("--listen must be HOST:PORT") }
-        let host = parts.dropLast().joined(separator: ":")
+        guard let (host, port) = Self.address(listen) else { fail("--listen must be HOST:PORT") }
+        let metricsListener = metricsListen.map(Self.address)
+        guard metricsListen == nil || metricsListener != nil else { fail("--metrics-listen must be HOST:PORT") }
         guard cpuLimit.map({ (1...100).contains($0) }) ?? true else { fail("--cpu-limit must be a percentage from 1 to 100") }
         guard maxMixes >= 1, rateLimit >= 0 else { fail("--max-mixes must be at least 1, and --rate-limit 0 or more") }
         var token = ProcessInfo.processInfo.environment["ARENA_TOKEN"]
@@ -122,7 +126,7 @@ struct Serve: ParsableCommand {
                                        token: noAuth ? nil : token, host: host, port: port,
                                        callbacks: callbacks, rateLimit: rateLimit > 0 ? rateLimit : nil, maxMixes: maxMixes,
                                        allowPrivateAvatarHosts: allowPrivateAvatarHosts, instance: instance, advertisedHost: advertiseHost,
-                                       cpuLimit: cpuLimit.map { Double($0) / 100 })
+                                       cpuLimit: cpuLimit.map { Double($0) / 100 }, metricsListener: metricsListener ?? nil)
         } catch {
             fail("\(error)")
         }
@@ -136,6 +140,15 @@ struct Serve: ParsableCommand {
             outcome.finish()
         }
         if let failure = outcome.wait() { fail(failure) }
+    }
+}
+
+extension Serve {
+    /// HOST:PORT, split (the host may hold colons, as an IPv6 address does).
+    static func address(_ text: String) -> (host: String, port: Int)? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let port = Int(parts.last!), (0...65_535).contains(port) else { return nil }
+        return (parts.dropLast().joined(separator: ":"), port)
     }
 }
 

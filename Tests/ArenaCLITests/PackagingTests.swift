@@ -1,4 +1,5 @@
 import Foundation
+import FoundationNetworking
 import GStreamerTestSupport
 import Testing
 
@@ -54,6 +55,31 @@ import Testing
         #expect(objects.contains { $0["level"] as? String == "debug" && ($0["request"] as? String)?.isEmpty == false
                                    && $0["hb.request.path"] as? String == "/v1/mixes/none" }, "\(text)")
         #expect(text.contains("/v4/live_engine_http_pk/get_battle_info") && !text.contains("s3cr3t-sig"), "\(text)")
+    }
+
+    /// `--metrics-listen`: /metrics without the token on a listener of its own, and nothing else there.
+    @Test func metricsHaveAListenerOfTheirOwn() throws {
+        let metricsPort = freePort()
+        let server = try ServeProcess(folder: try newFolder(), port: freePort(), options: ["--metrics-listen", "127.0.0.1:\(metricsPort)"])
+        defer { server.stop() }
+        func status(_ url: String) -> (Int, String) {
+            let done = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var answer = (0, "")
+            URLSession.shared.dataTask(with: URL(string: url)!) { data, response, _ in
+                answer = ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self))
+                done.signal()
+            }.resume()
+            done.wait()
+            return answer
+        }
+        var metrics = (0, "")
+        for _ in 0..<50 where metrics.0 != 200 {
+            metrics = status("http://127.0.0.1:\(metricsPort)/metrics")
+            if metrics.0 != 200 { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(metrics.0 == 200 && metrics.1.contains("arena_build_info{version="), "\(metrics)")
+        #expect(status("http://127.0.0.1:\(metricsPort)/v1/mixes").0 == 404)
+        #expect(status("http://127.0.0.1:\(server.port)/metrics").0 == 401)
     }
 
     /// `render --progress json`: one JSON line a second, then the result line.
