@@ -91,7 +91,7 @@ public final class ArenaService: Sendable {
     /// `onListening` gets the bound port (useful with port 0).
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let logger = Logger(label: "arena")
-        callbacks.start()
+        // The instance's own mixes from before a restart run again before the API answers.
         await offload { self.fleet.start(port: self.port) }
         let maximum = connections.effectiveMaximum
         logger.info("accepting at most \(maximum) connections at once; idle ones close after \(connections.idleTimeout)")
@@ -111,23 +111,17 @@ public final class ArenaService: Sendable {
             router.get("metrics") { _, _ in try await self.metricsResponse() }
             return Application(router: router, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "arena-metrics"))
         }
-        let services: [any Service] = [app] + (metricsApp.map { [$0] } ?? [])
+        // Shut down in reverse order: the HTTP servers stop taking requests, then the mixes are
+        // finalised and the leases given back, then the callbacks still in memory are stored.
+        let services: [any Service] = [CallbackService(callbacks: callbacks), MixesService(mixes: mixes, fleet: fleet), app]
+            + (metricsApp.map { [$0] } ?? [])
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         // Stopped by a signal, or by its task's cancellation (which throws): either way the
         // mixes' outputs are finalised and other instances may claim the mixes at once.
         var ending: (any Error)?
         do { try await group.run() } catch { ending = error }
-        // An unstructured task: a cancelled caller's cancellation would skip the offloaded steps.
-        await Task {
-            await offload { self.fleet.stop() }
-            await self.mixes.stopAll()
-            await offload {
-                self.fleet.leave()
-                self.callbacks.stop()
-            }
-            (self.store as? PostgresStore)?.close()
-        }.value
+        (store as? PostgresStore)?.close()
         if let ending { throw ending }
     }
 
