@@ -40,7 +40,7 @@ public struct RGBColour: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `#RRGGBB`; nil for anything else.
     public init?(hex: String) {
-        guard hex.count == 7, hex.first == "#", let value = UInt32(hex.dropFirst(), radix: 16) else { return nil }
+        guard hex.count == 7, hex.first == "#", hex.dropFirst().allSatisfy(\.isHexDigit), let value = UInt32(hex.dropFirst(), radix: 16) else { return nil }
         rgb = value
     }
 

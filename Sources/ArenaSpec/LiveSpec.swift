@@ -173,6 +173,9 @@ extension MixSpec {
                     throw SpecError(field: fields.name("videoPort"), "is required")
                 }
                 let audioPort = try fields.integer("audioPort", in: 1...65_535) ?? videoPort + 2
+                guard audioPort <= 65_535 else {
+                    throw SpecError(field: fields.name("audioPort"), "is required when videoPort is \(videoPort) (it defaults to videoPort + 2)")
+                }
                 let host = try fields.string("host") ?? "127.0.0.1"
                 guard OutputValues.isHost(host) else { throw SpecError(field: fields.name("host"), "must be an IP address or a DNS name") }
                 target = .rtp(host: host, videoPort: videoPort, audioPort: audioPort)

@@ -197,7 +197,8 @@ public struct MixSpec: Sendable {
 
     /// `#RRGGBB` (opaque) or `#AARRGGBB`.
     private static func argb(_ hex: String) -> ARGB? {
-        guard hex.first == "#", hex.count == 7 || hex.count == 9, let value = UInt32(hex.dropFirst(), radix: 16) else { return nil }
+        guard hex.first == "#", hex.count == 7 || hex.count == 9, hex.dropFirst().allSatisfy(\.isHexDigit),
+              let value = UInt32(hex.dropFirst(), radix: 16) else { return nil }
         return ARGB(hex.count == 7 ? 0xFF00_0000 | value : value)
     }
 

@@ -52,6 +52,9 @@ private func planError(_ json: String) throws -> String? {
         (#"{"hosts": [{"userId": "a", "input": "GOOD"}], "timeline": [{"at": 0.5, "event": "coHostAccept", "invitee": "a"}]}"#,
          "timeline[0]: no co-host request to 'a' is pending"),
         (#"{"hosts": [{"userId": "a", "input": "GOOD"}], "canvas": {"background": "black"}}"#, #"canvas.background is "black"; it must be a colour"#),
+        // UInt32's parser would take a sign: "#+12345" is not a colour.
+        (##"{"hosts": [{"userId": "a", "input": "GOOD"}], "canvas": {"background": "#+12345"}}"##, ##"canvas.background is "#+12345"; it must be a colour"##),
+        (##"{"hosts": [{"userId": "a", "input": "GOOD"}], "overlays": {"leftColour": "#-0000000"}}"##, ##"overlays.leftColour is "#-0000000"; it must be"##),
         (#"{"hosts": [{"userId": "a", "input": "GOOD"}],"#, "spec.json is not valid JSON"),
     ])
     func isRefusedWithAMessageNamingTheField(json: String, expected: String) throws {

@@ -42,6 +42,7 @@ import Testing
             (#"[{"type":"rtmp","url":"rtmp://example.com/sk_only_a_key"}]"#, "outputs[0].url"),
             (#"[{"type":"rtp","host":"127.0.0.1 ! udpsrc port=9 ! filesink location=/tmp/x","videoPort":5000}]"#, "outputs[0].host"),
             (#"[{"type":"rtp","host":"a..b","videoPort":5000}]"#, "outputs[0].host"),
+            (#"[{"type":"rtp","videoPort":65534}]"#, "outputs[0].audioPort"),
             (#"[{"type":"srt","uri":"srt://127.0.0.1:9000\" ! filesink location=/tmp/x"}]"#, "outputs[0].uri"),
             (#"[{"type":"srt","uri":"srt://127.0.0.1:9000?mode=caller&localaddress=0.0.0.0&evil=1"}]"#, "outputs[0].uri"),
             (#"[{"type":"srt","uri":"srt://127.0.0.1:9000?mode=sideways"}]"#, "outputs[0].uri"),
