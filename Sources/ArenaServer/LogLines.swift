@@ -35,8 +35,8 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
+        let (level, message, explicit) = (event.level, event.message, event.metadata)
         var fields = self.metadata.merging(metadataProvider?.get() ?? [:]) { $1 }.merging(explicit ?? [:]) { $1 }
         if let id = fields.removeValue(forKey: "hb.request.id") { fields["request"] = id }
         var object: [String: String] = fields.mapValues { "\($0)" }
@@ -44,6 +44,7 @@ struct JSONLogHandler: LogHandler {
         object["level"] = level.rawValue
         object["logger"] = label
         object["message"] = message.description
+        if let error = event.error { object["error"] = "\(error)" }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         Self.output.withLock { _ in FileHandle.standardError.write(data + Data("\n".utf8)) }
     }

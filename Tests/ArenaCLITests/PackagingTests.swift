@@ -82,6 +82,34 @@ import Testing
         #expect(status("http://127.0.0.1:\(server.port)/metrics").0 == 401)
     }
 
+    /// SIGTERM drains within its documented bound (45 s): every mix's open recording is finalised
+    /// and published, nothing is left half-written.
+    @Test func sigtermDrainsWithinItsBound() throws {
+        let folder = try newFolder()
+        let server = try ServeProcess(folder: folder, port: freePort())
+        for index in 0..<2 {
+            let spec = """
+                {"canvas": {"width": 360, "height": 640}, "output": {"video": {"preset": "ultrafast"}}, "live": {"disconnectTimeoutMs": 600000},
+                 "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(freePort(SOCK_DGRAM))}}}}],
+                 "outputs": [{"type": "recording", "path": "r\(index).mkv", "segmentSeconds": 600}]}
+                """
+            #expect(try server.call("POST", "/v1/mixes?id=m\(index)", spec).0 == 201)
+        }
+        server.waitUntilRunning("m0")
+        server.waitUntilRunning("m1")
+        Thread.sleep(forTimeInterval: 3)
+        let started = Date()
+        server.stop()
+        let took = Date().timeIntervalSince(started)
+        #expect(took < 45, "SIGTERM took \(took) s")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        #expect(!names.contains { $0.hasSuffix(".partial") }, "\(names)")
+        for index in 0..<2 {
+            let frames = (try? VideoFrames.decode(path: folder.appendingPathComponent("r\(index)-00001.mkv").path).count) ?? 0
+            #expect(frames > 30, "r\(index)-00001.mkv: \(frames) frames (\(names.sorted()))")
+        }
+    }
+
     /// `render --progress json`: one JSON line a second, then the result line.
     @Test func renderReportsProgressAsJSONLines() throws {
         let folder = try newFolder()

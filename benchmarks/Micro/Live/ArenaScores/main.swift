@@ -1,14 +1,18 @@
 import ArenaServer
+import AsyncHTTPClient
 import Foundation
 import GStreamerKit
 import GStreamerTestSupport
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import HTTPTypes
+import OpenAPIAsyncHTTPClient
+import OpenAPIRuntime
 
 // The PK score API under load, in one process so that one clock times everything:
 //
 //   ArenaScores [--updates N] [--concurrency C]
+//
+// Every call goes through a client generated from assets/openapi.yaml (swift-openapi-generator,
+// at build time), over async-http-client, as a platform's backend would make them.
 //
 // 1. Throughput: N score updates (each with its own idempotency key) sent C at a time to a
 //    running battle, against N calls of /healthz at the same concurrency (the HTTP floor), in
@@ -32,32 +36,37 @@ let (ports, continuation) = AsyncStream<Int>.makeStream()
 let serving = Task { try await service.run(onListening: { continuation.yield($0) }) }
 var iterator = ports.makeAsyncIterator()
 let port = await iterator.next() ?? 0
-let configuration = URLSessionConfiguration.ephemeral
-configuration.httpMaximumConnectionsPerHost = concurrency
-let session = URLSession(configuration: configuration)
 
-@Sendable func call(_ method: String, _ path: String, _ body: String? = nil) async throws -> (Int, Date) {
-    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-    request.httpMethod = method
-    request.setValue("Bearer bench", forHTTPHeaderField: "Authorization")
-    request.httpBody = body.map { Data($0.utf8) }
-    let (_, response) = try await session.data(for: request)
-    return ((response as! HTTPURLResponse).statusCode, Date())
+/// Adds the service's bearer token to every call.
+struct BearerToken: ClientMiddleware {
+    let token: String
+    func intercept(_ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+                   next: (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)) async throws -> (HTTPResponse, HTTPBody?) {
+        var request = request
+        request.headerFields[.authorization] = "Bearer \(token)"
+        return try await next(request, body, baseURL)
+    }
+}
+var httpConfiguration = HTTPClient.Configuration()
+httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
+let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
+let client = Client(serverURL: URL(string: "http://127.0.0.1:\(port)")!, transport: AsyncHTTPClientTransport(configuration: .init(client: http)),
+                    middlewares: [BearerToken(token: "bench")])
+
+/// A score update's body, as the generated client types it.
+func scores(_ json: String) throws -> Operations.updateScores.Input.Body.jsonPayload {
+    try JSONDecoder().decode(Operations.updateScores.Input.Body.jsonPayload.self, from: Data(json.utf8))
 }
 
-/// Sends `count` requests made by `request(i)`, `concurrency` at a time; returns calls a second.
-func rate(_ count: Int, _ request: @escaping @Sendable (Int) -> (String, String, String?)) async throws -> Double {
+/// Makes `count` calls with `call(i)` (true when answered 2xx), `concurrency` at a time; returns calls a second.
+func rate(_ count: Int, _ call: @escaping @Sendable (Int) async throws -> Bool) async throws -> Double {
     let start = Date()
     try await withThrowingTaskGroup(of: Void.self) { group in
         var next = 0
         func add() {
             let index = next
             next += 1
-            group.addTask {
-                let (method, path, body) = request(index)
-                let (status, _) = try await call(method, path, body)
-                guard (200..<300).contains(status) else { throw URLError(.badServerResponse) }
-            }
+            group.addTask { guard try await call(index) else { throw URLError(.badServerResponse) } }
         }
         for _ in 0..<min(concurrency, count) { add() }
         while try await group.next() != nil { if next < count { add() } }
@@ -72,11 +81,12 @@ let spec = """
      "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": 46010}}}}, {"userId": "bob", "input": {"rtp": {"video": {"port": 46012}}}}],
      "outputs": [{"type": "rtp", "videoPort": \(output), "audioPort": \(output + 2)}]}
     """
-guard try await call("POST", "/v1/mixes?id=bench", spec).0 == 201 else { fatalError("the mix did not start") }
+let mixSpec = try JSONDecoder().decode(Components.Schemas.MixSpec.self, from: Data(spec.utf8))
+guard case .created = try await client.createMix(query: .init(id: "bench"), body: .json(mixSpec)) else { fatalError("the mix did not start") }
 try await Task.sleep(for: .seconds(1))
-guard try await call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 3600000}"#).0 == 201 else {
-    fatalError("the battle did not start")
-}
+let battle = try JSONDecoder().decode(Operations.createBattle.Input.Body.jsonPayload.self,
+                                      from: Data(#"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 3600000}"#.utf8))
+guard case .created = try await client.createBattle(body: .json(battle)) else { fatalError("the battle did not start") }
 
 /// Where the bar turns from blue to red in each decoded frame, with the time it was decoded.
 final class BarWatch: @unchecked Sendable {
@@ -112,21 +122,26 @@ var delays: [Double] = []
 for round in 0..<20 {
     let before = watch.latest ?? 0
     let (room, score) = round % 2 == 0 ? ("bob", 1_000_000 * (round + 1)) : ("alice", 1_000_000 * (round + 2) * 4)
-    let (_, answered) = try await call("POST", "/v1/battles/pk/scores",
-                                       #"{"idempotencyKey": "screen-\#(round)", "op": "overwrite", "scores": [{"room": "\#(room)", "score": \#(score)}]}"#)
+    let update = try scores(#"{"idempotencyKey": "screen-\#(round)", "op": "overwrite", "scores": [{"room": "\#(room)", "score": \#(score)}]}"#)
+    _ = try await client.updateScores(path: .init(id: "pk"), body: .json(update))
+    let answered = Date()
     try await Task.sleep(for: .seconds(1))
     if let shown = watch.firstMove(after: answered, from: before) { delays.append(shown.timeIntervalSince(answered) * 1000) }
 }
 delays.sort()
-let floor = try await rate(updates) { _ in ("GET", "/healthz", nil) }
-let scores = try await rate(updates) { index in
-    ("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "load-\#(index)", "scores": [{"room": "\#(index % 2 == 0 ? "alice" : "bob")", "score": 1}]}"#)
+let floor = try await rate(updates) { _ in
+    if case .ok = try await client.health() { return true } else { return false }
+}
+let applied = try await rate(updates) { index in
+    let update = try scores(#"{"idempotencyKey": "load-\#(index)", "scores": [{"room": "\#(index % 2 == 0 ? "alice" : "bob")", "score": 1}]}"#)
+    if case .ok = try await client.updateScores(path: .init(id: "pk"), body: .json(update)) { return true } else { return false }
 }
 print(String(format: "score updates: %.0f a second (%d updates, %d at a time); /healthz: %.0f a second; ratio %.2f",
-             scores, updates, concurrency, floor, scores / floor))
+             applied, updates, concurrency, floor, applied / floor))
 print(String(format: "score to screen (HTTP response to the first decoded output frame whose bar moved), %d of 20 seen: p50 %.0f ms, p95 %.0f ms, max %.0f ms",
              delays.count, delays.isEmpty ? .nan : delays[delays.count / 2], delays.isEmpty ? .nan : delays[min(delays.count - 1, delays.count * 95 / 100)],
              delays.last ?? .nan))
 receiver.stop()
+try await http.shutdown()
 serving.cancel()
 _ = await serving.result
