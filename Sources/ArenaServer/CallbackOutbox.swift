@@ -10,10 +10,13 @@ public struct CallbackSettings: Sendable {
     public var urls: [URL]
     /// The shared secret of the HMAC-SHA256 signature.
     public var secret: String
+    /// How long one attempt waits for the receiver's answer before it is retried later.
+    public var attemptTimeLimit: Duration
 
-    public init(urls: [URL], secret: String) {
+    public init(urls: [URL], secret: String, attemptTimeLimit: Duration = .seconds(5)) {
         self.urls = urls
         self.secret = secret
+        self.attemptTimeLimit = attemptTimeLimit
     }
 }
 
@@ -178,26 +181,27 @@ final class CallbackOutbox: Sendable {
             case .notYet: return try store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + 1)
             }
         }
-        if send(delivery, id: callback.id, secret: secret) {
+        if send(delivery, id: callback.id, secret: secret, timeLimit: settings?.attemptTimeLimit ?? .seconds(5)) {
             try store.callbackDelivered(id: callback.id)
         } else {
             try store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + min(60, pow(2, Double(callback.attempts))))
         }
     }
 
-    /// One delivery attempt: true when the receiver answered 2xx within 5 s. A redirect is
+    /// One delivery attempt: true when the receiver answered 2xx within `timeLimit` (5 s by default).
+    /// Receivers are the operator's (often inside the network); their answers' bodies are not read past 64 kB. A redirect is
     /// not followed (the receiver is the operator's, named in the configuration).
-    private func send(_ callback: (url: URL, body: String), id: Int64, secret: String) -> Bool {
+    private func send(_ callback: (url: URL, body: String), id: Int64, secret: String, timeLimit: Duration) -> Bool {
         let timestamp = String(Int(Date().timeIntervalSince1970))
         let headers = [("Content-Type", "application/json"), ("X-Arena-Timestamp", timestamp),
                        ("X-Arena-Signature", "sha256=" + Self.signature(timestamp: timestamp, body: callback.body, secret: secret)),
                        ("X-Arena-Delivery", String(id))]
-        let answer = Self.delivery.post(callback.url, headers: headers, body: Array(callback.body.utf8))
+        let fetch = GuardedFetch(allowInternalAddresses: true, timeLimit: .nanoseconds(Int64(timeLimit / .nanoseconds(1))), sizeLimit: 64 * 1024,
+                                 maximumRedirects: 0)
+        let answer = fetch.post(callback.url, headers: headers, body: Array(callback.body.utf8))
         return (try? answer.get()).map { (200..<300).contains($0) } ?? false
     }
 
-    /// Receivers are the operator's (often inside the network); their answers' bodies are not read past 64 kB.
-    private static let delivery = GuardedFetch(allowInternalAddresses: true, timeLimit: .seconds(5), sizeLimit: 64 * 1024, maximumRedirects: 0)
 
     /// Hex HMAC-SHA256 of `timestamp.body`.
     static func signature(timestamp: String, body: String, secret: String) -> String {

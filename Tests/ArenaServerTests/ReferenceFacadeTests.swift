@@ -23,7 +23,9 @@ import Testing
              "outputs": [{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600}]}
             """
         #expect(try await service.call("POST", "/v1/mixes?id=room", spec).status == 201)
-        try await Task.sleep(for: .seconds(0.5))
+        for _ in 0..<200 where !(try await service.call("GET", "/v1/mixes/room").text.contains(#""connected":["pk-1","pk-2","pk-3"]"#)) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
 
         // create_battle, the reference's example.
         let before = Int(Date().timeIntervalSince1970)
