@@ -30,6 +30,9 @@ WORKDIR /var/lib/arena
 EXPOSE 8080
 # The token: ARENA_TOKEN, or --token-file with a mounted secret. SIGTERM drains within 45 s
 # (docker stop -t 60).
+# Settings as environment variables, so that `docker run -e ARENA_...` (or a mounted --config)
+# can change them; the health check follows ARENA_LISTEN's port.
+ENV ARENA_DATA=/var/lib/arena ARENA_LISTEN=0.0.0.0:8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s \
-    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
-CMD ["arena", "serve", "--data", "/var/lib/arena", "--listen", "0.0.0.0:8080"]
+    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${ARENA_LISTEN##*:} && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+CMD ["arena", "serve"]

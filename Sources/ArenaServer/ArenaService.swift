@@ -109,14 +109,22 @@ public final class ArenaService: Sendable {
         let metricsApp = metricsListener.map { listener in
             let router = Router()
             router.get("metrics") { _, _ in try await self.metricsResponse() }
-            return Application(router: router, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "arena-metrics"))
+            // The same deadlines as the API's listener, and few connections: a scraper needs one.
+            return Application(router: router,
+                               server: .http1(configuration: .init(additionalChannelHandlers: [RequestDeadlines(limits: limits)],
+                                                                   idleTimeout: limits.idleTimeout)),
+                               configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "arena-metrics",
+                                                    availableConnectionsDelegate: .maximum(16, logger: logger)))
         }
         // Shut down in reverse order: the HTTP servers stop taking requests, then the mixes are
         // finalised and the leases given back, then the callbacks still in memory are stored.
         let services: [any Service] = [CallbackService(callbacks: callbacks), MixesService(mixes: mixes, fleet: fleet), app]
             + (metricsApp.map { [$0] } ?? [])
-        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
-                                                      logger: logger))
+        var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger)
+        // Past this the services are cancelled; the mixes still finish stopping (MixesService).
+        configuration.maximumGracefulShutdownDuration = .seconds(40)
+        let group = ServiceGroup(configuration: configuration)
         // Stopped by a signal, or by its task's cancellation (which throws): either way the
         // mixes' outputs are finalised and other instances may claim the mixes at once.
         var ending: (any Error)?
@@ -201,9 +209,21 @@ public final class ArenaService: Sendable {
         api.get("mixes/:id/events/stream") { _, context -> Response in
             let events = try await self.runningHere(try context.parameters.require("id")).events()
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
-                for await notice in events {
-                    let data = Self.encode([notice]).text.dropFirst().dropLast()  // the one element of the array
-                    try await writer.write(ByteBuffer(string: "event: \(notice.event)\ndata: \(data)\n\n"))
+                // Ends when the mix ends, or when the service shuts down (the server waits for open
+                // responses before the mixes stop, so a stream left open would hold the shutdown).
+                let (lines, continuation) = AsyncStream<String>.makeStream()
+                let forwarding = Task {
+                    for await notice in events {
+                        let data = Self.encode([notice]).text.dropFirst().dropLast()  // the one element of the array
+                        continuation.yield("event: \(notice.event)\ndata: \(data)\n\n")
+                    }
+                    continuation.finish()
+                }
+                defer { forwarding.cancel() }
+                try await withGracefulShutdownHandler {
+                    for await line in lines { try await writer.write(ByteBuffer(string: line)) }
+                } onGracefulShutdown: {
+                    continuation.finish()
                 }
                 try await writer.finish(nil)
             })

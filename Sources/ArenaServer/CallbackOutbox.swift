@@ -178,7 +178,13 @@ final class CallbackOutbox: Sendable {
             switch try ReferenceWebhooks.delivery(of: callback.body, to: callback.url, store: store) {
             case .send(let url, let body): delivery = (url, body)
             case .nothing: return try store.callbackDelivered(id: callback.id)
-            case .notYet: return try store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + 1)
+            case .notYet:
+                // Backed off like a failed attempt; a record that never comes ends it after a day of tries.
+                guard callback.attempts < 1_500 else {
+                    log("callback \(callback.id) dropped: the record of its battle never came")
+                    return try store.callbackDelivered(id: callback.id)
+                }
+                return try store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + min(60, pow(2, Double(callback.attempts))))
             }
         }
         if send(delivery, id: callback.id, secret: secret, timeLimit: settings?.attemptTimeLimit ?? .seconds(5)) {

@@ -46,7 +46,8 @@ struct JSONLogHandler: LogHandler {
         object["message"] = message.description
         if let error = event.error { object["error"] = "\(error)" }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        Self.output.withLock { _ in FileHandle.standardError.write(data + Data("\n".utf8)) }
+        // A full disk or a closed pipe loses the line, never the process.
+        Self.output.withLock { _ in try? FileHandle.standardError.write(contentsOf: data + Data("\n".utf8)) }
     }
 
     /// ISO 8601 in UTC with milliseconds: `2026-11-29T23:41:27.123Z`.

@@ -1,5 +1,7 @@
 import ArenaSpec
 import Foundation
+import Logging
+import PostgresNIO
 
 /// The reference PK service's admin calls, `POST /v4/live_engine_http_pk/{create_battle,
 /// set_battle_score, get_battle_info}`, with its request fields and its answer envelope
@@ -13,6 +15,9 @@ import Foundation
 /// key here: a retried call counts again (Arena's own API has the key).
 struct ReferenceFacade: Sendable {
     let battles: BattleDesk
+    private let logger = Logger(label: "arena")
+
+    init(battles: BattleDesk) { self.battles = battles }
 
     static let invalidParameter = 100_002
     static let internalError = 100_001
@@ -34,6 +39,7 @@ struct ReferenceFacade: Sendable {
         } catch let error as SpecError {
             return Self.envelope(requestId: requestId, code: Self.invalidParameter, info: error.description)
         } catch {
+            logger.error("\(name) (request \(requestId)): \(error is PSQLError ? PostgresStore.reason(error) : "\(error)")")
             return Self.envelope(requestId: requestId, code: Self.internalError, info: "the service failed; retry")
         }
     }

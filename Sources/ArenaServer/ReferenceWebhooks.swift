@@ -85,8 +85,9 @@ enum ReferenceWebhooks {
             throw SettingError(message: "a reference-format callback URL must start with \(Self.scheme)http:// or \(Self.scheme)https://")
         }
         parts.scheme = String(scheme.dropFirst(Self.scheme.count))
-        let kept = (parts.queryItems ?? []).filter { !["CallbackCommand", "contenttype"].contains($0.name) }
-        parts.queryItems = kept + [URLQueryItem(name: "CallbackCommand", value: command), URLQueryItem(name: "contenttype", value: "json")]
+        // The URL's own parameters keep their encoding (a signature's "%2B" stays "%2B").
+        let kept = (parts.percentEncodedQueryItems ?? []).filter { !["CallbackCommand", "contenttype"].contains($0.name) }
+        parts.percentEncodedQueryItems = kept + [URLQueryItem(name: "CallbackCommand", value: command), URLQueryItem(name: "contenttype", value: "json")]
         guard let target = parts.url else { throw SettingError(message: "the callback URL cannot be used") }
         return target
     }

@@ -78,11 +78,12 @@ struct Serve: ParsableCommand {
                 fail("\(error)")
             }
         }
+        let environment = ProcessInfo.processInfo.environment
         let data = setting(data, "data", settings.string) ?? "arena-data"
-        let store = setting(store, "store", settings.string) ?? ProcessInfo.processInfo.environment["ARENA_STORE_URL"]
+        // The environment's ARENA_STORE or ARENA_STORE_URL (the place for a password) over the file's.
+        let store = self.store ?? environment["ARENA_STORE"] ?? environment["ARENA_STORE_URL"] ?? setting(nil, "store", settings.string)
         let listen = setting(listen, "listen", settings.string) ?? "127.0.0.1:8080"
         let metricsListen = setting(metricsListen, "metricsListen", settings.string)
-        let tokenFile = setting(tokenFile, "tokenFile", settings.string)
         let noAuth = noAuth || setting(nil, "noAuth", settings.bool) == true
         let rateLimit = setting(rateLimit, "rateLimit", settings.int) ?? 200
         let maxMixes = setting(maxMixes, "maxMixes", settings.int) ?? 8
@@ -91,18 +92,21 @@ struct Serve: ParsableCommand {
         let cpuLimit = setting(cpuLimit, "cpuLimit", settings.int)
         let allowPrivateAvatarHosts = allowPrivateAvatarHosts || setting(nil, "allowPrivateAvatarHosts", settings.bool) == true
         let callbackUrl = callbackUrl.isEmpty ? setting(nil, "callbackUrls", settings.strings) ?? [] : callbackUrl
-        let callbackSecretFile = setting(callbackSecretFile, "callbackSecretFile", settings.string)
 
         guard let (host, port) = Self.address(listen) else { fail("--listen must be HOST:PORT") }
         let metricsListener = metricsListen.map(Self.address)
         guard metricsListen == nil || metricsListener != nil else { fail("--metrics-listen must be HOST:PORT") }
         guard cpuLimit.map({ (1...100).contains($0) }) ?? true else { fail("--cpu-limit must be a percentage from 1 to 100") }
         guard maxMixes >= 1, rateLimit >= 0 else { fail("--max-mixes must be at least 1, and --rate-limit 0 or more") }
-        var token = ProcessInfo.processInfo.environment["ARENA_TOKEN"]
-        if let tokenFile {
-            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else { fail("--token-file \(tokenFile) cannot be read") }
-            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        /// A secret: from the command line's file, else the environment (its file, else its value), else the config file's file.
+        func secret(file option: String?, _ name: String, variable: String, key: String) -> String? {
+            let path = option ?? environment[variable + "_FILE"]
+            if path == nil, let value = environment[variable] { return value }
+            guard let path = path ?? setting(nil, key, settings.string) else { return nil }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { fail("--\(name) \(path) cannot be read") }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
+        let token = secret(file: tokenFile, "token-file", variable: "ARENA_TOKEN", key: "tokenFile")
         guard noAuth || token?.isEmpty == false else { fail("no token: set ARENA_TOKEN or --token-file (or pass --no-auth)") }
         var callbacks: CallbackSettings?
         if !callbackUrl.isEmpty {
@@ -110,11 +114,7 @@ struct Serve: ParsableCommand {
             guard urls.count == callbackUrl.count else {
                 fail("--callback-url must be http:// or https:// URLs (tencent+https://... for the reference service's webhook format)")
             }
-            var secret = ProcessInfo.processInfo.environment["ARENA_CALLBACK_SECRET"]
-            if let callbackSecretFile {
-                guard let text = try? String(contentsOfFile: callbackSecretFile, encoding: .utf8) else { fail("--callback-secret-file \(callbackSecretFile) cannot be read") }
-                secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
+            let secret = secret(file: callbackSecretFile, "callback-secret-file", variable: "ARENA_CALLBACK_SECRET", key: "callbackSecretFile")
             guard let secret, !secret.isEmpty else {
                 fail("--callback-url needs ARENA_CALLBACK_SECRET or --callback-secret-file, the secret callbacks are signed with")
             }

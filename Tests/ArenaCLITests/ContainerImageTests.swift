@@ -27,28 +27,30 @@ import Testing
         let plugins = try Self.elementPackages()
         #expect(plugins.count > 3 && plugins.isSubset(of: runtime), "elements' packages not installed: \(plugins.subtracting(runtime).sorted())")
 
-        // The runtime stage's command, as a user other than root, on its own port; then its health check.
+        // The runtime stage's command and environment, as a user other than root, on its own port; then its health check.
         let command = try Self.jsonArray(after: "\nCMD ")
-        #expect(command.prefix(2) == ["arena", "serve"] && command.contains("0.0.0.0:8080"), "\(command)")
+        #expect(command == ["arena", "serve"], "\(command)")
+        let environment = Self.imageEnvironment()
+        #expect(environment["ARENA_DATA"] == "/var/lib/arena" && environment["ARENA_LISTEN"] == "0.0.0.0:8080", "\(environment)")
         let data = root.appendingPathComponent("var-lib-arena")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let port = freePort()
         if getuid() == 0 { _ = try Self.execute(["/bin/chown", "nobody:nogroup", data.path]) }
-        let arguments = command.map { $0 == "/var/lib/arena" ? data.path : $0 == "0.0.0.0:8080" ? "127.0.0.1:\(port)" : $0 }
         let server = Process()
         server.executableURL = URL(fileURLWithPath: getuid() == 0 ? "/usr/bin/setpriv" : "/usr/bin/env")
-        server.arguments = (getuid() == 0 ? ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] : []) + [binary] + arguments.dropFirst()
-        server.environment = ["ARENA_TOKEN": "t", "HOME": data.path, "PATH": "/usr/bin:/bin"]
+        server.arguments = (getuid() == 0 ? ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] : []) + [binary] + command.dropFirst()
+        let here = ["ARENA_DATA": data.path, "ARENA_LISTEN": "127.0.0.1:\(port)"]
+        server.environment = environment.merging(here) { $1 }.merging(["ARENA_TOKEN": "t", "HOME": data.path, "PATH": "/usr/bin:/bin"]) { $1 }
         server.currentDirectoryURL = data
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
         defer { server.terminate(); server.waitUntilExit() }
-        let check = try Self.jsonArray(after: "HEALTHCHECK").map { $0.replacingOccurrences(of: "/8080", with: "/\(port)") }
+        let check = try Self.jsonArray(after: "HEALTHCHECK")
         #expect(check.first == "bash")
         var healthy = false
         for _ in 0..<100 where !healthy {
-            healthy = try Self.execute(["/usr/bin/env"] + check).status == 0
+            healthy = try Self.execute(["/usr/bin/env", "ARENA_LISTEN=127.0.0.1:\(port)"] + check).status == 0
             if !healthy { Thread.sleep(forTimeInterval: 0.1) }
         }
         #expect(healthy, "the health check never passed")
@@ -64,6 +66,16 @@ import Testing
         try unit.replacingOccurrences(of: "/usr/local/bin/arena", with: arena.path).write(to: copy, atomically: true, encoding: .utf8)
         let verified = try Self.execute(["/usr/bin/systemd-analyze", "verify", copy.path])
         #expect(verified.status == 0 && verified.output.isEmpty, "\(verified.output)")
+    }
+
+    /// The runtime stage's `ENV NAME=value ...` settings.
+    static func imageEnvironment() -> [String: String] {
+        guard let stage = dockerfile.components(separatedBy: "FROM debian:").last else { return [:] }
+        let pairs = stage.split(separator: "\n").filter { $0.hasPrefix("ENV ") }.flatMap { $0.dropFirst(4).split(separator: " ") }
+        return Dictionary(pairs.compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }) { $1 }
     }
 
     /// The packages the runtime stage installs.

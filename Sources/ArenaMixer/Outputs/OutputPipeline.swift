@@ -108,13 +108,13 @@ final class OutputPipeline: @unchecked Sendable {  // `runner` is set once, in i
         switch target {
         case .recording(let path, let seconds):
             let (files, first) = try state.withLock { state in
-                if state.recordingFiles == nil {
-                    let files = try RecordingFiles(path: path, access: access)
-                    files.salvageLeftovers()
-                    state.recordingFiles = files
-                    state.nextSegment = max(state.nextSegment, files.firstFreeIndex())
-                }
-                return (state.recordingFiles!, state.nextSegment)
+                if state.recordingFiles == nil { state.recordingFiles = try RecordingFiles(path: path, access: access) }
+                // Each build (the first, and each restart after an error) keeps what the run before
+                // it left open and goes on after it, never writing over a segment.
+                let files = state.recordingFiles!
+                files.salvageLeftovers()
+                state.nextSegment = max(state.nextSegment, files.firstFreeIndex())
+                return (files, state.nextSegment)
             }
             try RecordingOutput.build(streams, files: files, segmentSeconds: seconds, firstIndex: first)
         case .hls(let folder, let seconds, let length):
