@@ -63,7 +63,7 @@ struct ReferenceFacade: Sendable {
         try fields.finish()
         let busy = try battles.roomsInOpenBattles()
         if let battle = busy[from] {
-            let message = "'\(from)' is already in battle '\(battle)'"
+            let message = "'\(Redaction.value(from))' is already in battle '\(Redaction.value(battle))'"
             return ["BattleId": "", "Result": .array(to.map { ["RoomId": .string($0), "ResultCode": .int(3), "ResultMessage": .string(message)] })]
         }
         let free = to.filter { busy[$0] == nil }
@@ -77,8 +77,8 @@ struct ReferenceFacade: Sendable {
             (result["room"] as? String).flatMap { room in (result["code"] as? Int).map { (room, $0) } }
         }) { first, _ in first }
         let results: [JSON] = to.map { room in
-            let (code, message): (Int, String) = busy[room].map { (3, "already in battle '\($0)'") }
-                ?? codes[room].map { $0 == 0 ? (0, "") : (1, "not connected in '\(from)'s co-host session") } ?? (5, "not applied")
+            let (code, message): (Int, String) = busy[room].map { (3, "already in battle '\(Redaction.value($0))'") }
+                ?? codes[room].map { $0 == 0 ? (0, "") : (1, "not connected in '\(Redaction.value(from))'s co-host session") } ?? (5, "not applied")
             return ["RoomId": .string(room), "ResultCode": .int(code), "ResultMessage": .string(message)]
         }
         let battleId = (made["battle"] as? [String: Any])?["battleId"] as? String ?? ""
