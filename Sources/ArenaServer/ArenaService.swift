@@ -26,6 +26,7 @@ public final class ArenaService: Sendable {
     private let fleet: FleetMember
     private let descriptions: MixDescriptions
     private let metricsListener: (host: String, port: Int)?
+    private let recorder: BattleRecorder
 
     /// `token`: the bearer token every call but `/healthz` and `/readyz` must carry (nil: none).
     /// `callbacks`: where battle and co-host callbacks go (nil: nowhere). `rateLimit`: calls a
@@ -38,18 +39,23 @@ public final class ArenaService: Sendable {
     /// or the machine's name when `host` is a wildcard). `cpuLimit`: past this share of the
     /// machine's CPU busy, the instance takes no new mix (nil: no such limit). `metricsListener`:
     /// also serve `/metrics`, without the token, on this address (for a scraper on a private network).
-    /// Blocks until the store is open (a PostgreSQL one: connected and migrated) and the
-    /// instance has its name in it: call it from a thread of your own, not from one of Swift's
-    /// cooperative threads.
+    /// Returns once the store is open (a PostgreSQL one: connected and migrated) and the
+    /// instance has its name in it.
     public init(dataFolder: URL, storeURL: String? = nil, token: String?, host: String = "127.0.0.1", port: Int = 8080,
                 callbacks settings: CallbackSettings? = nil, rateLimit: Int? = 200, maxMixes: Int = 8, allowPrivateAvatarHosts: Bool = false,
                 connections: ConnectionLimits = ConnectionLimits(), instance: String? = nil, advertisedHost: String? = nil,
-                cpuLimit: Double? = nil, metricsListener: (host: String, port: Int)? = nil) throws {
+                cpuLimit: Double? = nil, metricsListener: (host: String, port: Int)? = nil) async throws {
         self.metricsListener = metricsListener
         self.connections = connections
         self.rateLimit = rateLimit
         try FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: true)
-        let store: any ArenaStore = try storeURL.map { try PostgresStore(url: $0) } ?? SQLiteStore(folder: dataFolder)
+        let store: any ArenaStore
+        if let storeURL {
+            store = try await PostgresStore(url: storeURL)
+        } else {
+            // Opening and migrating the file: blocking work, off Swift's cooperative threads.
+            store = try await offload { try SQLiteStore(folder: dataFolder) }
+        }
         self.store = store
         let logger = Logger(label: "arena")
         func isName(_ text: String) -> Bool {
@@ -63,21 +69,19 @@ public final class ArenaService: Sendable {
         let callbacks = CallbackOutbox(instance: name, settings: settings, store: store) { logger.warning("\($0)") }
         self.callbacks = callbacks
         let load = MachineLoad()
+        let recorder = BattleRecorder(store: store) { logger.error("\($0)") }
+        self.recorder = recorder
         mixes = MixRegistry(instance: name, templates: try TemplateLibrary.bundled(), dataFolder: dataFolder, store: store, limit: maxMixes,
                             load: load, cpuLimit: cpuLimit, allowPrivateAvatarHosts: allowPrivateAvatarHosts) { mixId, notices in
             callbacks.record(notices, mixId: mixId)
-            do {
-                try BattleDesk.record(notices, mixId: mixId, in: store)
-            } catch {
-                logger.error("battle records of mix '\(mixId)': \(error)")
-            }
+            recorder.add(notices, mixId: mixId)
         }
-        battles = BattleDesk(mixes: mixes, store: store, callbacks: callbacks)
+        battles = BattleDesk(mixes: mixes, store: store, callbacks: callbacks, recorder: recorder)
         reference = ReferenceFacade(battles: battles)
         descriptions = MixDescriptions(mixes: mixes, store: store, advertisedHost: advertised)
         fleet = FleetMember(name: name, advertisedHost: advertised, store: store, mixes: mixes, battles: battles, callbacks: callbacks, load: load)
         do {
-            try fleet.join()
+            try await fleet.join()
         } catch {
             (store as? PostgresStore)?.close()
             throw error
@@ -92,7 +96,7 @@ public final class ArenaService: Sendable {
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let logger = Logger(label: "arena")
         // The instance's own mixes from before a restart run again before the API answers.
-        await offload { self.fleet.start(port: self.port) }
+        await withTaskExecutorPreference(ServiceExecutor.shared) { await fleet.start(port: port) }
         let maximum = connections.effectiveMaximum
         logger.info("accepting at most \(maximum) connections at once; idle ones close after \(connections.idleTimeout)")
         let limits = connections
@@ -118,7 +122,7 @@ public final class ArenaService: Sendable {
         }
         // Shut down in reverse order: the HTTP servers stop taking requests, then the mixes are
         // finalised and the leases given back, then the callbacks still in memory are stored.
-        let services: [any Service] = [CallbackService(callbacks: callbacks), MixesService(mixes: mixes, fleet: fleet), app]
+        let services: [any Service] = [CallbackService(callbacks: callbacks), MixesService(mixes: mixes, fleet: fleet, recorder: recorder), app]
             + (metricsApp.map { [$0] } ?? [])
         var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger)
@@ -128,7 +132,11 @@ public final class ArenaService: Sendable {
         // Stopped by a signal, or by its task's cancellation (which throws): either way the
         // mixes' outputs are finalised and other instances may claim the mixes at once.
         var ending: (any Error)?
-        do { try await group.run() } catch { ending = error }
+        do {
+            try await withTaskExecutorPreference(ServiceExecutor.shared) { try await group.run() }
+        } catch {
+            ending = error
+        }
         (store as? PostgresStore)?.close()
         if let ending { throw ending }
     }
@@ -136,12 +144,13 @@ public final class ArenaService: Sendable {
     private func router() -> Router<ArenaRequestContext> {
         let router = Router(context: ArenaRequestContext.self)
         _ = ServiceMetrics.registry  // the metrics backend, before the middleware makes its first metric
+        router.add(middleware: OnServiceExecutor())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RequestLog())  // each request at debug level (LOG_LEVEL=debug)
         router.add(middleware: ServiceFailures())
         // Probes are never rate-limited: a busy client must not make the service look dead.
         router.get("healthz") { _, _ in JSONResponse(["status": "ok"]) }
-        router.get("readyz") { _, _ in try await offload { self.readiness() } }
+        router.get("readyz") { _, _ in self.readiness() }
         let limited = router.group()
         if let rateLimit { limited.add(middleware: RateLimit(perSecond: rateLimit)) }
         let document = TemplateLibrary.assetFolders().lazy.compactMap { try? Data(contentsOf: $0.appendingPathComponent("openapi.yaml")) }.first
@@ -157,33 +166,29 @@ public final class ArenaService: Sendable {
             let body = try await Self.body(of: request)
             let id = request.uri.queryParameters.get("id") ?? UUID().uuidString.lowercased()
             guard Self.isIdentifier(id) else { throw APIError(.badRequest, "id '\(Redaction.value(id))' must be 1 to 64 letters, digits, '-' or '_'") }
-            return try await offload {
-                let entry = try self.mixes.create(id: id, spec: body)
-                return JSONResponse(["mix": try self.descriptions.describe(id, entry)], status: .created)
-            }
+            let entry = try await self.mixes.create(id: id, spec: body)
+            return JSONResponse(["mix": try await self.descriptions.describe(id, entry)], status: .created)
         }
-        api.get("mixes") { _, _ in try await offload { JSONResponse(["mixes": .array(try self.descriptions.describeAll())]) } }
+        api.get("mixes") { _, _ in JSONResponse(["mixes": .array(try await self.descriptions.describeAll())]) }
         api.get("mixes/:id") { _, context in
             let id = try context.parameters.require("id")
-            return try await offload { JSONResponse(["mix": try self.descriptions.describe(id, self.mixes.local(id))]) }
+            return JSONResponse(["mix": try await self.descriptions.describe(id, self.mixes.local(id))])
         }
         api.patch("mixes/:id") { request, context in
             let id = try context.parameters.require("id")
             let body = try await Self.body(of: request)
-            return try await offload {
-                let entry = try self.mixes.update(id, body: body)
-                return JSONResponse(["mix": try self.descriptions.describe(id, entry)], status: entry == nil ? .accepted : .ok)
-            }
+            let entry = try await self.mixes.update(id, body: body)
+            return JSONResponse(["mix": try await self.descriptions.describe(id, entry)], status: entry == nil ? .accepted : .ok)
         }
         api.delete("mixes/:id") { _, context in
             let id = try context.parameters.require("id")
-            let before = try await offload { try self.descriptions.describe(id, self.mixes.local(id)) }
-            let entry = try await self.mixes.remove(id)
-            return JSONResponse(["mix": try await offload { entry.map { self.descriptions.describe($0) } ?? before }])
+            let before = try await self.descriptions.describe(id, self.mixes.local(id))
+            guard let entry = try await self.mixes.remove(id) else { return JSONResponse(["mix": before]) }
+            return JSONResponse(["mix": await self.descriptions.describe(entry)])
         }
         api.post("mixes/:id/events") { request, context in
             let id = try context.parameters.require("id")
-            if self.mixes.local(id) == nil, try await offload({ try self.store.mix(id: id) }) == nil {
+            if self.mixes.local(id) == nil, try await self.store.mix(id: id) == nil {
                 throw APIError(.notFound, "no mix '\(id)'")
             }
             let body = try await Self.body(of: request)
@@ -193,18 +198,18 @@ public final class ArenaService: Sendable {
             } catch {
                 throw APIError(.badRequest, "\(error)")
             }
-            return try await offload {
-                // A score for a battle the store has counts in its totals, through any instance.
-                if case .score(let battleId, let room, let value, let op) = event,
-                   let notices = try self.battles.scoreEvent(battleId: battleId, room: room, value: value, op: op, body: body) {
-                    return JSONResponse(["events": Self.encode(notices)])
-                }
-                guard let notices = try self.mixes.post(event, body: body, to: id) else {
-                    // Recorded for the instance that runs the mix: it applies it within a quarter second.
-                    return JSONResponse(["events": [], "mix": try self.descriptions.describe(id, nil)], status: .accepted)
-                }
+            // A score for a battle the store has counts in its totals, through any instance.
+            if case .score(let battleId, let room, let value, let op) = event,
+               let notices = try await self.battles.scoreEvent(battleId: battleId, room: room, value: value, op: op, body: body) {
                 return JSONResponse(["events": Self.encode(notices)])
             }
+            guard let notices = try await self.mixes.post(event, body: body, to: id) else {
+                // Recorded for the instance that runs the mix: it applies it within a quarter second.
+                return JSONResponse(["events": [], "mix": try await self.descriptions.describe(id, nil)], status: .accepted)
+            }
+            // A battle the event started or ended is in the store before the answer.
+            await self.recorder.caughtUp()
+            return JSONResponse(["events": Self.encode(notices)])
         }
         api.get("mixes/:id/events/stream") { _, context -> Response in
             let events = try await self.runningHere(try context.parameters.require("id")).events()
@@ -212,7 +217,7 @@ public final class ArenaService: Sendable {
                 // Ends when the mix ends, or when the service shuts down (the server waits for open
                 // responses before the mixes stop, so a stream left open would hold the shutdown).
                 let (lines, continuation) = AsyncStream<String>.makeStream()
-                let forwarding = Task {
+                let forwarding = Task(executorPreference: ServiceExecutor.shared) {
                     for await notice in events {
                         let data = Self.encode([notice]).text.dropFirst().dropLast()  // the one element of the array
                         continuation.yield("event: \(notice.event)\ndata: \(data)\n\n")
@@ -234,33 +239,33 @@ public final class ArenaService: Sendable {
 
         api.post("battles") { request, _ in
             let body = try await Self.body(of: request)
-            return try await offload { try self.battles.create(body) }
+            return try await self.battles.create(body)
         }
         api.get("battles/:id") { _, context in
             let id = try context.parameters.require("id")
-            return try await offload { try self.battles.status(battleId: id) }
+            return try await self.battles.status(battleId: id)
         }
         api.post("battles/:id/scores") { request, context in
             let id = try context.parameters.require("id")
             let body = try await Self.body(of: request)
-            return try await offload { try self.battles.updateScores(battleId: id, body) }
+            return try await self.battles.updateScores(battleId: id, body)
         }
         api.post("battles/:id/end") { _, context in
             let id = try context.parameters.require("id")
-            return try await offload { try self.battles.end(battleId: id) }
+            return try await self.battles.end(battleId: id)
         }
         // The reference PK service's admin calls, in its own format (see ReferenceFacade).
         authenticated.post("v4/live_engine_http_pk/:name") { request, context in
             let name = try context.parameters.require("name")
             let body = try await Self.body(of: request)
-            guard let answer = try await offload({ self.reference.answer(name, body: body) }) else {
+            guard let answer = await self.reference.answer(name, body: body) else {
                 throw APIError(.notFound, "the reference service has no call '\(Redaction.value(name))'")
             }
             return JSONResponse(answer)
         }
         api.get("rooms/:room/battle") { _, context in
             let room = try context.parameters.require("room")
-            return try await offload { try self.battles.status(room: room) }
+            return try await self.battles.status(room: room)
         }
         return router
     }
@@ -269,7 +274,7 @@ public final class ArenaService: Sendable {
     /// where its API is.
     private func runningHere(_ id: String) async throws -> MixEntry {
         if let entry = mixes.local(id) { return entry }
-        let (record, live) = try await offload { (try self.store.mix(id: id), try self.store.liveInstances()) }
+        let (record, live) = (try await store.mix(id: id), try await store.liveInstances())
         guard let record else { throw APIError(.notFound, "no mix '\(id)'") }
         guard let owner = live.first(where: { $0.id == record.owner }) else { throw APIError(.conflict, "mix '\(id)' runs on no instance yet") }
         throw APIError(.conflict, "mix '\(id)' runs on instance '\(owner.id)' (\(owner.apiURL)): ask it for its events")
@@ -286,7 +291,7 @@ public final class ArenaService: Sendable {
 
     /// `GET /metrics`: Prometheus text, what swift-metrics recorded and the service's own figures.
     private func metricsResponse() async throws -> Response {
-        let text = try await offload { ServiceMetrics.text + ServiceMetrics.serviceText(mixes: self.mixes, battles: self.battles, store: self.store) }
+        let text = ServiceMetrics.text + (await ServiceMetrics.serviceText(mixes: mixes, battles: battles, store: store))
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 

@@ -101,7 +101,9 @@ struct SettingError: Error, CustomStringConvertible {
 /// The service's durable facts: the mixes it runs and which instance runs each, battles, the
 /// score ledger (every accepted update with its idempotency key and the answer it got) and
 /// the callback outbox. One interface, two engines: SQLite for one box, PostgreSQL for a
-/// fleet of instances sharing one database.
+/// fleet of instances sharing one database. Every call is async: it waits for the database
+/// without holding a thread (SQLite's work runs on GRDB's own queues, PostgreSQL's on the
+/// store's executor), so no caller needs threads of its own to use it.
 protocol ArenaStore: Sendable {
     /// Whether other instances may share the store (PostgreSQL): then an instance that cannot
     /// renew its leases must stop its mixes, which another may be running by then.
@@ -109,63 +111,63 @@ protocol ArenaStore: Sendable {
     /// Records a new mix (and forgets changes left under its id), run by `owner` for
     /// `leaseSeconds` from now (nil: by whichever instance claims it first); false when a mix
     /// of that id exists already (made through another instance at the same time, say).
-    func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) throws -> Bool
-    func removeMix(id: String) throws
-    func mix(id: String) throws -> MixRecord?
+    func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) async throws -> Bool
+    func removeMix(id: String) async throws
+    func mix(id: String) async throws -> MixRecord?
     /// Every mix saved and not removed, oldest first.
-    func mixes() throws -> [MixRecord]
+    func mixes() async throws -> [MixRecord]
     /// Appends a change to a mix (`patch` or `event`, with its body), before it is applied;
     /// returns its number, or nil when the store has no such mix. A mix's changes are numbered
     /// in the order they commit, so a reader that has seen number n has seen all before it.
-    func recordMixChange(mixId: String, kind: String, body: Data) throws -> Int64?
+    func recordMixChange(mixId: String, kind: String, body: Data) async throws -> Int64?
     /// Drops a recorded change the mix then refused.
-    func forgetMixChange(_ number: Int64) throws
+    func forgetMixChange(_ number: Int64) async throws
     /// A mix's recorded changes after number `after`, in order.
-    func mixChanges(mixId: String, after: Int64) throws -> [MixChange]
+    func mixChanges(mixId: String, after: Int64) async throws -> [MixChange]
     /// Takes up to `limit` mixes no live instance runs (never claimed, their lease run out, or
     /// this instance's own from before a restart and not in `running`), oldest first, for
     /// `leaseSeconds`. Each is returned with its previous owner. Two instances never get one mix.
-    func claimMixes(instance: String, running: [String], limit: Int, leaseSeconds: Double) throws -> [MixRecord]
+    func claimMixes(instance: String, running: [String], limit: Int, leaseSeconds: Double) async throws -> [MixRecord]
     /// Extends this instance's leases on `running`; returns those it still holds (a mix
     /// removed, or claimed by another instance after the lease ran out, is not among them).
-    func renewLeases(instance: String, running: [String], leaseSeconds: Double) throws -> [String]
+    func renewLeases(instance: String, running: [String], leaseSeconds: Double) async throws -> [String]
     /// Calls `changed` (on a thread of the store's) whenever another instance recorded a change
     /// or a score, so that the changes are applied at once rather than at the next poll.
     func watchChanges(_ changed: @escaping @Sendable () -> Void)
     /// Publishes who is connected in a mix, for instances that do not run it (a battle made
     /// through them finds its mixes by room).
-    func publishConnected(mixId: String, rooms: [String]) throws
+    func publishConnected(mixId: String, rooms: [String]) async throws
     /// Ends this instance's leases now (it is stopping): others may claim its mixes at once.
-    func releaseMixes(instance: String) throws
+    func releaseMixes(instance: String) async throws
     /// Says that `instance` is alive (and how full), for `leaseSeconds`; throws if another
     /// process (a different `boot`) has announced the same name and is still alive.
-    func announce(_ instance: InstanceRecord, boot: String, leaseSeconds: Double) throws
+    func announce(_ instance: InstanceRecord, boot: String, leaseSeconds: Double) async throws
     /// Instances alive now (announced within their lease).
-    func liveInstances() throws -> [InstanceRecord]
+    func liveInstances() async throws -> [InstanceRecord]
     /// Forgets an instance that is stopping.
-    func leave(instance: String) throws
-    func saveBattle(_ battle: BattleRecord) throws
-    func battle(id: String) throws -> BattleRecord?
+    func leave(instance: String) async throws
+    func saveBattle(_ battle: BattleRecord) async throws
+    func battle(id: String) async throws -> BattleRecord?
     /// Marks a battle as ended (early, or found over), so a restart does not resume it.
-    func endBattle(id: String) throws
+    func endBattle(id: String) async throws
     /// Battles not marked ended, oldest first.
-    func openBattles() throws -> [BattleRecord]
+    func openBattles() async throws -> [BattleRecord]
     /// A mix started `battle` (its record is made if the battle began by posted events, and the
     /// mix is added to it); the first start time is kept.
-    func battleStarted(_ battle: BattleRecord, mixId: String, at: Double) throws
+    func battleStarted(_ battle: BattleRecord, mixId: String, at: Double) async throws
     /// Records how a battle ended, once: it is no longer resumed, and its result stays.
-    func battleEnded(id: String, result: BattleResult) throws
+    func battleEnded(id: String, result: BattleResult) async throws
     /// Forgets battles (and their ledgers) that ended before `time` (Unix seconds).
-    func forgetBattles(endedBefore time: Double) throws
+    func forgetBattles(endedBefore time: Double) async throws
     /// Adds callbacks to the outbox: (order group, URL, body); a group's are sent in this order.
-    func addCallbacks(_ callbacks: [(group: String, url: URL, body: String)]) throws
+    func addCallbacks(_ callbacks: [(group: String, url: URL, body: String)]) async throws
     /// The oldest undelivered callback of each group, if its next attempt is due and no other
     /// instance is delivering it; each is leased to `instance` for a minute.
-    func dueCallbacks(instance: String, now: Double) throws -> [StoredCallback]
-    func callbackDelivered(id: Int64) throws
-    func callbackFailed(id: Int64, retryAt: Double) throws
+    func dueCallbacks(instance: String, now: Double) async throws -> [StoredCallback]
+    func callbackDelivered(id: Int64) async throws
+    func callbackFailed(id: Int64, retryAt: Double) async throws
     /// Callbacks not yet delivered.
-    func callbackBacklog() throws -> Int
+    func callbackBacklog() async throws -> Int
     /// Applies a score update to a battle's totals, once per key, in one transaction (one update
     /// of a battle at a time, across every instance): each `updates` value is added to
     /// (`replace` false) or replaces its room's total, and `answer`, made from the new totals, is
@@ -174,12 +176,12 @@ protocol ArenaStore: Sendable {
     /// `showIn`: mixes (run elsewhere) told in the same transaction to show the new totals (a
     /// `totals` change each, replacing the one before it).
     func scoreBattle(battleId: String, key: String, request: Data, updates: [(room: String, value: Int64)], replace: Bool, showIn: [String],
-                     answer: @escaping @Sendable ([String: Int64]) -> StoredAnswer) throws -> (answer: StoredAnswer, totals: [String: Int64]?)
+                     answer: @escaping @Sendable ([String: Int64]) -> StoredAnswer) async throws -> (answer: StoredAnswer, totals: [String: Int64]?)
     /// A battle's totals by room.
-    func battleTotals(battleId: String) throws -> [String: Int64]
+    func battleTotals(battleId: String) async throws -> [String: Int64]
     /// The answer recorded for `key`, if an update with that key was answered before.
-    func answer(forKey key: String, battleId: String) throws -> StoredAnswer?
+    func answer(forKey key: String, battleId: String) async throws -> StoredAnswer?
     /// Records an update and its answer in one transaction, durable when this returns.
-    func recordScoreUpdate(key: String, battleId: String, request: Data, answer: StoredAnswer) throws
+    func recordScoreUpdate(key: String, battleId: String, request: Data, answer: StoredAnswer) async throws
 }
 

@@ -9,26 +9,26 @@ import Foundation
 extension BattleDesk {
     /// `POST /v1/battles/{id}/scores`: adds to (`accumulate`) or replaces (`overwrite`) rooms'
     /// scores. The same `idempotencyKey` again gets the first answer and changes nothing.
-    func updateScores(battleId: String, _ body: Data) throws -> JSONResponse {
+    func updateScores(battleId: String, _ body: Data) async throws -> JSONResponse {
         let request = try ScoreRequest(body)
-        return try score(battleId: battleId, key: request.key, body: body, updates: request.updates, op: request.op).answer
+        return try await score(battleId: battleId, key: request.key, body: body, updates: request.updates, op: request.op).answer
     }
 
     /// A `score` event posted to a mix for a battle the store has: counted in the battle's
     /// totals like an update of its own; returns the events it made in this instance's mixes
     /// (nil when the store has no such battle: then the mix alone applies the event).
-    func scoreEvent(battleId: String, room: String, value: Int64, op: ScoreOperation, body: Data) throws -> [Notice]? {
-        guard try store.battle(id: battleId) != nil else { return nil }
-        let outcome = try score(battleId: battleId, key: "event-\(UUID().uuidString)", body: body, updates: [(room, value)], op: op)
+    func scoreEvent(battleId: String, room: String, value: Int64, op: ScoreOperation, body: Data) async throws -> [Notice]? {
+        guard try await store.battle(id: battleId) != nil else { return nil }
+        let outcome = try await score(battleId: battleId, key: "event-\(UUID().uuidString)", body: body, updates: [(room, value)], op: op)
         guard outcome.refused.isEmpty else { throw APIError(.conflict, "'\(Redaction.value(room))' is not in battle '\(Redaction.value(battleId))'") }
         return outcome.notices
     }
 
-    private func score(battleId: String, key: String, body: Data, updates: [(room: String, value: Int64)], op: ScoreOperation) throws
+    private func score(battleId: String, key: String, body: Data, updates: [(room: String, value: Int64)], op: ScoreOperation) async throws
         -> (answer: JSONResponse, notices: [Notice], refused: [String]) {
         // Answered from the ledger without the battle's checks (the transaction checks the key again).
-        if let earlier = try store.answer(forKey: key, battleId: battleId) { return (replayed(earlier), [], []) }
-        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
+        if let earlier = try await store.answer(forKey: key, battleId: battleId) { return (replayed(earlier), [], []) }
+        guard let record = try await store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
         let showing = record.mixIds.compactMap { mixes.local($0) }.filter { $0.mix?.session.battle?.id == battleId }
         let active: [String]
         if let battle = showing.first?.mix?.session.battle {
@@ -43,7 +43,7 @@ extension BattleDesk {
         let results: JSON = .array(updates.map { ["room": .string($0.room), "code": .int(active.contains($0.room) ? 0 : 1)] })
         let rooms = record.rooms
         let elsewhere = record.mixIds.filter { mixes.local($0) == nil }
-        let outcome = try store.scoreBattle(battleId: battleId, key: key, request: body, updates: applying, replace: op == .set,
+        let outcome = try await store.scoreBattle(battleId: battleId, key: key, request: body, updates: applying, replace: op == .set,
                                             showIn: elsewhere) { totals in
             let scores = Self.scoresJSON(rooms: rooms, scores: rooms.reduce(into: totals) { $0[$1] = $0[$1] ?? 0 })
             let answer: JSON = ["battleId": .string(battleId), "results": results, "scores": scores]
@@ -51,7 +51,8 @@ extension BattleDesk {
         }
         guard outcome.totals != nil else { return (replayed(outcome.answer), [], []) }
         scoring.withLock { $0.applied += 1 }
-        let notices = record.mixIds.compactMap { mixes.local($0) }.flatMap { mixes.showTotals(of: battleId, in: $0) }
+        var notices: [Notice] = []
+        for entry in record.mixIds.compactMap({ mixes.local($0) }) { notices += await mixes.showTotals(of: battleId, in: entry) }
         return (JSONResponse(rawJSON: outcome.answer.body, status: .ok), notices, updates.map(\.room).filter { !active.contains($0) })
     }
 

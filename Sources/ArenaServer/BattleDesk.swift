@@ -15,20 +15,23 @@ final class BattleDesk: Sendable {
     let mixes: MixRegistry
     let store: any ArenaStore
     private let callbacks: CallbackOutbox
+    /// Writes the battles the mixes start and end to the store.
+    let recorder: BattleRecorder
     /// Score updates applied here, and retries answered from the ledger.
     let scoring = Mutex<(applied: Int, replayed: Int)>((0, 0))
     /// Battles are created one at a time.
-    private let creating = Mutex(())
+    private let creating = SerialLock(())
 
-    init(mixes: MixRegistry, store: any ArenaStore, callbacks: CallbackOutbox) {
+    init(mixes: MixRegistry, store: any ArenaStore, callbacks: CallbackOutbox, recorder: BattleRecorder) {
         self.mixes = mixes
         self.store = store
         self.callbacks = callbacks
+        self.recorder = recorder
     }
 
     /// `POST /v1/battles`: starts a battle at once (no invitation round) between `fromRoom`
     /// and those of `toRooms` that can join.
-    func create(_ body: Data) throws -> JSONResponse {
+    func create(_ body: Data) async throws -> JSONResponse {
         var fields = try decode(body)
         let fromRoom = try fields.requiredString("fromRoom")
         guard let toRooms = try fields.strings("toRooms"), !toRooms.isEmpty else {
@@ -43,25 +46,25 @@ final class BattleDesk: Sendable {
         }
         // One creation at a time: the checks below then hold when the battle is applied, and
         // `battle.created` goes out before the mixes report `battle.started`.
-        return try creating.withLock { _ in
-            try start(id: id, fromRoom: fromRoom, toRooms: toRooms, durationMilliseconds: duration, extensionInfo: extensionInfo)
+        return try await creating.withLock { _ in
+            try await start(id: id, fromRoom: fromRoom, toRooms: toRooms, durationMilliseconds: duration, extensionInfo: extensionInfo)
         }
     }
 
     private func start(id: String, fromRoom: String, toRooms: [String], durationMilliseconds duration: Int,
-                       extensionInfo: String?) throws -> JSONResponse {
-        guard try store.battle(id: id) == nil else { throw APIError(.conflict, "battle '\(Redaction.value(id))' already exists") }
+                       extensionInfo: String?) async throws -> JSONResponse {
+        guard try await store.battle(id: id) == nil else { throw APIError(.conflict, "battle '\(Redaction.value(id))' already exists") }
         let entries = mixes.mixes(connecting: fromRoom)
         // Mixes other instances run with the room connected, as they last published it.
-        let live = Set(try store.liveInstances().map(\.id))
-        let remote = try store.mixes().filter { $0.owner.map(live.contains) == true && mixes.local($0.id) == nil && $0.connected.contains(fromRoom) }
+        let live = Set(try await store.liveInstances().map(\.id))
+        let remote = try await store.mixes().filter { $0.owner.map(live.contains) == true && mixes.local($0.id) == nil && $0.connected.contains(fromRoom) }
         let connected: [String]
         if let session = entries.first?.mix?.session {
             if let battle = session.battle, !battle.isEnded { throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is already in battle '\(Redaction.value(battle.id))'") }
             connected = session.connected
         } else if let first = remote.first {
             let now = Date().timeIntervalSince1970
-            if let open = try store.openBattles().first(where: { $0.rooms.contains(fromRoom) && $0.createdAt + Double($0.durationMilliseconds) / 1000 > now }) {
+            if let open = try await store.openBattles().first(where: { $0.rooms.contains(fromRoom) && $0.createdAt + Double($0.durationMilliseconds) / 1000 > now }) {
                 throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is already in battle '\(Redaction.value(open.id))'")
             }
             connected = first.connected
@@ -100,23 +103,25 @@ final class BattleDesk: Sendable {
                                          ("invitees", .array(joining.map(JSON.string))), ("duration", .double(Double(duration) / 1000)),
                                          ("needResponse", .raw("false"))]
         if let extensionInfo { request.append(("extensionInfo", .string(extensionInfo))) }
-        for mix in remote where try store.recordMixChange(mixId: mix.id, kind: "event", body: Data(JSON.object(request).text.utf8)) != nil {
-            applied.append(mix.id)
+        for mix in remote {
+            if try await store.recordMixChange(mixId: mix.id, kind: "event", body: Data(JSON.object(request).text.utf8)) != nil { applied.append(mix.id) }
         }
         guard !applied.isEmpty else { throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is in no mix that takes the battle") }
-        try store.saveBattle(BattleRecord(id: id, mixIds: applied, fromRoom: fromRoom, rooms: [fromRoom] + joining,
+        // The mixes here recorded their start first (the record is then completed with every mix).
+        await recorder.caughtUp()
+        try await store.saveBattle(BattleRecord(id: id, mixIds: applied, fromRoom: fromRoom, rooms: [fromRoom] + joining,
                                           durationMilliseconds: duration, createdAt: Date().timeIntervalSince1970))
-        let status = try statusJSON(id)
+        let status = try await statusJSON(id)
         return JSONResponse(["battle": status, "results": .array(results.map { ["room": .string($0.0), "code": .int($0.1)] })],
                             status: .created)
     }
 
     /// Each room in a battle that has not ended, with the battle's id: those the store has open
     /// (and not past their time) and those this instance's mixes run (begun by posted events too).
-    func roomsInOpenBattles() throws -> [String: String] {
+    func roomsInOpenBattles() async throws -> [String: String] {
         var rooms: [String: String] = [:]
         let now = Date().timeIntervalSince1970
-        for record in try store.openBattles() where (record.startedAt ?? record.createdAt) + Double(record.durationMilliseconds) / 1000 > now {
+        for record in try await store.openBattles() where (record.startedAt ?? record.createdAt) + Double(record.durationMilliseconds) / 1000 > now {
             for room in record.rooms { rooms[room] = record.id }
         }
         for case let battle? in mixes.all.map({ $0.mix?.session.battle }) where !battle.isEnded {
@@ -126,14 +131,14 @@ final class BattleDesk: Sendable {
     }
 
     /// `POST /v1/battles/{id}/end`: ends a running battle now.
-    func end(battleId: String) throws -> JSONResponse {
-        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
+    func end(battleId: String) async throws -> JSONResponse {
+        guard let record = try await store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
         var ended = false
         for id in record.mixIds {
             guard let entry = mixes.local(id) else {
                 // Run elsewhere: recorded for its instance.
                 let body: JSON = ["event": "battleEnd", "battleId": .string(battleId)]
-                if try store.recordMixChange(mixId: id, kind: "event", body: Data(body.text.utf8)) != nil { ended = true }
+                if try await store.recordMixChange(mixId: id, kind: "event", body: Data(body.text.utf8)) != nil { ended = true }
                 continue
             }
             do {
@@ -143,54 +148,52 @@ final class BattleDesk: Sendable {
             }
         }
         guard ended else { throw APIError(.conflict, "battle '\(Redaction.value(battleId))' is in no running mix") }
-        try store.endBattle(id: battleId)
-        return JSONResponse(["battle": try statusJSON(battleId)])
+        try await store.endBattle(id: battleId)
+        return JSONResponse(["battle": try await statusJSON(battleId)])
     }
 
     /// When this instance takes mix `mixId` (after a restart, or from an instance that died):
     /// each of its battles not ended whose time is not up starts again in it with the time it
     /// had left and its totals from the store.
-    func resume(mixId: String, log: (String) -> Void) throws {
-        for record in try store.openBattles() where record.mixIds.contains(mixId) {
+    func resume(mixId: String, log: (String) -> Void) async throws {
+        for record in try await store.openBattles() where record.mixIds.contains(mixId) {
             let left = record.createdAt + Double(record.durationMilliseconds) / 1000 - Date().timeIntervalSince1970
             guard left >= 1 else {
-                try store.endBattle(id: record.id)
+                try await store.endBattle(id: record.id)
                 continue
             }
-            let entries = [mixes.local(mixId)].compactMap { $0 }.filter { $0.waitUntilRunning() }
+            guard let entry = mixes.local(mixId), await entry.waitUntilRunning() else { continue }
             let config = BattleConfig(duration: UInt64(left * 1e9), needResponse: false, extensionInfo: nil)
-            let totals = try store.battleTotals(battleId: record.id)
-            for entry in entries {
-                do {
-                    _ = try entry.mix?.apply(.battleRequest(battleId: record.id, inviter: record.fromRoom,
-                                                           invitees: Array(record.rooms.dropFirst()), config: config))
-                    for (room, total) in totals.sorted(by: { $0.key < $1.key }) {
-                        _ = try? entry.mix?.apply(.score(battleId: record.id, userId: room, value: total, op: .set))
-                    }
-                } catch {
-                    log("battle '\(record.id)' cannot resume in mix '\(entry.id)': \(error)")
+            let totals = try await store.battleTotals(battleId: record.id)
+            do {
+                _ = try entry.mix?.apply(.battleRequest(battleId: record.id, inviter: record.fromRoom,
+                                                       invitees: Array(record.rooms.dropFirst()), config: config))
+                for (room, total) in totals.sorted(by: { $0.key < $1.key }) {
+                    _ = try? entry.mix?.apply(.score(battleId: record.id, userId: room, value: total, op: .set))
                 }
+            } catch {
+                log("battle '\(record.id)' cannot resume in mix '\(entry.id)': \(error)")
             }
         }
     }
 
     /// `GET /v1/battles/{id}`.
-    func status(battleId: String) throws -> JSONResponse {
-        guard try store.battle(id: battleId) != nil else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
-        return JSONResponse(["battle": try statusJSON(battleId)])
+    func status(battleId: String) async throws -> JSONResponse {
+        guard try await store.battle(id: battleId) != nil else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
+        return JSONResponse(["battle": try await statusJSON(battleId)])
     }
 
     /// `GET /v1/rooms/{room}/battle`: the room's ongoing (or latest) battle.
-    func status(room: String) throws -> JSONResponse {
+    func status(room: String) async throws -> JSONResponse {
         guard let battle = mixes.mixes(connecting: room).compactMap({ $0.mix?.session.battle }).first,
               battle.participants.contains(room) else {
             throw APIError(.notFound, "room '\(Redaction.value(room))' has no battle")
         }
-        return try status(battleId: battle.id)
+        return try await status(battleId: battle.id)
     }
 
-    private func statusJSON(_ battleId: String) throws -> JSON {
-        guard let record = try store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
+    private func statusJSON(_ battleId: String) async throws -> JSON {
+        guard let record = try await store.battle(id: battleId) else { throw APIError(.notFound, "no battle '\(Redaction.value(battleId))'") }
         let running = record.mixIds.lazy.compactMap { try? self.mixes.entry($0).mix }.first { $0.session.battle?.id == battleId }
         var fields: [(String, JSON)] = [("battleId", .string(battleId)), ("fromRoom", .string(record.fromRoom)),
                                         ("durationMs", .int(record.durationMilliseconds)), ("mixIds", .array(record.mixIds.map(JSON.string))),
@@ -209,7 +212,7 @@ final class BattleDesk: Sendable {
                 return .object(fields)
             }
             let left = startedAt + Double(record.durationMilliseconds) / 1000 - Date().timeIntervalSince1970
-            let totals = try store.battleTotals(battleId: battleId)
+            let totals = try await store.battleTotals(battleId: battleId)
             fields += [("status", "running"), ("remainingMs", .int(max(0, Int(left * 1000)))),
                        ("scores", Self.scoresJSON(rooms: record.rooms, scores: record.rooms.reduce(into: totals) { $0[$1] = $0[$1] ?? 0 }))]
             return .object(fields)
@@ -233,36 +236,6 @@ final class BattleDesk: Sendable {
             let rank = 1 + scores.values.filter { $0 > score }.count
             return ["room": .string(room), "score": .int(Int(score)), "rank": .int(rank)]
         })
-    }
-
-    /// How long an ended battle's record stays (its result and ledger).
-    static let keptAfterEnd: TimeInterval = 7 * 24 * 3_600
-
-    /// Records battles from a mix's outbound events, whoever started them (the API or posted
-    /// events): a start makes the record if need be (so the battle can be scored through the
-    /// API) and an end records the result once. Called on the thread that applied the event.
-    static func record(_ notices: [Notice], mixId: String, in store: any ArenaStore) throws {
-        let now = Date().timeIntervalSince1970
-        for notice in notices {
-            guard let id = notice.battleId else { continue }
-            switch notice.event {
-            case "onBattleStarted":
-                let inviter = notice.inviter ?? ""
-                let record = BattleRecord(id: id, mixIds: [mixId], fromRoom: inviter,
-                                          rooms: [inviter] + (notice.invitees ?? []).filter { $0 != inviter },
-                                          durationMilliseconds: Int((notice.duration ?? 0) / 1_000_000), createdAt: now)
-                try store.battleStarted(record, mixId: mixId, at: now)
-            case "onBattleEnded":
-                // The store's totals are the battle's (a mix may not show the latest yet); a battle
-                // scored only by events in one mix has none, and its own scores stand.
-                let totals = try store.battleTotals(battleId: id)
-                let scores = totals.isEmpty ? notice.scores ?? [:] : (notice.scores ?? [:]).merging(totals) { $1 }
-                try store.battleEnded(id: id, result: BattleResult(reason: notice.reason ?? "", endedAt: now, scores: scores))
-                try store.forgetBattles(endedBefore: now - keptAfterEnd)
-            default:
-                break
-            }
-        }
     }
 
     private func scoresJSON(_ battle: Battle?) -> JSON {

@@ -24,7 +24,7 @@ public struct CallbackSettings: Sendable {
 /// joined and left, POSTed as JSON to the configured URLs, signed, and delivered at least
 /// once and in order per battle (co-host events in order per mix).
 ///
-/// Each callback is first written to the store's outbox; a delivery thread hands the oldest
+/// Each callback is first written to the store's outbox; a delivery task hands the oldest
 /// undelivered one of each order group to its receiver's sender (one at a time per receiver,
 /// the receivers in parallel), retrying with backoff (1 s doubling to 60 s) until the receiver
 /// answers 2xx. So a receiver that is down or hangs holds up only its own callbacks, never
@@ -36,19 +36,20 @@ public struct CallbackSettings: Sendable {
 final class CallbackOutbox: Sendable {
     private let settings: CallbackSettings?
     private let store: any ArenaStore
-    private let wake = DispatchSemaphore(value: 0)
-    /// Signalled when the delivery thread has written its last callbacks and ended.
-    private let finished = DispatchSemaphore(value: 0)
+    private let wake = Wakeup()
+    /// Signalled when the delivery task has written its last callbacks and ended.
+    private let finished = Wakeup()
     private let started = Mutex(false)
     /// Callbacks not yet written to the outbox, and whether delivery is to stop.
     private let queue = Mutex<(pending: [(group: String, body: String)], stopped: Bool)>(([], false))
     private let log: @Sendable (String) -> Void
     /// The instance that sends: it leases each delivery, so that one instance of a fleet sends it.
     private let instance: String
-    /// Each receiver's sender (by scheme, host and port); the callbacks handed to them, and those
-    /// of these settled since (they leave `inFlight` once a read of the outbox began after they
-    /// settled, so that an earlier read cannot hand one out again).
-    private let senders = Mutex<(queues: [String: DispatchQueue], inFlight: Set<Int64>, settled: Set<Int64>)>(([:], [], []))
+    /// Each receiver's sender (by scheme, host and port: a task sending what it is handed, in
+    /// order); the callbacks handed to them, and those of these settled since (they leave
+    /// `inFlight` once a read of the outbox began after they settled, so that an earlier read
+    /// cannot hand one out again).
+    private let senders = Mutex<(lanes: [String: AsyncStream<StoredCallback>.Continuation], inFlight: Set<Int64>, settled: Set<Int64>)>(([:], [], []))
 
     init(instance: String, settings: CallbackSettings?, store: any ArenaStore, log: @escaping @Sendable (String) -> Void) {
         self.instance = instance
@@ -57,19 +58,20 @@ final class CallbackOutbox: Sendable {
         self.log = log
     }
 
-    /// Starts the delivery thread (nothing to do without URLs).
+    /// Starts the delivery task (nothing to do without URLs).
     func start() {
         guard settings != nil else { return }
         started.withLock { $0 = true }
-        Thread { [self] in deliver() }.start()
+        Task(executorPreference: ServiceExecutor.shared) { [self] in await deliver() }
     }
 
     /// Ends delivery once the callbacks still in memory are in the outbox (up to 10 s), so
     /// that the store can be closed after it: a restart sends them.
-    func stop() {
+    func stop() async {
         queue.withLock { $0.stopped = true }
         wake.signal()
-        if started.withLock({ $0 }) { _ = finished.wait(timeout: .now() + 10) }
+        if started.withLock({ $0 }) { await finished.wait(upTo: 10) }
+        for lane in senders.withLock({ $0.lanes.values }) { lane.finish() }
     }
 
     /// The callbacks for a mix's outbound events (any thread; never blocks on the network).
@@ -123,84 +125,87 @@ final class CallbackOutbox: Sendable {
         return body.text
     }
 
-    /// The delivery thread: writes new callbacks to the outbox, then sends what is due.
-    private func deliver() {
+    /// The delivery task: writes new callbacks to the outbox, then sends what is due.
+    private func deliver() async {
         guard let settings else { return }
         defer { finished.signal() }
         while true {
-            _ = wake.wait(timeout: .now() + 0.5)
+            await wake.wait(upTo: 0.5)
             let (new, done) = queue.withLock { queue in
                 defer { queue.pending = [] }
                 return (queue.pending, queue.stopped)
             }
             do {
-                if !new.isEmpty { try store.addCallbacks(new.flatMap { callback in settings.urls.map { (callback.group + " " + $0.absoluteString, $0, callback.body) } }) }
+                if !new.isEmpty { try await store.addCallbacks(new.flatMap { callback in settings.urls.map { (callback.group + " " + $0.absoluteString, $0, callback.body) } }) }
                 if done { return }
                 let settledBefore = senders.withLock { $0.settled }
-                let due = try store.dueCallbacks(instance: instance, now: Date().timeIntervalSince1970)
+                let due = try await store.dueCallbacks(instance: instance, now: Date().timeIntervalSince1970)
                 senders.withLock { senders in
                     senders.inFlight.subtract(settledBefore)
                     senders.settled.subtract(settledBefore)
                 }
-                for callback in due {
-                    guard let sender = sender(for: callback) else { continue }
-                    sender.async { [self] in
-                        do {
-                            try settle(callback, secret: settings.secret)
-                        } catch {
-                            log("callbacks: \(error)")
-                        }
-                        senders.withLock { _ = $0.settled.insert(callback.id) }
-                    }
-                }
+                for callback in due { sender(for: callback, secret: settings.secret)?.yield(callback) }
             } catch {
                 log("callbacks: \(error)")
             }
         }
     }
 
-    /// The serial queue of `callback`'s receiver, if the callback is not already with it.
-    private func sender(for callback: StoredCallback) -> DispatchQueue? {
+    /// The sender of `callback`'s receiver, if the callback is not already with it.
+    private func sender(for callback: StoredCallback, secret: String) -> AsyncStream<StoredCallback>.Continuation? {
         let receiver = "\(callback.url.scheme ?? "")://\(callback.url.host ?? ""):\(callback.url.port ?? 0)"
-        return senders.withLock { senders in
-            guard senders.inFlight.insert(callback.id).inserted else { return nil }
-            if let queue = senders.queues[receiver] { return queue }
-            let queue = DispatchQueue(label: "arena.callbacks.\(senders.queues.count)")
-            senders.queues[receiver] = queue
-            return queue
+        return senders.withLock { state -> AsyncStream<StoredCallback>.Continuation? in
+            guard state.inFlight.insert(callback.id).inserted else { return nil }
+            if let lane = state.lanes[receiver] { return lane }
+            let (handed, lane) = AsyncStream.makeStream(of: StoredCallback.self)
+            Task(executorPreference: ServiceExecutor.shared) { [self] in
+                for await callback in handed {
+                    do {
+                        try await settle(callback, secret: secret)
+                    } catch {
+                        log("callbacks: \(error)")
+                    }
+                    senders.withLock { _ = $0.settled.insert(callback.id) }
+                }
+            }
+            state.lanes[receiver] = lane
+            return lane
         }
     }
 
     /// One attempt at `callback` (in the reference's format if its URL asks), and its outcome in the outbox.
-    private func settle(_ callback: StoredCallback, secret: String) throws {
+    private func settle(_ callback: StoredCallback, secret: String) async throws {
         var delivery = (url: callback.url, body: callback.body)
         if ReferenceWebhooks.wanted(by: callback.url) {
-            switch try ReferenceWebhooks.delivery(of: callback.body, to: callback.url, store: store) {
+            switch try await ReferenceWebhooks.delivery(of: callback.body, to: callback.url, store: store) {
             case .send(let url, let body): delivery = (url, body)
-            case .nothing: return try store.callbackDelivered(id: callback.id)
+            case .nothing: return try await store.callbackDelivered(id: callback.id)
             case .notYet:
                 // Backed off like a failed attempt; a record that never comes ends it after a day of tries.
                 guard callback.attempts < 1_500 else {
                     log("callback \(callback.id) dropped: the record of its battle never came")
-                    return try store.callbackDelivered(id: callback.id)
+                    return try await store.callbackDelivered(id: callback.id)
                 }
-                return try store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + min(60, pow(2, Double(callback.attempts))))
+                return try await store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + min(60, pow(2, Double(callback.attempts))))
             }
         }
-        if send(delivery, id: callback.id, secret: secret, timeLimit: settings?.attemptTimeLimit ?? .seconds(5)) {
-            try store.callbackDelivered(id: callback.id)
+        let timeLimit = settings?.attemptTimeLimit ?? .seconds(5)
+        // On the service's blocking threads: the fetch waits for the receiver.
+        let sent = (try? await offload { [delivery] in Self.send(delivery, id: callback.id, secret: secret, timeLimit: timeLimit) }) ?? false
+        if sent {
+            try await store.callbackDelivered(id: callback.id)
         } else {
-            try store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + min(60, pow(2, Double(callback.attempts))))
+            try await store.callbackFailed(id: callback.id, retryAt: Date().timeIntervalSince1970 + min(60, pow(2, Double(callback.attempts))))
         }
     }
 
     /// One delivery attempt: true when the receiver answered 2xx within `timeLimit` (5 s by default).
     /// Receivers are the operator's (often inside the network); their answers' bodies are not read past 64 kB. A redirect is
     /// not followed (the receiver is the operator's, named in the configuration).
-    private func send(_ callback: (url: URL, body: String), id: Int64, secret: String, timeLimit: Duration) -> Bool {
+    private static func send(_ callback: (url: URL, body: String), id: Int64, secret: String, timeLimit: Duration) -> Bool {
         let timestamp = String(Int(Date().timeIntervalSince1970))
         let headers = [("Content-Type", "application/json"), ("X-Arena-Timestamp", timestamp),
-                       ("X-Arena-Signature", "sha256=" + Self.signature(timestamp: timestamp, body: callback.body, secret: secret)),
+                       ("X-Arena-Signature", "sha256=" + signature(timestamp: timestamp, body: callback.body, secret: secret)),
                        ("X-Arena-Delivery", String(id))]
         let fetch = GuardedFetch(allowInternalAddresses: true, timeLimit: .nanoseconds(Int64(timeLimit / .nanoseconds(1))), sizeLimit: 64 * 1024,
                                  maximumRedirects: 0)

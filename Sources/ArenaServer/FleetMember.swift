@@ -22,7 +22,11 @@ final class FleetMember: Sendable {
     private let load: MachineLoad
     private let logger = Logger(label: "arena.fleet")
     private let state = Mutex(State())
-    private let finished = DispatchGroup()
+    /// The loops still running.
+    private let loops = Atomic<Int>(0)
+    /// Ends a loop's wait at once: another instance recorded a change, or this one stops.
+    private let changed = Wakeup()
+    private let stopped = Wakeup()
 
     private struct State {
         var stopping = false
@@ -57,54 +61,50 @@ final class FleetMember: Sendable {
 
     /// Takes this instance's name in the store. A process killed under the same name holds it
     /// until its lease runs out, so this waits up to that long; a live one keeps it (thrown).
-    func join() throws {
+    func join() async throws {
         let deadline = Date().addingTimeInterval(MixRegistry.leaseSeconds + 1)
         while true {
             do {
-                return try store.announce(record, boot: boot, leaseSeconds: MixRegistry.leaseSeconds)
+                return try await store.announce(record, boot: boot, leaseSeconds: MixRegistry.leaseSeconds)
             } catch is InstanceNameTaken where Date() < deadline {
-                Thread.sleep(forTimeInterval: 0.5)
+                try await Task.sleep(for: .milliseconds(500))
             }
         }
     }
 
     /// The first claims, before the service answers calls (its own mixes after a restart come
-    /// back before anyone can ask for them); then two threads: leases every second, and, on a
+    /// back before anyone can ask for them); then two loops: leases every second, and, on a
     /// shared store, the changes recorded elsewhere (at once, or every quarter second) and a
     /// watchdog on the leases.
-    func start(port: Int) {
+    func start(port: Int) async {
         if boundPort.load(ordering: .relaxed) == 0 { boundPort.store(port, ordering: .relaxed) }
         load.sample()
-        renewAndClaim(adoptingInline: true)
-        loop(every: 1) { [self] in
+        await renewAndClaim(adoptingInline: true)
+        loop(every: 1, wake: stopped) { [self] in
             load.sample()
-            renewAndClaim(adoptingInline: false)
+            await renewAndClaim(adoptingInline: false)
         }
         // Woken at once when another instance records a change (PostgreSQL's LISTEN/NOTIFY).
-        let changed = DispatchSemaphore(value: 0)
-        store.watchChanges { changed.signal() }
+        store.watchChanges { [changed] in changed.signal() }
         // With its own SQLite file no other instance records changes: nothing to watch or read.
         guard store.isShared else { return }
         loop(every: 0.25, wake: changed) { [self] in
             stopMixesPastTheirLease()
-            mixes.applyChangesFromElsewhere()
+            await mixes.applyChangesFromElsewhere()
         }
     }
 
-    private func loop(every seconds: Double, wake: DispatchSemaphore? = nil, _ work: @escaping @Sendable () -> Void) {
-        finished.enter()
-        Thread { [self] in
-            defer { finished.leave() }
+    /// Runs `work` until the instance stops, then waits `seconds` or until `wake` (signals
+    /// that came meanwhile count once: one round covers them all).
+    private func loop(every seconds: Double, wake: Wakeup, _ work: @escaping @Sendable () async -> Void) {
+        loops.add(1, ordering: .relaxed)
+        Task(executorPreference: ServiceExecutor.shared) { [self] in
+            defer { loops.subtract(1, ordering: .relaxed) }
             while !state.withLock({ $0.stopping }) {
-                work()
-                if let wake {
-                    _ = wake.wait(timeout: .now() + seconds)
-                    while wake.wait(timeout: .now()) == .success {}  // one round covers every wake-up so far
-                } else {
-                    Thread.sleep(forTimeInterval: seconds)
-                }
+                await work()
+                await wake.wait(upTo: seconds)
             }
-        }.start()
+        }
     }
 
     /// Past its lease, as the last renewal sent counts it, another instance may run these mixes:
@@ -115,7 +115,7 @@ final class FleetMember: Sendable {
         let held = mixes.all.map(\.id)
         guard !held.isEmpty else { return }
         logger.error("leases not renewed for \(MixRegistry.leaseSeconds - 0.5) s: stopping this instance's mixes")
-        Task { await mixes.stop(held) }
+        Task(executorPreference: ServiceExecutor.shared) { [mixes] in await mixes.stop(held) }
     }
 
     /// The port the API listens on, once bound (announced from the next renewal on).
@@ -131,27 +131,30 @@ final class FleetMember: Sendable {
         return (true, "ready")
     }
 
-    /// Ends the loop, then (once the mixes have stopped) lets other instances claim them at once.
-    func stop() {
+    /// Ends the loops (waiting up to 5 s for a round under way).
+    func stop() async {
         let wasStopping = state.withLock { state in
             defer { state.stopping = true }
             return state.stopping
         }
         guard !wasStopping else { return }
-        _ = finished.wait(timeout: .now() + 5)
+        stopped.signal()
+        changed.signal()
+        for _ in 0..<100 where loops.load(ordering: .relaxed) > 0 { try? await Task.sleep(for: .milliseconds(50)) }
     }
 
-    /// After the mixes stopped: leases ended and the name let go.
-    func leave() {
+    /// After the mixes stopped: leases ended (other instances may claim the mixes at once)
+    /// and the name let go.
+    func leave() async {
         do {
-            try store.releaseMixes(instance: name)
-            try store.leave(instance: name)
+            try await store.releaseMixes(instance: name)
+            try await store.leave(instance: name)
         } catch {
             logger.warning("leaving the fleet: \(error)")
         }
     }
 
-    private func renewAndClaim(adoptingInline: Bool) {
+    private func renewAndClaim(adoptingInline: Bool) async {
         guard !state.withLock({ $0.evicted }) else { return }
         let sent = Date()
         let adopting = state.withLock { $0.adopting }
@@ -161,18 +164,18 @@ final class FleetMember: Sendable {
             // name need no renewing: an idle instance writes (and syncs) nothing each second.
             if !store.isShared, !adoptingInline {
                 state.withLock { $0.lastRenewal = sent }
-                try claim(held: held, adopting: adopting, inline: false)
+                try await claim(held: held, adopting: adopting, inline: false)
                 return
             }
             do {
-                try store.announce(record, boot: boot, leaseSeconds: MixRegistry.leaseSeconds)
+                try await store.announce(record, boot: boot, leaseSeconds: MixRegistry.leaseSeconds)
             } catch is InstanceNameTaken {
                 state.withLock { $0.evicted = true }
                 logger.error("another process took this instance's name: its mixes stop here")
-                Task { await mixes.stop(mixes.held) }
+                Task(executorPreference: ServiceExecutor.shared) { [mixes] in await mixes.stop(mixes.held) }
                 return
             }
-            let renewed = Set(try store.renewLeases(instance: name, running: held + adopting, leaseSeconds: MixRegistry.leaseSeconds))
+            let renewed = Set(try await store.renewLeases(instance: name, running: held + adopting, leaseSeconds: MixRegistry.leaseSeconds))
             // Given up after two renewals in a row miss it: the first may be a create whose record has not committed yet.
             let missing = Set(held).subtracting(renewed)
             let lost = state.withLock { state in
@@ -182,47 +185,47 @@ final class FleetMember: Sendable {
             }
             if !lost.isEmpty {
                 logger.info("mixes removed or taken over elsewhere stop here: \(lost.sorted().joined(separator: ", "))")
-                Task { await mixes.stop(Array(lost)) }
+                Task(executorPreference: ServiceExecutor.shared) { [mixes] in await mixes.stop(Array(lost)) }
             }
-            try publishConnected()
-            try claim(held: held, adopting: adopting, inline: adoptingInline)
+            try await publishConnected()
+            try await claim(held: held, adopting: adopting, inline: adoptingInline)
         } catch {
             logger.error("the fleet's store: \(error)")
         }
     }
 
     /// Claims as many mixes as there is room for, and starts them (`inline`: one after another
-    /// on this thread, else each on a thread of its own).
-    private func claim(held: [String], adopting: Set<String>, inline: Bool) throws {
+    /// here, else each in a task of its own).
+    private func claim(held: [String], adopting: Set<String>, inline: Bool) async throws {
         let room = mixes.room - adopting.count
-        for claimed in try store.claimMixes(instance: name, running: held + adopting, limit: room, leaseSeconds: MixRegistry.leaseSeconds) {
+        for claimed in try await store.claimMixes(instance: name, running: held + adopting, limit: room, leaseSeconds: MixRegistry.leaseSeconds) {
             state.withLock { _ = $0.adopting.insert(claimed.id) }
             if inline {
-                adopt(claimed)
+                await adopt(claimed)
                 // Each start takes a while: the leases already held must not run out meanwhile.
-                _ = try store.renewLeases(instance: name, running: mixes.held, leaseSeconds: MixRegistry.leaseSeconds)
+                _ = try await store.renewLeases(instance: name, running: mixes.held, leaseSeconds: MixRegistry.leaseSeconds)
             } else {
-                Thread { [self] in adopt(claimed) }.start()
+                Task(executorPreference: ServiceExecutor.shared) { [self] in await adopt(claimed) }
             }
         }
     }
 
     /// Publishes, for the mixes whose connected rooms changed, who is connected now.
-    private func publishConnected() throws {
+    private func publishConnected() async throws {
         let now = Dictionary(uniqueKeysWithValues: mixes.all.compactMap { entry in entry.mix.map { (entry.id, $0.session.connected) } })
         let before = state.withLock { $0.published }
-        for (id, rooms) in now where before[id] != rooms { try store.publishConnected(mixId: id, rooms: rooms) }
+        for (id, rooms) in now where before[id] != rooms { try await store.publishConnected(mixId: id, rooms: rooms) }
         state.withLock { $0.published = now }
     }
 
     /// Starts a claimed mix as it was, its battle and scores included; a mix that moved from
     /// another instance is announced (`mix.moved`), with where its inputs must now be sent.
-    private func adopt(_ claimed: MixRecord) {
+    private func adopt(_ claimed: MixRecord) async {
         defer { state.withLock { _ = $0.adopting.remove(claimed.id) } }
         let log: (String) -> Void = { [logger] in logger.warning("\($0)") }
-        let adopted = mixes.adopt(claimed, log: log) { [battles] _ in
+        let adopted = await mixes.adopt(claimed, log: log) { [battles] _ in
             do {
-                try battles.resume(mixId: claimed.id, log: log)
+                try await battles.resume(mixId: claimed.id, log: log)
             } catch {
                 log("mix '\(claimed.id)': its battle cannot resume: \(error)")
             }
@@ -230,7 +233,7 @@ final class FleetMember: Sendable {
         guard let entry = adopted else { return }
         if let previous = claimed.owner, previous != name {
             logger.info("mix '\(claimed.id)' moved here from instance '\(previous)'", metadata: ["mix": "\(claimed.id)"])
-            callbacks.mixMoved(mixId: claimed.id, from: previous, to: name, ingest: MixIngest.json(mixId: claimed.id, spec: entry.spec, host: advertisedHost, store: store, dataFolder: mixes.dataFolder))
+            callbacks.mixMoved(mixId: claimed.id, from: previous, to: name, ingest: await MixIngest.json(mixId: claimed.id, spec: entry.spec, host: advertisedHost, store: store, dataFolder: mixes.dataFolder))
         }
     }
 }

@@ -3,26 +3,28 @@ import Foundation
 
 /// How the API shows a mix: one this instance runs from its running state; one another
 /// instance runs (or none yet) from the store. Either way with the instance that runs it and
-/// where its inputs must be sent. Blocking: it reads the store.
+/// where its inputs must be sent.
 struct MixDescriptions: Sendable {
     let mixes: MixRegistry
     let store: any ArenaStore
     let advertisedHost: String
 
-    func describe(_ id: String, _ entry: MixEntry?) throws -> JSON {
-        if let entry { return describe(entry) }
-        guard let record = try store.mix(id: id) else { throw APIError(.notFound, "no mix '\(id)'") }
-        return try describe(record, live: try store.liveInstances())
+    func describe(_ id: String, _ entry: MixEntry?) async throws -> JSON {
+        if let entry { return await describe(entry) }
+        guard let record = try await store.mix(id: id) else { throw APIError(.notFound, "no mix '\(id)'") }
+        return await describe(record, live: try await store.liveInstances())
     }
 
     /// Every mix of the fleet: this instance's first, then the others', oldest first.
-    func describeAll() throws -> [JSON] {
-        let here = mixes.all
-        let live = try store.liveInstances()
-        return here.map(describe) + (try store.mixes().filter { mixes.local($0.id) == nil }.map { try describe($0, live: live) })
+    func describeAll() async throws -> [JSON] {
+        var all: [JSON] = []
+        for entry in mixes.all { all.append(await describe(entry)) }
+        let live = try await store.liveInstances()
+        for record in try await store.mixes() where mixes.local(record.id) == nil { all.append(await describe(record, live: live)) }
+        return all
     }
 
-    func describe(_ entry: MixEntry) -> JSON {
+    func describe(_ entry: MixEntry) async -> JSON {
         var fields: [(String, JSON)] = [("id", .string(entry.id)), ("state", .string(entry.status)), ("instance", .string(mixes.instance))]
         if let session = entry.mix?.session {
             fields.append(("owner", .string(session.owner)))
@@ -31,7 +33,7 @@ struct MixDescriptions: Sendable {
         }
         if let outputs = entry.mix?.outputs { fields.append(("outputs", .array(outputs.map { .string($0.label) }))) }
         if let error = entry.error { fields.append(("error", .string(error))) }
-        fields.append(("ingest", MixIngest.json(mixId: entry.id, spec: entry.spec, host: advertisedHost, store: store, dataFolder: mixes.dataFolder)))
+        fields.append(("ingest", await MixIngest.json(mixId: entry.id, spec: entry.spec, host: advertisedHost, store: store, dataFolder: mixes.dataFolder)))
         fields.append(("warnings", .array(entry.warnings.map(JSON.string))))
         return .object(fields)
     }
@@ -39,14 +41,14 @@ struct MixDescriptions: Sendable {
     /// A mix this instance does not run: `running` on a live instance, `failed` if this one
     /// claimed it and it would not start, else `placing` (an instance claims it within a second
     /// or two, once one has room).
-    private func describe(_ record: MixRecord, live: [InstanceRecord]) throws -> JSON {
+    private func describe(_ record: MixRecord, live: [InstanceRecord]) async -> JSON {
         var fields: [(String, JSON)] = [("id", .string(record.id))]
         if record.owner == mixes.instance, let failure = mixes.startFailure(record.id) {
             fields += [("state", "failed"), ("instance", .string(mixes.instance)), ("error", .string(failure))]
         } else if let owner = live.first(where: { $0.id == record.owner }) {
             fields += [("state", "running"), ("instance", .string(owner.id)), ("connected", .array(record.connected.map(JSON.string)))]
             if let spec = try? MixSpec.parse(record.spec, source: "the stored spec", baseDirectory: mixes.dataFolder) {
-                fields.append(("ingest", MixIngest.json(mixId: record.id, spec: spec, host: owner.ingestHost, store: store, dataFolder: mixes.dataFolder)))
+                fields.append(("ingest", await MixIngest.json(mixId: record.id, spec: spec, host: owner.ingestHost, store: store, dataFolder: mixes.dataFolder)))
             }
         } else {
             fields.append(("state", "placing"))

@@ -31,7 +31,7 @@ final class MixEntry: Sendable {
     /// Held while a change is recorded and applied, so that changes are applied in the order
     /// the store has them (a restart applies them again in that order); it holds the number of
     /// the last recorded change applied (or refused).
-    private let changing = Mutex<Int64>(0)
+    private let changing = SerialLock<Int64>(0)
 
     init(id: String, spec: MixSpec, plan: MixPlan, onNotices: @escaping @Sendable ([Notice]) -> Void) {
         self.id = id
@@ -97,10 +97,10 @@ final class MixEntry: Sendable {
     }
 
     /// Waits (up to 5 s) until the mix runs, so that events can apply.
-    func waitUntilRunning() -> Bool {
+    func waitUntilRunning() async -> Bool {
         for _ in 0..<100 {
             if mix != nil { return true }
-            Thread.sleep(forTimeInterval: 0.05)
+            try? await Task.sleep(for: .milliseconds(50))
         }
         return false
     }
@@ -110,7 +110,7 @@ final class MixEntry: Sendable {
     func stop() async {
         state.withLock { $0.stopRequested = true }
         // An unstructured task: it does not inherit the caller's cancellation.
-        await Task {
+        await Task(executorPreference: ServiceExecutor.shared) {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.ended() }
                 group.addTask { try? await Task.sleep(for: .seconds(30)) }
@@ -142,13 +142,13 @@ final class MixEntry: Sendable {
 
     /// Runs `change` (record it, then apply it) after any change already under way; it gets
     /// the number of the last recorded change applied, to move on.
-    func serially<T>(_ change: (inout Int64) throws -> T) rethrows -> T {
-        try changing.withLock { try change(&$0) }
+    func serially<T>(_ change: (inout Int64) async throws -> T) async rethrows -> T {
+        try await changing.withLock { try await change(&$0) }
     }
 
     /// Runs `change` as `serially` does, unless a change is under way (then nothing).
-    func ifIdle(_ change: (inout Int64) throws -> Void) rethrows {
-        try changing.withLockIfAvailable { try change(&$0) }
+    func ifIdle(_ change: (inout Int64) async throws -> Void) async rethrows {
+        try await changing.withLockIfAvailable { try await change(&$0) }
     }
 
     /// Asks the mix to stop, without waiting.

@@ -5,9 +5,9 @@ import Foundation
 /// ports, from the spec and the hosts its recorded PATCHes added. A platform reads it from
 /// `GET /v1/mixes/{id}`, and from the `mix.moved` callback when the mix changed instance.
 enum MixIngest {
-    static func json(mixId: String, spec: MixSpec, host: String, store: any ArenaStore, dataFolder: URL) -> JSON {
+    static func json(mixId: String, spec: MixSpec, host: String, store: any ArenaStore, dataFolder: URL) async -> JSON {
         var hosts = spec.hosts
-        for change in (try? store.mixChanges(mixId: mixId, after: 0)) ?? [] where change.kind == "patch" {
+        for change in (try? await store.mixChanges(mixId: mixId, after: 0)) ?? [] where change.kind == "patch" {
             guard var fields = try? JSONFields.decode(change.body, source: "patch"), let items = try? fields.array("addHosts") else { continue }
             hosts += items.enumerated().compactMap { index, item in try? MixSpec.host(item, path: "addHosts[\(index)]", relativeTo: dataFolder) }
         }

@@ -52,25 +52,25 @@ final class MixRegistry: Sendable {
     /// other instance tries it).
     /// `resume` runs once the changes are applied, still before any other change: it brings
     /// the battle back (`BattleDesk.resume`).
-    func adopt(_ record: MixRecord, log: (String) -> Void, resume: (MixEntry) -> Void) -> MixEntry? {
+    func adopt(_ record: MixRecord, log: (String) -> Void, resume: (MixEntry) async -> Void) async -> MixEntry? {
         if let running = local(record.id) { return running }  // made here, claimed before its record committed
         var entry: MixEntry?
         do {
-            let (spec, plan) = try prepare(record.spec)
-            let started = try start(id: record.id, spec: spec, plan: plan)
+            let (spec, plan) = try await offload { try self.prepare(record.spec) }
+            let started = try await start(id: record.id, spec: spec, plan: plan)
             entry = started
             // Under the mix's change lock from before it runs: no change applies before the replay.
-            try started.serially { last in
-                guard started.waitUntilRunning(), let mix = started.mix else { throw APIError(.conflict, "it did not start") }
-                for change in try store.mixChanges(mixId: record.id, after: last) {
+            try await started.serially { last in
+                guard await started.waitUntilRunning(), let mix = started.mix else { throw APIError(.conflict, "it did not start") }
+                for change in try await store.mixChanges(mixId: record.id, after: last) {
                     do {
-                        try applyRecorded(change, to: started, mix: mix, battles: false)
+                        try await applyRecorded(change, to: started, mix: mix, battles: false)
                     } catch {
                         log("mix '\(record.id)': a recorded \(change.kind) no longer applies: \(error)")
                     }
                     last = change.number
                 }
-                resume(started)
+                await resume(started)
             }
             return started
         } catch {
@@ -90,11 +90,11 @@ final class MixRegistry: Sendable {
 
     /// Shows a battle's totals, read from the store now, in a mix; under its change lock, so
     /// the totals shown last are the latest read.
-    func showTotals(of battleId: String, in entry: MixEntry) -> [Notice] {
-        entry.serially { _ in
+    func showTotals(of battleId: String, in entry: MixEntry) async -> [Notice] {
+        await entry.serially { _ in
             guard let mix = entry.mix else { return [] }
             do {
-                return try applyTotals(of: battleId, to: mix)
+                return try await applyTotals(of: battleId, to: mix)
             } catch {
                 entry.warn("battle '\(battleId)': its totals cannot be shown: \(error)")
                 return []
@@ -102,8 +102,8 @@ final class MixRegistry: Sendable {
         }
     }
 
-    private func applyTotals(of battleId: String, to mix: RunningMix) throws -> [Notice] {
-        try store.battleTotals(battleId: battleId).sorted { $0.key < $1.key }.flatMap { room, total -> [Notice] in
+    private func applyTotals(of battleId: String, to mix: RunningMix) async throws -> [Notice] {
+        try await store.battleTotals(battleId: battleId).sorted { $0.key < $1.key }.flatMap { room, total -> [Notice] in
             // Only what changed: a room's score event is reported once per change. A room the mix
             // refuses (it left the battle here) does not hold up the others.
             guard let battle = mix.session.battle, battle.id == battleId, battle.allScores[room] != total else { return [] }
@@ -112,12 +112,12 @@ final class MixRegistry: Sendable {
     }
 
     /// Applies a recorded change (`battles`: battle and score events too).
-    private func applyRecorded(_ change: MixChange, to entry: MixEntry, mix: RunningMix, battles: Bool) throws {
+    private func applyRecorded(_ change: MixChange, to entry: MixEntry, mix: RunningMix, battles: Bool) async throws {
         if change.kind == Self.totalsChange {
-            if battles { _ = try applyTotals(of: String(decoding: change.body, as: UTF8.self), to: mix) }
+            if battles { _ = try await applyTotals(of: String(decoding: change.body, as: UTF8.self), to: mix) }
         } else if change.kind == "patch" {
-            var applied = false
-            try patch(change.body, spec: entry.spec).apply(to: mix, applied: &applied)
+            let change = try patch(change.body, spec: entry.spec)
+            if let error = await Self.apply(change, to: mix).error { throw error }
         } else {
             let event = try MixSpec.event(json: change.body, source: "a recorded event")
             if battles || !event.isBattleEvent { _ = try mix.apply(event) }
@@ -127,12 +127,12 @@ final class MixRegistry: Sendable {
     /// Applies, in order, the changes other instances recorded for the mixes this one runs
     /// (events and PATCHes posted to them), each at most once. A mix busy with a change of its
     /// own is left for the next round.
-    func applyChangesFromElsewhere() {
+    func applyChangesFromElsewhere() async {
         for entry in all {
             do {
-                try entry.ifIdle { last in
+                try await entry.ifIdle { last in
                     guard let mix = entry.mix else { return }
-                    try catchUp(entry, mix: mix, before: .max, last: &last)
+                    try await catchUp(entry, mix: mix, before: .max, last: &last)
                 }
             } catch {
                 entry.warn("recorded changes cannot be read: \(error)")
@@ -141,10 +141,10 @@ final class MixRegistry: Sendable {
     }
 
     /// Applies the changes recorded after `last` and before `number`, moving `last` on.
-    private func catchUp(_ entry: MixEntry, mix: RunningMix, before number: Int64, last: inout Int64) throws {
-        for change in try store.mixChanges(mixId: entry.id, after: last) where change.number < number {
+    private func catchUp(_ entry: MixEntry, mix: RunningMix, before number: Int64, last: inout Int64) async throws {
+        for change in try await store.mixChanges(mixId: entry.id, after: last) where change.number < number {
             do {
-                try applyRecorded(change, to: entry, mix: mix, battles: true)
+                try await applyRecorded(change, to: entry, mix: mix, battles: true)
             } catch {
                 entry.warn("a \(change.kind) posted through another instance did not apply: \(error)")
             }
@@ -154,11 +154,11 @@ final class MixRegistry: Sendable {
 
     /// Before change `number` applies: the earlier ones recorded elsewhere. If they cannot be
     /// read, `number` is forgotten (the caller is answered 503, and nothing happened).
-    private func catchUpOrForget(_ number: Int64, _ entry: MixEntry, mix: RunningMix, last: inout Int64) throws {
+    private func catchUpOrForget(_ number: Int64, _ entry: MixEntry, mix: RunningMix, last: inout Int64) async throws {
         do {
-            try catchUp(entry, mix: mix, before: number, last: &last)
+            try await catchUp(entry, mix: mix, before: number, last: &last)
         } catch {
-            try? store.forgetMixChange(number)
+            try? await store.forgetMixChange(number)
             throw error
         }
         last = number
@@ -167,19 +167,19 @@ final class MixRegistry: Sendable {
     /// `POST /v1/mixes/{id}/events`: records `event` (sent as `body`), then applies it, after
     /// any change already under way; an event the mix refuses is forgotten again. For a mix
     /// another instance runs, the event is recorded for it to apply, and nil is returned.
-    func post(_ event: SessionEvent, body: Data, to id: String) throws -> [Notice]? {
+    func post(_ event: SessionEvent, body: Data, to id: String) async throws -> [Notice]? {
         guard let entry = entries.withLock({ $0[id] }) else {
-            guard try store.recordMixChange(mixId: id, kind: "event", body: body) != nil else { throw APIError(.notFound, "no mix '\(id)'") }
+            guard try await store.recordMixChange(mixId: id, kind: "event", body: body) != nil else { throw APIError(.notFound, "no mix '\(id)'") }
             return nil
         }
-        return try entry.serially { last in
+        return try await entry.serially { last in
             guard entry.takesChanges, let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
-            guard let number = try store.recordMixChange(mixId: id, kind: "event", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
-            try catchUpOrForget(number, entry, mix: mix, last: &last)
+            guard let number = try await store.recordMixChange(mixId: id, kind: "event", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
+            try await catchUpOrForget(number, entry, mix: mix, last: &last)
             do {
                 return try mix.apply(event)
             } catch {
-                try? store.forgetMixChange(number)
+                try? await store.forgetMixChange(number)
                 throw APIError(.conflict, "\(error)")
             }
         }
@@ -210,24 +210,24 @@ final class MixRegistry: Sendable {
     /// folder), records it and then starts it under `id`: a mix never runs unrecorded. When
     /// this instance is full and another has room, the mix is recorded unplaced (another
     /// instance claims it within a second) and nil is returned.
-    func create(id: String, spec data: Data) throws -> MixEntry? {
-        let (spec, plan) = try prepare(data)
+    func create(id: String, spec data: Data) async throws -> MixEntry? {
+        let (spec, plan) = try await offload { try self.prepare(data) }
         let exists = APIError(.conflict, "mix '\(id)' already exists")
-        guard try store.mix(id: id) == nil else { throw exists }
+        guard try await store.mix(id: id) == nil else { throw exists }
         if !hasRoom {
-            guard try store.liveInstances().contains(where: { $0.id != instance && $0.running < $0.capacity }) else {
+            guard try await store.liveInstances().contains(where: { $0.id != instance && $0.running < $0.capacity }) else {
                 try checkLimit(counting: all)
                 throw APIError(.conflict, "this machine's CPU is \(Int(load.busy * 100)) % busy, past the limit set; stop a mix first")
             }
-            guard try store.saveMix(id: id, spec: data, owner: nil, leaseSeconds: 0) else { throw exists }
+            guard try await store.saveMix(id: id, spec: data, owner: nil, leaseSeconds: 0) else { throw exists }
             return nil
         }
-        return try start(id: id, spec: spec, plan: plan) {
-            guard try store.saveMix(id: id, spec: data, owner: instance, leaseSeconds: Self.leaseSeconds) else { throw exists }
+        return try await start(id: id, spec: spec, plan: plan) {
+            guard try await store.saveMix(id: id, spec: data, owner: instance, leaseSeconds: Self.leaseSeconds) else { throw exists }
         }
     }
 
-    /// Parses and checks a spec, and plans its mix.
+    /// Parses and checks a spec, and plans its mix (which may probe its input files: blocking).
     private func prepare(_ data: Data) throws -> (MixSpec, MixPlan) {
         var parsed: MixSpec
         do {
@@ -249,7 +249,7 @@ final class MixRegistry: Sendable {
 
     /// Registers and starts a checked mix. `record` runs once the mix is registered, before
     /// it starts; if it throws, the mix is dropped.
-    private func start(id: String, spec: MixSpec, plan: MixPlan, record: () throws -> Void = {}) throws -> MixEntry {
+    private func start(id: String, spec: MixSpec, plan: MixPlan, record: () async throws -> Void = {}) async throws -> MixEntry {
         let entry = MixEntry(id: id, spec: spec, plan: plan) { [onNotices] in onNotices(id, $0) }
         // Checked again where the entry is added: two creates at once cannot both pass the limit.
         // Lock order: the registry's Mutex, then an entry's.
@@ -259,7 +259,7 @@ final class MixRegistry: Sendable {
             entries[id] = entry
         }
         do {
-            try record()
+            try await record()
         } catch {
             entries.withLock { _ = $0.removeValue(forKey: id) }
             throw error
@@ -279,31 +279,48 @@ final class MixRegistry: Sendable {
     /// when a `hostJoined` event is posted). Hosts are not removed: post `hostLeft`.
     /// The change is recorded before the answer, so a restart applies it again. For a mix
     /// another instance runs, the checked change is recorded for it to apply, and nil returned.
-    func update(_ id: String, body: Data) throws -> MixEntry? {
+    func update(_ id: String, body: Data) async throws -> MixEntry? {
         guard let entry = entries.withLock({ $0[id] }) else {
-            guard let record = try store.mix(id: id) else { throw APIError(.notFound, "no mix '\(id)'") }
-            _ = try patch(body, spec: try prepare(record.spec).0)
-            guard try store.recordMixChange(mixId: id, kind: "patch", body: body) != nil else { throw APIError(.notFound, "no mix '\(id)'") }
+            guard let record = try await store.mix(id: id) else { throw APIError(.notFound, "no mix '\(id)'") }
+            let spec = try await offload { try self.prepare(record.spec).0 }
+            _ = try patch(body, spec: spec)
+            guard try await store.recordMixChange(mixId: id, kind: "patch", body: body) != nil else { throw APIError(.notFound, "no mix '\(id)'") }
             return nil
         }
         let change = try patch(body, spec: entry.spec)
         guard let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
-        try entry.serially { last in
+        try await entry.serially { last in
             guard entry.takesChanges else { throw APIError(.conflict, "mix '\(id)' is not running") }
             // Recorded before it is applied. A change refused before any part of it applied is
             // forgotten; one refused partway stays, and a restart applies it as far again.
-            guard let number = try store.recordMixChange(mixId: id, kind: "patch", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
-            try catchUpOrForget(number, entry, mix: mix, last: &last)
-            var applied = false
-            do throws(MixError) {
-                try change.apply(to: mix, applied: &applied)
-            } catch {
-                if !applied { try? store.forgetMixChange(number) }
+            guard let number = try await store.recordMixChange(mixId: id, kind: "patch", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
+            try await catchUpOrForget(number, entry, mix: mix, last: &last)
+            let outcome = await Self.apply(change, to: mix)
+            if let error = outcome.error {
+                if !outcome.applied { try? await store.forgetMixChange(number) }
                 if case .ended = error { throw APIError(.conflict, "mix '\(id)' is not running") }
                 throw APIError(.unprocessableContent, "\(error)")
             }
         }
         return entry
+    }
+
+    /// Applies a PATCH on the service's blocking threads (an output finalised on the way waits
+    /// for its file): whether any part applied, and the refusal, if any.
+    private static func apply(_ change: MixPatch, to mix: RunningMix) async -> (applied: Bool, error: MixError?) {
+        do {
+            return try await offload {
+                var applied = false
+                do throws(MixError) {
+                    try change.apply(to: mix, applied: &applied)
+                    return (applied, nil)
+                } catch {
+                    return (applied, error)
+                }
+            }
+        } catch {
+            return (false, .ended)  // the service is shutting down
+        }
     }
 
     private func patch(_ body: Data, spec: MixSpec) throws -> MixPatch {
@@ -337,12 +354,12 @@ final class MixRegistry: Sendable {
     /// Returns the entry if it ran here.
     func remove(_ id: String) async throws -> MixEntry? {
         guard let entry = local(id) else {
-            guard try await offload({ try self.store.mix(id: id) }) != nil else { throw APIError(.notFound, "no mix '\(id)'") }
-            try await offload { try self.store.removeMix(id: id) }
+            guard try await store.mix(id: id) != nil else { throw APIError(.notFound, "no mix '\(id)'") }
+            try await store.removeMix(id: id)
             unstartable.withLock { _ = $0.removeValue(forKey: id) }
             return nil
         }
-        try await offload { try self.store.removeMix(id: id) }
+        try await store.removeMix(id: id)
         await stop([id])
         return entry
     }

@@ -1,7 +1,7 @@
 import NIOPosix
 
-/// Threads of the service's own for blocking work (store commits, locks, probing a new mix's
-/// inputs), apart from Swift's cooperative threads and from Dispatch's shared pool: work that
+/// Threads of the service's own for blocking work (probing a new mix's inputs, finalising an
+/// output, a callback's HTTP attempt, opening the SQLite file), apart from Swift's cooperative threads and from Dispatch's shared pool: work that
 /// waits cannot hold up the HTTP server, nor be held up by whatever else waits there.
 private let blockingThreads: NIOThreadPool = {
     let pool = NIOThreadPool(numberOfThreads: 32)

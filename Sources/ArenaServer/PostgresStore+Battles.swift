@@ -2,7 +2,6 @@ import ArenaSpec
 import Foundation
 import Logging
 import PostgresNIO
-import Synchronization
 
 /// Battles, the score ledger and the callback outbox in PostgreSQL: the rules of
 /// `SQLiteStore`, in PostgreSQL's SQL.
@@ -15,9 +14,9 @@ extension PostgresStore {
                             startedAt: startedAt, result: result.flatMap { try? JSONDecoder().decode(BattleResult.self, from: Data($0.utf8)) })
     }
 
-    func saveBattle(_ battle: BattleRecord) throws {
+    func saveBattle(_ battle: BattleRecord) async throws {
         // The mixes' onBattleStarted may have made the record already: this one has every mix.
-        try run("""
+        try await run("""
             INSERT INTO battle (id, mix_ids, from_room, rooms, duration_ms, created_at)
             VALUES (\(battle.id), \(battle.mixIds.joined(separator: "\n")), \(battle.fromRoom), \(battle.rooms.joined(separator: "\n")),
                     \(battle.durationMilliseconds), \(battle.createdAt))
@@ -26,23 +25,23 @@ extension PostgresStore {
             """)
     }
 
-    func battle(id: String) throws -> BattleRecord? {
-        try rows("SELECT id, mix_ids, from_room, rooms, duration_ms, created_at, started_at, result FROM battle WHERE id = \(id)")
+    func battle(id: String) async throws -> BattleRecord? {
+        try await rows("SELECT id, mix_ids, from_room, rooms, duration_ms, created_at, started_at, result FROM battle WHERE id = \(id)")
             .first.map(Self.battle)
     }
 
-    func endBattle(id: String) throws {
-        try run("UPDATE battle SET ended = TRUE WHERE id = \(id)")
+    func endBattle(id: String) async throws {
+        try await run("UPDATE battle SET ended = TRUE WHERE id = \(id)")
     }
 
-    func openBattles() throws -> [BattleRecord] {
-        try rows("SELECT id, mix_ids, from_room, rooms, duration_ms, created_at, started_at, result FROM battle WHERE NOT ended ORDER BY created_at")
+    func openBattles() async throws -> [BattleRecord] {
+        try await rows("SELECT id, mix_ids, from_room, rooms, duration_ms, created_at, started_at, result FROM battle WHERE NOT ended ORDER BY created_at")
             .map(Self.battle)
     }
 
-    func battleStarted(_ battle: BattleRecord, mixId: String, at time: Double) throws {
+    func battleStarted(_ battle: BattleRecord, mixId: String, at time: Double) async throws {
         let rooms = battle.rooms.joined(separator: "\n")
-        try transaction { connection, logger in
+        try await transaction { connection, logger in
             try await connection.query("""
                 INSERT INTO battle (id, mix_ids, from_room, rooms, duration_ms, created_at)
                 VALUES (\(battle.id), \(mixId), \(battle.fromRoom), \(rooms), \(battle.durationMilliseconds), \(time))
@@ -60,13 +59,13 @@ extension PostgresStore {
         }
     }
 
-    func battleEnded(id: String, result: BattleResult) throws {
+    func battleEnded(id: String, result: BattleResult) async throws {
         let text = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
-        try run("UPDATE battle SET ended = TRUE, result = \(text), ended_at = \(result.endedAt) WHERE id = \(id) AND result IS NULL")
+        try await run("UPDATE battle SET ended = TRUE, result = \(text), ended_at = \(result.endedAt) WHERE id = \(id) AND result IS NULL")
     }
 
-    func forgetBattles(endedBefore time: Double) throws {
-        try transaction { connection, logger in
+    func forgetBattles(endedBefore time: Double) async throws {
+        try await transaction { connection, logger in
             try await connection.query("DELETE FROM score_update WHERE battle_id IN (SELECT id FROM battle WHERE ended_at < \(time))", logger: logger)
             try await connection.query("DELETE FROM battle_score WHERE battle_id IN (SELECT id FROM battle WHERE ended_at < \(time))", logger: logger)
             try await connection.query("DELETE FROM battle WHERE ended_at < \(time)", logger: logger)
@@ -74,10 +73,9 @@ extension PostgresStore {
     }
 
     func scoreBattle(battleId: String, key: String, request: Data, updates: [(room: String, value: Int64)], replace: Bool, showIn: [String],
-                     answer: @escaping @Sendable ([String: Int64]) -> StoredAnswer) throws -> (answer: StoredAnswer, totals: [String: Int64]?) {
-        let outcome = Mutex<(answer: StoredAnswer, totals: [String: Int64]?)?>(nil)
+                     answer: @escaping @Sendable ([String: Int64]) -> StoredAnswer) async throws -> (answer: StoredAnswer, totals: [String: Int64]?) {
         let updates = updates.map { ($0.room, $0.value) }
-        try transaction { connection, logger in
+        return try await transaction { connection, logger -> (answer: StoredAnswer, totals: [String: Int64]?) in
             // The battle's row lock: its updates run one at a time, whichever instance took them.
             for try await ended in try await connection.query("SELECT ended FROM battle WHERE id = \(battleId) FOR UPDATE", logger: logger)
                 .decode(Bool.self) where ended {
@@ -89,7 +87,7 @@ extension PostgresStore {
                 SELECT NULL, NULL, status, answer FROM score_update WHERE battle_id = \(battleId) AND idempotency_key = \(key)
                 UNION ALL SELECT room, score, NULL, NULL FROM battle_score WHERE battle_id = \(battleId)
                 """, logger: logger).decode((String?, Int64?, Int?, String?).self) {
-                if let status, let answer { return outcome.withLock { $0 = (StoredAnswer(status: status, body: answer), nil) } }
+                if let status, let answer { return (StoredAnswer(status: status, body: answer), nil) }
                 if let room, let score { totals[room] = score }
             }
             try addScores(updates.map { (room: $0.0, value: $0.1) }, replace: replace, to: &totals)
@@ -117,41 +115,39 @@ extension PostgresStore {
                     """, logger: logger)
                 try await connection.query("SELECT pg_notify(\(Self.changesChannel), \(battleId))", logger: logger)
             }
-            outcome.withLock { $0 = (made, totals) }
+            return (made, totals)
         }
-        guard let result = outcome.withLock({ $0 }) else { throw StoreError(message: "the score update was not recorded") }
-        return result
     }
 
-    func battleTotals(battleId: String) throws -> [String: Int64] {
-        Dictionary(uniqueKeysWithValues: try rows("SELECT room, score FROM battle_score WHERE battle_id = \(battleId)").map { try $0.decode((String, Int64).self) })
+    func battleTotals(battleId: String) async throws -> [String: Int64] {
+        Dictionary(uniqueKeysWithValues: try await rows("SELECT room, score FROM battle_score WHERE battle_id = \(battleId)").map { try $0.decode((String, Int64).self) })
     }
 
-    func answer(forKey key: String, battleId: String) throws -> StoredAnswer? {
-        try rows("SELECT status, answer FROM score_update WHERE battle_id = \(battleId) AND idempotency_key = \(key)").first.map { row in
+    func answer(forKey key: String, battleId: String) async throws -> StoredAnswer? {
+        try await rows("SELECT status, answer FROM score_update WHERE battle_id = \(battleId) AND idempotency_key = \(key)").first.map { row in
             let (status, body) = try row.decode((Int, String).self)
             return StoredAnswer(status: status, body: body)
         }
     }
 
-    func recordScoreUpdate(key: String, battleId: String, request: Data, answer: StoredAnswer) throws {
-        try run("""
+    func recordScoreUpdate(key: String, battleId: String, request: Data, answer: StoredAnswer) async throws {
+        try await run("""
             INSERT INTO score_update (idempotency_key, battle_id, request, status, answer, at)
             VALUES (\(key), \(battleId), \(request), \(answer.status), \(answer.body), \(Date().timeIntervalSince1970))
             """)
     }
 
-    func addCallbacks(_ callbacks: [(group: String, url: URL, body: String)]) throws {
+    func addCallbacks(_ callbacks: [(group: String, url: URL, body: String)]) async throws {
         let callbacks = callbacks.map { ($0.group, $0.url.absoluteString, $0.body) }
-        try transaction { connection, logger in
+        try await transaction { connection, logger in
             for (group, url, body) in callbacks {
                 try await connection.query("INSERT INTO callback (grp, url, body) VALUES (\(group), \(url), \(body))", logger: logger)
             }
         }
     }
 
-    func dueCallbacks(instance: String, now: Double) throws -> [StoredCallback] {
-        try rows("""
+    func dueCallbacks(instance: String, now: Double) async throws -> [StoredCallback] {
+        try await rows("""
             WITH due AS (
                 SELECT c.id FROM callback c
                 JOIN (SELECT grp, MIN(id) AS first FROM callback WHERE NOT delivered GROUP BY grp) g ON c.id = g.first
@@ -164,15 +160,15 @@ extension PostgresStore {
         }
     }
 
-    func callbackDelivered(id: Int64) throws {
-        try run("UPDATE callback SET delivered = TRUE, leased_by = NULL WHERE id = \(id)")
+    func callbackDelivered(id: Int64) async throws {
+        try await run("UPDATE callback SET delivered = TRUE, leased_by = NULL WHERE id = \(id)")
     }
 
-    func callbackFailed(id: Int64, retryAt: Double) throws {
-        try run("UPDATE callback SET attempts = attempts + 1, next_at = \(retryAt), leased_by = NULL WHERE id = \(id)")
+    func callbackFailed(id: Int64, retryAt: Double) async throws {
+        try await run("UPDATE callback SET attempts = attempts + 1, next_at = \(retryAt), leased_by = NULL WHERE id = \(id)")
     }
 
-    func callbackBacklog() throws -> Int {
-        try rows("SELECT COUNT(*) FROM callback WHERE NOT delivered").first?.decode(Int.self) ?? 0
+    func callbackBacklog() async throws -> Int {
+        try await rows("SELECT COUNT(*) FROM callback WHERE NOT delivered").first?.decode(Int.self) ?? 0
     }
 }

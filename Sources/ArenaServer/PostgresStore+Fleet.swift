@@ -5,9 +5,9 @@ import PostgresNIO
 /// machines whose clocks disagree still agree on when a lease runs out; claims skip rows
 /// another instance is claiming (`FOR UPDATE SKIP LOCKED`), so a mix is never given twice.
 extension PostgresStore {
-    func claimMixes(instance: String, running: [String], limit: Int, leaseSeconds: Double) throws -> [MixRecord] {
+    func claimMixes(instance: String, running: [String], limit: Int, leaseSeconds: Double) async throws -> [MixRecord] {
         guard limit > 0 else { return [] }
-        return try rows("""
+        return try await rows("""
             WITH picked AS (
                 SELECT id, owner FROM mix
                 WHERE (owner IS NULL OR lease_until < \(unescaped: Self.clock) OR owner = \(instance)) AND id <> ALL(\(running))
@@ -18,8 +18,8 @@ extension PostgresStore {
             """).map(Self.mix)
     }
 
-    func renewLeases(instance: String, running: [String], leaseSeconds: Double) throws -> [String] {
-        try rows("""
+    func renewLeases(instance: String, running: [String], leaseSeconds: Double) async throws -> [String] {
+        try await rows("""
             UPDATE mix SET lease_until = \(unescaped: Self.clock) + \(leaseSeconds) WHERE owner = \(instance) AND id = ANY(\(running)) RETURNING id
             """).map { try $0.decode(String.self) }
     }
@@ -27,7 +27,7 @@ extension PostgresStore {
     /// LISTENs on one connection of its own (connected again after a second if it drops;
     /// `changed` is called then too, for what may have been missed).
     func watchChanges(_ changed: @escaping @Sendable () -> Void) {
-        let task = Task(executorPreference: StoreExecutor.shared) { [client, logger] in
+        let task = Task(executorPreference: ServiceExecutor.shared) { [client, logger] in
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in
@@ -45,16 +45,16 @@ extension PostgresStore {
         watching.withLock { $0 = task }
     }
 
-    func publishConnected(mixId: String, rooms: [String]) throws {
-        try run("UPDATE mix SET connected = \(rooms.joined(separator: "\n")) WHERE id = \(mixId)")
+    func publishConnected(mixId: String, rooms: [String]) async throws {
+        try await run("UPDATE mix SET connected = \(rooms.joined(separator: "\n")) WHERE id = \(mixId)")
     }
 
-    func releaseMixes(instance: String) throws {
-        try run("UPDATE mix SET lease_until = 0 WHERE owner = \(instance)")
+    func releaseMixes(instance: String) async throws {
+        try await run("UPDATE mix SET lease_until = 0 WHERE owner = \(instance)")
     }
 
-    func announce(_ instance: InstanceRecord, boot: String, leaseSeconds: Double) throws {
-        let answered = try rows("""
+    func announce(_ instance: InstanceRecord, boot: String, leaseSeconds: Double) async throws {
+        let answered = try await rows("""
             INSERT INTO instance (id, api_url, ingest_host, capacity, running, boot, seen_until, seen_at)
             VALUES (\(instance.id), \(instance.apiURL), \(instance.ingestHost), \(instance.capacity), \(instance.running), \(boot),
                     \(unescaped: Self.clock) + \(leaseSeconds), \(unescaped: Self.clock))
@@ -66,8 +66,8 @@ extension PostgresStore {
         if answered.isEmpty { throw InstanceNameTaken(name: instance.id) }
     }
 
-    func liveInstances() throws -> [InstanceRecord] {
-        try rows("""
+    func liveInstances() async throws -> [InstanceRecord] {
+        try await rows("""
             SELECT id, api_url, ingest_host, capacity, running FROM instance WHERE seen_until >= \(unescaped: Self.clock) ORDER BY id
             """).map { row in
             let (id, apiURL, ingestHost, capacity, running) = try row.decode((String, String, String, Int, Int).self)
@@ -75,7 +75,7 @@ extension PostgresStore {
         }
     }
 
-    func leave(instance: String) throws {
-        try run("DELETE FROM instance WHERE id = \(instance)")
+    func leave(instance: String) async throws {
+        try await run("DELETE FROM instance WHERE id = \(instance)")
     }
 }

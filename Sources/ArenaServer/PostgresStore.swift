@@ -9,8 +9,8 @@ import Synchronization
 /// as `SQLiteStore`, for a database the platform already runs, backs up and fails over.
 ///
 /// Many instances share one database: each runs the mixes it holds leases on (see
-/// `PostgresStore+Fleet`). Calls block the calling thread (the service's blocking threads)
-/// for at most `timeLimit`.
+/// `PostgresStore+Fleet`). A call waits at most `timeLimit` for a connection, and its
+/// statements at most `statementTimeLimit` in the database.
 final class PostgresStore: ArenaStore, Sendable {
     let client: PostgresClient
     private let running: Task<Void, Never>
@@ -27,19 +27,19 @@ final class PostgresStore: ArenaStore, Sendable {
 
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable|prefer|require`),
     /// and migrates the schema.
-    convenience init(url: String) throws {
+    convenience init(url: String) async throws {
         do {
-            try self.init(checkedURL: url)
+            try await self.init(checkedURL: url)
         } catch {
             throw StoreError(message: "the store at \(Redaction.url(url)) cannot be used: \(Self.reason(error))")
         }
     }
 
-    private init(checkedURL url: String) throws {
+    private init(checkedURL url: String) async throws {
         client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: Logger(label: "arena.store.pool"))
-        running = Task(executorPreference: StoreExecutor.shared) { [client] in await client.run() }
+        running = Task(executorPreference: ServiceExecutor.shared) { [client] in await client.run() }
         do {
-            try wait { [client, logger] in try await PostgresSchema.migrate(client, logger: logger) }
+            try await bounded { [client, logger] in try await PostgresSchema.migrate(client, logger: logger) }
         } catch {
             close()
             throw error
@@ -83,38 +83,39 @@ final class PostgresStore: ArenaStore, Sendable {
         return configuration
     }
 
-    /// Runs `work` on Swift's threads and waits for it here. Statements are bounded in the
-    /// database (`statementTimeLimit`); past `timeLimit` the call is given up.
-    private func wait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
-        let outcome = Mutex<Result<T, Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let task = Task(executorPreference: StoreExecutor.shared) {
-            let result: Result<T, Error>
-            do { result = .success(try await work()) } catch { result = .failure(error) }
-            outcome.withLock { $0 = result }
-            done.signal()
+    /// Runs `work` on the service's executor. Statements are bounded in the database
+    /// (`statementTimeLimit`); past `timeLimit` the call is given up (and its work cancelled).
+    private func bounded<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(ServiceExecutor.shared) {
+            try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await work() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(Self.timeLimit))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let value = first else {
+                    throw StoreError(message: "the database did not answer within \(Int(Self.timeLimit)) s")
+                }
+                return value
+            }
         }
-        guard done.wait(timeout: .now() + Self.timeLimit) == .success else {
-            task.cancel()
-            throw StoreError(message: "the database did not answer within \(Int(Self.timeLimit)) s")
-        }
-        return try outcome.withLock { $0! }.get()
     }
 
-    func run(_ query: PostgresQuery) throws {
-        try wait { [client, logger] in _ = try await client.query(query, logger: logger).collect() }
+    func run(_ query: PostgresQuery) async throws {
+        try await bounded { [client, logger] in _ = try await client.query(query, logger: logger).collect() }
     }
 
-    func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
-        try wait { [client, logger] in try await client.query(query, logger: logger).collect() }
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await bounded { [client, logger] in try await client.query(query, logger: logger).collect() }
     }
 
-    /// Runs `work` in a transaction; an error thrown inside comes out as it was (a refusal
-    /// stays a refusal), not wrapped in the client's transaction error.
-    func transaction(_ work: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void) throws {
-        try wait { [client, logger] in
+    /// Runs `work` in a transaction and returns what it returns; an error thrown inside comes
+    /// out as it was (a refusal stays a refusal), not wrapped in the client's transaction error.
+    func transaction<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws -> T {
+        try await bounded { [client, logger] in
             do {
-                try await client.withTransaction(logger: logger) { try await work($0, logger) }
+                return try await client.withTransaction(logger: logger) { try await work($0, logger) }
             } catch let error as PostgresTransactionError {
                 throw error.closureError ?? error.commitError ?? error.beginError ?? error
             }
@@ -124,35 +125,33 @@ final class PostgresStore: ArenaStore, Sendable {
     /// The database's clock, in Unix seconds: every instance's leases are timed by this one clock.
     static let clock = "EXTRACT(EPOCH FROM clock_timestamp())::float8"
 
-    func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) throws -> Bool {
+    func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) async throws -> Bool {
         let lease = owner == nil ? -1e9 : leaseSeconds
-        let saved = Mutex(false)
-        try transaction { connection, logger in
+        return try await transaction { connection, logger in
             let rows = try await connection.query("""
                 INSERT INTO mix (id, spec, created_at, owner, lease_until)
                 VALUES (\(id), \(spec), \(unescaped: Self.clock), \(owner), \(unescaped: Self.clock) + \(lease))
                 ON CONFLICT (id) DO NOTHING RETURNING id
                 """, logger: logger).collect()
-            guard rows.count == 1 else { return }
+            guard rows.count == 1 else { return false }
             try await connection.query("DELETE FROM mix_change WHERE mix_id = \(id)", logger: logger)
-            saved.withLock { $0 = true }
+            return true
         }
-        return saved.withLock { $0 }
     }
 
-    func removeMix(id: String) throws {
-        try transaction { connection, logger in
+    func removeMix(id: String) async throws {
+        try await transaction { connection, logger in
             try await connection.query("DELETE FROM mix WHERE id = \(id)", logger: logger)
             try await connection.query("DELETE FROM mix_change WHERE mix_id = \(id)", logger: logger)
         }
     }
 
-    func mixes() throws -> [MixRecord] {
-        try rows("SELECT id, spec, owner, lease_until, connected FROM mix ORDER BY created_at").map(Self.mix)
+    func mixes() async throws -> [MixRecord] {
+        try await rows("SELECT id, spec, owner, lease_until, connected FROM mix ORDER BY created_at").map(Self.mix)
     }
 
-    func mix(id: String) throws -> MixRecord? {
-        try rows("SELECT id, spec, owner, lease_until, connected FROM mix WHERE id = \(id)").first.map(Self.mix)
+    func mix(id: String) async throws -> MixRecord? {
+        try await rows("SELECT id, spec, owner, lease_until, connected FROM mix WHERE id = \(id)").first.map(Self.mix)
     }
 
     static func mix(_ row: PostgresRow) throws -> MixRecord {
@@ -162,43 +161,26 @@ final class PostgresStore: ArenaStore, Sendable {
     }
 
     /// Numbered under the mix's row lock, so that a mix's changes commit in number order.
-    func recordMixChange(mixId: String, kind: String, body: Data) throws -> Int64? {
+    func recordMixChange(mixId: String, kind: String, body: Data) async throws -> Int64? {
         let now = Date().timeIntervalSince1970
-        let number = Mutex<Int64?>(nil)
-        try transaction { connection, logger in
-            guard try await connection.query("SELECT 1 FROM mix WHERE id = \(mixId) FOR UPDATE", logger: logger).collect().count == 1 else { return }
+        return try await transaction { connection, logger -> Int64? in
+            guard try await connection.query("SELECT 1 FROM mix WHERE id = \(mixId) FOR UPDATE", logger: logger).collect().count == 1 else { return nil }
             let rows = try await connection.query("""
                 INSERT INTO mix_change (mix_id, kind, body, at) VALUES (\(mixId), \(kind), \(body), \(now)) RETURNING seq
                 """, logger: logger).collect()
             try await connection.query("SELECT pg_notify(\(Self.changesChannel), \(mixId))", logger: logger)
-            let seq = try rows.first?.decode(Int64.self)
-            number.withLock { $0 = seq }
+            return try rows.first?.decode(Int64.self)
         }
-        return number.withLock { $0 }
     }
 
-    func forgetMixChange(_ number: Int64) throws {
-        try run("DELETE FROM mix_change WHERE seq = \(number)")
+    func forgetMixChange(_ number: Int64) async throws {
+        try await run("DELETE FROM mix_change WHERE seq = \(number)")
     }
 
-    func mixChanges(mixId: String, after: Int64) throws -> [MixChange] {
-        try rows("SELECT seq, kind, body FROM mix_change WHERE mix_id = \(mixId) AND seq > \(after) ORDER BY seq").map { row in
+    func mixChanges(mixId: String, after: Int64) async throws -> [MixChange] {
+        try await rows("SELECT seq, kind, body FROM mix_change WHERE mix_id = \(mixId) AND seq > \(after) ORDER BY seq").map { row in
             let (number, kind, body) = try row.decode((Int64, String, Data).self)
             return MixChange(number: number, kind: kind, body: body)
         }
-    }
-}
-
-/// Where the PostgreSQL store's async work runs: a serial queue of its own (its own thread),
-/// not Swift's cooperative threads. Blocking callers wait for that work, and while they (or
-/// anything else in the process) hold the few cooperative threads, it must still run. The
-/// work is short steps between network waits, so one thread carries it.
-final class StoreExecutor: TaskExecutor {
-    static let shared = StoreExecutor()
-    private let queue = DispatchQueue(label: "arena.store")
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

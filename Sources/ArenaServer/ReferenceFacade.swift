@@ -23,17 +23,17 @@ struct ReferenceFacade: Sendable {
     static let internalError = 100_001
 
     /// Answers one call by name; nil for a name the reference does not have.
-    func answer(_ name: String, body: Data) -> JSON? {
+    func answer(_ name: String, body: Data) async -> JSON? {
         let requestId = UUID().uuidString.lowercased()
-        let work: () throws -> JSON
+        let work: () async throws -> JSON
         switch name {
-        case "create_battle": work = { try createBattle(body) }
-        case "set_battle_score": work = { try setBattleScore(body) }
-        case "get_battle_info": work = { try battleInfo(body) }
+        case "create_battle": work = { try await createBattle(body) }
+        case "set_battle_score": work = { try await setBattleScore(body) }
+        case "get_battle_info": work = { try await battleInfo(body) }
         default: return nil
         }
         do {
-            return Self.envelope(requestId: requestId, response: try work())
+            return Self.envelope(requestId: requestId, response: try await work())
         } catch let error as APIError where error.status.code < 500 {
             return Self.envelope(requestId: requestId, code: Self.invalidParameter, info: error.message)
         } catch let error as SpecError {
@@ -54,14 +54,14 @@ struct ReferenceFacade: Sendable {
     /// `create_battle`: a battle from `FromRoomId` to those of `ToRoomIdList` that can join.
     /// Per callee: 0 started, 1 not connected in the caller's co-host session, 3 already in
     /// another battle (then no battle is made when it is the caller's room), 5 system error.
-    private func createBattle(_ body: Data) throws -> JSON {
+    private func createBattle(_ body: Data) async throws -> JSON {
         var fields = try JSONFields.decode(body, source: "body")
         let from = try fields.requiredString("FromRoomId")
         guard let to = try fields.strings("ToRoomIdList"), !to.isEmpty else { throw SpecError(field: "ToRoomIdList", "list at least one room") }
         guard let duration = try fields.integer("Duration", in: 1_000...86_400_000) else { throw SpecError(field: "Duration", "is required (milliseconds)") }
         let extensionInfo = try fields.string("ExtensionInfo")
         try fields.finish()
-        let busy = try battles.roomsInOpenBattles()
+        let busy = try await battles.roomsInOpenBattles()
         if let battle = busy[from] {
             let message = "'\(Redaction.value(from))' is already in battle '\(Redaction.value(battle))'"
             return ["BattleId": "", "Result": .array(to.map { ["RoomId": .string($0), "ResultCode": .int(3), "ResultMessage": .string(message)] })]
@@ -71,7 +71,7 @@ struct ReferenceFacade: Sendable {
         if let extensionInfo { request.append(("extensionInfo", .string(extensionInfo))) }
         var made: [String: Any] = [:]
         if !free.isEmpty {
-            made = Self.object(try battles.create(Data(JSON.object(request).text.utf8)).text)
+            made = Self.object(try await battles.create(Data(JSON.object(request).text.utf8)).text)
         }
         let codes = Dictionary((made["results"] as? [[String: Any]] ?? []).compactMap { result in
             (result["room"] as? String).flatMap { room in (result["code"] as? Int).map { (room, $0) } }
@@ -87,7 +87,7 @@ struct ReferenceFacade: Sendable {
 
     /// `set_battle_score`: `OpType` 1 adds, 2 overwrites (a number or a string); per room 0 ok,
     /// 1 no such room in the battle.
-    private func setBattleScore(_ body: Data) throws -> JSON {
+    private func setBattleScore(_ body: Data) async throws -> JSON {
         var fields = try JSONFields.decode(body, source: "body")
         let battleId = try fields.requiredString("BattleId")
         let op: Int
@@ -107,7 +107,7 @@ struct ReferenceFacade: Sendable {
         }
         try fields.finish()
         let request: JSON = ["idempotencyKey": .string("reference-" + UUID().uuidString.lowercased()), "op": .int(op), "scores": .array(scores)]
-        let answer = Self.object(try battles.updateScores(battleId: battleId, Data(request.text.utf8)).text)
+        let answer = Self.object(try await battles.updateScores(battleId: battleId, Data(request.text.utf8)).text)
         let results: [JSON] = (answer["results"] as? [[String: Any]] ?? []).map { result in
             ["RoomId": .string(result["room"] as? String ?? ""), "ResultCode": .int(result["code"] as? Int ?? 1)]
         }
@@ -116,17 +116,17 @@ struct ReferenceFacade: Sendable {
 
     /// `get_battle_info`: by `BattleId`, or the ongoing battle of `RoomId`. `Status` 1 waiting
     /// to start, 2 running, 3 ended; times in Unix seconds (`EndTime`: when it ends, while it runs).
-    private func battleInfo(_ body: Data) throws -> JSON {
+    private func battleInfo(_ body: Data) async throws -> JSON {
         var fields = try JSONFields.decode(body, source: "body")
         let battleId = try fields.string("BattleId").flatMap { $0.isEmpty ? nil : $0 }
         let room = try fields.string("RoomId")
         try fields.finish()
         let answer: JSONResponse
         if let battleId {
-            answer = try battles.status(battleId: battleId)
+            answer = try await battles.status(battleId: battleId)
         } else if let room {
-            guard let id = try battles.roomsInOpenBattles()[room] else { throw APIError(.notFound, "room '\(Redaction.value(room))' has no battle") }
-            answer = try battles.status(battleId: id)
+            guard let id = try await battles.roomsInOpenBattles()[room] else { throw APIError(.notFound, "room '\(Redaction.value(room))' has no battle") }
+            answer = try await battles.status(battleId: id)
         } else {
             throw SpecError(field: "BattleId", "is required (or RoomId)")
         }

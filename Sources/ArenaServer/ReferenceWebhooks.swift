@@ -24,7 +24,7 @@ enum ReferenceWebhooks {
     }
 
     /// The URL and body to send for Arena's callback `body` (as `CallbackOutbox` makes it).
-    static func delivery(of body: String, to url: URL, store: any ArenaStore) throws -> Delivery {
+    static func delivery(of body: String, to url: URL, store: any ArenaStore) async throws -> Delivery {
         guard let callback = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any],
               let battleId = callback["battleId"] as? String else { return .nothing }
         let sent = callback["sentFor"] as? Double ?? callback["createdAt"] as? Double ?? Date().timeIntervalSince1970
@@ -38,7 +38,7 @@ enum ReferenceWebhooks {
                 ("NeedResponse", .raw("false")), ("ExtensionInfo", .string(callback["extensionInfo"] as? String ?? ""))]
             return try message("Live.CallbackAfterCreateBattle", fields, at: sent, to: url)
         }
-        guard let record = try store.battle(id: battleId) else { return .notYet }
+        guard let record = try await store.battle(id: battleId) else { return .notYet }
         // A battle in several mixes: reported by its first.
         if let mixId = callback["mixId"] as? String, mixId != record.mixIds.first { return .nothing }
         let fromRoom = record.fromRoom
@@ -54,7 +54,7 @@ enum ReferenceWebhooks {
                 ("StartTime", .int(Int(sent))), ("FromRoomInfo", room(fromRoom)), ("ToRoomList", .array(toRooms.map { room($0) }))], at: sent, to: url)
         case "battle.ended":
             var scores = (data["scores"] as? [String: Any] ?? [:]).compactMapValues { ($0 as? NSNumber)?.int64Value }
-            scores.merge(try store.battleTotals(battleId: battleId)) { _, stored in stored }
+            scores.merge(try await store.battleTotals(battleId: battleId)) { _, stored in stored }
             return try message("Live.CallbackAfterEndBattle", times + [
                 ("StartTime", .int(record.startedAt.map { Int($0) } ?? 0)), ("EndTime", .int(Int(sent))), ("OpType", .int(opType(data["reason"] as? String))),
                 ("FromRoomInfo", room(fromRoom, score: scores[fromRoom] ?? 0)),

@@ -4,9 +4,9 @@ import GRDB
 /// Leases and instances in SQLite: the same rules as in PostgreSQL, for the one instance
 /// that uses a data folder's store (a restart takes its own mixes back at once).
 extension SQLiteStore {
-    func claimMixes(instance: String, running: [String], limit: Int, leaseSeconds: Double) throws -> [MixRecord] {
+    func claimMixes(instance: String, running: [String], limit: Int, leaseSeconds: Double) async throws -> [MixRecord] {
         let now = Date().timeIntervalSince1970
-        return try database.write { db in
+        return try await database.write { db in
             let free = try Row.fetchAll(db, sql: """
                 SELECT * FROM mix WHERE owner IS NULL OR lease_until < ? OR owner = ? ORDER BY created_at
                 """, arguments: [now, instance]).map(Self.mix).filter { !running.contains($0.id) }.prefix(max(0, limit))
@@ -17,9 +17,9 @@ extension SQLiteStore {
         }
     }
 
-    func renewLeases(instance: String, running: [String], leaseSeconds: Double) throws -> [String] {
+    func renewLeases(instance: String, running: [String], leaseSeconds: Double) async throws -> [String] {
         let until = Date().timeIntervalSince1970 + leaseSeconds
-        return try database.write { db in
+        return try await database.write { db in
             try String.fetchAll(db, sql: "SELECT id FROM mix WHERE owner = ?", arguments: [instance]).filter(running.contains).map { id in
                 try db.execute(sql: "UPDATE mix SET lease_until = ? WHERE id = ?", arguments: [until, id])
                 return id
@@ -30,19 +30,19 @@ extension SQLiteStore {
     /// One instance per SQLite file: nothing else records changes.
     func watchChanges(_ changed: @escaping @Sendable () -> Void) {}
 
-    func publishConnected(mixId: String, rooms: [String]) throws {
-        try database.write { db in
+    func publishConnected(mixId: String, rooms: [String]) async throws {
+        try await database.write { db in
             try db.execute(sql: "UPDATE mix SET connected = ? WHERE id = ?", arguments: [rooms.joined(separator: "\n"), mixId])
         }
     }
 
-    func releaseMixes(instance: String) throws {
-        try database.write { db in try db.execute(sql: "UPDATE mix SET lease_until = 0 WHERE owner = ?", arguments: [instance]) }
+    func releaseMixes(instance: String) async throws {
+        try await database.write { db in try db.execute(sql: "UPDATE mix SET lease_until = 0 WHERE owner = ?", arguments: [instance]) }
     }
 
-    func announce(_ instance: InstanceRecord, boot: String, leaseSeconds: Double) throws {
+    func announce(_ instance: InstanceRecord, boot: String, leaseSeconds: Double) async throws {
         let now = Date().timeIntervalSince1970
-        let taken = try database.write { db in
+        let taken = try await database.write { db in
             try Row.fetchAll(db, sql: """
                 INSERT INTO instance (id, api_url, ingest_host, capacity, running, boot, seen_until, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET api_url = excluded.api_url, ingest_host = excluded.ingest_host, capacity = excluded.capacity,
@@ -55,8 +55,8 @@ extension SQLiteStore {
         if taken { throw InstanceNameTaken(name: instance.id) }
     }
 
-    func liveInstances() throws -> [InstanceRecord] {
-        try database.read { db in
+    func liveInstances() async throws -> [InstanceRecord] {
+        try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM instance WHERE seen_until >= ? ORDER BY id", arguments: [Date().timeIntervalSince1970]).map {
                 InstanceRecord(id: $0["id"], apiURL: $0["api_url"], ingestHost: $0["ingest_host"], capacity: $0["capacity"],
                                running: $0["running"])
@@ -64,7 +64,7 @@ extension SQLiteStore {
         }
     }
 
-    func leave(instance: String) throws {
-        try database.write { db in try db.execute(sql: "DELETE FROM instance WHERE id = ?", arguments: [instance]) }
+    func leave(instance: String) async throws {
+        try await database.write { db in try db.execute(sql: "DELETE FROM instance WHERE id = ?", arguments: [instance]) }
     }
 }

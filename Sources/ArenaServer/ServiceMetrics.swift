@@ -31,7 +31,8 @@ enum ServiceMetrics {
     static var text: String { registry.emitToString() }
 
     /// Prometheus text, read at each scrape: mixes, their frames and inputs, score updates, the callback backlog.
-    static func serviceText(mixes: MixRegistry, battles: BattleDesk, store: any ArenaStore) -> String {
+    static func serviceText(mixes: MixRegistry, battles: BattleDesk, store: any ArenaStore) async -> String {
+        let backlog = (try? await store.callbackBacklog()) ?? -1
         var lines: [String] = []
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
             lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)"] + samples.map { "\(name)\($0.labels) \($0.value)" }
@@ -56,7 +57,7 @@ enum ServiceMetrics {
         let counts = battles.scoreUpdateCounts
         family("arena_score_updates_total", "counter", "Score updates applied, and retries answered from the ledger.",
                [("{result=\"applied\"}", String(counts.applied)), ("{result=\"replayed\"}", String(counts.replayed))])
-        family("arena_callback_backlog", "gauge", "Callbacks not yet delivered.", [("", String((try? store.callbackBacklog()) ?? -1))])
+        family("arena_callback_backlog", "gauge", "Callbacks not yet delivered.", [("", String(backlog))])
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -7,14 +7,16 @@ import ServiceLifecycle
 struct MixesService: Service {
     let mixes: MixRegistry
     let fleet: FleetMember
+    let recorder: BattleRecorder
 
     func run() async throws {
         try? await gracefulShutdown()
-        // An unstructured task: a cancelled group's cancellation would skip the offloaded steps.
-        await Task {
-            await offload { fleet.stop() }
+        // An unstructured task: a cancelled group's cancellation would cut the steps short.
+        await Task(executorPreference: ServiceExecutor.shared) {
+            await fleet.stop()
             await mixes.stopAll()
-            await offload { fleet.leave() }
+            await recorder.caughtUp()  // the battles the mixes ended on the way
+            await fleet.leave()
         }.value
     }
 }
@@ -28,6 +30,6 @@ struct CallbackService: Service {
     func run() async throws {
         callbacks.start()
         try? await gracefulShutdown()
-        await Task { await offload { callbacks.stop() } }.value
+        await Task(executorPreference: ServiceExecutor.shared) { await callbacks.stop() }.value
     }
 }

@@ -120,19 +120,15 @@ struct Serve: ParsableCommand {
             }
             callbacks = CallbackSettings(urls: urls, secret: secret)
         }
-        let service: ArenaService
-        do {
-            service = try ArenaService(dataFolder: URL(fileURLWithPath: data), storeURL: store,
-                                       token: noAuth ? nil : token, host: host, port: port,
-                                       callbacks: callbacks, rateLimit: rateLimit > 0 ? rateLimit : nil, maxMixes: maxMixes,
-                                       allowPrivateAvatarHosts: allowPrivateAvatarHosts, instance: instance, advertisedHost: advertiseHost,
-                                       cpuLimit: cpuLimit.map { Double($0) / 100 }, metricsListener: metricsListener ?? nil)
-        } catch {
-            fail("\(error)")
-        }
         let outcome = ServeOutcome()
         Task {
             do {
+                let service = try await ArenaService(dataFolder: URL(fileURLWithPath: data), storeURL: store,
+                                                     token: noAuth ? nil : token, host: host, port: port,
+                                                     callbacks: callbacks, rateLimit: rateLimit > 0 ? rateLimit : nil, maxMixes: maxMixes,
+                                                     allowPrivateAvatarHosts: allowPrivateAvatarHosts, instance: instance,
+                                                     advertisedHost: advertiseHost, cpuLimit: cpuLimit.map { Double($0) / 100 },
+                                                     metricsListener: metricsListener ?? nil)
                 try await service.run(onListening: { port in print("arena: listening on \(host):\(port)"); fflush(nil) })
             } catch {
                 outcome.fail("\(error)")

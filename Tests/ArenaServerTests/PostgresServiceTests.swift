@@ -19,7 +19,7 @@ import Testing
             let reply = try await service.call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "\#(key)", "scores": [{"room": "bob", "score": \#(score)}]}"#)
             #expect(reply.status == 200, "\(reply.text)")
         }
-        let second = await onThread { Result { try ArenaService(dataFolder: service.folder, storeURL: database, token: "t", port: 0, instance: "box-1") } }
+        let second = await outcome { try await ArenaService(dataFolder: service.folder, storeURL: database, token: "t", port: 0, instance: "box-1") }
         #expect(throws: (any Error).self) { try second.get() }
         if case .failure(let error) = second {
             #expect("\(error)".contains("another arena serve named 'box-1' is alive"), "\(error)")
@@ -44,7 +44,7 @@ import Testing
                                 ("postgres://arena:hunter2@127.0.0.1:\(port)/db?sslmode=disable", "cannot be used"),
                                 ("postgres://arena@127.0.0.1/db?sslmode=maybe", "sslmode must be")] {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("arena-pgurl-\(UUID().uuidString)")
-            let made = await onThread { Result { try ArenaService(dataFolder: folder, storeURL: url, token: "t", port: 0) } }
+            let made = await outcome { try await ArenaService(dataFolder: folder, storeURL: url, token: "t", port: 0) }
             #expect(throws: (any Error).self, "\(url)") { try made.get() }
             if case .failure(let error) = made {
                 #expect("\(error)".contains(expected) && !"\(error)".contains("hunter2"), "\(error)")

@@ -23,15 +23,9 @@ final class RunningService: @unchecked Sendable {
     init(folder: URL? = nil, storeURL: String? = nil, callbacks: CallbackSettings? = nil, rateLimit: Int? = nil, maxMixes: Int = 8,
          connections: ConnectionLimits = ConnectionLimits(), instance: String? = nil) async throws {
         self.folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("arena-serve-\(UUID().uuidString)")
-        // Made on a thread of its own: a PostgreSQL store blocks until it has connected and
-        // migrated, and must not hold one of Swift's cooperative threads meanwhile.
-        let folder = self.folder
-        let service = try await onThread {
-            Result {
-                try ArenaService(dataFolder: folder, storeURL: storeURL, token: Self.token, host: "127.0.0.1", port: 0, callbacks: callbacks,
-                                 rateLimit: rateLimit, maxMixes: maxMixes, connections: connections, instance: instance)
-            }
-        }.get()
+        let service = try await ArenaService(dataFolder: self.folder, storeURL: storeURL, token: Self.token, host: "127.0.0.1", port: 0,
+                                             callbacks: callbacks, rateLimit: rateLimit, maxMixes: maxMixes, connections: connections,
+                                             instance: instance)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         task = Task { try await service.run(onListening: { continuation.yield($0) }) }
         var iterator = ports.makeAsyncIterator()
