@@ -38,6 +38,44 @@ import Testing
         await again.stop()
     }
 
+    /// A battle that ends while another session holds its row (a long transaction, a backup,
+    /// a migration) is recorded once the row is free; meanwhile the mix's compositor, which
+    /// saw the battle end, goes on making frames: it never waits for the database.
+    @Test func aLockedBattleRowDoesNotStallTheMix() async throws {
+        let database = try await PostgresServer.database()
+        let service = try await RunningService(storeURL: database)
+        #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
+        try await Task.sleep(for: .seconds(1))
+        let battle = #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 2000}"#
+        #expect(try await service.call("POST", "/v1/battles", battle).status == 201)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        holder.arguments = [database, "-q", "-c", "BEGIN; SELECT 1 FROM battle WHERE id = 'pk' FOR UPDATE; SELECT pg_sleep(6); COMMIT;"]
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        try await Task.sleep(for: .milliseconds(500))
+        func framesEncoded() async throws -> Int {
+            let metrics = try await service.call("GET", "/metrics").text
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix(#"arena_mix_frames_encoded_total{mix="room"}"#) }
+            return try #require(line.flatMap { Int($0.split(separator: " ").last!) })
+        }
+        // The battle's time is up 1.5 s into the lock, which lasts 4 s more.
+        let before = try await framesEncoded()
+        try await Task.sleep(for: .seconds(4))
+        let made = try await framesEncoded() - before
+        #expect(made >= 90, "\(made) frames in 4 s at 30 fps while the battle's row was locked")
+        await onThread { holder.waitUntilExit() }
+        #expect(holder.terminationStatus == 0)
+        var status = ""
+        // `endedAt` comes from the battle's record in the store (the mix alone shows no end time).
+        for _ in 0..<50 where !status.contains(#""endedAt""#) {
+            try await Task.sleep(for: .milliseconds(100))
+            status = try await service.call("GET", "/v1/battles/pk").text
+        }
+        #expect(status.contains(#""endedAt""#) && status.contains(#""reason":"timeOver""#), "\(status)")
+        await service.stop()
+    }
+
     @Test func aStoreURLThatCannotBeUsedIsOneClearErrorWithoutItsPassword() async throws {
         let port = freePort()
         for (url, expected) in [("mysql://root@127.0.0.1/db", "must be postgres://"),
