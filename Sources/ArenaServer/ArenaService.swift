@@ -112,6 +112,7 @@ public final class ArenaService: Sendable {
         // /metrics without the token, on a listener of its own (--metrics-listen).
         let metricsApp = metricsListener.map { listener in
             let router = Router()
+            router.add(middleware: OnServiceExecutor())
             router.get("metrics") { _, _ in try await self.metricsResponse() }
             // The same deadlines as the API's listener, and few connections: a scraper needs one.
             return Application(router: router,
@@ -208,7 +209,7 @@ public final class ArenaService: Sendable {
                 return JSONResponse(["events": [], "mix": try await self.descriptions.describe(id, nil)], status: .accepted)
             }
             // A battle the event started or ended is in the store before the answer.
-            await self.recorder.caughtUp()
+            await self.recorder.caughtUp([id])
             return JSONResponse(["events": Self.encode(notices)])
         }
         api.get("mixes/:id/events/stream") { _, context -> Response in

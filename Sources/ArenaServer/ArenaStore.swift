@@ -102,8 +102,9 @@ struct SettingError: Error, CustomStringConvertible {
 /// score ledger (every accepted update with its idempotency key and the answer it got) and
 /// the callback outbox. One interface, two engines: SQLite for one box, PostgreSQL for a
 /// fleet of instances sharing one database. Every call is async: it waits for the database
-/// without holding a thread (SQLite's work runs on GRDB's own queues, PostgreSQL's on the
-/// store's executor), so no caller needs threads of its own to use it.
+/// without holding a thread (SQLite's work runs on GRDB's own queues, PostgreSQL's on
+/// postgres-nio's event loops), and runs to its end even if its caller is cancelled, so a
+/// change that commits is never reported as failed.
 protocol ArenaStore: Sendable {
     /// Whether other instances may share the store (PostgreSQL): then an instance that cannot
     /// renew its leases must stop its mixes, which another may be running by then.
@@ -131,7 +132,7 @@ protocol ArenaStore: Sendable {
     /// Extends this instance's leases on `running`; returns those it still holds (a mix
     /// removed, or claimed by another instance after the lease ran out, is not among them).
     func renewLeases(instance: String, running: [String], leaseSeconds: Double) async throws -> [String]
-    /// Calls `changed` (on a thread of the store's) whenever another instance recorded a change
+    /// Calls `changed` (on any thread) whenever another instance recorded a change
     /// or a score, so that the changes are applied at once rather than at the next poll.
     func watchChanges(_ changed: @escaping @Sendable () -> Void)
     /// Publishes who is connected in a mix, for instances that do not run it (a battle made

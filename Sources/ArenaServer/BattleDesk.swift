@@ -108,7 +108,7 @@ final class BattleDesk: Sendable {
         }
         guard !applied.isEmpty else { throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is in no mix that takes the battle") }
         // The mixes here recorded their start first (the record is then completed with every mix).
-        await recorder.caughtUp()
+        await recorder.caughtUp(entries.map(\.id))
         try await store.saveBattle(BattleRecord(id: id, mixIds: applied, fromRoom: fromRoom, rooms: [fromRoom] + joining,
                                           durationMilliseconds: duration, createdAt: Date().timeIntervalSince1970))
         let status = try await statusJSON(id)
@@ -149,6 +149,8 @@ final class BattleDesk: Sendable {
         }
         guard ended else { throw APIError(.conflict, "battle '\(Redaction.value(battleId))' is in no running mix") }
         try await store.endBattle(id: battleId)
+        // The result the mixes here recorded is in the answer.
+        await recorder.caughtUp(record.mixIds.filter { mixes.local($0) != nil })
         return JSONResponse(["battle": try await statusJSON(battleId)])
     }
 

@@ -4,77 +4,90 @@ import Synchronization
 
 /// Records battles in the store from the mixes' outbound events, whoever started them (the
 /// API or posted events): a start makes the record if need be (so the battle can be scored
-/// through the API) and an end records the result once. The events are queued and written
-/// in the order they came, off the threads that made them: a mix's compositor thread never
-/// waits for the database.
+/// through the API) and an end records the result once. Each mix's events are queued and
+/// written in the order they came, off the threads that made them: a mix's compositor thread
+/// never waits for the database, and one mix's slow write holds up no other mix's.
 final class BattleRecorder: Sendable {
-    private struct Queued {
-        let number: Int
-        let mixId: String
-        let notices: [Notice]
+    /// One mix's queue: events not yet written, how many were queued and written, and who waits.
+    private struct Lane {
+        var pending: [[Notice]] = []
+        var writing = false
+        var queued = 0
+        var written = 0
+        var waiters: [(number: Int, waiter: CheckedContinuation<Void, Never>)] = []
     }
-    /// How far the writer has got, and who waits for it to get somewhere.
-    private final class Progress: Sendable {
-        let state = Mutex<(queued: Int, written: Int, waiters: [(number: Int, waiter: CheckedContinuation<Void, Never>)])>((0, 0, []))
-
-        func written(_ number: Int) {
-            let ready = state.withLock { state in
-                state.written = number
-                defer { state.waiters.removeAll { $0.number <= number } }
-                return state.waiters.filter { $0.number <= number }.map(\.waiter)
-            }
-            for waiter in ready { waiter.resume() }
-        }
-    }
-    private let progress = Progress()
-    private let input: AsyncStream<Queued>.Continuation
-    private let writer: Task<Void, Never>
+    private let lanes = Mutex<[String: Lane]>([:])
+    private let store: any ArenaStore
+    private let log: @Sendable (String) -> Void
 
     /// How long an ended battle's record stays (its result and ledger).
     static let keptAfterEnd: TimeInterval = 7 * 24 * 3_600
 
     /// `log` gets what could not be recorded.
     init(store: any ArenaStore, log: @escaping @Sendable (String) -> Void) {
-        let (stream, input) = AsyncStream.makeStream(of: Queued.self)
-        self.input = input
-        writer = Task(executorPreference: ServiceExecutor.shared) { [progress] in
-            for await queued in stream {
-                do {
-                    try await Self.record(queued.notices, mixId: queued.mixId, in: store)
-                } catch {
-                    log("battle records of mix '\(queued.mixId)': \(error)")
-                }
-                progress.written(queued.number)
-            }
-        }
+        self.store = store
+        self.log = log
     }
 
     /// Queues a mix's outbound events (any thread; never blocks).
     func add(_ notices: [Notice], mixId: String) {
         let battles = notices.filter { $0.battleId != nil && ["onBattleStarted", "onBattleEnded"].contains($0.event) }
         guard !battles.isEmpty else { return }
-        progress.state.withLock { state in
-            state.queued += 1
-            input.yield(Queued(number: state.queued, mixId: mixId, notices: battles))
+        let start = lanes.withLock { lanes in
+            lanes[mixId, default: Lane()].pending.append(battles)
+            lanes[mixId]!.queued += 1
+            defer { lanes[mixId]!.writing = true }
+            return !lanes[mixId]!.writing
         }
+        if start { Task(executorPreference: ServiceExecutor.shared) { await self.write(mixId) } }
     }
 
-    /// Returns once every event queued before the call is recorded (or could not be).
-    func caughtUp() async {
-        await withCheckedContinuation { waiter in
-            let now = progress.state.withLock { state in
-                guard state.written < state.queued else { return true }
-                state.waiters.append((state.queued, waiter))
-                return false
+    /// Writes a mix's queue until it is empty (then the lane goes, unless someone waits on it).
+    private func write(_ mixId: String) async {
+        while true {
+            let next = lanes.withLock { lanes -> [Notice]? in
+                guard lanes[mixId]?.pending.isEmpty == false else {
+                    lanes[mixId]?.writing = false
+                    return nil
+                }
+                return lanes[mixId]!.pending.removeFirst()
             }
-            if now { waiter.resume() }
+            guard let next else { return }
+            do {
+                try await Self.record(next, mixId: mixId, in: store)
+            } catch {
+                log("battle records of mix '\(mixId)': \(error)")
+            }
+            let ready = lanes.withLock { lanes -> [CheckedContinuation<Void, Never>] in
+                guard var lane = lanes[mixId] else { return [] }
+                lane.written += 1
+                let ready = lane.waiters.filter { $0.number <= lane.written }.map(\.waiter)
+                lane.waiters.removeAll { $0.number <= lane.written }
+                lanes[mixId] = lane.pending.isEmpty && lane.waiters.isEmpty ? nil : lane
+                return ready
+            }
+            for waiter in ready { waiter.resume() }
         }
     }
 
-    /// Records what is queued, then stops taking events.
-    func finish() async {
-        input.finish()
-        await writer.value
+    /// Returns once every event of `mixIds` queued before the call is recorded (or could not be).
+    func caughtUp(_ mixIds: [String]) async {
+        for mixId in mixIds {
+            await withCheckedContinuation { waiter in
+                let now = lanes.withLock { lanes in
+                    guard let lane = lanes[mixId], lane.written < lane.queued else { return true }
+                    lanes[mixId]!.waiters.append((lane.queued, waiter))
+                    return false
+                }
+                if now { waiter.resume() }
+            }
+        }
+    }
+
+    /// As `caughtUp(_:)` for every mix, waiting at most `seconds` (a service shutting down).
+    func caughtUp(within seconds: Double) async {
+        let mixIds = lanes.withLock { Array($0.keys) }
+        _ = try? await withTimeLimit(seconds) { await self.caughtUp(mixIds) }
     }
 
     private static func record(_ notices: [Notice], mixId: String, in store: any ArenaStore) async throws {

@@ -22,11 +22,10 @@ final class FleetMember: Sendable {
     private let load: MachineLoad
     private let logger = Logger(label: "arena.fleet")
     private let state = Mutex(State())
-    /// The loops still running.
-    private let loops = Atomic<Int>(0)
-    /// Ends a loop's wait at once: another instance recorded a change, or this one stops.
+    /// The loops still running, and what ends each one's wait at once (when the instance stops).
+    private let loops = Mutex<(running: Int, wakeups: [Wakeup])>((0, []))
+    /// Another instance recorded a change.
     private let changed = Wakeup()
-    private let stopped = Wakeup()
 
     private struct State {
         var stopping = false
@@ -73,14 +72,14 @@ final class FleetMember: Sendable {
     }
 
     /// The first claims, before the service answers calls (its own mixes after a restart come
-    /// back before anyone can ask for them); then two loops: leases every second, and, on a
-    /// shared store, the changes recorded elsewhere (at once, or every quarter second) and a
-    /// watchdog on the leases.
+    /// back before anyone can ask for them); then loops: leases every second, and, on a shared
+    /// store, the changes recorded elsewhere (at once, or every quarter second) and a watchdog
+    /// on the leases (a loop of its own, which waits for no store call).
     func start(port: Int) async {
         if boundPort.load(ordering: .relaxed) == 0 { boundPort.store(port, ordering: .relaxed) }
         load.sample()
         await renewAndClaim(adoptingInline: true)
-        loop(every: 1, wake: stopped) { [self] in
+        loop(every: 1) { [self] in
             load.sample()
             await renewAndClaim(adoptingInline: false)
         }
@@ -88,18 +87,19 @@ final class FleetMember: Sendable {
         store.watchChanges { [changed] in changed.signal() }
         // With its own SQLite file no other instance records changes: nothing to watch or read.
         guard store.isShared else { return }
-        loop(every: 0.25, wake: changed) { [self] in
-            stopMixesPastTheirLease()
-            await mixes.applyChangesFromElsewhere()
-        }
+        loop(every: 0.25, wake: changed) { [self] in await mixes.applyChangesFromElsewhere() }
+        loop(every: 0.25) { [self] in stopMixesPastTheirLease() }
     }
 
     /// Runs `work` until the instance stops, then waits `seconds` or until `wake` (signals
     /// that came meanwhile count once: one round covers them all).
-    private func loop(every seconds: Double, wake: Wakeup, _ work: @escaping @Sendable () async -> Void) {
-        loops.add(1, ordering: .relaxed)
+    private func loop(every seconds: Double, wake: Wakeup = Wakeup(), _ work: @escaping @Sendable () async -> Void) {
+        loops.withLock {
+            $0.running += 1
+            $0.wakeups.append(wake)
+        }
         Task(executorPreference: ServiceExecutor.shared) { [self] in
-            defer { loops.subtract(1, ordering: .relaxed) }
+            defer { loops.withLock { $0.running -= 1 } }
             while !state.withLock({ $0.stopping }) {
                 await work()
                 await wake.wait(upTo: seconds)
@@ -138,9 +138,8 @@ final class FleetMember: Sendable {
             return state.stopping
         }
         guard !wasStopping else { return }
-        stopped.signal()
-        changed.signal()
-        for _ in 0..<100 where loops.load(ordering: .relaxed) > 0 { try? await Task.sleep(for: .milliseconds(50)) }
+        for wakeup in loops.withLock({ $0.wakeups }) { wakeup.signal() }
+        for _ in 0..<100 where loops.withLock({ $0.running }) > 0 { try? await Task.sleep(for: .milliseconds(50)) }
     }
 
     /// After the mixes stopped: leases ended (other instances may claim the mixes at once)

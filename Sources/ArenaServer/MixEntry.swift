@@ -96,13 +96,15 @@ final class MixEntry: Sendable {
         state.withLock { $0.recentWarnings = Array($0.recentWarnings.suffix(19)) + [text] }
     }
 
-    /// Waits (up to 5 s) until the mix runs, so that events can apply.
+    /// Waits (up to 5 s) until the mix runs, so that events can apply; a cancelled caller still waits.
     func waitUntilRunning() async -> Bool {
-        for _ in 0..<100 {
-            if mix != nil { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return false
+        await Task(executorPreference: ServiceExecutor.shared) {
+            for _ in 0..<100 {
+                if self.mix != nil { return true }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }.value
     }
 
     /// Stops the mix and waits (up to 30 s) for its outputs to be finalised, holding no

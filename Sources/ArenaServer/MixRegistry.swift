@@ -319,7 +319,7 @@ final class MixRegistry: Sendable {
                 }
             }
         } catch {
-            return (false, .ended)  // the service is shutting down
+            return (false, .ended)  // the service's blocking threads have stopped: it is shutting down
         }
     }
 

@@ -9,12 +9,13 @@ private let blockingThreads: NIOThreadPool = {
     return pool
 }()
 
-/// Runs blocking `work` on the service's blocking threads and returns its result.
+/// Runs blocking `work` on the service's blocking threads and returns its result; a caller
+/// cancelled meanwhile still waits for it (work begun is not left half-reported).
 func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await blockingThreads.runIfActive(work)
+    try await Task(executorPreference: ServiceExecutor.shared) { try await blockingThreads.runIfActive(work) }.value
 }
 
 /// Runs blocking `work` on the service's blocking threads.
 func offload(_ work: @escaping @Sendable () -> Void) async {
-    _ = try? await blockingThreads.runIfActive(work)
+    _ = try? await Task(executorPreference: ServiceExecutor.shared) { try await blockingThreads.runIfActive(work) }.value
 }

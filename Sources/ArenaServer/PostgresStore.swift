@@ -83,23 +83,14 @@ final class PostgresStore: ArenaStore, Sendable {
         return configuration
     }
 
-    /// Runs `work` on the service's executor. Statements are bounded in the database
-    /// (`statementTimeLimit`); past `timeLimit` the call is given up (and its work cancelled).
+    /// Runs `work` in a task of its own. Statements are bounded in the database
+    /// (`statementTimeLimit`); past `timeLimit` (no connection free, the network gone) the call
+    /// is given up, whether or not the client notices.
     private func bounded<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withTaskExecutorPreference(ServiceExecutor.shared) {
-            try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await work() }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(Self.timeLimit))
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else {
-                    throw StoreError(message: "the database did not answer within \(Int(Self.timeLimit)) s")
-                }
-                return value
-            }
+        guard let value = try await withTimeLimit(Self.timeLimit, work) else {
+            throw StoreError(message: "the database did not answer within \(Int(Self.timeLimit)) s")
         }
+        return value
     }
 
     func run(_ query: PostgresQuery) async throws {

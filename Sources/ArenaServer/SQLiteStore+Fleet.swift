@@ -6,7 +6,7 @@ import GRDB
 extension SQLiteStore {
     func claimMixes(instance: String, running: [String], limit: Int, leaseSeconds: Double) async throws -> [MixRecord] {
         let now = Date().timeIntervalSince1970
-        return try await database.write { db in
+        return try await write { db in
             let free = try Row.fetchAll(db, sql: """
                 SELECT * FROM mix WHERE owner IS NULL OR lease_until < ? OR owner = ? ORDER BY created_at
                 """, arguments: [now, instance]).map(Self.mix).filter { !running.contains($0.id) }.prefix(max(0, limit))
@@ -19,7 +19,7 @@ extension SQLiteStore {
 
     func renewLeases(instance: String, running: [String], leaseSeconds: Double) async throws -> [String] {
         let until = Date().timeIntervalSince1970 + leaseSeconds
-        return try await database.write { db in
+        return try await write { db in
             try String.fetchAll(db, sql: "SELECT id FROM mix WHERE owner = ?", arguments: [instance]).filter(running.contains).map { id in
                 try db.execute(sql: "UPDATE mix SET lease_until = ? WHERE id = ?", arguments: [until, id])
                 return id
@@ -31,18 +31,18 @@ extension SQLiteStore {
     func watchChanges(_ changed: @escaping @Sendable () -> Void) {}
 
     func publishConnected(mixId: String, rooms: [String]) async throws {
-        try await database.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE mix SET connected = ? WHERE id = ?", arguments: [rooms.joined(separator: "\n"), mixId])
         }
     }
 
     func releaseMixes(instance: String) async throws {
-        try await database.write { db in try db.execute(sql: "UPDATE mix SET lease_until = 0 WHERE owner = ?", arguments: [instance]) }
+        try await write { db in try db.execute(sql: "UPDATE mix SET lease_until = 0 WHERE owner = ?", arguments: [instance]) }
     }
 
     func announce(_ instance: InstanceRecord, boot: String, leaseSeconds: Double) async throws {
         let now = Date().timeIntervalSince1970
-        let taken = try await database.write { db in
+        let taken = try await write { db in
             try Row.fetchAll(db, sql: """
                 INSERT INTO instance (id, api_url, ingest_host, capacity, running, boot, seen_until, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET api_url = excluded.api_url, ingest_host = excluded.ingest_host, capacity = excluded.capacity,
@@ -56,7 +56,7 @@ extension SQLiteStore {
     }
 
     func liveInstances() async throws -> [InstanceRecord] {
-        try await database.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM instance WHERE seen_until >= ? ORDER BY id", arguments: [Date().timeIntervalSince1970]).map {
                 InstanceRecord(id: $0["id"], apiURL: $0["api_url"], ingestHost: $0["ingest_host"], capacity: $0["capacity"],
                                running: $0["running"])
@@ -65,6 +65,6 @@ extension SQLiteStore {
     }
 
     func leave(instance: String) async throws {
-        try await database.write { db in try db.execute(sql: "DELETE FROM instance WHERE id = ?", arguments: [instance]) }
+        try await write { db in try db.execute(sql: "DELETE FROM instance WHERE id = ?", arguments: [instance]) }
     }
 }

@@ -86,8 +86,19 @@ final class SQLiteStore: ArenaStore, Sendable {
         try migrator.migrate(database)
     }
 
+    /// GRDB's write, in a task of its own: a caller cancelled meanwhile (a service shutting
+    /// down) does not stop it, so a change that commits is never reported as failed.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await Task(executorPreference: ServiceExecutor.shared) { [database] in try await database.write(updates) }.value
+    }
+
+    /// GRDB's read, as `write`.
+    func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await Task(executorPreference: ServiceExecutor.shared) { [database] in try await database.read(value) }.value
+    }
+
     func addCallbacks(_ callbacks: [(group: String, url: URL, body: String)]) async throws {
-        try await database.write { db in
+        try await write { db in
             for callback in callbacks {
                 try db.execute(sql: "INSERT INTO callback (grp, url, body) VALUES (?, ?, ?)",
                                arguments: [callback.group, callback.url.absoluteString, callback.body])
@@ -96,7 +107,7 @@ final class SQLiteStore: ArenaStore, Sendable {
     }
 
     func dueCallbacks(instance: String, now: Double) async throws -> [StoredCallback] {
-        try await database.write { db in
+        try await write { db in
             try Row.fetchAll(db, sql: """
                 UPDATE callback SET leased_by = ?, lease_until = ? WHERE id IN (
                     SELECT c.id FROM callback c
@@ -111,25 +122,25 @@ final class SQLiteStore: ArenaStore, Sendable {
     }
 
     func callbackDelivered(id: Int64) async throws {
-        try await database.write { db in try db.execute(sql: "UPDATE callback SET delivered = 1, leased_by = NULL WHERE id = ?", arguments: [id]) }
+        try await write { db in try db.execute(sql: "UPDATE callback SET delivered = 1, leased_by = NULL WHERE id = ?", arguments: [id]) }
     }
 
     func callbackFailed(id: Int64, retryAt: Double) async throws {
-        try await database.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE callback SET attempts = attempts + 1, next_at = ?, leased_by = NULL WHERE id = ?", arguments: [retryAt, id])
         }
     }
 
     func callbackBacklog() async throws -> Int {
-        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM callback WHERE delivered = 0") ?? 0 }
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM callback WHERE delivered = 0") ?? 0 }
     }
 
     func mixes() async throws -> [MixRecord] {
-        try await database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM mix ORDER BY created_at").map(Self.mix) }
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM mix ORDER BY created_at").map(Self.mix) }
     }
 
     func mix(id: String) async throws -> MixRecord? {
-        try await database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM mix WHERE id = ?", arguments: [id]).map(Self.mix) }
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM mix WHERE id = ?", arguments: [id]).map(Self.mix) }
     }
 
     static func mix(_ row: Row) -> MixRecord {
@@ -138,18 +149,18 @@ final class SQLiteStore: ArenaStore, Sendable {
     }
 
     func endBattle(id: String) async throws {
-        try await database.write { db in try db.execute(sql: "UPDATE battle SET ended = 1 WHERE id = ?", arguments: [id]) }
+        try await write { db in try db.execute(sql: "UPDATE battle SET ended = 1 WHERE id = ?", arguments: [id]) }
     }
 
     func openBattles() async throws -> [BattleRecord] {
-        try await database.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM battle WHERE ended = 0 ORDER BY created_at").map(Self.battle)
         }
     }
 
     func scoreBattle(battleId: String, key: String, request: Data, updates: [(room: String, value: Int64)], replace: Bool, showIn: [String],
                      answer: @escaping @Sendable ([String: Int64]) -> StoredAnswer) async throws -> (answer: StoredAnswer, totals: [String: Int64]?) {
-        try await database.write { db -> (answer: StoredAnswer, totals: [String: Int64]?) in
+        try await write { db -> (answer: StoredAnswer, totals: [String: Int64]?) in
             if let earlier = try Row.fetchOne(db, sql: "SELECT status, answer FROM score_update WHERE battle_id = ? AND idempotency_key = ?",
                                               arguments: [battleId, key]) {
                 return (StoredAnswer(status: earlier["status"], body: earlier["answer"]), nil)
@@ -176,7 +187,7 @@ final class SQLiteStore: ArenaStore, Sendable {
     }
 
     func battleTotals(battleId: String) async throws -> [String: Int64] {
-        try await database.read { db in try Self.totals(db, battleId) }
+        try await read { db in try Self.totals(db, battleId) }
     }
 
     private static func totals(_ db: Database, _ battleId: String) throws -> [String: Int64] {
@@ -193,7 +204,7 @@ final class SQLiteStore: ArenaStore, Sendable {
     }
 
     func battleStarted(_ battle: BattleRecord, mixId: String, at time: Double) async throws {
-        try await database.write { db in
+        try await write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO battle (id, mix_ids, from_room, rooms, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [battle.id, mixId, battle.fromRoom, battle.rooms.joined(separator: "\n"), battle.durationMilliseconds, time])
@@ -209,14 +220,14 @@ final class SQLiteStore: ArenaStore, Sendable {
 
     func battleEnded(id: String, result: BattleResult) async throws {
         let text = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
-        try await database.write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE battle SET ended = 1, result = ?, ended_at = ? WHERE id = ? AND result IS NULL",
                            arguments: [text, result.endedAt, id])
         }
     }
 
     func forgetBattles(endedBefore time: Double) async throws {
-        try await database.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM score_update WHERE battle_id IN (SELECT id FROM battle WHERE ended_at < ?)", arguments: [time])
             try db.execute(sql: "DELETE FROM battle_score WHERE battle_id IN (SELECT id FROM battle WHERE ended_at < ?)", arguments: [time])
             try db.execute(sql: "DELETE FROM battle WHERE ended_at < ?", arguments: [time])
@@ -225,7 +236,7 @@ final class SQLiteStore: ArenaStore, Sendable {
 
     func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) async throws -> Bool {
         let now = Date().timeIntervalSince1970
-        return try await database.write { db in
+        return try await write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO mix (id, spec, created_at, owner, lease_until) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, spec, now, owner, owner == nil ? 0 : now + leaseSeconds])
             guard db.changesCount == 1 else { return false }
@@ -235,14 +246,14 @@ final class SQLiteStore: ArenaStore, Sendable {
     }
 
     func removeMix(id: String) async throws {
-        try await database.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM mix WHERE id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM mix_change WHERE mix_id = ?", arguments: [id])
         }
     }
 
     func recordMixChange(mixId: String, kind: String, body: Data) async throws -> Int64? {
-        try await database.write { db in
+        try await write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM mix WHERE id = ?", arguments: [mixId]) == true else { return nil }
             try db.execute(sql: "INSERT INTO mix_change (mix_id, kind, body, at) VALUES (?, ?, ?, ?)",
                            arguments: [mixId, kind, body, Date().timeIntervalSince1970])
@@ -251,18 +262,18 @@ final class SQLiteStore: ArenaStore, Sendable {
     }
 
     func forgetMixChange(_ number: Int64) async throws {
-        try await database.write { db in try db.execute(sql: "DELETE FROM mix_change WHERE seq = ?", arguments: [number]) }
+        try await write { db in try db.execute(sql: "DELETE FROM mix_change WHERE seq = ?", arguments: [number]) }
     }
 
     func mixChanges(mixId: String, after: Int64) async throws -> [MixChange] {
-        try await database.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT seq, kind, body FROM mix_change WHERE mix_id = ? AND seq > ? ORDER BY seq", arguments: [mixId, after])
                 .map { MixChange(number: $0["seq"], kind: $0["kind"], body: $0["body"]) }
         }
     }
 
     func saveBattle(_ battle: BattleRecord) async throws {
-        try await database.write { db in
+        try await write { db in
             // The mixes' onBattleStarted may have made the record already: this one has every mix.
             try db.execute(sql: """
                 INSERT INTO battle (id, mix_ids, from_room, rooms, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -274,13 +285,13 @@ final class SQLiteStore: ArenaStore, Sendable {
     }
 
     func battle(id: String) async throws -> BattleRecord? {
-        try await database.read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM battle WHERE id = ?", arguments: [id]).map(Self.battle)
         }
     }
 
     func answer(forKey key: String, battleId: String) async throws -> StoredAnswer? {
-        try await database.read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT status, answer FROM score_update WHERE battle_id = ? AND idempotency_key = ?",
                              arguments: [battleId, key])
                 .map { StoredAnswer(status: $0["status"], body: $0["answer"]) }
@@ -288,7 +299,7 @@ final class SQLiteStore: ArenaStore, Sendable {
     }
 
     func recordScoreUpdate(key: String, battleId: String, request: Data, answer: StoredAnswer) async throws {
-        try await database.write { db in
+        try await write { db in
             try db.execute(sql: """
                 INSERT INTO score_update (idempotency_key, battle_id, request, status, answer, at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [key, battleId, request, answer.status, answer.body, Date().timeIntervalSince1970])

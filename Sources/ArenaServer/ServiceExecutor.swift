@@ -2,10 +2,10 @@ import Dispatch
 import Hummingbird
 
 /// Where the service's own async work runs: requests, the fleet's loops, callback delivery,
-/// the battle recorder and the PostgreSQL store's I/O. Its threads are Dispatch's, which
-/// grow when one blocks, not Swift's few cooperative threads (one per core): while something
-/// in the process holds those (a blocking library call, a test), leases are still renewed on
-/// time and calls still answered.
+/// the battle recorder and the code between the store's awaits. Its threads are a Dispatch
+/// queue's, not Swift's few cooperative threads (one per core): while something in the
+/// process holds those (a blocking library call, a test), leases are still renewed on time
+/// and calls still answered.
 final class ServiceExecutor: TaskExecutor {
     static let shared = ServiceExecutor()
     private let queue = DispatchQueue(label: "arena.service", attributes: .concurrent)

@@ -2,8 +2,8 @@ import ServiceLifecycle
 
 /// This instance's mixes as a service of the service group, shut down after the HTTP servers:
 /// on graceful shutdown (SIGTERM, SIGINT) or cancellation it stops claiming mixes, finalises
-/// every mix's outputs (in parallel, 30 s at most each), and gives its leases back so that
-/// another instance may claim the mixes at once.
+/// every mix's outputs (in parallel, 30 s at most each), records the battles they ended (10 s
+/// at most), and gives its leases back so that another instance may claim the mixes at once.
 struct MixesService: Service {
     let mixes: MixRegistry
     let fleet: FleetMember
@@ -15,7 +15,7 @@ struct MixesService: Service {
         await Task(executorPreference: ServiceExecutor.shared) {
             await fleet.stop()
             await mixes.stopAll()
-            await recorder.caughtUp()  // the battles the mixes ended on the way
+            await recorder.caughtUp(within: 10)  // the battles the mixes ended on the way
             await fleet.leave()
         }.value
     }
