@@ -42,12 +42,13 @@ final class BattleRecorder: Sendable {
         if start { Task(executorPreference: ServiceExecutor.shared) { await self.write(mixId) } }
     }
 
-    /// Writes a mix's queue until it is empty (then the lane goes, unless someone waits on it).
+    /// Writes a mix's queue until it is empty; then the lane goes (everything queued is written,
+    /// so nobody waits on it), and the next event starts a new one.
     private func write(_ mixId: String) async {
         while true {
             let next = lanes.withLock { lanes -> [Notice]? in
                 guard lanes[mixId]?.pending.isEmpty == false else {
-                    lanes[mixId]?.writing = false
+                    lanes[mixId] = nil
                     return nil
                 }
                 return lanes[mixId]!.pending.removeFirst()
@@ -63,7 +64,7 @@ final class BattleRecorder: Sendable {
                 lane.written += 1
                 let ready = lane.waiters.filter { $0.number <= lane.written }.map(\.waiter)
                 lane.waiters.removeAll { $0.number <= lane.written }
-                lanes[mixId] = lane.pending.isEmpty && lane.waiters.isEmpty ? nil : lane
+                lanes[mixId] = lane
                 return ready
             }
             for waiter in ready { waiter.resume() }

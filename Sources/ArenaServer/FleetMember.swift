@@ -37,6 +37,8 @@ final class FleetMember: Sendable {
         var missing: Set<String> = []
         /// Another process took this instance's name: this one takes and renews nothing more.
         var evicted = false
+        /// The mixes are being stopped because the leases ran out (once, until a renewal succeeds).
+        var leasesLost = false
         /// Who was connected in each mix when last published.
         var published: [String: [String]] = [:]
     }
@@ -113,7 +115,7 @@ final class FleetMember: Sendable {
     private func stopMixesPastTheirLease() {
         guard store.isShared, Date().timeIntervalSince(state.withLock { $0.lastRenewal }) > MixRegistry.leaseSeconds - 0.5 else { return }
         let held = mixes.all.map(\.id)
-        guard !held.isEmpty else { return }
+        guard !held.isEmpty, !state.withLock({ state in defer { state.leasesLost = true }; return state.leasesLost }) else { return }
         logger.error("leases not renewed for \(MixRegistry.leaseSeconds - 0.5) s: stopping this instance's mixes")
         Task(executorPreference: ServiceExecutor.shared) { [mixes] in await mixes.stop(held) }
     }
@@ -179,6 +181,7 @@ final class FleetMember: Sendable {
             let missing = Set(held).subtracting(renewed)
             let lost = state.withLock { state in
                 state.lastRenewal = sent
+                state.leasesLost = false
                 defer { state.missing = missing }
                 return missing.intersection(state.missing)
             }
@@ -197,7 +200,10 @@ final class FleetMember: Sendable {
     /// here, else each in a task of its own).
     private func claim(held: [String], adopting: Set<String>, inline: Bool) async throws {
         let room = mixes.room - adopting.count
+        guard room > 0, !state.withLock({ $0.stopping }) else { return }
         for claimed in try await store.claimMixes(instance: name, running: held + adopting, limit: room, leaseSeconds: MixRegistry.leaseSeconds) {
+            // Stopping meanwhile: the claim runs out (or the leaving instance releases it) and another takes it.
+            guard !state.withLock({ $0.stopping }) else { return }
             state.withLock { _ = $0.adopting.insert(claimed.id) }
             if inline {
                 await adopt(claimed)

@@ -106,7 +106,11 @@ final class PostgresStore: ArenaStore, Sendable {
     func transaction<T: Sendable>(_ work: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) async throws -> T {
         try await bounded { [client, logger] in
             do {
-                return try await client.withTransaction(logger: logger) { try await work($0, logger) }
+                return try await client.withTransaction(logger: logger) { connection in
+                    let value = try await work(connection, logger)
+                    try Task.checkCancellation()  // given up meanwhile (`timeLimit`): rolled back, as the caller was told
+                    return value
+                }
             } catch let error as PostgresTransactionError {
                 throw error.closureError ?? error.commitError ?? error.beginError ?? error
             }
