@@ -42,7 +42,7 @@ let package = Package(
         ),
         // Cairo and Pango, through PangoCairo (which brings Cairo's headers).
         .systemLibrary(name: "CCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
-        .target(name: "CArenaShim", dependencies: ["CGStreamer"]),
+        .target(name: "CArenaShim", dependencies: ["CGStreamer"], linkerSettings: [.linkedLibrary("gstnet-1.0"), .linkedLibrary("gio-2.0")]),
         // glibc's malloc settings: arenas per process, and giving freed memory back.
         .target(name: "CArenaMemory"),
         // Opening a path only if it resolves inside a folder (openat2 RESOLVE_BENEATH).

@@ -16,6 +16,11 @@ public struct RTPInput: Sendable, Equatable {
         public var port: Int
         public var payloadType: Int
         public var clockRate: Int
+        /// Where the sender's RTCP comes in (sender reports); receiver reports and feedback
+        /// (NACK, PLI) go back to where it came from. By default the RTP port + 1.
+        public var rtcpPort: Int
+        /// The payload type of RFC 4588 retransmissions, when the sender offers them.
+        public var rtxPayloadType: Int?
     }
 
     public var video: Stream
@@ -26,7 +31,7 @@ public struct RTPInput: Sendable, Equatable {
     public var latencyMilliseconds: Int
 
     /// The UDP ports it listens on.
-    public var ports: [Int] { [video.port] + (audio.map { [$0.port] } ?? []) }
+    public var ports: [Int] { [video.port, video.rtcpPort] + (audio.map { [$0.port, $0.rtcpPort] } ?? []) }
 }
 
 extension InputSource {
@@ -104,11 +109,12 @@ extension MixSpec {
         var audioStream: RTPInput.Stream?
         if var audio = try rtp.object("audio") {
             _ = try audio.choice("codec", ["opus"])
-            audioStream = try stream(&audio, defaultPayloadType: 111, defaultClockRate: 48_000)
+            let stream = try stream(&audio, defaultPayloadType: 111, defaultClockRate: 48_000)
             try audio.finish()
-            if audioStream?.port == videoStream.port {
-                throw SpecError(field: audio.name("port"), "is \(videoStream.port), the video's port too; each stream needs its own")
+            for (field, port) in [("port", stream.port), ("rtcpPort", stream.rtcpPort)] where [videoStream.port, videoStream.rtcpPort].contains(port) {
+                throw SpecError(field: audio.name(field), "is \(port), a port of the video's too (RTP, or RTCP on the RTP port + 1 unless rtcpPort says); each stream needs its own")
             }
+            audioStream = stream
         }
         let latency = try rtp.integer("latencyMs", in: 0...5_000) ?? 200
         try rtp.finish()
@@ -118,8 +124,15 @@ extension MixSpec {
 
     private static func stream(_ fields: inout JSONFields, defaultPayloadType: Int, defaultClockRate: Int) throws(SpecError) -> RTPInput.Stream {
         guard let port = try fields.integer("port", in: 1...65_535) else { throw SpecError(field: fields.name("port"), "is required") }
-        return RTPInput.Stream(port: port, payloadType: try fields.integer("payloadType", in: 0...127) ?? defaultPayloadType,
-                               clockRate: try fields.integer("clockRate", in: 1_000...1_000_000) ?? defaultClockRate)
+        let payloadType = try fields.integer("payloadType", in: 0...127) ?? defaultPayloadType
+        guard let rtcpPort = try fields.integer("rtcpPort", in: 1...65_535) ?? (port < 65_535 ? port + 1 : nil) else {
+            throw SpecError(field: fields.name("rtcpPort"), "is required when port is 65535 (RTCP is on the RTP port + 1 by default)")
+        }
+        guard rtcpPort != port else { throw SpecError(field: fields.name("rtcpPort"), "is \(port), the RTP port; RTCP needs a port of its own") }
+        let rtx = try fields.integer("rtxPayloadType", in: 0...127)
+        if rtx == payloadType { throw SpecError(field: fields.name("rtxPayloadType"), "is \(payloadType), the media's payload type too") }
+        return RTPInput.Stream(port: port, payloadType: payloadType, clockRate: try fields.integer("clockRate", in: 1_000...1_000_000) ?? defaultClockRate,
+                               rtcpPort: rtcpPort, rtxPayloadType: rtx)
     }
 
     /// The `live` object.

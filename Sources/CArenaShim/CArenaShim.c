@@ -5,3 +5,142 @@
 void arena_probe_info_set_flow_return(void *info, int flow) {
     GST_PAD_PROBE_INFO_FLOW_RETURN((GstPadProbeInfo *)info) = (GstFlowReturn)flow;
 }
+
+// MARK: Symmetric RTCP
+
+#include <gio/gio.h>
+#include <gst/net/gstnetaddressmeta.h>
+
+typedef struct {
+    GMutex lock;
+    GSocketAddress *sender;  // where to send: fixed, or where the peer's latest RTCP came from
+    gboolean fixed;
+    gboolean heard;          // the peer's own RTCP came: no more guessing from its RTP
+    GstElement *source;      // the udpsrc receiving the peer's RTCP (its socket sends)
+} RtcpPeer;
+
+static void rtcp_peer_clear(gpointer data) {
+    RtcpPeer *peer = data;
+    if (peer->sender) g_object_unref(peer->sender);
+    gst_object_unref(peer->source);
+    g_mutex_clear(&peer->lock);
+}
+
+static void rtcp_peer_release(gpointer data) {
+    g_atomic_rc_box_release_full(data, rtcp_peer_clear);
+}
+
+static GstPadProbeReturn rtcp_note_sender(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+    RtcpPeer *peer = data;
+    GstNetAddressMeta *meta = gst_buffer_get_net_address_meta(GST_PAD_PROBE_INFO_BUFFER(info));
+    if (peer->fixed || meta == NULL || meta->addr == NULL) return GST_PAD_PROBE_OK;
+    g_mutex_lock(&peer->lock);
+    if (peer->sender) g_object_unref(peer->sender);
+    peer->sender = g_object_ref(meta->addr);
+    peer->heard = TRUE;
+    g_mutex_unlock(&peer->lock);
+    return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn rtcp_guess_sender(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+    RtcpPeer *peer = data;
+    GstNetAddressMeta *meta = gst_buffer_get_net_address_meta(GST_PAD_PROBE_INFO_BUFFER(info));
+    if (peer->fixed || peer->heard || meta == NULL || !G_IS_INET_SOCKET_ADDRESS(meta->addr)) return GST_PAD_PROBE_OK;
+    GInetSocketAddress *from = G_INET_SOCKET_ADDRESS(meta->addr);
+    guint16 port = g_inet_socket_address_get_port(from);
+    if (port == 65535) return GST_PAD_PROBE_OK;
+    g_mutex_lock(&peer->lock);
+    if (!peer->heard) {
+        if (peer->sender) g_object_unref(peer->sender);
+        peer->sender = g_inet_socket_address_new(g_inet_socket_address_get_address(from), port + 1);
+    }
+    g_mutex_unlock(&peer->lock);
+    return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn rtcp_answer(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+    RtcpPeer *peer = data;
+    g_mutex_lock(&peer->lock);
+    GSocketAddress *to = peer->sender ? g_object_ref(peer->sender) : NULL;
+    g_mutex_unlock(&peer->lock);
+    if (to == NULL) return GST_PAD_PROBE_DROP;
+    GSocket *socket = NULL;
+    g_object_get(peer->source, "used-socket", &socket, NULL);
+    GstMapInfo map;
+    if (socket && gst_buffer_map(GST_PAD_PROBE_INFO_BUFFER(info), &map, GST_MAP_READ)) {
+        g_socket_send_to(socket, to, (const gchar *)map.data, map.size, NULL, NULL);  // best effort, as UDP
+        gst_buffer_unmap(GST_PAD_PROBE_INFO_BUFFER(info), &map);
+    }
+    if (socket) g_object_unref(socket);
+    g_object_unref(to);
+    return GST_PAD_PROBE_DROP;
+}
+
+void arena_rtcp_send_through(void *rtcp_source, void *rtcp_out, const char *host, int port, void *rtp_source) {
+    // Shared by the two probes, each holding a reference.
+    RtcpPeer *peer = g_atomic_rc_box_new0(RtcpPeer);
+    g_mutex_init(&peer->lock);
+    peer->source = gst_object_ref(rtcp_source);
+    if (host != NULL) {
+        peer->sender = g_inet_socket_address_new_from_string(host, (guint)port);
+        peer->fixed = TRUE;
+    }
+    GstPad *received = gst_element_get_static_pad(GST_ELEMENT(rtcp_source), "src");
+    gst_pad_add_probe(GST_PAD(rtcp_out), GST_PAD_PROBE_TYPE_BUFFER, rtcp_answer, g_atomic_rc_box_acquire(peer), rtcp_peer_release);
+    gst_pad_add_probe(received, GST_PAD_PROBE_TYPE_BUFFER, rtcp_note_sender, peer, rtcp_peer_release);
+    gst_object_unref(received);
+    if (rtp_source != NULL) {
+        GstPad *media = gst_element_get_static_pad(GST_ELEMENT(rtp_source), "src");
+        gst_pad_add_probe(media, GST_PAD_PROBE_TYPE_BUFFER, rtcp_guess_sender, g_atomic_rc_box_acquire(peer), rtcp_peer_release);
+        gst_object_unref(media);
+    }
+}
+
+// MARK: RFC 4588 retransmissions
+
+typedef struct {
+    guint session;
+    guint rtx_payload_type;
+    guint payload_type;
+    gboolean sending;
+} RtxMapping;
+
+static GstElement *rtx_element(GstElement *rtpbin, guint session, gpointer data) {
+    RtxMapping *mapping = data;
+    if (session != mapping->session) return NULL;
+    GstElement *rtx = gst_element_factory_make(mapping->sending ? "rtprtxsend" : "rtprtxreceive", NULL);
+    if (rtx == NULL) return NULL;
+    // Both map the media's payload type to its retransmissions'.
+    gchar *key = g_strdup_printf("%u", mapping->payload_type);
+    GstStructure *map = gst_structure_new("application/x-rtp-pt-map", key, G_TYPE_UINT, mapping->rtx_payload_type, NULL);
+    g_object_set(rtx, "payload-type-map", map, NULL);
+    gst_structure_free(map);
+    g_free(key);
+    GstElement *bin = gst_bin_new(NULL);
+    gst_bin_add(GST_BIN(bin), rtx);
+    const char *directions[2][2] = {{"src", "src_%u"}, {"sink", "sink_%u"}};
+    for (int i = 0; i < 2; i++) {
+        GstPad *pad = gst_element_get_static_pad(rtx, directions[i][0]);
+        gchar *name = g_strdup_printf(directions[i][1], session);
+        gst_element_add_pad(bin, gst_ghost_pad_new(name, pad));
+        g_free(name);
+        gst_object_unref(pad);
+    }
+    return bin;
+}
+
+void arena_rtpbin_use_rtx(void *rtpbin, unsigned session, unsigned rtx_payload_type, unsigned payload_type, int sending) {
+    RtxMapping *mapping = g_new0(RtxMapping, 1);
+    mapping->session = session;
+    mapping->rtx_payload_type = rtx_payload_type;
+    mapping->payload_type = payload_type;
+    mapping->sending = sending != 0;
+    g_signal_connect_data(rtpbin, sending ? "request-aux-sender" : "request-aux-receiver", G_CALLBACK(rtx_element), mapping,
+                          (GClosureNotify)g_free, 0);
+}
+
+void *arena_rtpbin_session(void *rtpbin, unsigned session) {
+    GstElement *element = NULL;
+    g_signal_emit_by_name(rtpbin, "get-session", session, &element);
+    return element;
+}

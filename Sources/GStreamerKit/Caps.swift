@@ -8,6 +8,7 @@ public final class Caps: @unchecked Sendable {
     /// A field value of caps made from values.
     public enum Field: Sendable {
         case int(Int)
+        case bool(Bool)
         case string(String)
         case fraction(Int, Int)
         /// Any one of these strings (a GStreamer list).
@@ -28,6 +29,9 @@ public final class Caps: @unchecked Sendable {
                 guard let small = Int32(exactly: number) else { throw GStreamerError(message: "caps field \(name) is out of range") }
                 g_value_init(&value, GType(6 << 2))  // G_TYPE_INT
                 g_value_set_int(&value, small)
+            case .bool(let flag):
+                g_value_init(&value, GType(5 << 2))  // G_TYPE_BOOLEAN
+                g_value_set_boolean(&value, flag ? 1 : 0)
             case .string(let text):
                 g_value_init(&value, GType(16 << 2))  // G_TYPE_STRING
                 g_value_set_string(&value, text)

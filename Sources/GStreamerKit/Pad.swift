@@ -67,6 +67,9 @@ public final class Pad: PropertySettable, @unchecked Sendable {
         case flushStop
         /// No more data comes.
         case endOfStream
+        /// Upstream, to a src pad: ask the source for a keyframe (a force-key-unit event; an RTP
+        /// session sends it to the sender as an RTCP PLI).
+        case requestKeyframe
     }
 
     /// Sends an event into this pad (`gst_pad_send_event`); false if it was not handled.
@@ -76,6 +79,7 @@ public final class Pad: PropertySettable, @unchecked Sendable {
         case .flushStart: gst_event_new_flush_start()
         case .flushStop: gst_event_new_flush_stop(1)
         case .endOfStream: gst_event_new_eos()
+        case .requestKeyframe: gst_video_event_new_upstream_force_key_unit(GstClockTime.max, 0, 0)  // GST_CLOCK_TIME_NONE, no headers
         }
         return gst_pad_send_event(pointer, made) != 0
     }

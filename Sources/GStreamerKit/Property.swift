@@ -18,6 +18,8 @@ public enum PropertyValue: Sendable {
     case caps(Caps)
     /// An element (a bin's `sink`, say); the property takes a reference of its own.
     case element(Element)
+    /// A pad (an input-selector's `active-pad`); the property takes a reference of its own.
+    case pad(Pad)
 }
 
 /// GLib's fundamental type numbers (`G_TYPE_MAKE_FUNDAMENTAL`, a macro Swift cannot import).
@@ -65,6 +67,11 @@ func setProperty(of object: UnsafeMutableRawPointer, owner: String, _ property: 
             throw GStreamerError(source: owner, message: "property '\(property)' is a \(typeName), not an element")
         }
         g_value_set_object(&gvalue, UnsafeMutableRawPointer(element.pointer))
+    case .pad(let pad):
+        guard g_type_is_a(type, gst_pad_get_type()) != 0 else {
+            throw GStreamerError(source: owner, message: "property '\(property)' is a \(typeName), not a pad")
+        }
+        g_value_set_object(&gvalue, UnsafeMutableRawPointer(pad.pointer))
     case .nick(let nick):
         let fundamental = g_type_fundamental(type)
         guard fundamental == Fundamental.enumeration.type || fundamental == Fundamental.flags.type else {

@@ -1,56 +1,115 @@
 import ArenaSpec
 import GStreamerKit
 
-/// The receiving end of one host's RTP input, as a bin for its input hub's pipeline: per
-/// stream, a UDP socket, a filter that lets only RTP packets of the expected payload type
-/// through (garbage and strays never reach the depayloader), a jitter buffer, the
-/// depayloader and the decoder. The bin's `video` pad gives decoded video; `audio` decoded
-/// audio, when there is audio. Built from elements and checked properties only.
+/// The receiving end of one host's RTP input, as a bin for its input hub's pipeline, built
+/// from elements and checked properties only. Per stream (video session 0, audio session 1
+/// of one rtpbin, so that the sender's reports line the two up): a UDP socket for RTP and one
+/// for RTCP, each behind a filter that lets only well-formed packets of the expected kind
+/// through (garbage and strays never reach the session), the session's jitter buffer, and the
+/// depayloader and decoder. The bin's `video` pad gives decoded video; `audio` decoded audio,
+/// when there is audio.
+///
+/// Repair, under the AVPF profile (feedback at once, not at the next regular report):
+/// - receiver reports, NACKs and keyframe requests go back to the sender, from the RTCP
+///   socket to wherever the sender's RTCP comes from;
+/// - with `rtxPayloadType`, lost packets are asked for again (NACK) and their RFC 4588
+///   retransmissions put back in place before the jitter buffer's latency runs out;
+/// - a picture that cannot be decoded (loss the jitter buffer gave up on, a decoder error, a
+///   stream joined between keyframes) is not shown: the cell keeps its last good frame and a
+///   keyframe is requested (PLI), which the session rate-limits.
+/// A restarted sender (a new SSRC) takes over from the one before.
 enum RTPReceiver {
     static func bin(for input: RTPInput) throws -> Bin {
         let bin = Bin(name: "receiver")
-        let (encoding, videoChain): (String, [Element]) = switch input.videoCodec {
-        case .h264: ("H264", [try Element(factory: "rtph264depay"), try Element(factory: "h264parse"),
-                              try Element(factory: "avdec_h264", ["max-threads": .int32(1)])])  // see decodeWithoutFrameThreads
-        case .vp8: ("VP8", [try Element(factory: "rtpvp8depay"), try Element(factory: "vp8dec")])
+        let session = try Element(factory: "rtpbin", name: "session", [
+            "latency": .uint32(UInt32(input.latencyMilliseconds)), "drop-on-latency": .bool(true),
+            "rtp-profile": .nick("avpf"), "do-retransmission": .bool(input.video.rtxPayloadType != nil || input.audio?.rtxPayloadType != nil),
+        ])
+        try bin.add(session)
+        for (index, stream) in [input.video, input.audio].enumerated() {
+            guard let stream, let rtx = stream.rtxPayloadType else { continue }
+            session.useRetransmissions(session: index, rtxPayloadType: rtx, payloadType: stream.payloadType)
         }
-        let video = try receive(input.video, media: "video", encoding: encoding, latency: input.latencyMilliseconds, into: bin)
-        try bin.addChain(videoChain)
-        try video.link(videoChain[0])
-        try bin.expose(try videoChain.last!.staticPad("src"), as: "video")
-        if let audioStream = input.audio {
-            let audio = try receive(audioStream, media: "audio", encoding: "OPUS", latency: input.latencyMilliseconds, into: bin)
-            let audioChain = [try Element(factory: "rtpopusdepay"), try Element(factory: "opusdec", ["plc": .bool(true)])]
-            try bin.addChain(audioChain)
-            try audio.link(audioChain[0])
-            try bin.expose(try audioChain.last!.staticPad("src"), as: "audio")
+        let (encoding, videoChain): (String, [Element]) = switch input.videoCodec {
+        // Depayloaders ask for a keyframe when packets are lost and pass on no broken access unit;
+        // decoders drop a picture they could not decode whole and ask for a keyframe then.
+        case .h264: ("H264", [try Element(factory: "rtph264depay", ["request-keyframe": .bool(true), "wait-for-keyframe": .bool(true)]),
+                              try Element(factory: "h264parse"),
+                              try Element(factory: "avdec_h264", ["max-threads": .int32(1),  // see decodeWithoutFrameThreads
+                                                                  "automatic-request-sync-points": .bool(true), "discard-corrupted-frames": .bool(true)])])
+        case .vp8: ("VP8", [try Element(factory: "rtpvp8depay", ["request-keyframe": .bool(true), "wait-for-keyframe": .bool(true)]),
+                            try Element(factory: "vp8dec", ["automatic-request-sync-points": .bool(true), "discard-corrupted-frames": .bool(true)])])
+        }
+        var chains: [(session: Int, payloadType: Int, chain: [Element], pad: String)] = [(0, input.video.payloadType, videoChain, "video")]
+        try receive(input.video, session: 0, media: "video", encoding: encoding, into: bin, rtpbin: session)
+        if let audio = input.audio {
+            try receive(audio, session: 1, media: "audio", encoding: "OPUS", into: bin, rtpbin: session)
+            chains.append((1, audio.payloadType, [try Element(factory: "rtpopusdepay"), try Element(factory: "opusdec", ["plc": .bool(true)])], "audio"))
+        }
+        var selectors: [Int: Element] = [:]
+        for (index, _, chain, pad) in chains {
+            // Each SSRC the session sees comes out on a pad of its own; the newest is shown.
+            let selector = try Element(factory: "input-selector", name: "\(pad)-sender")
+            try bin.addChain([selector] + chain)
+            try bin.expose(try chain.last!.staticPad("src"), as: pad)
+            selectors[index] = selector
+        }
+        let expected = Set(chains.map { "\($0.session) \($0.payloadType)" })
+        session.onPadAdded { [selectors] pad in
+            // recv_rtp_src_<session>_<ssrc>_<payload type>
+            let parts = pad.name.split(separator: "_")
+            guard parts.count == 6, parts[0...2] == ["recv", "rtp", "src"], let index = Int(parts[3]),
+                  let payloadType = Int(parts[5]), let selector = selectors[index],
+                  expected.contains("\(index) \(payloadType)"),
+                  let input = try? selector.requestPad("sink_%u") else { return }
+            try? pad.link(input)
+            try? selector.set("active-pad", .pad(input))
+            // A sender joined (or restarted, or the mix joined it) between keyframes: ask at once.
+            pad.send(.requestKeyframe)
         }
         return bin
     }
 
-    /// A socket on `stream.port` whose packets pass the RTP filter into a jitter buffer, in `bin`.
-    private static func receive(_ stream: RTPInput.Stream, media: String, encoding: String, latency: Int, into bin: Bin) throws -> Element {
+    /// A stream's sockets: RTP through the filter into `rtpbin`'s session `session`; RTCP
+    /// into the session, and the session's RTCP back to the sender.
+    private static func receive(_ stream: RTPInput.Stream, session: Int, media: String, encoding: String, into bin: Bin,
+                                rtpbin: Element) throws {
+        // As SDP's `a=rtcp-fb:<pt> nack pli` (and `nack` when the sender offers retransmissions).
         let caps = try Caps(mediaType: "application/x-rtp", [
-            "media": .string(media), "encoding-name": .string(encoding),
-            "clock-rate": .int(stream.clockRate), "payload": .int(stream.payloadType),
+            "media": .string(media), "encoding-name": .string(encoding), "clock-rate": .int(stream.clockRate),
+            "payload": .int(stream.payloadType), "rtcp-fb-nack-pli": .bool(true), "rtcp-fb-nack": .bool(stream.rtxPayloadType != nil),
         ])
-        let socket = try Element(factory: "udpsrc", name: "rtp-\(media)", [
+        let rtp = try Element(factory: "udpsrc", name: "rtp-\(media)", [
             "port": .int32(Int32(stream.port)), "buffer-size": .int32(2_097_152), "caps": .caps(caps),
         ])
-        let jitterBuffer = try Element(factory: "rtpjitterbuffer", name: "rtp-\(media)-jitter", [
-            "latency": .uint32(UInt32(latency)), "drop-on-latency": .bool(true),
+        let rtcp = try Element(factory: "udpsrc", name: "rtcp-\(media)", [
+            "port": .int32(Int32(stream.rtcpPort)), "caps": .caps(try Caps(mediaType: "application/x-rtcp", [:])),
         ])
-        try bin.addChain([socket, jitterBuffer])
-        try socket.staticPad("src").addBufferDataProbe { packet in
-            isRTP(packet, payloadType: stream.payloadType) ? .pass : .drop
-        }
-        return jitterBuffer
+        try bin.add(rtp, rtcp)
+        let payloadTypes = [stream.payloadType] + (stream.rtxPayloadType.map { [$0] } ?? [])
+        try rtp.staticPad("src").addBufferDataProbe { packet in isRTP(packet, payloadTypes: payloadTypes) ? .pass : .drop }
+        try rtcp.staticPad("src").addBufferDataProbe { packet in isRTCP(packet) ? .pass : .drop }
+        try rtp.staticPad("src").link(try rtpbin.requestPad("recv_rtp_sink_\(session)"))
+        try rtcp.staticPad("src").link(try rtpbin.requestPad("recv_rtcp_sink_\(session)"))
+        rtcp.sendRTCP(from: try rtpbin.requestPad("send_rtcp_src_\(session)"), guessingFrom: rtp)
+        // RTCP may use a fifth of the stream's rate (RTP's default is a twentieth): AVPF then lets
+        // early feedback out every ~100 ms rather than every ~500 ms, so a keyframe request that
+        // follows a NACK is not held back. The reports sent stay at a few a second.
+        try rtpbin.rtpSession(session)?.set("rtcp-fraction", .double(0.2))
     }
 
-    /// An RTP packet (version 2, a whole header) of the given payload type.
-    static func isRTP(_ packet: UnsafeRawBufferPointer, payloadType: Int) -> Bool {
+    /// An RTP packet (version 2, a whole header) of one of the given payload types.
+    static func isRTP(_ packet: UnsafeRawBufferPointer, payloadTypes: [Int]) -> Bool {
         guard packet.count >= 12, packet[0] >> 6 == 2 else { return false }
         let csrcCount = Int(packet[0] & 0x0F)
-        return packet.count >= 12 + 4 * csrcCount && Int(packet[1] & 0x7F) == payloadType
+        return packet.count >= 12 + 4 * csrcCount && payloadTypes.contains(Int(packet[1] & 0x7F))
+    }
+
+    /// An RTCP compound packet's start: version 2, a report or feedback type (192 to 223), a
+    /// length that fits in the datagram.
+    static func isRTCP(_ packet: UnsafeRawBufferPointer) -> Bool {
+        guard packet.count >= 8, packet[0] >> 6 == 2, (192...223).contains(packet[1]) else { return false }
+        let words = (Int(packet[2]) << 8 | Int(packet[3])) + 1
+        return words * 4 <= packet.count
     }
 }

@@ -1,0 +1,33 @@
+import CArenaShim
+import CGStreamer
+
+extension Element {
+    /// For the udpsrc that receives the peer's RTCP: what `rtcpOut` (an rtpbin
+    /// `send_rtcp_src_%u` pad, left unlinked) sends, reports and feedback, goes out through this
+    /// element's own socket, so the peer gets it from the port it sends to: to `host`:`port`.
+    public func sendRTCP(from rtcpOut: Pad, to host: String, port: Int) {
+        arena_rtcp_send_through(UnsafeMutableRawPointer(pointer), UnsafeMutableRawPointer(rtcpOut.pointer), host, Int32(port), nil)
+    }
+
+    /// As `sendRTCP(from:to:port:)`, to the address the peer's latest RTCP came from; before its
+    /// first RTCP, to the port after the one its RTP (received by `rtp`, a udpsrc) comes from,
+    /// where senders that use a port pair (ffmpeg, GStreamer's examples) listen.
+    public func sendRTCP(from rtcpOut: Pad, guessingFrom rtp: Element) {
+        arena_rtcp_send_through(UnsafeMutableRawPointer(pointer), UnsafeMutableRawPointer(rtcpOut.pointer), nil, 0,
+                                UnsafeMutableRawPointer(rtp.pointer))
+    }
+
+    /// For an rtpbin: its session element `session` (made when the session's first pad was).
+    public func rtpSession(_ session: Int) -> Element? {
+        guard let made = arena_rtpbin_session(UnsafeMutableRawPointer(pointer), UInt32(session)) else { return nil }
+        let element = Element(retaining: made.assumingMemoryBound(to: GstElement.self))
+        gst_object_unref(made)
+        return element
+    }
+
+    /// For an rtpbin: `session` takes (or, `sending`, sends) RFC 4588 retransmissions of
+    /// `payloadType` as `rtxPayloadType`, through an rtprtxreceive (rtprtxsend) made with the session.
+    public func useRetransmissions(session: Int, rtxPayloadType: Int, payloadType: Int, sending: Bool = false) {
+        arena_rtpbin_use_rtx(UnsafeMutableRawPointer(pointer), UInt32(session), UInt32(rtxPayloadType), UInt32(payloadType), sending ? 1 : 0)
+    }
+}

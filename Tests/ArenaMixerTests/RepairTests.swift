@@ -1,0 +1,80 @@
+import ArenaLayout
+import ArenaMixer
+import Foundation
+import GStreamerKit
+import GStreamerTestSupport
+import Testing
+
+/// RTP inputs that survive real networks: a sender with a 4 s GOP (as phones and OBS are often
+/// set), whose stream the mix joins between keyframes or loses a burst of, and whose pictures
+/// must come back at once through RTCP keyframe requests and retransmissions.
+@Suite(.serialized) struct RepairTests {
+    /// A one-host mix of the sender's RTP on `port` (RTCP on `port` + 1), recorded.
+    private func spec(port: Int, latency: Int = 100) -> String {
+        """
+        {"template": 600, "canvas": {"width": 360, "height": 640, "fps": 30},
+         "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(port), "rtxPayloadType": 97}, "latencyMs": \(latency)}}}],
+         "live": {"staleAfterMs": 5000, "disconnectTimeoutMs": 10000},
+         "output": {"video": {"preset": "ultrafast", "keyframeIntervalSeconds": 1}},
+         "outputs": [{"type": "recording", "path": "repair.mkv", "segmentSeconds": 600}]}
+        """
+    }
+
+    /// The host's cell in the one-host 360x640 layout.
+    private var cell: Rect {
+        get throws {
+            LayoutTemplate.rect(try TemplateLibrary.bundled().template(600).cells(forHostCount: 1)[0], on: Size(width: 360, height: 640))
+        }
+    }
+
+    /// Each output frame's time (seconds) and the sender frame it shows (nil: none, or broken).
+    private func shown(in folder: URL) throws -> [(time: Double, frame: Int?)] {
+        let cell = try cell
+        let (_, frames) = try VideoFrames.decode(path: folder.appendingPathComponent("repair-00001.mkv").path) { _ in true }
+        return frames.map { (Double($0.pts) / 1e9, StampedFrames.number(in: $0, cell: cell)) }
+    }
+
+    @Test func aMixJoiningBetweenKeyframesShowsTheHostAtOnce() throws {
+        let folder = try TestMedia.workspace()
+        let port = TestPorts.take(2)[0]
+        let sender = try FeedbackSender(rtpPort: port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 120)
+        // 1.5 s into the sender's first 4 s GOP.
+        Thread.sleep(forTimeInterval: 1.5)
+        let mix = try RunningLiveMix(spec: spec(port: port), in: folder)
+        Thread.sleep(forTimeInterval: 3)
+        try mix.stop()
+        sender.stop()
+        let shown = try shown(in: folder)
+        let first = try #require(shown.first { $0.frame != nil }, "the host's picture never showed")
+        let start = try #require(shown.first).time
+        print("join: first picture \(Int((first.time - start) * 1000)) ms into the output")
+        #expect(first.time - start < 0.3, "the host's picture showed \(Int((first.time - start) * 1000)) ms into the output")
+    }
+
+    @Test func aBurstOfLossIsRepairedWithinAFewFrames() throws {
+        let folder = try TestMedia.workspace()
+        let port = TestPorts.take(2)[0]
+        let relay = try LossyRelay(forwardingTo: port)
+        let mix = try RunningLiveMix(spec: spec(port: port), in: folder)
+        let sender = try FeedbackSender(rtpPort: relay.port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 120)
+        Thread.sleep(forTimeInterval: 2.5)
+        relay.dropBurst(50)
+        Thread.sleep(forTimeInterval: 3)
+        try mix.stop()
+        sender.stop()
+        relay.stop()
+        let (lastDropped, dropped) = relay.lastDroppedFrame
+        #expect(dropped == 50)
+        let burstEnd = try #require(lastDropped)
+        let shown = try shown(in: folder)
+        // How late a frame shows, normally: the median over the frames before the burst.
+        let before = shown.compactMap { entry in entry.frame.map { entry.time - Double($0) / 30 } }.prefix(40).sorted()
+        let lag = before[before.count / 2]
+        let fresh = try #require(shown.first { ($0.frame ?? -1) > burstEnd }, "the picture never came back after the burst")
+        let late = fresh.time - (lag + Double(burstEnd) / 30)
+        print("burst: \(dropped) packets to frame \(burstEnd); clean again \(Int(late * 1000)) ms after it would have shown")
+        #expect(late < 0.3, "the picture came back \(Int(late * 1000)) ms after the burst")
+        // No broken picture in between: every frame shows a whole stamp.
+        #expect(shown.drop { $0.frame == nil }.allSatisfy { $0.frame != nil })
+    }
+}
