@@ -2,7 +2,7 @@ import ArenaSpec
 import Foundation
 
 /// Where a mix's RTP inputs must be sent: the instance's advertised host and each host's
-/// ports, from the spec and the hosts its recorded PATCHes added. A platform reads it from
+/// ports (RTP and RTCP), from the spec and the hosts its recorded PATCHes added. A platform reads it from
 /// `GET /v1/mixes/{id}`, and from the `mix.moved` callback when the mix changed instance.
 enum MixIngest {
     static func json(mixId: String, spec: MixSpec, host: String, store: any ArenaStore, dataFolder: URL) async -> JSON {
@@ -13,8 +13,9 @@ enum MixIngest {
         }
         return ["host": .string(host), "hosts": .array(hosts.compactMap { host in
             guard case .rtp(let rtp) = host.input else { return nil }
-            var fields: [(String, JSON)] = [("userId", .string(host.userId)), ("videoPort", .int(rtp.video.port))]
-            if let audio = rtp.audio { fields.append(("audioPort", .int(audio.port))) }
+            var fields: [(String, JSON)] = [("userId", .string(host.userId)), ("videoPort", .int(rtp.video.port)),
+                                            ("videoRtcpPort", .int(rtp.video.rtcpPort))]
+            if let audio = rtp.audio { fields += [("audioPort", .int(audio.port)), ("audioRtcpPort", .int(audio.rtcpPort))] }
             return .object(fields)
         })]
     }

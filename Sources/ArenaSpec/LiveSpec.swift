@@ -29,6 +29,8 @@ public struct RTPInput: Sendable, Equatable {
     public var audio: Stream?
     /// How long the jitter buffer holds packets to reorder them, in milliseconds.
     public var latencyMilliseconds: Int
+    /// When set, only packets from these addresses are taken (RTP and RTCP); others are dropped.
+    public var allowedSenders: [String] = []
 
     /// The UDP ports it listens on.
     public var ports: [Int] { [video.port, video.rtcpPort] + (audio.map { [$0.port, $0.rtcpPort] } ?? []) }
@@ -117,9 +119,14 @@ extension MixSpec {
             audioStream = stream
         }
         let latency = try rtp.integer("latencyMs", in: 0...5_000) ?? 200
+        let senders = try rtp.strings("allowedSenders") ?? []
+        for (index, address) in senders.enumerated() where !isIPAddress(address) {
+            throw SpecError(field: rtp.name("allowedSenders") + "[\(index)]", "is '\(Redaction.value(address))', not an IPv4 or IPv6 address")
+        }
+        guard senders.count <= 16 else { throw SpecError(field: rtp.name("allowedSenders"), "lists \(senders.count) addresses; at most 16") }
         try rtp.finish()
         return .rtp(RTPInput(video: videoStream, videoCodec: RTPInput.VideoCodec(rawValue: codec)!, audio: audioStream,
-                             latencyMilliseconds: latency))
+                             latencyMilliseconds: latency, allowedSenders: senders))
     }
 
     private static func stream(_ fields: inout JSONFields, defaultPayloadType: Int, defaultClockRate: Int) throws(SpecError) -> RTPInput.Stream {
@@ -133,6 +140,12 @@ extension MixSpec {
         if rtx == payloadType { throw SpecError(field: fields.name("rtxPayloadType"), "is \(payloadType), the media's payload type too") }
         return RTPInput.Stream(port: port, payloadType: payloadType, clockRate: try fields.integer("clockRate", in: 1_000...1_000_000) ?? defaultClockRate,
                                rtcpPort: rtcpPort, rtxPayloadType: rtx)
+    }
+
+    /// A literal IPv4 or IPv6 address (no name, no port).
+    private static func isIPAddress(_ text: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 
     /// The `live` object.

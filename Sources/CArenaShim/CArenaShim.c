@@ -144,3 +144,40 @@ void *arena_rtpbin_session(void *rtpbin, unsigned session) {
     g_signal_emit_by_name(rtpbin, "get-session", session, &element);
     return element;
 }
+
+// MARK: Source filter
+
+typedef struct {
+    int count;
+    GInetAddress **allowed;
+} Senders;
+
+static void senders_free(gpointer data) {
+    Senders *senders = data;
+    for (int i = 0; i < senders->count; i++) g_object_unref(senders->allowed[i]);
+    g_free(senders->allowed);
+    g_free(senders);
+}
+
+static GstPadProbeReturn only_from_senders(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+    Senders *senders = data;
+    GstNetAddressMeta *meta = gst_buffer_get_net_address_meta(GST_PAD_PROBE_INFO_BUFFER(info));
+    if (meta == NULL || !G_IS_INET_SOCKET_ADDRESS(meta->addr)) return GST_PAD_PROBE_DROP;
+    GInetAddress *from = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(meta->addr));
+    for (int i = 0; i < senders->count; i++) {
+        if (g_inet_address_equal(from, senders->allowed[i])) return GST_PAD_PROBE_OK;
+    }
+    return GST_PAD_PROBE_DROP;
+}
+
+void arena_udpsrc_only_from(void *udpsrc, const char *const *hosts, int count) {
+    Senders *senders = g_new0(Senders, 1);
+    senders->allowed = g_new0(GInetAddress *, count);
+    for (int i = 0; i < count; i++) {
+        GInetAddress *address = g_inet_address_new_from_string(hosts[i]);
+        if (address) senders->allowed[senders->count++] = address;
+    }
+    GstPad *pad = gst_element_get_static_pad(GST_ELEMENT(udpsrc), "src");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, only_from_senders, senders, senders_free);
+    gst_object_unref(pad);
+}

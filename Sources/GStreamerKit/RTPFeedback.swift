@@ -17,6 +17,17 @@ extension Element {
                                 UnsafeMutableRawPointer(rtp.pointer))
     }
 
+    /// For a udpsrc: what comes from any address but `addresses` (IP addresses) is dropped.
+    public func acceptOnly(from addresses: [String]) {
+        var texts = addresses.map { strdup($0) }
+        defer { texts.forEach { free($0) } }
+        texts.withUnsafeBufferPointer { list in
+            list.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: list.count) { pointer in
+                arena_udpsrc_only_from(UnsafeMutableRawPointer(self.pointer), pointer, Int32(list.count))
+            }
+        }
+    }
+
     /// For an rtpbin: its session element `session` (made when the session's first pad was).
     public func rtpSession(_ session: Int) -> Element? {
         guard let made = arena_rtpbin_session(UnsafeMutableRawPointer(pointer), UInt32(session)) else { return nil }

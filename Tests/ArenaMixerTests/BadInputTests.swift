@@ -56,10 +56,38 @@ private func planError(_ json: String) throws -> String? {
         (##"{"hosts": [{"userId": "a", "input": "GOOD"}], "canvas": {"background": "#+12345"}}"##, ##"canvas.background is "#+12345"; it must be a colour"##),
         (##"{"hosts": [{"userId": "a", "input": "GOOD"}], "overlays": {"leftColour": "#-0000000"}}"##, ##"overlays.leftColour is "#-0000000"; it must be"##),
         (#"{"hosts": [{"userId": "a", "input": "GOOD"}],"#, "spec.json is not valid JSON"),
+        // RTCP takes the RTP port + 1 unless rtcpPort says: no stream may use another's.
+        (#"{"hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": 5000}, "audio": {"port": 5001}}}}]}"#,
+         "hosts[0].input.rtp.audio.port is 5001, a port of the video's too"),
+        (#"{"hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": 5000, "rtcpPort": 5002}, "audio": {"port": 5002}}}}]}"#,
+         "hosts[0].input.rtp.audio.port is 5002, a port of the video's too"),
+        (#"{"hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": 5000, "rtcpPort": 5000}}}}]}"#,
+         "hosts[0].input.rtp.video.rtcpPort is 5000, the RTP port"),
+        (#"{"hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": 65535}}}}]}"#,
+         "hosts[0].input.rtp.video.rtcpPort is required when port is 65535"),
+        (#"{"hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": 5000, "rtxPayloadType": 96}}}}]}"#,
+         "hosts[0].input.rtp.video.rtxPayloadType is 96, the media's payload type too"),
+        (#"{"hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": 5000}, "allowedSenders": ["10.0.0.1", "sfu.example.com"]}}}]}"#,
+         "hosts[0].input.rtp.allowedSenders[1] is 'sfu.example.com', not an IPv4 or IPv6 address"),
     ])
     func isRefusedWithAMessageNamingTheField(json: String, expected: String) throws {
         let message = try planError(json.replacingOccurrences(of: "GOOD", with: Self.good))
         #expect(message?.contains(expected) == true, "got: \(message ?? "no error")")
+    }
+
+    /// A host's RTP on another host's RTCP port (its RTP port + 1) is refused when the live mix starts.
+    @Test func anInputOnAnotherInputsRTCPPortIsRefused() throws {
+        let folder = try TestMedia.workspace()
+        let port = TestPorts.take(1)[0]
+        let mix = try RunningLiveMix(spec: """
+            {"hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": \(port)}}}}, {"userId": "b", "input": {"rtp": {"video": {"port": \(port + 1)}}}}],
+             "outputs": [{"type": "recording", "path": "x.mkv", "segmentSeconds": 600}]}
+            """, in: folder)
+        let failure = Result { try mix.stop() }
+        #expect(throws: (any Error).self) { try failure.get() }
+        if case .failure(let error) = failure {
+            #expect("\(error)".contains("hosts[1].input uses port \(port + 1), which hosts[0].input uses for a different input"), "\(error)")
+        }
     }
 
     @Test func anUndecodableInputIsRefused() throws {

@@ -14,12 +14,14 @@ final class FeedbackSender: Sendable {
     private let pipeline: Pipeline
     private let sent = Atomic<Int>(0)
 
-    init(rtpPort: Int, arenaRTCPPort: Int, ownPort: Int, gopFrames: Int, rtxPayloadType: Int? = nil) throws {
+    /// `address`: the loopback address it sends from; `stamped` false: a plain white picture.
+    init(rtpPort: Int, arenaRTCPPort: Int, ownPort: Int, gopFrames: Int, rtxPayloadType: Int? = nil, address: String = "127.0.0.1",
+         stamped: Bool = true) throws {
         pipeline = try Pipeline(launch: """
-            videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! identity name=stamp \
+            videotestsrc is-live=true pattern=\(stamped ? "ball" : "white") ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! identity name=stamp \
             ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=\(gopFrames) bitrate=1500 ! rtph264pay name=pay pt=96 config-interval=-1 mtu=1000 \
-            udpsink name=rtp host=127.0.0.1 port=\(rtpPort) bind-port=\(ownPort) sync=false async=false \
-            udpsrc name=rtcp port=\(ownPort + 1) caps=application/x-rtcp
+            udpsink name=rtp host=127.0.0.1 port=\(rtpPort) bind-address=\(address) bind-port=\(ownPort) sync=false async=false \
+            udpsrc name=rtcp address=\(address) port=\(ownPort + 1) caps=application/x-rtcp
             """)
         let session = try Element(factory: "rtpbin", name: "session", ["rtp-profile": .nick("avpf")])
         if let rtxPayloadType { session.useRetransmissions(session: 0, rtxPayloadType: rtxPayloadType, payloadType: 96, sending: true) }
@@ -30,7 +32,7 @@ final class FeedbackSender: Sendable {
         try rtcp.staticPad("src").link(try session.requestPad("recv_rtcp_sink_0"))
         rtcp.sendRTCP(from: try session.requestPad("send_rtcp_src_0"), to: "127.0.0.1", port: arenaRTCPPort)
         try pipeline.element(named: "stamp")!.staticPad("src").addWritableFrameProbe { [weak self] frame in
-            guard let self else { return }
+            guard let self, stamped else { return }
             StampedFrames.stamp(sent.wrappingAdd(1, ordering: .relaxed).oldValue, on: frame)
         }
         try pipeline.play()

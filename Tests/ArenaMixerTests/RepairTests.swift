@@ -10,10 +10,10 @@ import Testing
 /// must come back at once through RTCP keyframe requests and retransmissions.
 @Suite(.serialized) struct RepairTests {
     /// A one-host mix of the sender's RTP on `port` (RTCP on `port` + 1), recorded.
-    private func spec(port: Int, latency: Int = 100) -> String {
+    private func spec(port: Int, latency: Int = 100, senders: String = "") -> String {
         """
         {"template": 600, "canvas": {"width": 360, "height": 640, "fps": 30},
-         "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(port), "rtxPayloadType": 97}, "latencyMs": \(latency)}}}],
+         "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(port), "rtxPayloadType": 97}, "latencyMs": \(latency)\(senders)}}}],
          "live": {"staleAfterMs": 5000, "disconnectTimeoutMs": 10000},
          "output": {"video": {"preset": "ultrafast", "keyframeIntervalSeconds": 1}},
          "outputs": [{"type": "recording", "path": "repair.mkv", "segmentSeconds": 600}]}
@@ -49,6 +49,25 @@ import Testing
         let start = try #require(shown.first).time
         print("join: first picture \(Int((first.time - start) * 1000)) ms into the output")
         #expect(first.time - start < 0.3, "the host's picture showed \(Int((first.time - start) * 1000)) ms into the output")
+    }
+
+    /// A stranger sending to the host's port, as the newest sender, would take over the host's
+    /// cell; with `allowedSenders` its packets are dropped before they reach the session.
+    @Test func onlyTheAllowedSenderIsShown() throws {
+        let folder = try TestMedia.workspace()
+        let port = TestPorts.take(2)[0]
+        let mix = try RunningLiveMix(spec: spec(port: port, senders: #", "allowedSenders": ["127.0.0.1"]"#), in: folder)
+        let host = try FeedbackSender(rtpPort: port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 30)
+        Thread.sleep(forTimeInterval: 1)
+        let stranger = try FeedbackSender(rtpPort: port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 30,
+                                          address: "127.0.0.2", stamped: false)
+        Thread.sleep(forTimeInterval: 2)
+        try mix.stop()
+        host.stop()
+        stranger.stop()
+        let numbers = try shown(in: folder).compactMap(\.frame)
+        #expect(numbers.count > 60)
+        #expect(numbers.allSatisfy { $0 < 1_000 }, "the stranger's white picture showed: \(Set(numbers.filter { $0 >= 1_000 }))")
     }
 
     @Test func aBurstOfLossIsRepairedWithinAFewFrames() throws {

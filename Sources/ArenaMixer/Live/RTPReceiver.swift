@@ -41,9 +41,9 @@ enum RTPReceiver {
                             try Element(factory: "vp8dec", ["automatic-request-sync-points": .bool(true), "discard-corrupted-frames": .bool(true)])])
         }
         var chains: [(session: Int, payloadType: Int, chain: [Element], pad: String)] = [(0, input.video.payloadType, videoChain, "video")]
-        try receive(input.video, session: 0, media: "video", encoding: encoding, into: bin, rtpbin: session)
+        try receive(input.video, session: 0, media: "video", encoding: encoding, from: input.allowedSenders, into: bin, rtpbin: session)
         if let audio = input.audio {
-            try receive(audio, session: 1, media: "audio", encoding: "OPUS", into: bin, rtpbin: session)
+            try receive(audio, session: 1, media: "audio", encoding: "OPUS", from: input.allowedSenders, into: bin, rtpbin: session)
             chains.append((1, audio.payloadType, [try Element(factory: "rtpopusdepay"), try Element(factory: "opusdec", ["plc": .bool(true)])], "audio"))
         }
         var selectors: [Int: Element] = [:]
@@ -71,9 +71,10 @@ enum RTPReceiver {
     }
 
     /// A stream's sockets: RTP through the filter into `rtpbin`'s session `session`; RTCP
-    /// into the session, and the session's RTCP back to the sender.
-    private static func receive(_ stream: RTPInput.Stream, session: Int, media: String, encoding: String, into bin: Bin,
-                                rtpbin: Element) throws {
+    /// into the session, and the session's RTCP back to the sender. With `senders`, packets
+    /// from other addresses are dropped first.
+    private static func receive(_ stream: RTPInput.Stream, session: Int, media: String, encoding: String, from senders: [String],
+                                into bin: Bin, rtpbin: Element) throws {
         // As SDP's `a=rtcp-fb:<pt> nack pli` (and `nack` when the sender offers retransmissions).
         let caps = try Caps(mediaType: "application/x-rtp", [
             "media": .string(media), "encoding-name": .string(encoding), "clock-rate": .int(stream.clockRate),
@@ -86,6 +87,10 @@ enum RTPReceiver {
             "port": .int32(Int32(stream.rtcpPort)), "caps": .caps(try Caps(mediaType: "application/x-rtcp", [:])),
         ])
         try bin.add(rtp, rtcp)
+        if !senders.isEmpty {
+            rtp.acceptOnly(from: senders)
+            rtcp.acceptOnly(from: senders)
+        }
         let payloadTypes = [stream.payloadType] + (stream.rtxPayloadType.map { [$0] } ?? [])
         try rtp.staticPad("src").addBufferDataProbe { packet in isRTP(packet, payloadTypes: payloadTypes) ? .pass : .drop }
         try rtcp.staticPad("src").addBufferDataProbe { packet in isRTCP(packet) ? .pass : .drop }

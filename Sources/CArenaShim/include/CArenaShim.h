@@ -24,6 +24,10 @@ void arena_rtcp_send_through(void *rtcp_source, void *rtcp_out, const char *host
 /// or, with `sending` set, send them: an rtprtxsend ("request-aux-sender").
 void arena_rtpbin_use_rtx(void *rtpbin, unsigned session, unsigned rtx_payload_type, unsigned payload_type, int sending);
 
+/// Drops what `udpsrc` (a GstElement*) receives from any address but the `count` IP addresses
+/// in `hosts`.
+void arena_udpsrc_only_from(void *udpsrc, const char *const *hosts, int count);
+
 /// `rtpbin`'s session element `session` (its "get-session"), with a reference the caller owns; NULL if none.
 void *arena_rtpbin_session(void *rtpbin, unsigned session);
 
