@@ -70,6 +70,37 @@ import Testing
         #expect(numbers.allSatisfy { $0 < 1_000 }, "the stranger's white picture showed: \(Set(numbers.filter { $0 >= 1_000 }))")
     }
 
+    /// 5 % of the packets lost at random for 15 s: retransmissions put them back in place, so
+    /// every output frame shows a whole picture and the picture never freezes for long.
+    @Test func randomLossWithRetransmissionsBreaksNoPicture() throws {
+        let folder = try TestMedia.workspace()
+        let port = TestPorts.take(2)[0]
+        let relay = try LossyRelay(forwardingTo: port)
+        let mix = try RunningLiveMix(spec: spec(port: port), in: folder)
+        let sender = try FeedbackSender(rtpPort: relay.port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 120,
+                                        rtxPayloadType: 97)
+        Thread.sleep(forTimeInterval: 1)
+        relay.dropRandomly(0.05)
+        Thread.sleep(forTimeInterval: 15)
+        try mix.stop()
+        sender.stop()
+        relay.stop()
+        let dropped = relay.lastDroppedFrame.dropped
+        let shown = try shown(in: folder).drop { $0.frame == nil }
+        let numbers = shown.compactMap(\.frame)
+        // The longest run of output frames showing one sender frame.
+        var longest = 1, run = 1
+        for (previous, next) in zip(numbers, numbers.dropFirst()) {
+            run = next == previous ? run + 1 : 1
+            longest = max(longest, run)
+        }
+        print("random loss: \(dropped) packets dropped; \(shown.count) frames, \(shown.count - numbers.count) not whole, longest freeze \(longest) frames")
+        #expect(dropped > 30)
+        #expect(numbers.count == shown.count, "\(shown.count - numbers.count) frames were not whole")
+        #expect(zip(numbers, numbers.dropFirst()).allSatisfy { $0 <= $1 }, "the sender's frames showed out of order")
+        #expect(longest <= 8, "the picture froze for \(longest) frames")
+    }
+
     @Test func aBurstOfLossIsRepairedWithinAFewFrames() throws {
         let folder = try TestMedia.workspace()
         let port = TestPorts.take(2)[0]
