@@ -7,6 +7,11 @@ import Foundation
 extension MixRegistry {
     func confine(_ spec: MixSpec) throws {
         for (index, host) in spec.hosts.enumerated() {
+            // An input the service would connect out to could reach its own network: only
+            // inputs that come to it (RTP, SRT in listener mode) are taken.
+            if case .srt(let srt) = host.input, URLComponents(string: srt.location)?.queryItems?.first(where: { $0.name == "mode" })?.value != "listener" {
+                throw APIError(.unprocessableContent, "hosts[\(index)].input: the service takes SRT in listener mode only (srt://:port?mode=listener)")
+            }
             if case .uri(let uri) = host.input {
                 guard let url = URL(string: uri), url.isFileURL, (url.host ?? "").isEmpty || url.host == "localhost", access.contains(url.path) else {
                     throw APIError(.unprocessableContent, "hosts[\(index)].input must be an RTP input or a file in the data folder")

@@ -6,6 +6,23 @@ public enum InputSource: Sendable, Equatable {
     case uri(String)
     /// RTP over UDP, received on local ports.
     case rtp(RTPInput)
+    /// MPEG-TS over SRT (`srt://host:port?mode=caller|listener...`), as an encoder pushes it.
+    case srt(StreamInput)
+
+    /// Whether the input is live (received as it comes, never probed before the mix starts).
+    public var isLive: Bool {
+        if case .uri = self { false } else { true }
+    }
+}
+
+/// An SRT input: where it is, and whether it carries audio the mix should wait for.
+public struct StreamInput: Sendable, Equatable {
+    /// The `srt://` URI (its passphrase in the query): never shown whole in a message
+    /// (`Redaction.url`).
+    public var location: String
+    /// How long SRT waits for a lost packet to come again, in milliseconds.
+    public var latencyMilliseconds: Int
+    public var hasAudio: Bool
 }
 
 /// An RTP input: one UDP port per stream, with the payload described as SDP would.
@@ -98,11 +115,20 @@ public enum OutputTarget: Sendable, Equatable {
 }
 
 extension MixSpec {
-    /// A host's `input`: a path or URI, or `{"rtp": {...}}`.
+    /// A host's `input`: a path or URI, or `{"rtp": {...}}` or `{"srt": {...}}`.
     static func inputSource(_ host: inout JSONFields, relativeTo base: URL) throws(SpecError) -> InputSource {
         guard host.holdsObject("input") else { return .uri(uri(for: try host.requiredString("input"), relativeTo: base)) }
         var input = try host.object("input")!
-        guard var rtp = try input.object("rtp") else { throw SpecError(field: input.name("rtp"), "is required (the only kind of input object)") }
+        if var srt = try input.object("srt") {
+            try input.finish()
+            let uri = try srt.requiredString("uri")
+            try OutputValues.checkSRT(uri, field: srt.name("uri"))
+            let latency = try srt.integer("latencyMs", in: 20...8_000) ?? 120
+            let audio = try srt.bool("audio") ?? true
+            try srt.finish()
+            return .srt(StreamInput(location: uri, latencyMilliseconds: latency, hasAudio: audio))
+        }
+        guard var rtp = try input.object("rtp") else { throw SpecError(field: input.name("rtp"), "is required (or srt)") }
         try input.finish()
         guard var video = try rtp.object("video") else { throw SpecError(field: rtp.name("video"), "is required") }
         let codec = try video.choice("codec", RTPInput.VideoCodec.allCases.map(\.rawValue)) ?? "h264"

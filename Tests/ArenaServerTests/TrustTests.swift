@@ -29,6 +29,10 @@ import Testing
                                        with: #""input": "file://elsewhere\#(service.folder.path)/clip.mp4""#), "hosts[1].input must be"),
             (base.replacingOccurrences(of: #""live":"#, with: #""overlays": {"allowPrivateAvatarHosts": true}, "live":"#),
              "overlays.allowPrivateAvatarHosts is the operator's"),
+            // An SRT caller would make the service connect out, to its own network as well.
+            (base.replacingOccurrences(of: #""input": {"rtp": {"video": {"port": \#(ports.1)}}}"#,
+                                       with: #""input": {"srt": {"uri": "srt://10.0.0.1:9000?mode=caller"}}"#),
+             "hosts[1].input: the service takes SRT in listener mode only"),
         ]
         for (spec, message) in attempts {
             #expect(spec != base)

@@ -41,12 +41,14 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         self.source = source
         self.hasAudio = hasAudio
         self.access = access
-        if case .rtp(let rtp) = source {
-            latency = UInt64(rtp.latencyMilliseconds) * 1_000_000 + 2 * frameDuration
-        } else {
-            latency = 2 * frameDuration
+        switch source {
+        case .rtp(let rtp): latency = UInt64(rtp.latencyMilliseconds) * 1_000_000 + 2 * frameDuration
+        case .srt(let srt): latency = UInt64(srt.latencyMilliseconds) * 1_000_000 + 2 * frameDuration
+        case .uri: latency = 2 * frameDuration
         }
-        runner = RestartingPipeline(label: "\(label) input", backoff: Backoff(first: 0.5, limit: 4),
+        // An SRT input whose sender left is listened for (or called) again.
+        let isStream = if case .srt = source { true } else { false }
+        runner = RestartingPipeline(label: "\(label) input", backoff: Backoff(first: 0.5, limit: 4), restartsAtEnd: isStream,
                                     build: { [weak self] in
                                         guard let self else { throw GStreamerError(message: "the input was removed") }
                                         return try self.build()
@@ -79,7 +81,7 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         }
         let made = Pipeline(name: "hub")
         // A live source is passed on as it arrives; a file is paced to real time by its sinks.
-        let isLive = if case .rtp = source { true } else { false }
+        let isLive = source.isLive
         let sinkSettings: KeyValuePairs<String, PropertyValue> = ["sync": .bool(!isLive), "async": .bool(false)]
         let videoSink = try Element(factory: "appsink", name: "video", sinkSettings)
         let audioSink = hasAudio ? try Element(factory: "appsink", name: "audio", sinkSettings) : nil
@@ -91,6 +93,10 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
             try made.add(receiver)
             try receiver.staticPad("video").link(try videoSink.staticPad("sink"))
             if let audioSink { try receiver.staticPad("audio").link(try audioSink.staticPad("sink")) }
+        case .srt(let srt):
+            // The URI's mode says listener or caller; its passphrase and options are read by srtsrc.
+            try receiveStream(try Element(factory: "srtsrc", name: "srt", ["uri": .string(srt.location), "latency": .int32(Int32(srt.latencyMilliseconds))]),
+                              into: made, video: videoSink, audio: audioSink)
         case .uri(let uri):
             // Opened again at each build: a link planted since the spec was accepted is refused.
             let readable = try access.reading(uri)
@@ -104,6 +110,16 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         audioSink?.onNewSample { [weak self] sample in self?.forward(sample, video: false) }
         clock?.adopt(made)
         return made
+    }
+
+    /// A stream source (SRT) into decodebin (which finds the demuxer and decoders), its
+    /// decoded video and audio into the sinks.
+    private func receiveStream(_ source: Element, into pipeline: Pipeline, video: Element, audio: Element?) throws {
+        let decoder = try Element(factory: "decodebin", name: "decoder")
+        decoder.decodeWithoutFrameThreads()
+        try pipeline.add(source, decoder)
+        try source.link(decoder)
+        decoder.linkDecodedStreams(video: try video.staticPad("sink"), audio: try audio?.staticPad("sink"))
     }
 
     private func forward(_ sample: Sample, video: Bool) {

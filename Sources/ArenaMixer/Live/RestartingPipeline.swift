@@ -18,6 +18,8 @@ final class RestartingPipeline: Sendable {
     private let onMessage: @Sendable (BusMessage) -> Void
     private let onFailure: @Sendable () -> Void
     private let report: @Sendable (String) -> Void
+    /// A build whose streams end is built again (a live stream whose sender left), rather than left ended.
+    private let restartsAtEnd: Bool
     private let state: Mutex<State>
 
     private struct State {
@@ -31,11 +33,13 @@ final class RestartingPipeline: Sendable {
     }
 
     /// `onFailure` runs when a build fails, before it is torn down; `report` gets one line per
-    /// failure (with the delay before the next try) and per recovery.
-    init(label: String, backoff: Backoff, build: @escaping @Sendable () throws -> Pipeline,
+    /// failure (with the delay before the next try) and per recovery. `restartsAtEnd`: the end
+    /// of the streams counts as a failure.
+    init(label: String, backoff: Backoff, restartsAtEnd: Bool = false, build: @escaping @Sendable () throws -> Pipeline,
          onMessage: @escaping @Sendable (BusMessage) -> Void = { _ in }, onFailure: @escaping @Sendable () -> Void = {},
          report: @escaping @Sendable (String) -> Void) {
         self.label = label
+        self.restartsAtEnd = restartsAtEnd
         state = Mutex(State(backoff: backoff))
         self.build = build
         self.onMessage = onMessage
@@ -103,6 +107,9 @@ final class RestartingPipeline: Sendable {
         // While stopping, the current build's messages still count (a drain waits for its end).
         guard state.withLock({ build == $0.generation }) else { return }
         if case .error(let error) = message { return failed(generation: build, because: error.message) }
+        if case .endOfStream = message, restartsAtEnd, !state.withLock({ $0.stopped }) {
+            return failed(generation: build, because: "the stream ended")
+        }
         onMessage(message)
     }
 

@@ -29,8 +29,9 @@ public enum InputProbe {
     /// avatars; the first unusable input is the error. A render refuses RTP inputs. Files are
     /// opened under `access`.
     public static func probe(_ spec: MixSpec, live: Bool, access: FileAccess = .anywhere) throws(MixError) -> ProbedInputs {
-        if !live, let index = spec.hosts.firstIndex(where: { if case .rtp = $0.input { true } else { false } }) {
-            throw .spec(SpecError(field: "hosts[\(index)].input", "is a live RTP input; live inputs are mixed by `arena run`"))
+        if !live, let index = spec.hosts.firstIndex(where: { $0.input.isLive }) {
+            let kind = if case .srt = spec.hosts[index].input { "SRT" } else { "RTP" }
+            throw .spec(SpecError(field: "hosts[\(index)].input", "is a live \(kind) input; live inputs are mixed by `arena run`"))
         }
         let inputs = try inspect(spec.hosts, access: access)
         let (avatars, warnings) = AvatarLoader.load(spec.hosts, allowPrivateHosts: spec.allowPrivateAvatarHosts, access: access)
@@ -52,6 +53,7 @@ public enum InputProbe {
                 switch hosts[index].input {
                 case .uri: hasAudio = !(media?.audio.isEmpty ?? true)
                 case .rtp(let rtp): hasAudio = rtp.audio != nil
+                case .srt(let stream): hasAudio = stream.hasAudio
                 }
                 return InputPlan(index: index, host: hosts[index], media: media, hasAudio: hasAudio)
             case .failure(let error): throw error
