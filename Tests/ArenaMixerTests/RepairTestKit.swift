@@ -9,7 +9,7 @@ import Synchronization
 /// a port pair of its own (RTP from `ownPort`, RTCP from and to `ownPort` + 1, as ffmpeg's and
 /// GStreamer's senders do), and, with `rtxPayloadType`, RFC 4588 retransmissions of
 /// what a NACK asks for. Each frame carries its number in 16 black/white stripes down the
-/// middle of the picture (`StampedFrames` reads them back).
+/// middle of the picture (`FrameStamp`; `StampedFrames` reads them back).
 final class FeedbackSender: Sendable {
     private let pipeline: Pipeline
     private let sent = Atomic<Int>(0)
@@ -33,7 +33,7 @@ final class FeedbackSender: Sendable {
         rtcp.sendRTCP(from: try session.requestPad("send_rtcp_src_0"), to: "127.0.0.1", port: arenaRTCPPort)
         try pipeline.element(named: "stamp")!.staticPad("src").addWritableFrameProbe { [weak self] frame in
             guard let self, stamped else { return }
-            StampedFrames.stamp(sent.wrappingAdd(1, ordering: .relaxed).oldValue, on: frame)
+            FrameStamp.draw(sent.wrappingAdd(1, ordering: .relaxed).oldValue, on: frame)
         }
         try pipeline.play()
     }
@@ -43,29 +43,14 @@ final class FeedbackSender: Sendable {
     deinit { stop() }
 }
 
-/// Frame numbers as 16 stripes: written into a sender's frames, read back from a mix's output.
+/// Frame numbers read back from a mix's decoded output.
 enum StampedFrames {
-    static let stripes = 16
-
-    static func stamp(_ number: Int, on frame: borrowing WritableVideoFrame) {
-        let band = frame.height / stripes
-        let column = frame.width / 2 - 24
-        for bit in 0..<stripes {
-            let value: Int32 = number >> bit & 1 == 1 ? 235 : 16
-            frame.withPlanes { planes, strides in
-                for row in bit * band..<(bit + 1) * band { memset(planes[0] + row * strides[0] + column, value, 48) }
-            }
-        }
-    }
-
     /// The number a decoded output frame shows in `cell`, or nil when a stripe is neither
     /// clearly black nor clearly white (a broken picture, or no picture of the sender).
     static func number(in frame: RGBFrame, cell: Rect) -> Int? {
         var number = 0
-        let x = cell.x + cell.width / 2
-        for bit in 0..<stripes {
-            let y = cell.y + (2 * bit + 1) * cell.height / (2 * stripes)
-            let green = Int(frame.rgb(x: x, y: y).green)
+        for (bit, point) in FrameStamp.points(x: cell.x, y: cell.y, width: cell.width, height: cell.height).enumerated() {
+            let green = Int(frame.rgb(x: point.x, y: point.y).green)
             if green > 200 { number |= 1 << bit } else if green > 60 { return nil }
         }
         return number

@@ -34,6 +34,25 @@ import Testing
         return frames.map { (Double($0.pts) / 1e9, StampedFrames.number(in: $0, cell: cell)) }
     }
 
+    /// A 4 s GOP sender through a relay into a mix: `steady` seconds as they are, then `loss`
+    /// applied to the relay for `lossy` seconds. What the output showed, and the relay.
+    private func throughLossyRelay(rtx: Bool, steady: Double, then loss: (LossyRelay) -> Void, lossy: Double) throws
+        -> (shown: [(time: Double, frame: Int?)], relay: LossyRelay) {
+        let folder = try TestMedia.workspace()
+        let port = TestPorts.take(2)[0]
+        let relay = try LossyRelay(forwardingTo: port)
+        let mix = try RunningLiveMix(spec: spec(port: port), in: folder)
+        let sender = try FeedbackSender(rtpPort: relay.port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 120,
+                                        rtxPayloadType: rtx ? 97 : nil)
+        Thread.sleep(forTimeInterval: steady)
+        loss(relay)
+        Thread.sleep(forTimeInterval: lossy)
+        try mix.stop()
+        sender.stop()
+        relay.stop()
+        return (try shown(in: folder), relay)
+    }
+
     @Test func aMixJoiningBetweenKeyframesShowsTheHostAtOnce() throws {
         let folder = try TestMedia.workspace()
         let port = TestPorts.take(2)[0]
@@ -76,50 +95,28 @@ import Testing
     /// every output frame shows a whole picture, in order (without them a misread picture got
     /// through, and the picture froze for 13 frames where it froze for 1 to 5 with them).
     @Test func randomLossWithRetransmissionsBreaksNoPicture() throws {
-        let folder = try TestMedia.workspace()
-        let port = TestPorts.take(2)[0]
-        let relay = try LossyRelay(forwardingTo: port)
-        let mix = try RunningLiveMix(spec: spec(port: port), in: folder)
-        let sender = try FeedbackSender(rtpPort: relay.port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 120,
-                                        rtxPayloadType: 97)
-        Thread.sleep(forTimeInterval: 1)
-        relay.dropRandomly(0.05)
-        Thread.sleep(forTimeInterval: 15)
-        try mix.stop()
-        sender.stop()
-        relay.stop()
+        let (shown, relay) = try throughLossyRelay(rtx: true, steady: 1, then: { $0.dropRandomly(0.05) }, lossy: 15)
         let dropped = relay.lastDroppedFrame.dropped
-        let shown = try shown(in: folder).drop { $0.frame == nil }
-        let numbers = shown.compactMap(\.frame)
+        let whole = shown.drop { $0.frame == nil }
+        let numbers = whole.compactMap(\.frame)
         // The longest run of output frames showing one sender frame.
         var longest = 1, run = 1
         for (previous, next) in zip(numbers, numbers.dropFirst()) {
             run = next == previous ? run + 1 : 1
             longest = max(longest, run)
         }
-        print("random loss: \(dropped) packets dropped; \(shown.count) frames, \(shown.count - numbers.count) not whole, longest freeze \(longest) frames")
+        print("random loss: \(dropped) packets dropped; \(whole.count) frames, \(whole.count - numbers.count) not whole, longest freeze \(longest) frames")
         #expect(dropped > 30)
-        #expect(numbers.count == shown.count, "\(shown.count - numbers.count) frames were not whole")
+        #expect(numbers.count == whole.count, "\(whole.count - numbers.count) frames were not whole")
         #expect(zip(numbers, numbers.dropFirst()).allSatisfy { $0 <= $1 }, "the sender's frames showed out of order")
         #expect(longest <= 30, "the picture froze for \(longest) frames")
     }
 
     @Test func aBurstOfLossIsRepairedWithinAFewFrames() throws {
-        let folder = try TestMedia.workspace()
-        let port = TestPorts.take(2)[0]
-        let relay = try LossyRelay(forwardingTo: port)
-        let mix = try RunningLiveMix(spec: spec(port: port), in: folder)
-        let sender = try FeedbackSender(rtpPort: relay.port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 120)
-        Thread.sleep(forTimeInterval: 2.5)
-        relay.dropBurst(50)
-        Thread.sleep(forTimeInterval: 3)
-        try mix.stop()
-        sender.stop()
-        relay.stop()
+        let (shown, relay) = try throughLossyRelay(rtx: false, steady: 2.5, then: { $0.dropBurst(50) }, lossy: 3)
         let (lastDropped, dropped) = relay.lastDroppedFrame
         #expect(dropped == 50)
         let burstEnd = try #require(lastDropped)
-        let shown = try shown(in: folder)
         // How late a frame shows, normally: the median over the frames before the burst.
         let before = shown.compactMap { entry in entry.frame.map { entry.time - Double($0) / 30 } }.prefix(40).sorted()
         let lag = before[before.count / 2]

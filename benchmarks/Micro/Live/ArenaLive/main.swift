@@ -62,7 +62,6 @@ final class Stamps: @unchecked Sendable {
     }
     var measured: [Double] { lock.lock(); defer { lock.unlock() }; return delays.sorted() }
 }
-let stripes = 16
 
 /// An RTP sender playing `clip` in real time to every port in `ports`; with `stamped`, each
 /// frame is decoded, stamped and encoded again.
@@ -77,17 +76,7 @@ func sender(clip: String, ports: [Int], stamps: Stamps?) throws -> Pipeline {
         filesrc location=\(clips)/\(clip) ! qtdemux ! h264parse ! \(video) ! multiudpsink clients=\(clients) sync=\(!stamped)
         """)
     guard let stamps, let stamp = pipeline.element(named: "stamp") else { return pipeline }
-    try stamp.staticPad("src").addWritableFrameProbe { frame in
-        let number = stamps.sendingNext()
-        let band = frame.height / stripes
-        let column = frame.width / 2 - 24
-        for bit in 0..<stripes {
-            let value: Int32 = number >> bit & 1 == 1 ? 235 : 16
-            frame.withPlanes { planes, strides in
-                for row in bit * band..<(bit + 1) * band { memset(planes[0] + row * strides[0] + column, value, 48) }
-            }
-        }
-    }
+    try stamp.staticPad("src").addWritableFrameProbe { frame in FrameStamp.draw(stamps.sendingNext(), on: frame) }
     return pipeline
 }
 
@@ -99,10 +88,9 @@ func receiver(port: Int, cell: Rect, stamps: Stamps) throws -> Pipeline {
         """)
     try pipeline.element(named: "sink")!.staticPad("sink").addWritableFrameProbe { frame in
         var number = 0
-        let x = cell.x + cell.width / 2
-        for bit in 0..<stripes {
-            let y = cell.y + (2 * bit + 1) * cell.height / (2 * stripes)
-            if frame.withPlanes({ planes, strides in planes[0][y * strides[0] + x] }) > 128 { number |= 1 << bit }
+        for (bit, point) in FrameStamp.points(x: cell.x, y: cell.y, width: cell.width, height: cell.height).enumerated()
+            where frame.withPlanes({ planes, strides in planes[0][point.y * strides[0] + point.x] }) > 128 {
+            number |= 1 << bit
         }
         stamps.received(number)
     }
