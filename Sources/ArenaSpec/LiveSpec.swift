@@ -54,10 +54,22 @@ public struct RTPInput: Sendable, Equatable {
 }
 
 extension InputSource {
-    /// A UDP port that `other`, a different RTP input, listens on too (two inputs cannot).
+    /// The UDP ports it listens on (an RTP input's, an SRT listener's).
+    var listeningPorts: [Int] {
+        switch self {
+        case .rtp(let rtp): return rtp.ports
+        case .srt(let srt):
+            guard let parts = URLComponents(string: srt.location), parts.queryItems?.first(where: { $0.name == "mode" })?.value == "listener",
+                  let port = parts.port else { return [] }
+            return [port]
+        case .uri: return []
+        }
+    }
+
+    /// A UDP port that `other`, a different input, listens on too (two inputs cannot).
     public func sharedPort(with other: InputSource) -> Int? {
-        guard self != other, case .rtp(let mine) = self, case .rtp(let theirs) = other else { return nil }
-        return mine.ports.first(where: theirs.ports.contains)
+        guard self != other else { return nil }
+        return listeningPorts.first(where: other.listeningPorts.contains)
     }
 }
 
@@ -147,7 +159,7 @@ extension MixSpec {
         let latency = try rtp.integer("latencyMs", in: 0...5_000) ?? 200
         let senders = try rtp.strings("allowedSenders") ?? []
         for (index, address) in senders.enumerated() where !isIPAddress(address) {
-            throw SpecError(field: rtp.name("allowedSenders") + "[\(index)]", "is '\(Redaction.value(address))', not an IPv4 or IPv6 address")
+            throw SpecError(field: rtp.name("allowedSenders") + "[\(index)]", "is '\(Redaction.value(address))', not an IPv4 address (inputs listen on IPv4)")
         }
         guard senders.count <= 16 else { throw SpecError(field: rtp.name("allowedSenders"), "lists \(senders.count) addresses; at most 16") }
         try rtp.finish()
@@ -168,10 +180,10 @@ extension MixSpec {
                                rtcpPort: rtcpPort, rtxPayloadType: rtx)
     }
 
-    /// A literal IPv4 or IPv6 address (no name, no port).
+    /// A literal IPv4 address (no name, no port).
     private static func isIPAddress(_ text: String) -> Bool {
-        var v4 = in_addr(), v6 = in6_addr()
-        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+        var address = in_addr()
+        return inet_pton(AF_INET, text, &address) == 1
     }
 
     /// The `live` object.

@@ -58,8 +58,14 @@ enum OutputValues {
     /// An `srt://host:port` URI (the host may be empty for a listener) with known options only.
     static func checkSRT(_ uri: String, field: String) throws(SpecError) {
         try checkURICharacters(uri, field: field)
-        guard let parts = URLComponents(string: uri), parts.scheme?.lowercased() == "srt" else {
+        // GStreamer reads only a lowercase scheme, and the last of a repeated option: each is
+        // taken as GStreamer will read it, or refused.
+        guard uri.hasPrefix("srt://"), let parts = URLComponents(string: uri) else {
             throw SpecError(field: field, "must be a URI starting with srt://")
+        }
+        let names = (parts.queryItems ?? []).map(\.name)
+        if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw SpecError(field: field, "gives option '\(Redaction.value(repeated))' more than once")
         }
         if let host = parts.host, !host.isEmpty, !isHost(host) { throw SpecError(field: field, "has no valid host") }
         guard let port = parts.port, (1...65_535).contains(port) else { throw SpecError(field: field, "needs a port (srt://host:port)") }

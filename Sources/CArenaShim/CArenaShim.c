@@ -13,16 +13,18 @@ void arena_probe_info_set_flow_return(void *info, int flow) {
 
 typedef struct {
     GMutex lock;
-    GSocketAddress *sender;  // where to send: fixed, or where the peer's latest RTCP came from
+    GSocketAddress *sender;  // where to send: fixed, or learned from the peer
     gboolean fixed;
-    gboolean heard;          // the peer's own RTCP came: no more guessing from its RTP
-    GstElement *source;      // the udpsrc receiving the peer's RTCP (its socket sends)
+    gint heard;              // (atomic) the peer's own RTCP came: no more guessing from its RTP
+    GInetAddress *media;     // where the peer's RTP comes from (its RTCP must come from there too)
+    GWeakRef source;         // the udpsrc receiving the peer's RTCP (its socket sends); weak: it holds the probes
 } RtcpPeer;
 
 static void rtcp_peer_clear(gpointer data) {
     RtcpPeer *peer = data;
     if (peer->sender) g_object_unref(peer->sender);
-    gst_object_unref(peer->source);
+    if (peer->media) g_object_unref(peer->media);
+    g_weak_ref_clear(&peer->source);
     g_mutex_clear(&peer->lock);
 }
 
@@ -30,30 +32,46 @@ static void rtcp_peer_release(gpointer data) {
     g_atomic_rc_box_release_full(data, rtcp_peer_clear);
 }
 
+/// The sender's RTCP, once its RTP has come from the same address (with `allowedSenders`,
+/// only from one of those): anyone else who reaches the port cannot point our RTCP elsewhere.
 static GstPadProbeReturn rtcp_note_sender(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
     RtcpPeer *peer = data;
     GstNetAddressMeta *meta = gst_buffer_get_net_address_meta(GST_PAD_PROBE_INFO_BUFFER(info));
-    if (peer->fixed || meta == NULL || meta->addr == NULL) return GST_PAD_PROBE_OK;
+    if (peer->fixed || meta == NULL || !G_IS_INET_SOCKET_ADDRESS(meta->addr)) return GST_PAD_PROBE_OK;
+    GInetAddress *from = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(meta->addr));
     g_mutex_lock(&peer->lock);
-    if (peer->sender) g_object_unref(peer->sender);
-    peer->sender = g_object_ref(meta->addr);
-    peer->heard = TRUE;
+    if (peer->media && g_inet_address_equal(from, peer->media)) {
+        if (peer->sender == NULL || !g_inet_address_equal(from, g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(peer->sender)))
+            || g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(peer->sender)) != g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(meta->addr))) {
+            if (peer->sender) g_object_unref(peer->sender);
+            peer->sender = g_object_ref(meta->addr);
+        }
+        g_atomic_int_set(&peer->heard, 1);
+    }
     g_mutex_unlock(&peer->lock);
     return GST_PAD_PROBE_OK;
 }
 
-static GstPadProbeReturn rtcp_guess_sender(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+/// Notes where the RTP comes from; before the peer's RTCP, guesses its RTCP port (RTP's + 1).
+static GstPadProbeReturn rtcp_note_media(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
     RtcpPeer *peer = data;
     GstNetAddressMeta *meta = gst_buffer_get_net_address_meta(GST_PAD_PROBE_INFO_BUFFER(info));
-    if (peer->fixed || peer->heard || meta == NULL || !G_IS_INET_SOCKET_ADDRESS(meta->addr)) return GST_PAD_PROBE_OK;
+    if (peer->fixed || meta == NULL || !G_IS_INET_SOCKET_ADDRESS(meta->addr)) return GST_PAD_PROBE_OK;
     GInetSocketAddress *from = G_INET_SOCKET_ADDRESS(meta->addr);
+    GInetAddress *address = g_inet_socket_address_get_address(from);
     guint16 port = g_inet_socket_address_get_port(from);
-    if (port == 65535) return GST_PAD_PROBE_OK;
     g_mutex_lock(&peer->lock);
-    if (!peer->heard) {
-        if (peer->sender) g_object_unref(peer->sender);
-        peer->sender = g_inet_socket_address_new(g_inet_socket_address_get_address(from), port + 1);
+    gboolean moved = peer->media == NULL || !g_inet_address_equal(address, peer->media);
+    if (moved) {
+        if (peer->media) g_object_unref(peer->media);
+        peer->media = g_object_ref(address);
     }
+    if (!g_atomic_int_get(&peer->heard) && port < 65535
+        && (moved || peer->sender == NULL || g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(peer->sender)) != port + 1)) {
+        if (peer->sender) g_object_unref(peer->sender);
+        peer->sender = g_inet_socket_address_new(address, port + 1);
+    }
+    if (moved) g_atomic_int_set(&peer->heard, 0);  // a sender elsewhere: its RTCP is learned anew
     g_mutex_unlock(&peer->lock);
     return GST_PAD_PROBE_OK;
 }
@@ -63,24 +81,25 @@ static GstPadProbeReturn rtcp_answer(GstPad *pad, GstPadProbeInfo *info, gpointe
     g_mutex_lock(&peer->lock);
     GSocketAddress *to = peer->sender ? g_object_ref(peer->sender) : NULL;
     g_mutex_unlock(&peer->lock);
-    if (to == NULL) return GST_PAD_PROBE_DROP;
+    GstElement *source = g_weak_ref_get(&peer->source);
     GSocket *socket = NULL;
-    g_object_get(peer->source, "used-socket", &socket, NULL);
+    if (to && source) g_object_get(source, "used-socket", &socket, NULL);
     GstMapInfo map;
     if (socket && gst_buffer_map(GST_PAD_PROBE_INFO_BUFFER(info), &map, GST_MAP_READ)) {
         g_socket_send_to(socket, to, (const gchar *)map.data, map.size, NULL, NULL);  // best effort, as UDP
         gst_buffer_unmap(GST_PAD_PROBE_INFO_BUFFER(info), &map);
     }
     if (socket) g_object_unref(socket);
-    g_object_unref(to);
+    if (source) gst_object_unref(source);
+    if (to) g_object_unref(to);
     return GST_PAD_PROBE_DROP;
 }
 
 void arena_rtcp_send_through(void *rtcp_source, void *rtcp_out, const char *host, int port, void *rtp_source) {
-    // Shared by the two probes, each holding a reference.
+    // Shared by the probes, each holding a reference.
     RtcpPeer *peer = g_atomic_rc_box_new0(RtcpPeer);
     g_mutex_init(&peer->lock);
-    peer->source = gst_object_ref(rtcp_source);
+    g_weak_ref_init(&peer->source, rtcp_source);
     if (host != NULL) {
         peer->sender = g_inet_socket_address_new_from_string(host, (guint)port);
         peer->fixed = TRUE;
@@ -91,7 +110,7 @@ void arena_rtcp_send_through(void *rtcp_source, void *rtcp_out, const char *host
     gst_object_unref(received);
     if (rtp_source != NULL) {
         GstPad *media = gst_element_get_static_pad(GST_ELEMENT(rtp_source), "src");
-        gst_pad_add_probe(media, GST_PAD_PROBE_TYPE_BUFFER, rtcp_guess_sender, g_atomic_rc_box_acquire(peer), rtcp_peer_release);
+        gst_pad_add_probe(media, GST_PAD_PROBE_TYPE_BUFFER, rtcp_note_media, g_atomic_rc_box_acquire(peer), rtcp_peer_release);
         gst_object_unref(media);
     }
 }

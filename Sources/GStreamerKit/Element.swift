@@ -84,12 +84,26 @@ public class Element: PropertySettable, @unchecked Sendable {
 
     /// `pad-added`, emitted on a streaming thread when a dynamic pad appears.
     public func onPadAdded(_ handler: @escaping @Sendable (Pad) -> Void) {
+        onPadSignal("pad-added", handler)
+    }
+
+    /// `pad-removed`, emitted when a dynamic pad goes (it is unlinked by then).
+    public func onPadRemoved(_ handler: @escaping @Sendable (Pad) -> Void) {
+        onPadSignal("pad-removed", handler)
+    }
+
+    private func onPadSignal(_ signal: String, _ handler: @escaping @Sendable (Pad) -> Void) {
         let thunk: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GstPad>?, gpointer?) -> Void = {
             _, pad, data in
             guard let pad, let data else { return }
             Unmanaged<CallbackBox<@Sendable (Pad) -> Void>>.fromOpaque(data).takeUnretainedValue().value(Pad(retaining: pad))
         }
-        connectSignal("pad-added", handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
+        connectSignal(signal, handler, thunk: unsafeBitCast(thunk, to: GCallback.self))
+    }
+
+    /// Gives back a pad `requestPad` made (`gst_element_release_request_pad`).
+    public func releaseRequestPad(_ pad: Pad) {
+        gst_element_release_request_pad(pointer, pad.pointer)
     }
 
     /// For a decodebin: links its first decoded video pad to `video` and its first decoded audio

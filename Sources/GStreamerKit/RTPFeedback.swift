@@ -9,9 +9,10 @@ extension Element {
         arena_rtcp_send_through(UnsafeMutableRawPointer(pointer), UnsafeMutableRawPointer(rtcpOut.pointer), host, Int32(port), nil)
     }
 
-    /// As `sendRTCP(from:to:port:)`, to the address the peer's latest RTCP came from; before its
-    /// first RTCP, to the port after the one its RTP (received by `rtp`, a udpsrc) comes from,
-    /// where senders that use a port pair (ffmpeg, GStreamer's examples) listen.
+    /// As `sendRTCP(from:to:port:)`, to where the peer's latest RTCP came from, taken only from
+    /// the address its RTP (received by `rtp`, a udpsrc) comes from, so that a stranger's packet
+    /// cannot point it elsewhere; before its first RTCP, to the port after its RTP's, where
+    /// senders that use a port pair (ffmpeg, GStreamer's examples) listen.
     public func sendRTCP(from rtcpOut: Pad, guessingFrom rtp: Element) {
         arena_rtcp_send_through(UnsafeMutableRawPointer(pointer), UnsafeMutableRawPointer(rtcpOut.pointer), nil, 0,
                                 UnsafeMutableRawPointer(rtp.pointer))

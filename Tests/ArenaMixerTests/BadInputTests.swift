@@ -68,7 +68,16 @@ private func planError(_ json: String) throws -> String? {
         (#"{"hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": 5000, "rtxPayloadType": 96}}}}]}"#,
          "hosts[0].input.rtp.video.rtxPayloadType is 96, the media's payload type too"),
         (#"{"hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": 5000}, "allowedSenders": ["10.0.0.1", "sfu.example.com"]}}}]}"#,
-         "hosts[0].input.rtp.allowedSenders[1] is 'sfu.example.com', not an IPv4 or IPv6 address"),
+         "hosts[0].input.rtp.allowedSenders[1] is 'sfu.example.com', not an IPv4 address"),
+        (#"{"hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": 5000}, "allowedSenders": ["::1"]}}}]}"#,
+         "hosts[0].input.rtp.allowedSenders[0] is '::1', not an IPv4 address"),
+        // srtsrc reads a lowercase scheme only, and the last of a repeated option.
+        (#"{"hosts": [{"userId": "a", "input": {"srt": {"uri": "SRT://:7000?mode=listener"}}}]}"#,
+         "hosts[0].input.srt.uri must be a URI starting with srt://"),
+        (#"{"hosts": [{"userId": "a", "input": {"srt": {"uri": "srt://10.0.0.1:80?mode=listener&mode=caller"}}}]}"#,
+         "hosts[0].input.srt.uri gives option 'mode' more than once"),
+        (#"{"hosts": [{"userId": "a", "input": {"srt": {"uri": "srt://:7000?mode=listener"}}}]}"#,
+         "hosts[0].input is a live SRT input; live inputs are mixed by `arena run`"),
     ])
     func isRefusedWithAMessageNamingTheField(json: String, expected: String) throws {
         let message = try planError(json.replacingOccurrences(of: "GOOD", with: Self.good))

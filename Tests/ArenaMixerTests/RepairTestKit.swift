@@ -59,18 +59,20 @@ enum StampedFrames {
 
 /// UDP from a sender to Arena through a local port, dropping datagrams on command (a burst,
 /// or a share at random), as a lossy network would. It notes the RTP timestamp of the last
-/// packet it dropped and of the first it forwarded.
+/// packet it dropped and of the first it forwarded, and counts the retransmissions (payload
+/// type 97) it forwarded.
 final class LossyRelay: @unchecked Sendable {  // `socket` is set once; the rest is `state`
     let port: Int
     private let socket: Int32
-    private let state = Mutex((burst: 0, randomShare: 0.0, stopped: false, firstTimestamp: UInt32?.none, lastDropped: UInt32?.none, dropped: 0))
+    private let state = Mutex((burst: 0, randomShare: 0.0, stopped: false, firstTimestamp: UInt32?.none, lastDropped: UInt32?.none, dropped: 0,
+                               retransmissions: 0))
     private let done = DispatchSemaphore(value: 0)
 
     init(forwardingTo target: Int) throws {
         socket = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        port = freePort(SOCK_DGRAM)
+        port = TestPorts.take(1)[0]
         let bound = withLoopbackAddress(port: port) { bind(socket, $0, $1) }
         guard bound == 0 else { throw GStreamerError(message: "the relay cannot bind port \(port)") }
         Thread { [self] in
@@ -86,6 +88,8 @@ final class LossyRelay: @unchecked Sendable {  // `socket` is set once; the rest
                         state.burst = max(0, state.burst - 1)
                         state.lastDropped = timestamp
                         state.dropped += 1
+                    } else if buffer[1] & 0x7F == 97 {
+                        state.retransmissions += 1
                     }
                     return drop
                 }
@@ -109,6 +113,9 @@ final class LossyRelay: @unchecked Sendable {  // `socket` is set once; the rest
             return (Int((last &- first) / 3_000), state.dropped)
         }
     }
+
+    /// Retransmissions (payload type 97) forwarded.
+    var retransmissions: Int { state.withLock { $0.retransmissions } }
 
     func stop() {
         guard !state.withLock({ state in defer { state.stopped = true }; return state.stopped }) else { return }

@@ -1,5 +1,6 @@
 import ArenaSpec
 import GStreamerKit
+import Synchronization
 
 /// The receiving end of one host's RTP input, as a bin for its input hub's pipeline, built
 /// from elements and checked properties only. Per stream (video session 0, audio session 1
@@ -24,6 +25,8 @@ enum RTPReceiver {
         let session = try Element(factory: "rtpbin", name: "session", [
             "latency": .uint32(UInt32(input.latencyMilliseconds)), "drop-on-latency": .bool(true),
             "rtp-profile": .nick("avpf"), "do-retransmission": .bool(input.video.rtxPayloadType != nil || input.audio?.rtxPayloadType != nil),
+            // A stranger inventing SSRCs makes no more than this many jitter buffers a stream.
+            "max-streams": .uint32(4),
         ])
         try bin.add(session)
         for (index, stream) in [input.video, input.audio].enumerated() {
@@ -48,25 +51,14 @@ enum RTPReceiver {
         }
         var selectors: [Int: Element] = [:]
         for (index, _, chain, pad) in chains {
-            // Each SSRC the session sees comes out on a pad of its own; the newest is shown.
             let selector = try Element(factory: "input-selector", name: "\(pad)-sender")
             try bin.addChain([selector] + chain)
             try bin.expose(try chain.last!.staticPad("src"), as: pad)
             selectors[index] = selector
         }
-        let expected = Set(chains.map { "\($0.session) \($0.payloadType)" })
-        session.onPadAdded { [selectors] pad in
-            // recv_rtp_src_<session>_<ssrc>_<payload type>
-            let parts = pad.name.split(separator: "_")
-            guard parts.count == 6, parts[0...2] == ["recv", "rtp", "src"], let index = Int(parts[3]),
-                  let payloadType = Int(parts[5]), let selector = selectors[index],
-                  expected.contains("\(index) \(payloadType)"),
-                  let input = try? selector.requestPad("sink_%u") else { return }
-            try? pad.link(input)
-            try? selector.set("active-pad", .pad(input))
-            // A sender joined (or restarted, or the mix joined it) between keyframes: ask at once.
-            pad.send(.requestKeyframe)
-        }
+        let senders = SenderSwitch(selectors: selectors, expected: Set(chains.map { "\($0.session) \($0.payloadType)" }))
+        session.onPadAdded { senders.added($0) }
+        session.onPadRemoved { senders.removed($0) }
         return bin
     }
 
@@ -101,6 +93,40 @@ enum RTPReceiver {
         // early feedback out every ~100 ms rather than every ~500 ms, so a keyframe request that
         // follows a NACK is not held back. The reports sent stay at a few a second.
         try rtpbin.rtpSession(session)?.set("rtcp-fraction", .double(0.2))
+    }
+
+    /// Each SSRC a session sees comes out of rtpbin on a pad of its own (`recv_rtp_src_<session>_<ssrc>_<pt>`):
+    /// the newest is shown; a pad that goes (its sender timed out) gives its selector pad back,
+    /// and the selector shows whichever sender sends next.
+    private final class SenderSwitch: Sendable {
+        private let selectors: [Int: Element]
+        /// "<session> <payload type>" of the streams the input has.
+        private let expected: Set<String>
+        /// Each rtpbin pad's selector and selector pad.
+        private let links = Mutex<[String: (selector: Element, input: Pad)]>([:])
+
+        init(selectors: [Int: Element], expected: Set<String>) {
+            self.selectors = selectors
+            self.expected = expected
+        }
+
+        func added(_ pad: Pad) {
+            let parts = pad.name.split(separator: "_")
+            guard parts.count == 6, parts[0...2] == ["recv", "rtp", "src"], let index = Int(parts[3]),
+                  let payloadType = Int(parts[5]), let selector = selectors[index],
+                  expected.contains("\(index) \(payloadType)"),
+                  let input = try? selector.requestPad("sink_%u") else { return }
+            links.withLock { $0[pad.name] = (selector, input) }
+            try? pad.link(input)
+            try? selector.set("active-pad", .pad(input))
+            // Video from a sender joined (or restarted, or that the mix joined) between keyframes: ask at once.
+            if index == 0 { pad.send(.requestKeyframe) }
+        }
+
+        func removed(_ pad: Pad) {
+            guard let link = links.withLock({ $0.removeValue(forKey: pad.name) }) else { return }
+            link.selector.releaseRequestPad(link.input)
+        }
     }
 
     /// An RTP packet (version 2, a whole header) of one of the given payload types.

@@ -14,9 +14,10 @@ void arena_probe_info_set_flow_return(void *info, int flow);
 /// Symmetric RTCP: each RTCP packet rtpbin's session sends on `rtcp_out` (a
 /// `send_rtcp_src_%u` pad, left unlinked) goes out through `rtcp_source`'s own socket (the
 /// udpsrc receiving the peer's RTCP), so the peer gets it from the port it sends to. It goes
-/// to `host`:`port`, or, with `host` NULL, to the address the peer's latest RTCP came from;
-/// before the peer's first RTCP, to the port after the one the RTP that `rtp_source` (a udpsrc,
-/// or NULL) receives comes from (a sender's port pair), else nowhere. GstElement* and GstPad*.
+/// to `host`:`port`; or, with `host` NULL, to where the peer's latest RTCP came from, taken
+/// only from the address the RTP that `rtp_source` (a udpsrc) receives comes from; before
+/// that RTCP, to the port after the RTP's (a sender's port pair); before any RTP, nowhere.
+/// GstElement* and GstPad*.
 void arena_rtcp_send_through(void *rtcp_source, void *rtcp_out, const char *host, int port, void *rtp_source);
 
 /// Lets `rtpbin`'s session `session` take RFC 4588 retransmissions: an rtprtxreceive that
