@@ -12,6 +12,9 @@ extension MixRegistry {
             if case .srt(let srt) = host.input, URLComponents(string: srt.location)?.queryItems?.first(where: { $0.name == "mode" })?.value != "listener" {
                 throw APIError(.unprocessableContent, "hosts[\(index)].input: the service takes SRT in listener mode only (srt://:port?mode=listener)")
             }
+            if case .rtmp = host.input {
+                throw APIError(.unprocessableContent, "hosts[\(index)].input: RTMP inputs are pulled from a server, which the service does not do; push SRT or RTP to it, or use `arena run`")
+            }
             if case .uri(let uri) = host.input {
                 guard let url = URL(string: uri), url.isFileURL, (url.host ?? "").isEmpty || url.host == "localhost", access.contains(url.path) else {
                     throw APIError(.unprocessableContent, "hosts[\(index)].input must be an RTP input or a file in the data folder")

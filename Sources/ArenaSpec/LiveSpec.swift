@@ -8,6 +8,8 @@ public enum InputSource: Sendable, Equatable {
     case rtp(RTPInput)
     /// MPEG-TS over SRT (`srt://host:port?mode=caller|listener...`), as an encoder pushes it.
     case srt(StreamInput)
+    /// FLV over RTMP, pulled from a server (`rtmp://host/app/stream`).
+    case rtmp(StreamInput)
 
     /// Whether the input is live (received as it comes, never probed before the mix starts).
     public var isLive: Bool {
@@ -15,10 +17,10 @@ public enum InputSource: Sendable, Equatable {
     }
 }
 
-/// An SRT input: where it is, and whether it carries audio the mix should wait for.
+/// An SRT or RTMP input: where it is, and whether it carries audio the mix should wait for.
 public struct StreamInput: Sendable, Equatable {
-    /// The `srt://` URI (its passphrase in the query): never shown whole in a message
-    /// (`Redaction.url`).
+    /// The `srt://` URI (its passphrase in the query) or the `rtmp(s)://` URL (its stream
+    /// key in the path): never shown whole in a message (`Redaction.url`).
     public var location: String
     /// How long SRT waits for a lost packet to come again, in milliseconds.
     public var latencyMilliseconds: Int
@@ -62,7 +64,7 @@ extension InputSource {
             guard let parts = URLComponents(string: srt.location), parts.queryItems?.first(where: { $0.name == "mode" })?.value == "listener",
                   let port = parts.port else { return [] }
             return [port]
-        case .uri: return []
+        case .rtmp, .uri: return []
         }
     }
 
@@ -127,7 +129,7 @@ public enum OutputTarget: Sendable, Equatable {
 }
 
 extension MixSpec {
-    /// A host's `input`: a path or URI, or `{"rtp": {...}}` or `{"srt": {...}}`.
+    /// A host's `input`: a path or URI, or `{"rtp": {...}}`, `{"srt": {...}}` or `{"rtmp": {...}}`.
     static func inputSource(_ host: inout JSONFields, relativeTo base: URL) throws(SpecError) -> InputSource {
         guard host.holdsObject("input") else { return .uri(uri(for: try host.requiredString("input"), relativeTo: base)) }
         var input = try host.object("input")!
@@ -140,7 +142,15 @@ extension MixSpec {
             try srt.finish()
             return .srt(StreamInput(location: uri, latencyMilliseconds: latency, hasAudio: audio))
         }
-        guard var rtp = try input.object("rtp") else { throw SpecError(field: input.name("rtp"), "is required (or srt)") }
+        if var rtmp = try input.object("rtmp") {
+            try input.finish()
+            let url = try rtmp.requiredString("url")
+            try OutputValues.checkRTMP(url, field: rtmp.name("url"))
+            let audio = try rtmp.bool("audio") ?? true
+            try rtmp.finish()
+            return .rtmp(StreamInput(location: url, latencyMilliseconds: 0, hasAudio: audio))
+        }
+        guard var rtp = try input.object("rtp") else { throw SpecError(field: input.name("rtp"), "is required (or srt, or rtmp)") }
         try input.finish()
         guard var video = try rtp.object("video") else { throw SpecError(field: rtp.name("video"), "is required") }
         let codec = try video.choice("codec", RTPInput.VideoCodec.allCases.map(\.rawValue)) ?? "h264"

@@ -81,17 +81,18 @@ extension Element {
     }
 
     /// Pushes a sample's buffer into an appsrc with its times made running times minus
-    /// `start` (so an output begins at zero whatever the encoder's segment was), taking the
-    /// sample's caps when they change. The buffer's memory is shared, not copied.
+    /// `start` (so an output begins at zero whatever the encoder's segment was), plus `shift`
+    /// (a stream whose times are its own, moved onto the clock), taking the sample's caps when
+    /// they change. The buffer's memory is shared, not copied.
     @discardableResult
-    public func push(_ sample: Sample, from start: UInt64) -> FlowResult {
+    public func push(_ sample: Sample, from start: UInt64, shiftedBy shift: Int64 = 0) -> FlowResult {
         guard let buffer = gst_sample_get_buffer(sample.pointer), let segment = gst_sample_get_segment(sample.pointer),
               let copy = gst_buffer_copy(buffer) else { return .error }
         func shifted(_ time: GstClockTime) -> GstClockTime {
             guard time != GstClockTime(clockTimeNone) else { return time }
             let running = gst_segment_to_running_time(segment, GST_FORMAT_TIME, time)
             guard running != GstClockTime(clockTimeNone) else { return GstClockTime(clockTimeNone) }
-            return running >= GstClockTime(start) ? running - GstClockTime(start) : 0
+            return GstClockTime(max(0, Int64(clamping: running) - Int64(clamping: start) + shift))
         }
         copy.pointee.pts = shifted(buffer.pointee.pts)
         copy.pointee.dts = shifted(buffer.pointee.dts)

@@ -111,6 +111,12 @@ public final class SharedClock: @unchecked Sendable {
         gst_object_unref(UnsafeMutableRawPointer(clock))
     }
 
+    /// The running time now, as every pipeline on this clock counts it.
+    public var runningTime: UInt64 {
+        let now = gst_clock_get_time(clock)
+        return now > baseTime ? UInt64(now - baseTime) : 0
+    }
+
     /// Makes `pipeline` run on this clock and base time; call before it starts.
     public func adopt(_ pipeline: Pipeline) {
         gst_pipeline_use_clock(cast(pipeline.pointer), clock)

@@ -78,6 +78,10 @@ private func planError(_ json: String) throws -> String? {
          "hosts[0].input.srt.uri gives option 'mode' more than once"),
         (#"{"hosts": [{"userId": "a", "input": {"srt": {"uri": "srt://:7000?mode=listener"}}}]}"#,
          "hosts[0].input is a live SRT input; live inputs are mixed by `arena run`"),
+        (#"{"hosts": [{"userId": "a", "input": {"rtmp": {"url": "rtmp://cdn.example/live"}}}]}"#,
+         "hosts[0].input.rtmp.url needs an application and a stream key"),
+        (#"{"hosts": [{"userId": "a", "input": {"rtmp": {"url": "rtmp://cdn.example/live/alice"}}}]}"#,
+         "hosts[0].input is a live RTMP input; live inputs are mixed by `arena run`"),
     ])
     func isRefusedWithAMessageNamingTheField(json: String, expected: String) throws {
         let message = try planError(json.replacingOccurrences(of: "GOOD", with: Self.good))

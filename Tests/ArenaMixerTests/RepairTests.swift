@@ -36,12 +36,12 @@ import Testing
 
     /// A 4 s GOP sender through a relay into a mix: `steady` seconds as they are, then `loss`
     /// applied to the relay for `lossy` seconds. What the output showed, and the relay.
-    private func throughLossyRelay(rtx: Bool, steady: Double, then loss: (LossyRelay) -> Void, lossy: Double) throws
+    private func throughLossyRelay(rtx: Bool, steady: Double, then loss: (LossyRelay) -> Void, lossy: Double, latency: Int = 100) throws
         -> (shown: [(time: Double, frame: Int?)], relay: LossyRelay) {
         let folder = try TestMedia.workspace()
         let port = TestPorts.take(2)[0]
         let relay = try LossyRelay(forwardingTo: port)
-        let mix = try RunningLiveMix(spec: spec(port: port), in: folder)
+        let mix = try RunningLiveMix(spec: spec(port: port, latency: latency), in: folder)
         let sender = try FeedbackSender(rtpPort: relay.port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 120,
                                         rtxPayloadType: rtx ? 97 : nil)
         Thread.sleep(forTimeInterval: steady)
@@ -100,7 +100,8 @@ import Testing
     /// through). The longest freeze is printed, not checked: 1 to 8 frames on an idle machine
     /// (13 without retransmissions), up to 40 with the whole suite running beside it.
     @Test func randomLossWithRetransmissionsBreaksNoPicture() throws {
-        let (shown, relay) = try throughLossyRelay(rtx: true, steady: 1, then: { $0.dropRandomly(0.05) }, lossy: 15)
+        // The default jitter buffer (200 ms): a retransmission must come back within it, on a loaded machine too.
+        let (shown, relay) = try throughLossyRelay(rtx: true, steady: 1, then: { $0.dropRandomly(0.05) }, lossy: 15, latency: 200)
         let dropped = relay.lastDroppedFrame.dropped
         let retransmitted = relay.retransmissions
         let whole = shown.drop { $0.frame == nil }

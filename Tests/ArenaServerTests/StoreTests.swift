@@ -35,10 +35,10 @@ import Testing
 
     @Test(arguments: Engine.allCases) func mixesAndTheirChangesComeBackInOrder(engine: Engine) async throws {
         try await withStore(engine) { store in
-            #expect(try await store { try await $0.saveMix(id: "a", spec: Data("{1}".utf8), owner: "i1", leaseSeconds: 60) })
+            #expect(try await store { try await $0.saveMix(id: "a", spec: Data("{1}".utf8), owner: "i1", leaseSeconds: 3_600) })
             #expect(try await store { try await $0.saveMix(id: "b", spec: Data("{2}".utf8), owner: nil, leaseSeconds: 0) })
             // An id is one mix's: made through two instances at once, the second is refused.
-            #expect(try await store { try await $0.saveMix(id: "a", spec: Data("{3}".utf8), owner: "i2", leaseSeconds: 60) } == false)
+            #expect(try await store { try await $0.saveMix(id: "a", spec: Data("{3}".utf8), owner: "i2", leaseSeconds: 3_600) } == false)
             let mixes = try await store { try await $0.mixes().map { [$0.id, String(decoding: $0.spec, as: UTF8.self), $0.owner ?? "-"] } }
             #expect(mixes == [["a", "{1}", "i1"], ["b", "{2}", "-"]])
             let numbers = try await store { store in
@@ -67,45 +67,47 @@ import Testing
         }
     }
 
+    /// Live leases last an hour here: on a loaded machine the test's steps can take over a
+    /// minute, and only the dead instance's lease (-1 s) is meant to have run out.
     @Test(arguments: Engine.allCases) func leasesGiveEachMixToOneInstance(engine: Engine) async throws {
         try await withStore(engine) { store in
             try await store { store in
-                for (id, owner, lease) in [("m1", "i1" as String?, 60.0), ("m2", nil, 0), ("m3", nil, 0), ("m4", "dead", -1)] {
+                for (id, owner, lease) in [("m1", "i1" as String?, 3_600.0), ("m2", nil, 0), ("m3", nil, 0), ("m4", "dead", -1)] {
                     _ = try await store.saveMix(id: id, spec: Data("{}".utf8), owner: owner, leaseSeconds: lease)
                 }
             }
             // i2 has room for 2: the oldest unplaced mix and the dead instance's are next in line.
-            let first = try await store { try await $0.claimMixes(instance: "i2", running: [], limit: 2, leaseSeconds: 60) }
+            let first = try await store { try await $0.claimMixes(instance: "i2", running: [], limit: 2, leaseSeconds: 3_600) }
             #expect(first.map(\.id) == ["m2", "m3"] && first.map(\.owner) == [nil, nil])
-            let second = try await store { try await $0.claimMixes(instance: "i3", running: [], limit: 5, leaseSeconds: 60) }
+            let second = try await store { try await $0.claimMixes(instance: "i3", running: [], limit: 5, leaseSeconds: 3_600) }
             #expect(second.map(\.id) == ["m4"] && second.first?.owner == "dead")
-            #expect(try await store { try await $0.claimMixes(instance: "i3", running: ["m4"], limit: 5, leaseSeconds: 60) }.isEmpty)
+            #expect(try await store { try await $0.claimMixes(instance: "i3", running: ["m4"], limit: 5, leaseSeconds: 3_600) }.isEmpty)
             // A restarted i1 takes its own mix back at once; a live i1 (running it) does not claim it again.
-            #expect(try await store { try await $0.claimMixes(instance: "i1", running: ["m1"], limit: 5, leaseSeconds: 60) }.isEmpty)
-            #expect(try await store { try await $0.claimMixes(instance: "i1", running: [], limit: 5, leaseSeconds: 60) }.map(\.id) == ["m1"])
+            #expect(try await store { try await $0.claimMixes(instance: "i1", running: ["m1"], limit: 5, leaseSeconds: 3_600) }.isEmpty)
+            #expect(try await store { try await $0.claimMixes(instance: "i1", running: [], limit: 5, leaseSeconds: 3_600) }.map(\.id) == ["m1"])
             // Renewal keeps what is still held: m3 removed, m2 not i3's.
             try await store { try await $0.removeMix(id: "m3") }
-            #expect(try await store { try await $0.renewLeases(instance: "i2", running: ["m2", "m3"], leaseSeconds: 60) } == ["m2"])
-            #expect(try await store { try await $0.renewLeases(instance: "i3", running: ["m2", "m4"], leaseSeconds: 60) } == ["m4"])
+            #expect(try await store { try await $0.renewLeases(instance: "i2", running: ["m2", "m3"], leaseSeconds: 3_600) } == ["m2"])
+            #expect(try await store { try await $0.renewLeases(instance: "i3", running: ["m2", "m4"], leaseSeconds: 3_600) } == ["m4"])
             // A stopping instance lets its mixes go at once.
             try await store { try await $0.releaseMixes(instance: "i2") }
-            #expect(try await store { try await $0.claimMixes(instance: "i3", running: ["m4"], limit: 5, leaseSeconds: 60) }.map(\.id) == ["m2"])
+            #expect(try await store { try await $0.claimMixes(instance: "i3", running: ["m4"], limit: 5, leaseSeconds: 3_600) }.map(\.id) == ["m2"])
         }
     }
 
     @Test(arguments: Engine.allCases) func anInstanceNameBelongsToOneLiveProcess(engine: Engine) async throws {
         try await withStore(engine) { store in
             let me = InstanceRecord(id: "box-1", apiURL: "http://10.0.0.1:8080", ingestHost: "10.0.0.1", capacity: 4, running: 1)
-            try await store { try await $0.announce(me, boot: "first", leaseSeconds: 60) }
-            try await store { try await $0.announce(me, boot: "first", leaseSeconds: 60) }
-            let other = try await store { store in await outcome { try await store.announce(me, boot: "second", leaseSeconds: 60) } }
+            try await store { try await $0.announce(me, boot: "first", leaseSeconds: 3_600) }
+            try await store { try await $0.announce(me, boot: "first", leaseSeconds: 3_600) }
+            let other = try await store { store in await outcome { try await store.announce(me, boot: "second", leaseSeconds: 3_600) } }
             #expect(throws: (any Error).self) { try other.get() }
             let live = try await store { try await $0.liveInstances() }
             #expect(live.map(\.id) == ["box-1"] && live.first?.ingestHost == "10.0.0.1" && live.first?.capacity == 4)
             // Once its lease runs out (a killed process), the name can be taken again.
             try await store { try await $0.announce(me, boot: "first", leaseSeconds: -1) }
             #expect(try await store { try await $0.liveInstances() }.isEmpty)
-            try await store { try await $0.announce(me, boot: "second", leaseSeconds: 60) }
+            try await store { try await $0.announce(me, boot: "second", leaseSeconds: 3_600) }
             try await store { try await $0.leave(instance: "box-1") }
             #expect(try await store { try await $0.liveInstances() }.isEmpty)
         }
@@ -174,7 +176,7 @@ import Testing
                                                              replace: false, showIn: [], answer: answer) }
             #expect(first.answer.body == "amy=2,bob=5" && first.totals == ["amy": 2, "bob": 5])
             // Mixes run elsewhere are told in the same transaction: one `totals` change each, the latest.
-            _ = try await store { try await $0.saveMix(id: "m9", spec: Data("{}".utf8), owner: "i2", leaseSeconds: 60) }
+            _ = try await store { try await $0.saveMix(id: "m9", spec: Data("{}".utf8), owner: "i2", leaseSeconds: 3_600) }
             let added = try await store { try await $0.scoreBattle(battleId: "pk", key: "g2", request: Data("2".utf8), updates: [("bob", 7)], replace: false, showIn: ["m9"], answer: answer) }
             #expect(added.totals?["bob"] == 12)
             let told = try await store { try await $0.mixChanges(mixId: "m9", after: 0) }

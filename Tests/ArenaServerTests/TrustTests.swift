@@ -33,6 +33,9 @@ import Testing
             (base.replacingOccurrences(of: #""input": {"rtp": {"video": {"port": \#(ports.1)}}}"#,
                                        with: #""input": {"srt": {"uri": "srt://10.0.0.1:9000?mode=caller"}}"#),
              "hosts[1].input: the service takes SRT in listener mode only"),
+            (base.replacingOccurrences(of: #""input": {"rtp": {"video": {"port": \#(ports.1)}}}"#,
+                                       with: #""input": {"rtmp": {"url": "rtmp://169.254.169.254/live/x"}}"#),
+             "hosts[1].input: RTMP inputs are pulled from a server, which the service does not do"),
         ]
         for (spec, message) in attempts {
             #expect(spec != base)

@@ -33,6 +33,9 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         var delivering = false
         /// The file the current build reads (a file input), opened when it was built.
         var file: OpenFile?
+        /// For an RTMP input, whose times are the stream's own: what moves them onto the clock
+        /// (set by the build's first frame, so that it shows as it arrives).
+        var shift: Int64?
     }
 
     /// `label` names the input in warnings (`hosts[1] 'bob'`).
@@ -44,10 +47,11 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         switch source {
         case .rtp(let rtp): latency = UInt64(rtp.latencyMilliseconds) * 1_000_000 + 2 * frameDuration
         case .srt(let srt): latency = UInt64(srt.latencyMilliseconds) * 1_000_000 + 2 * frameDuration
+        case .rtmp: latency = 100_000_000 + 2 * frameDuration  // over TCP: frames may come in bunches
         case .uri: latency = 2 * frameDuration
         }
-        // An SRT input whose sender left is listened for (or called) again.
-        let isStream = if case .srt = source { true } else { false }
+        // An SRT input whose sender left is listened for (or called) again; RTMP pulled again.
+        let isStream = switch source { case .srt, .rtmp: true; case .rtp, .uri: false }
         runner = RestartingPipeline(label: "\(label) input", backoff: Backoff(first: 0.5, limit: 4), restartsAtEnd: isStream,
                                     build: { [weak self] in
                                         guard let self else { throw GStreamerError(message: "the input was removed") }
@@ -77,6 +81,7 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
     private func build() throws -> Pipeline {
         let clock = state.withLock {
             $0.delivering = false
+            $0.shift = nil
             return $0.clock
         }
         let made = Pipeline(name: "hub")
@@ -97,6 +102,8 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
             // The URI's mode says listener or caller; its passphrase and options are read by srtsrc.
             try receiveStream(try Element(factory: "srtsrc", name: "srt", ["uri": .string(srt.location), "latency": .int32(Int32(srt.latencyMilliseconds))]),
                               into: made, video: videoSink, audio: audioSink)
+        case .rtmp(let rtmp):
+            try pull(rtmp.location, into: made, video: videoSink, audio: audioSink)
         case .uri(let uri):
             // Opened again at each build: a link planted since the spec was accepted is refused.
             let readable = try access.reading(uri)
@@ -122,12 +129,35 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         decoder.linkDecodedStreams(video: try video.staticPad("sink"), audio: try audio?.staticPad("sink"))
     }
 
+    /// RTMP into flvdemux, each of its streams into a decodebin of its own (one decodebin for
+    /// both would wait for an audio stream the FLV header announces and the sender never sends).
+    private func pull(_ url: String, into pipeline: Pipeline, video: Element, audio: Element?) throws {
+        let source = try Element(factory: "rtmp2src", name: "rtmp", ["location": .string(url), "timeout": .uint32(10)])
+        let demuxer = try Element(factory: "flvdemux", name: "demuxer")
+        try pipeline.add(source, demuxer)
+        try source.link(demuxer)
+        let sinks = (video: try video.staticPad("sink"), audio: try audio?.staticPad("sink"))
+        demuxer.onPadAdded { [weak pipeline] pad in
+            guard let pipeline, let target = pad.name == "video" ? sinks.video : pad.name == "audio" ? sinks.audio : nil, !target.isLinked,
+                  let decoder = try? Element(factory: "decodebin") else { return }
+            decoder.decodeWithoutFrameThreads()
+            decoder.linkDecodedStreams(video: pad.name == "video" ? target : nil, audio: pad.name == "audio" ? target : nil)
+            try? pipeline.add(decoder)
+            try? pad.link(try decoder.staticPad("sink"))
+            try? decoder.syncStateWithParent()
+        }
+    }
+
     private func forward(_ sample: Sample, video: Bool) {
-        let (outlets, first) = state.withLock { state in
+        let restamp = if case .rtmp = source { true } else { false }
+        let (outlets, first, shift) = state.withLock { state in
             defer { state.delivering = true }
-            return (video ? state.videoOutlets : state.audioOutlets, !state.delivering)
+            if restamp, state.shift == nil, let clock = state.clock, let time = sample.runningTime {
+                state.shift = Int64(clamping: clock.runningTime) - Int64(clamping: time)
+            }
+            return (video ? state.videoOutlets : state.audioOutlets, !state.delivering, state.shift ?? 0)
         }
         if first { runner.succeeded() }
-        for outlet in outlets { outlet.push(sample, from: 0) }
+        for outlet in outlets { outlet.push(sample, from: 0, shiftedBy: shift) }
     }
 }

@@ -30,7 +30,7 @@ public enum InputProbe {
     /// opened under `access`.
     public static func probe(_ spec: MixSpec, live: Bool, access: FileAccess = .anywhere) throws(MixError) -> ProbedInputs {
         if !live, let index = spec.hosts.firstIndex(where: { $0.input.isLive }) {
-            let kind = if case .srt = spec.hosts[index].input { "SRT" } else { "RTP" }
+            let kind = switch spec.hosts[index].input { case .srt: "SRT"; case .rtmp: "RTMP"; case .rtp, .uri: "RTP" }
             throw .spec(SpecError(field: "hosts[\(index)].input", "is a live \(kind) input; live inputs are mixed by `arena run`"))
         }
         let inputs = try inspect(spec.hosts, access: access)
@@ -53,7 +53,7 @@ public enum InputProbe {
                 switch hosts[index].input {
                 case .uri: hasAudio = !(media?.audio.isEmpty ?? true)
                 case .rtp(let rtp): hasAudio = rtp.audio != nil
-                case .srt(let stream): hasAudio = stream.hasAudio
+                case .srt(let stream), .rtmp(let stream): hasAudio = stream.hasAudio
                 }
                 return InputPlan(index: index, host: hosts[index], media: media, hasAudio: hasAudio)
             case .failure(let error): throw error
