@@ -12,10 +12,10 @@ private let blockingThreads: NIOThreadPool = {
 /// Runs blocking `work` on the service's blocking threads and returns its result; a caller
 /// cancelled meanwhile still waits for it (work begun is not left half-reported).
 func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await Task(executorPreference: ServiceExecutor.shared) { try await blockingThreads.runIfActive(work) }.value
+    try await toTheEnd { try await blockingThreads.runIfActive(work) }
 }
 
 /// Runs blocking `work` on the service's blocking threads.
 func offload(_ work: @escaping @Sendable () -> Void) async {
-    _ = try? await Task(executorPreference: ServiceExecutor.shared) { try await blockingThreads.runIfActive(work) }.value
+    _ = try? await toTheEnd { try await blockingThreads.runIfActive(work) }
 }

@@ -89,12 +89,12 @@ final class SQLiteStore: ArenaStore, Sendable {
     /// GRDB's write, in a task of its own: a caller cancelled meanwhile (a service shutting
     /// down) does not stop it, so a change that commits is never reported as failed.
     func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await Task(executorPreference: ServiceExecutor.shared) { [database] in try await database.write(updates) }.value
+        try await toTheEnd { [database] in try await database.write(updates) }
     }
 
     /// GRDB's read, as `write`.
     func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await Task(executorPreference: ServiceExecutor.shared) { [database] in try await database.read(value) }.value
+        try await toTheEnd { [database] in try await database.read(value) }
     }
 
     func addCallbacks(_ callbacks: [(group: String, url: URL, body: String)]) async throws {

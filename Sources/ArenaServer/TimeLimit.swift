@@ -1,5 +1,12 @@
 import Synchronization
 
+/// Runs `work` in a task of its own on the service's executor and waits for it: the caller's
+/// cancellation does not reach it, so work begun (a commit, a blocking call) is never cut short
+/// or reported as failed when it was done.
+func toTheEnd<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await Task(executorPreference: ServiceExecutor.shared) { try await work() }.value
+}
+
 /// Waits for `work`, run in a task of its own, for at most `seconds`: past that it returns
 /// nil, and the work is cancelled and left to end on its own (a query that ignores
 /// cancellation cannot hold the caller). The caller's own cancellation does not reach the
