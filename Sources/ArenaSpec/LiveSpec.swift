@@ -27,34 +27,6 @@ public struct StreamInput: Sendable, Equatable {
     public var hasAudio: Bool
 }
 
-/// An RTP input: one UDP port per stream, with the payload described as SDP would.
-public struct RTPInput: Sendable, Equatable {
-    public enum VideoCodec: String, Sendable, CaseIterable { case h264, vp8 }
-
-    public struct Stream: Sendable, Equatable {
-        public var port: Int
-        public var payloadType: Int
-        public var clockRate: Int
-        /// Where the sender's RTCP comes in (sender reports); receiver reports and feedback
-        /// (NACK, PLI) go back to where it came from. By default the RTP port + 1.
-        public var rtcpPort: Int
-        /// The payload type of RFC 4588 retransmissions, when the sender offers them.
-        public var rtxPayloadType: Int?
-    }
-
-    public var video: Stream
-    public var videoCodec: VideoCodec
-    /// Opus audio, if the host sends any.
-    public var audio: Stream?
-    /// How long the jitter buffer holds packets to reorder them, in milliseconds.
-    public var latencyMilliseconds: Int
-    /// When set, only packets from these addresses are taken (RTP and RTCP); others are dropped.
-    public var allowedSenders: [String] = []
-
-    /// The UDP ports it listens on.
-    public var ports: [Int] { [video.port, video.rtcpPort] + (audio.map { [$0.port, $0.rtcpPort] } ?? []) }
-}
-
 extension InputSource {
     /// The UDP ports it listens on (an RTP input's, an SRT listener's).
     var listeningPorts: [Int] {
@@ -129,7 +101,7 @@ public enum OutputTarget: Sendable, Equatable {
 }
 
 extension MixSpec {
-    /// A host's `input`: a path or URI, or `{"rtp": {...}}`, `{"srt": {...}}` or `{"rtmp": {...}}`.
+    /// A host's `input`: a path or URI, or `{"rtp": {...}}`, `{"sdp": "v=0..."}`, `{"srt": {...}}` or `{"rtmp": {...}}`.
     static func inputSource(_ host: inout JSONFields, relativeTo base: URL) throws(SpecError) -> InputSource {
         guard host.holdsObject("input") else { return .uri(uri(for: try host.requiredString("input"), relativeTo: base)) }
         var input = try host.object("input")!
@@ -150,50 +122,12 @@ extension MixSpec {
             try rtmp.finish()
             return .rtmp(StreamInput(location: url, latencyMilliseconds: 0, hasAudio: audio))
         }
-        guard var rtp = try input.object("rtp") else { throw SpecError(field: input.name("rtp"), "is required (or srt, or rtmp)") }
+        if let sdp = try input.string("sdp") {
+            return .rtp(try rtpInput(sdp: sdp, &input))
+        }
+        guard var rtp = try input.object("rtp") else { throw SpecError(field: input.name("rtp"), "is required (or sdp, srt, or rtmp)") }
         try input.finish()
-        guard var video = try rtp.object("video") else { throw SpecError(field: rtp.name("video"), "is required") }
-        let codec = try video.choice("codec", RTPInput.VideoCodec.allCases.map(\.rawValue)) ?? "h264"
-        let videoStream = try stream(&video, defaultPayloadType: 96, defaultClockRate: 90_000)
-        try video.finish()
-        var audioStream: RTPInput.Stream?
-        if var audio = try rtp.object("audio") {
-            _ = try audio.choice("codec", ["opus"])
-            let stream = try stream(&audio, defaultPayloadType: 111, defaultClockRate: 48_000)
-            try audio.finish()
-            for (field, port) in [("port", stream.port), ("rtcpPort", stream.rtcpPort)] where [videoStream.port, videoStream.rtcpPort].contains(port) {
-                throw SpecError(field: audio.name(field), "is \(port), a port of the video's too (RTP, or RTCP on the RTP port + 1 unless rtcpPort says); each stream needs its own")
-            }
-            audioStream = stream
-        }
-        let latency = try rtp.integer("latencyMs", in: 0...5_000) ?? 200
-        let senders = try rtp.strings("allowedSenders") ?? []
-        for (index, address) in senders.enumerated() where !isIPAddress(address) {
-            throw SpecError(field: rtp.name("allowedSenders") + "[\(index)]", "is '\(Redaction.value(address))', not an IPv4 address (inputs listen on IPv4)")
-        }
-        guard senders.count <= 16 else { throw SpecError(field: rtp.name("allowedSenders"), "lists \(senders.count) addresses; at most 16") }
-        try rtp.finish()
-        return .rtp(RTPInput(video: videoStream, videoCodec: RTPInput.VideoCodec(rawValue: codec)!, audio: audioStream,
-                             latencyMilliseconds: latency, allowedSenders: senders))
-    }
-
-    private static func stream(_ fields: inout JSONFields, defaultPayloadType: Int, defaultClockRate: Int) throws(SpecError) -> RTPInput.Stream {
-        guard let port = try fields.integer("port", in: 1...65_535) else { throw SpecError(field: fields.name("port"), "is required") }
-        let payloadType = try fields.integer("payloadType", in: 0...127) ?? defaultPayloadType
-        guard let rtcpPort = try fields.integer("rtcpPort", in: 1...65_535) ?? (port < 65_535 ? port + 1 : nil) else {
-            throw SpecError(field: fields.name("rtcpPort"), "is required when port is 65535 (RTCP is on the RTP port + 1 by default)")
-        }
-        guard rtcpPort != port else { throw SpecError(field: fields.name("rtcpPort"), "is \(port), the RTP port; RTCP needs a port of its own") }
-        let rtx = try fields.integer("rtxPayloadType", in: 0...127)
-        if rtx == payloadType { throw SpecError(field: fields.name("rtxPayloadType"), "is \(payloadType), the media's payload type too") }
-        return RTPInput.Stream(port: port, payloadType: payloadType, clockRate: try fields.integer("clockRate", in: 1_000...1_000_000) ?? defaultClockRate,
-                               rtcpPort: rtcpPort, rtxPayloadType: rtx)
-    }
-
-    /// A literal IPv4 address (no name, no port).
-    private static func isIPAddress(_ text: String) -> Bool {
-        var address = in_addr()
-        return inet_pton(AF_INET, text, &address) == 1
+        return .rtp(try rtpInput(&rtp))
     }
 
     /// The `live` object.

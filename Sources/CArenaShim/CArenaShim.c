@@ -16,6 +16,7 @@ typedef struct {
     GSocketAddress *sender;  // where to send: fixed, or learned from the peer
     gboolean fixed;
     gint heard;              // (atomic) the peer's own RTCP came: no more guessing from its RTP
+    guint16 offset;          // the peer's RTCP port less its RTP port, guessed: 1 (a port pair) or 0 (rtcp-mux)
     GInetAddress *media;     // where the peer's RTP comes from (its RTCP must come from there too)
     GWeakRef source;         // the udpsrc receiving the peer's RTCP (its socket sends); weak: it holds the probes
 } RtcpPeer;
@@ -52,7 +53,7 @@ static GstPadProbeReturn rtcp_note_sender(GstPad *pad, GstPadProbeInfo *info, gp
     return GST_PAD_PROBE_OK;
 }
 
-/// Notes where the RTP comes from; before the peer's RTCP, guesses its RTCP port (RTP's + 1).
+/// Notes where the RTP comes from; before the peer's RTCP, guesses its RTCP port (RTP's + 1, or RTP's with rtcp-mux).
 static GstPadProbeReturn rtcp_note_media(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
     RtcpPeer *peer = data;
     GstNetAddressMeta *meta = gst_buffer_get_net_address_meta(GST_PAD_PROBE_INFO_BUFFER(info));
@@ -66,10 +67,10 @@ static GstPadProbeReturn rtcp_note_media(GstPad *pad, GstPadProbeInfo *info, gpo
         if (peer->media) g_object_unref(peer->media);
         peer->media = g_object_ref(address);
     }
-    if (!g_atomic_int_get(&peer->heard) && port < 65535
-        && (moved || peer->sender == NULL || g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(peer->sender)) != port + 1)) {
+    if (!g_atomic_int_get(&peer->heard) && port + peer->offset <= 65535
+        && (moved || peer->sender == NULL || g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(peer->sender)) != port + peer->offset)) {
         if (peer->sender) g_object_unref(peer->sender);
-        peer->sender = g_inet_socket_address_new(address, port + 1);
+        peer->sender = g_inet_socket_address_new(address, port + peer->offset);
     }
     if (moved) g_atomic_int_set(&peer->heard, 0);  // a sender elsewhere: its RTCP is learned anew
     g_mutex_unlock(&peer->lock);
@@ -95,9 +96,10 @@ static GstPadProbeReturn rtcp_answer(GstPad *pad, GstPadProbeInfo *info, gpointe
     return GST_PAD_PROBE_DROP;
 }
 
-void arena_rtcp_send_through(void *rtcp_source, void *rtcp_out, const char *host, int port, void *rtp_source) {
+void arena_rtcp_send_through(void *rtcp_source, void *rtcp_out, const char *host, int port, void *rtp_source, int rtcp_port_offset) {
     // Shared by the probes, each holding a reference.
     RtcpPeer *peer = g_atomic_rc_box_new0(RtcpPeer);
+    peer->offset = (guint16)rtcp_port_offset;
     g_mutex_init(&peer->lock);
     g_weak_ref_init(&peer->source, rtcp_source);
     if (host != NULL) {
@@ -199,4 +201,18 @@ void arena_udpsrc_only_from(void *udpsrc, const char *const *hosts, int count) {
     GstPad *pad = gst_element_get_static_pad(GST_ELEMENT(udpsrc), "src");
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, only_from_senders, senders, senders_free);
     gst_object_unref(pad);
+}
+
+// MARK: SRTP keys
+
+static GstCaps *srtp_key_for_any_ssrc(GstElement *srtpdec, guint ssrc, gpointer caps) {
+    return gst_caps_ref(GST_CAPS(caps));  // the element takes this reference
+}
+
+static void srtp_key_release(gpointer caps, GClosure *closure) {
+    gst_caps_unref(GST_CAPS(caps));
+}
+
+void arena_srtpdec_answer_key_requests(void *srtpdec, void *caps) {
+    g_signal_connect_data(srtpdec, "request-key", G_CALLBACK(srtp_key_for_any_ssrc), gst_caps_ref(GST_CAPS(caps)), srtp_key_release, 0);
 }

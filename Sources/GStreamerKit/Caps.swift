@@ -13,11 +13,18 @@ public final class Caps: @unchecked Sendable {
         case fraction(Int, Int)
         /// Any one of these strings (a GStreamer list).
         case strings([String])
+        /// Bytes, as a `GstBuffer` (codec data, a key).
+        case bytes([UInt8])
     }
 
     /// Caps of one structure, `mediaType` with `fields`, built from values (no text is parsed,
     /// so a value cannot add fields of its own).
-    public init(mediaType: String, _ fields: KeyValuePairs<String, Field>) throws {
+    public convenience init(mediaType: String, _ fields: KeyValuePairs<String, Field>) throws {
+        try self.init(mediaType: mediaType, fields: fields.map { ($0.key, $0.value) })
+    }
+
+    /// As `init(mediaType:_:)`, the fields in a list built at run time.
+    public init(mediaType: String, fields: [(String, Field)]) throws {
         GStreamer.initialize()
         let caps = gst_caps_new_empty_simple(mediaType)!
         pointer = caps
@@ -49,6 +56,10 @@ public final class Caps: @unchecked Sendable {
                     g_value_set_string(&item, text)
                     gst_value_list_append_and_take_value(&value, &item)
                 }
+            case .bytes(let bytes):
+                g_value_init(&value, gst_buffer_get_type())
+                let buffer = bytes.withUnsafeBytes { gst_buffer_new_memdup($0.baseAddress, gsize($0.count)) }
+                g_value_take_boxed(&value, buffer)
             }
             gst_structure_take_value(structure, name, &value)  // takes the value's contents
         }

@@ -20,6 +20,8 @@ public enum PropertyValue: Sendable {
     case element(Element)
     /// A pad (an input-selector's `active-pad`); the property takes a reference of its own.
     case pad(Pad)
+    /// Bytes as a `GstBuffer` (srtpenc's `key`); never repeated in an error message.
+    case bytes([UInt8])
 }
 
 /// GLib's fundamental type numbers (`G_TYPE_MAKE_FUNDAMENTAL`, a macro Swift cannot import).
@@ -72,6 +74,11 @@ func setProperty(of object: UnsafeMutableRawPointer, owner: String, _ property: 
             throw GStreamerError(source: owner, message: "property '\(property)' is a \(typeName), not a pad")
         }
         g_value_set_object(&gvalue, UnsafeMutableRawPointer(pad.pointer))
+    case .bytes(let bytes):
+        guard g_type_is_a(type, gst_buffer_get_type()) != 0 else {
+            throw GStreamerError(source: owner, message: "property '\(property)' is a \(typeName), not a buffer")
+        }
+        g_value_take_boxed(&gvalue, bytes.withUnsafeBytes { gst_buffer_new_memdup($0.baseAddress, gsize($0.count)) })
     case .nick(let nick):
         let fundamental = g_type_fundamental(type)
         guard fundamental == Fundamental.enumeration.type || fundamental == Fundamental.flags.type else {
@@ -83,6 +90,7 @@ func setProperty(of object: UnsafeMutableRawPointer, owner: String, _ property: 
     }
     // Clamps the value into the property's range and says whether it had to.
     guard g_param_value_validate(spec, &gvalue) == 0 else {
+        if case .bytes = value { throw GStreamerError(source: owner, message: "property '\(property)' cannot be these bytes") }
         throw GStreamerError(source: owner, message: "property '\(property)' cannot be \(value)")
     }
     g_object_set_property(UnsafeMutablePointer<GObject>(OpaquePointer(object)), property, &gvalue)

@@ -34,6 +34,15 @@ public enum VideoFrames {
         return (count, kept)
     }
 
+    /// Decodes every frame of `path`, handing each to `body` and keeping none (a long file).
+    public static func forEach(path: String, _ body: (RGBFrame) -> Void) throws {
+        var count = 0
+        try pullSamples(path: path, chain: try rawChain(try Caps(mediaType: "video/x-raw", ["format": .string("RGBx")]))) { sample in
+            if let frame = copyFrame(sample, index: count) { body(frame) }
+            count += 1
+        }
+    }
+
     private static func copyFrame(_ sample: Sample, index: Int) -> RGBFrame? {
         guard let buffer = gst_sample_get_buffer(sample.pointer), let capsPointer = gst_sample_get_caps(sample.pointer) else { return nil }
         let caps = Caps(retaining: capsPointer)
@@ -50,16 +59,23 @@ public enum VideoFrames {
 public enum AudioSamples {
     /// Every sample of `path`'s audio, mixed to mono, as floats at `sampleRate`.
     public static func decode(path: String, sampleRate: Int = 8000) throws -> [Float] {
+        try decodeTimed(path: path, sampleRate: sampleRate).samples
+    }
+
+    /// As `decode`, with the time of the first sample in seconds (its presentation time).
+    public static func decodeTimed(path: String, sampleRate: Int = 8000) throws -> (start: Double, samples: [Float]) {
         var samples: [Float] = []
+        var start: Double?
         let caps = try Caps(mediaType: "audio/x-raw", ["format": .string("F32LE"), "channels": .int(1), "rate": .int(sampleRate)])
         try pullSamples(path: path, chain: try rawChain(caps, audio: true), audio: true) { sample in
             guard let buffer = gst_sample_get_buffer(sample.pointer) else { return }
+            if start == nil, buffer.pointee.pts != UInt64.max { start = Double(buffer.pointee.pts) / 1e9 }
             var map = GstMapInfo()
             guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { return }
             defer { gst_buffer_unmap(buffer, &map) }
             UnsafeRawBufferPointer(start: map.data, count: Int(map.size)).withMemoryRebound(to: Float.self) { samples += $0 }
         }
-        return samples
+        return (start ?? 0, samples)
     }
 }
 

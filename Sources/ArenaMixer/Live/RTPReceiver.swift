@@ -33,21 +33,13 @@ enum RTPReceiver {
             guard let stream, let rtx = stream.rtxPayloadType else { continue }
             session.useRetransmissions(session: index, rtxPayloadType: rtx, payloadType: stream.payloadType)
         }
-        let (encoding, videoChain): (String, [Element]) = switch input.videoCodec {
-        // Depayloaders ask for a keyframe when packets are lost and pass on no broken access unit;
-        // decoders drop a picture they could not decode whole and ask for a keyframe then.
-        case .h264: ("H264", [try Element(factory: "rtph264depay", ["request-keyframe": .bool(true), "wait-for-keyframe": .bool(true)]),
-                              try Element(factory: "h264parse"),
-                              try Element(factory: "avdec_h264", ["max-threads": .int32(1),  // see decodeWithoutFrameThreads
-                                                                  "automatic-request-sync-points": .bool(true), "discard-corrupted-frames": .bool(true)])])
-        case .vp8: ("VP8", [try Element(factory: "rtpvp8depay", ["request-keyframe": .bool(true), "wait-for-keyframe": .bool(true)]),
-                            try Element(factory: "vp8dec", ["automatic-request-sync-points": .bool(true), "discard-corrupted-frames": .bool(true)])])
-        }
+        let (encoding, videoChain) = try videoDecoding(input.videoCodec)
         var chains: [(session: Int, payloadType: Int, chain: [Element], pad: String)] = [(0, input.video.payloadType, videoChain, "video")]
-        try receive(input.video, session: 0, media: "video", encoding: encoding, from: input.allowedSenders, into: bin, rtpbin: session)
+        try RTPSockets.receive(input.video, session: 0, media: "video", encoding: encoding, from: input.allowedSenders, into: bin, rtpbin: session)
         if let audio = input.audio {
-            try receive(audio, session: 1, media: "audio", encoding: "OPUS", from: input.allowedSenders, into: bin, rtpbin: session)
-            chains.append((1, audio.payloadType, [try Element(factory: "rtpopusdepay"), try Element(factory: "opusdec", ["plc": .bool(true)])], "audio"))
+            let (encoding, fields, audioChain) = try audioDecoding(input.audioCodec)
+            try RTPSockets.receive(audio, session: 1, media: "audio", encoding: encoding, fields: fields, from: input.allowedSenders, into: bin, rtpbin: session)
+            chains.append((1, audio.payloadType, audioChain, "audio"))
         }
         var selectors: [Int: Element] = [:]
         for (index, _, chain, pad) in chains {
@@ -62,37 +54,38 @@ enum RTPReceiver {
         return bin
     }
 
-    /// A stream's sockets: RTP through the filter into `rtpbin`'s session `session`; RTCP
-    /// into the session, and the session's RTCP back to the sender. With `senders`, packets
-    /// from other addresses are dropped first.
-    private static func receive(_ stream: RTPInput.Stream, session: Int, media: String, encoding: String, from senders: [String],
-                                into bin: Bin, rtpbin: Element) throws {
-        // As SDP's `a=rtcp-fb:<pt> nack pli` (and `nack` when the sender offers retransmissions).
-        let caps = try Caps(mediaType: "application/x-rtp", [
-            "media": .string(media), "encoding-name": .string(encoding), "clock-rate": .int(stream.clockRate),
-            "payload": .int(stream.payloadType), "rtcp-fb-nack-pli": .bool(true), "rtcp-fb-nack": .bool(stream.rtxPayloadType != nil),
-        ])
-        let rtp = try Element(factory: "udpsrc", name: "rtp-\(media)", [
-            "port": .int32(Int32(stream.port)), "buffer-size": .int32(2_097_152), "caps": .caps(caps),
-        ])
-        let rtcp = try Element(factory: "udpsrc", name: "rtcp-\(media)", [
-            "port": .int32(Int32(stream.rtcpPort)), "caps": .caps(try Caps(mediaType: "application/x-rtcp", [:])),
-        ])
-        try bin.add(rtp, rtcp)
-        if !senders.isEmpty {
-            rtp.acceptOnly(from: senders)
-            rtcp.acceptOnly(from: senders)
+    /// The encoding name and the elements that make pictures of it. Depayloaders that can ask
+    /// for a keyframe when packets are lost do, and pass on no broken access unit; decoders
+    /// drop a picture they could not decode whole and ask for a keyframe then.
+    private static func videoDecoding(_ codec: RTPInput.VideoCodec) throws -> (String, [Element]) {
+        func repairing(_ decoder: Element) throws -> Element {
+            try decoder.set("automatic-request-sync-points", .bool(true))
+            try decoder.set("discard-corrupted-frames", .bool(true))
+            return decoder
         }
-        let payloadTypes = [stream.payloadType] + (stream.rtxPayloadType.map { [$0] } ?? [])
-        try rtp.staticPad("src").addBufferDataProbe { packet in isRTP(packet, payloadTypes: payloadTypes) ? .pass : .drop }
-        try rtcp.staticPad("src").addBufferDataProbe { packet in isRTCP(packet) ? .pass : .drop }
-        try rtp.staticPad("src").link(try rtpbin.requestPad("recv_rtp_sink_\(session)"))
-        try rtcp.staticPad("src").link(try rtpbin.requestPad("recv_rtcp_sink_\(session)"))
-        rtcp.sendRTCP(from: try rtpbin.requestPad("send_rtcp_src_\(session)"), guessingFrom: rtp)
-        // RTCP may use a fifth of the stream's rate (RTP's default is a twentieth): AVPF then lets
-        // early feedback out every ~100 ms rather than every ~500 ms, so a keyframe request that
-        // follows a NACK is not held back. The reports sent stay at a few a second.
-        try rtpbin.rtpSession(session)?.set("rtcp-fraction", .double(0.2))
+        let waiting: KeyValuePairs<String, PropertyValue> = ["request-keyframe": .bool(true), "wait-for-keyframe": .bool(true)]
+        return switch codec {
+        case .h264: ("H264", [try Element(factory: "rtph264depay", waiting), try Element(factory: "h264parse"),
+                              try repairing(try Element(factory: "avdec_h264", ["max-threads": .int32(1)]))])  // see decodeWithoutFrameThreads
+        case .h265: ("H265", [try Element(factory: "rtph265depay"), try Element(factory: "h265parse"),
+                              try repairing(try Element(factory: "avdec_h265", ["max-threads": .int32(1)]))])
+        case .vp8: ("VP8", [try Element(factory: "rtpvp8depay", waiting), try repairing(try Element(factory: "vp8dec"))])
+        case .vp9: ("VP9", [try Element(factory: "rtpvp9depay", waiting), try repairing(try Element(factory: "vp9dec"))])
+        }
+    }
+
+    /// The encoding name, the caps fields SDP's fmtp gives, and the elements that make sound of it.
+    private static func audioDecoding(_ codec: RTPInput.AudioCodec) throws -> (String, [(String, Caps.Field)], [Element]) {
+        switch codec {
+        case .opus:
+            return ("OPUS", [], [try Element(factory: "rtpopusdepay"), try Element(factory: "opusdec", ["plc": .bool(true)])])
+        case .aac(let config):
+            let fields: [(String, Caps.Field)] = [("mode", .string("AAC-hbr")), ("sizelength", .string("13")), ("indexlength", .string("3")),
+                                                  ("indexdeltalength", .string("3")), ("streamtype", .string("5")),
+                                                  ("config", .string(config.map { String(format: "%02x", $0) }.joined()))]
+            return ("MPEG4-GENERIC", fields, [try Element(factory: "rtpmp4gdepay"), try Element(factory: "aacparse"),
+                                              try Element(factory: "avdec_aac", ["plc": .bool(true)])])
+        }
     }
 
     /// Each SSRC a session sees comes out of rtpbin on a pad of its own (`recv_rtp_src_<session>_<ssrc>_<pt>`):
@@ -127,20 +120,5 @@ enum RTPReceiver {
             guard let link = links.withLock({ $0.removeValue(forKey: pad.name) }) else { return }
             link.selector.releaseRequestPad(link.input)
         }
-    }
-
-    /// An RTP packet (version 2, a whole header) of one of the given payload types.
-    static func isRTP(_ packet: UnsafeRawBufferPointer, payloadTypes: [Int]) -> Bool {
-        guard packet.count >= 12, packet[0] >> 6 == 2 else { return false }
-        let csrcCount = Int(packet[0] & 0x0F)
-        return packet.count >= 12 + 4 * csrcCount && payloadTypes.contains(Int(packet[1] & 0x7F))
-    }
-
-    /// An RTCP compound packet's start: version 2, a report or feedback type (192 to 223), a
-    /// length that fits in the datagram.
-    static func isRTCP(_ packet: UnsafeRawBufferPointer) -> Bool {
-        guard packet.count >= 8, packet[0] >> 6 == 2, (192...223).contains(packet[1]) else { return false }
-        let words = (Int(packet[2]) << 8 | Int(packet[3])) + 1
-        return words * 4 <= packet.count
     }
 }

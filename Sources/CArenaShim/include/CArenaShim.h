@@ -18,7 +18,7 @@ void arena_probe_info_set_flow_return(void *info, int flow);
 /// only from the address the RTP that `rtp_source` (a udpsrc) receives comes from; before
 /// that RTCP, to the port after the RTP's (a sender's port pair); before any RTP, nowhere.
 /// GstElement* and GstPad*.
-void arena_rtcp_send_through(void *rtcp_source, void *rtcp_out, const char *host, int port, void *rtp_source);
+void arena_rtcp_send_through(void *rtcp_source, void *rtcp_out, const char *host, int port, void *rtp_source, int rtcp_port_offset);
 
 /// Lets `rtpbin`'s session `session` take RFC 4588 retransmissions: an rtprtxreceive that
 /// maps RTX payload type `rtx_payload_type` to `payload_type` (its "request-aux-receiver"),
@@ -31,5 +31,10 @@ void arena_udpsrc_only_from(void *udpsrc, const char *const *hosts, int count);
 
 /// `rtpbin`'s session element `session` (its "get-session"), with a reference the caller owns; NULL if none.
 void *arena_rtpbin_session(void *rtpbin, unsigned session);
+
+/// For an srtpdec: answers its `request-key` signal, for any SSRC, with `caps` (the
+/// srtp-key, srtp-cipher, srtp-auth, srtcp-cipher and srtcp-auth fields); the element keeps
+/// a reference to the caps for as long as it lives.
+void arena_srtpdec_answer_key_requests(void *srtpdec, void *caps);
 
 #endif

@@ -1,0 +1,134 @@
+import ArenaLayout
+import ArenaMixer
+import Foundation
+import GStreamerKit
+import GStreamerTestSupport
+import Testing
+
+/// RTP inputs described by the SDP their sender printed: `ffmpeg -f rtp ... -sdp_file`, a
+/// sender the project did not write, in each codec Arena decodes, under SRTP, with rtcp-mux
+/// and an SSRC filter; and audio and video still together after a minute.
+@Suite(.serialized) struct SDPSenderTests {
+    /// ffmpeg sending `video` (a lavfi source and its encoder's options) and a 440 Hz tone
+    /// encoded with `audio`, to two ports from `port`; `transport` is added to each RTP URL's
+    /// options and `options` to each output's. Returns the process and the SDP it wrote.
+    private func ffmpeg(video: String = "color=c=red:s=320x240:r=30", encoder: String, audio: String = "libopus",
+                        tone: String = "sine=frequency=440:sample_rate=48000", port: Int, scheme: String = "rtp", transport: String = "",
+                        options: String = "", in folder: URL) throws -> (Process, String) {
+        let sdp = folder.appendingPathComponent("sender-\(port).sdp")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
+        let inputs = ["-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", video, "-re", "-f", "lavfi", "-i", tone]
+        let videoOutput: [String] = ["-map", "0:v"] + words(encoder) + words(options) + ["-f", "rtp", "\(scheme)://127.0.0.1:\(port)\(transport)"]
+        let audioOutput: [String] = ["-map", "1:a", "-c:a", audio] + words(options) + ["-f", "rtp", "\(scheme)://127.0.0.1:\(port + 2)\(transport)"]
+        process.arguments = inputs + videoOutput + audioOutput + ["-sdp_file", sdp.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 where ((try? String(contentsOf: sdp, encoding: .utf8)) ?? "").isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+        return (process, try String(contentsOf: sdp, encoding: .utf8))
+    }
+
+    private func stop(_ process: Process) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// A mix of the hosts' `inputs` (JSON), template 600, recorded to `mix.mkv`.
+    private func spec(_ inputs: [String], audio: String = "aac") -> String {
+        let hosts = inputs.enumerated().map { #"{"userId": "host\#($0.offset)", "input": \#($0.element)}"# }.joined(separator: ", ")
+        return """
+            {"template": 600, "canvas": {"width": 360, "height": 640, "fps": 30}, "hosts": [\(hosts)],
+             "output": {"video": {"preset": "ultrafast", "keyframeIntervalSeconds": 1}, "audio": {"codec": "\(audio)"}},
+             "outputs": [{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600}]}
+            """
+    }
+
+    private func sdpInput(_ sdp: String, extra: String = "") -> String {
+        #"{"sdp": \#(String(decoding: try! JSONEncoder().encode(sdp), as: UTF8.self))\#(extra)}"#
+    }
+
+    /// The colour at the centre of host `index`'s cell (of `count`) in the frame nearest `seconds`.
+    private func colour(in frames: [RGBFrame], host index: Int, of count: Int, at seconds: Double) throws -> (red: UInt8, green: UInt8, blue: UInt8)? {
+        let cell = LayoutTemplate.rect(try TemplateLibrary.bundled().template(600).cells(forHostCount: count)[index], on: Size(width: 360, height: 640))
+        return frames.first { Double($0.pts) / 1e9 >= seconds }?.rgb(x: cell.x + cell.width / 2, y: cell.y + cell.height / 2)
+    }
+
+    private func isRed(_ pixel: (red: UInt8, green: UInt8, blue: UInt8)?) -> Bool {
+        guard let pixel else { return false }
+        return pixel.red > 180 && pixel.green < 80 && pixel.blue < 80
+    }
+
+    /// Loudness (RMS) of the mix's audio over 0.5 s from `seconds`.
+    private func loudness(_ audio: (start: Double, samples: [Float]), at seconds: Double) -> Float {
+        let window = audio.samples.dropFirst(max(0, Int((seconds - audio.start) * 8_000))).prefix(4_000)
+        return (window.reduce(0) { $0 + $1 * $1 } / Float(max(1, window.count))).squareRoot()
+    }
+
+    @Test(arguments: [
+        ("H.264 + Opus", "-c:v libx264 -preset ultrafast -tune zerolatency -g 30 -pix_fmt yuv420p", "libopus"),
+        ("H.265 + AAC", "-c:v libx265 -preset ultrafast -x265-params keyint=30:log-level=none -pix_fmt yuv420p", "aac"),
+        ("VP9 + Opus", "-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g 30 -strict experimental", "libopus"),
+        ("VP8 + AAC", "-c:v libvpx -deadline realtime -cpu-used 8 -g 30", "aac"),
+    ])
+    func eachCodecFromFFmpegsDescription(name: String, encoder: String, audio: String) throws {
+        let folder = try TestMedia.workspace()
+        let (sender, sdp) = try ffmpeg(encoder: encoder, audio: audio, port: TestPorts.take(2)[0], in: folder)
+        defer { stop(sender) }
+        let mix = try RunningLiveMix(spec: spec([sdpInput(sdp)]), in: folder)
+        Thread.sleep(forTimeInterval: 6)
+        try mix.stop()
+        let path = folder.appendingPathComponent("mix-00001.mkv").path
+        let (_, frames) = try VideoFrames.decode(path: path) { $0 % 15 == 0 }
+        #expect(isRed(try colour(in: frames, host: 0, of: 1, at: 5)), "\(name): no picture; warnings: \(mix.warnings)")
+        let level = loudness(try AudioSamples.decodeTimed(path: path), at: 5)
+        #expect(level > 0.02, "\(name): the tone was not heard (\(level)); warnings: \(mix.warnings)")
+    }
+
+    /// ffmpeg's SRTP (`srtp://`, its key in the SDP's a=crypto) is shown; the same stream
+    /// described with another key shows nothing: no packet it could not authenticate got through.
+    @Test func srtpWithTheRightKeyAndOnlyWithIt() throws {
+        let folder = try TestMedia.workspace()
+        let key = Data((0..<30).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let other = Data((0..<30).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let options = "-srtp_out_suite AES_CM_128_HMAC_SHA1_80 -srtp_out_params \(key)"
+        let encoder = "-c:v libx264 -preset ultrafast -tune zerolatency -g 30 -pix_fmt yuv420p"
+        let (right, rightSDP) = try ffmpeg(encoder: encoder, audio: "aac", port: TestPorts.take(2)[0], scheme: "srtp", options: options, in: folder)
+        let (wrong, wrongSDP) = try ffmpeg(encoder: encoder, audio: "aac", port: TestPorts.take(2)[0], scheme: "srtp", options: options, in: folder)
+        defer { stop(right); stop(wrong) }
+        #expect(rightSDP.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"))
+        let mix = try RunningLiveMix(spec: spec([sdpInput(rightSDP), sdpInput(wrongSDP.replacingOccurrences(of: key, with: other))]), in: folder)
+        Thread.sleep(forTimeInterval: 6)
+        try mix.stop()
+        let path = folder.appendingPathComponent("mix-00001.mkv").path
+        let (_, frames) = try VideoFrames.decode(path: path) { $0 % 15 == 0 }
+        #expect(isRed(try colour(in: frames, host: 0, of: 2, at: 5)), "no picture with the right key; warnings: \(mix.warnings)")
+        #expect(!isRed(try colour(in: frames, host: 1, of: 2, at: 5)), "a picture with the wrong key")
+        #expect(mix.warnings.allSatisfy { !$0.contains(key) && !$0.contains(other) }, "a warning shows a key")
+    }
+
+    /// With rtcp-mux (RTCP on the RTP port) and the sender's SSRC in the SDP, a stranger sending
+    /// to the same port with another SSRC is not shown, though a newer sender would otherwise take over.
+    @Test func anSSRCFilterKeepsAStrangerOut() throws {
+        let folder = try TestMedia.workspace()
+        let port = TestPorts.take(2)[0]
+        let encoder = "-c:v libx264 -preset ultrafast -tune zerolatency -g 30 -pix_fmt yuv420p"
+        let mux = "?rtcpport=\(port)"
+        let (host, sdp) = try ffmpeg(video: "color=c=blue:s=320x240:r=30", encoder: encoder, port: port, transport: mux, options: "-ssrc 1111", in: folder)
+        defer { stop(host) }
+        let described = sdp.replacingOccurrences(of: "a=rtpmap:96 H264/90000", with: "a=rtpmap:96 H264/90000\r\na=rtcp-mux\r\na=ssrc:1111 cname:host")
+        let mix = try RunningLiveMix(spec: spec([sdpInput(described)]), in: folder)
+        Thread.sleep(forTimeInterval: 2)
+        let (stranger, _) = try ffmpeg(encoder: encoder, port: port, transport: mux, options: "-ssrc 3333", in: folder)
+        defer { stop(stranger) }
+        Thread.sleep(forTimeInterval: 4)
+        try mix.stop()
+        let (_, frames) = try VideoFrames.decode(path: folder.appendingPathComponent("mix-00001.mkv").path) { $0 % 15 == 0 }
+        for seconds in [1.5, 3.0, 5.5] {
+            let pixel = try colour(in: frames, host: 0, of: 1, at: seconds)
+            #expect(pixel.map { $0.blue > 180 && $0.red < 80 } == true, "at \(seconds) s: \(String(describing: pixel)); warnings: \(mix.warnings)")
+        }
+    }
+}
