@@ -1,6 +1,7 @@
 #include "CArenaShim.h"
 
 #include <gst/gst.h>
+#include <string.h>
 
 void arena_probe_info_set_flow_return(void *info, int flow) {
     GST_PAD_PROBE_INFO_FLOW_RETURN((GstPadProbeInfo *)info) = (GstFlowReturn)flow;
@@ -201,6 +202,72 @@ void arena_udpsrc_only_from(void *udpsrc, const char *const *hosts, int count) {
     GstPad *pad = gst_element_get_static_pad(GST_ELEMENT(udpsrc), "src");
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, only_from_senders, senders, senders_free);
     gst_object_unref(pad);
+}
+
+// MARK: Unnamed senders
+
+static GstPadProbeReturn rtcp_add_cname(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+    const char *cname = data;
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    GstMapInfo map;
+    if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) return GST_PAD_PROBE_OK;
+    guint32 ssrc = 0;
+    gboolean report = FALSE, named = FALSE;
+    for (gsize at = 0; at + 8 <= map.size;) {
+        gsize length = (gsize)GST_READ_UINT16_BE(map.data + at + 2) * 4 + 4;
+        if ((map.data[at] >> 6) != 2 || at + length > map.size) break;
+        if (map.data[at + 1] == 200 && !report) {
+            report = TRUE;
+            ssrc = GST_READ_UINT32_BE(map.data + at + 4);
+        }
+        if (map.data[at + 1] == 202) named = TRUE;
+        at += length;
+    }
+    gst_buffer_unmap(buffer, &map);
+    if (!report || named) return GST_PAD_PROBE_OK;
+    // SDES header, then one chunk: the SSRC, a CNAME item, an end item, padding to 32 bits.
+    gsize text = strlen(cname), size = 4 + ((4 + 2 + text + 1 + 3) & ~(gsize)3);
+    guint8 *sdes = g_malloc0(size);
+    sdes[0] = 0x81;
+    sdes[1] = 202;
+    GST_WRITE_UINT16_BE(sdes + 2, (guint16)(size / 4 - 1));
+    GST_WRITE_UINT32_BE(sdes + 4, ssrc);
+    sdes[8] = 1;
+    sdes[9] = (guint8)text;
+    memcpy(sdes + 10, cname, text);
+    buffer = gst_buffer_make_writable(buffer);
+    gst_buffer_append_memory(buffer, gst_memory_new_wrapped(0, sdes, size, 0, size, sdes, g_free));
+    GST_PAD_PROBE_INFO_DATA(info) = buffer;
+    return GST_PAD_PROBE_OK;
+}
+
+void arena_rtcp_name_sender(void *pad, const char *cname) {
+    gst_pad_add_probe(GST_PAD(pad), GST_PAD_PROBE_TYPE_BUFFER, rtcp_add_cname, g_strndup(cname, 255), g_free);
+}
+
+// MARK: Encoder priming
+
+static GstPadProbeReturn skip_priming(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+    guint samples = GPOINTER_TO_UINT(data);
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+    GstCaps *caps = gst_pad_get_current_caps(pad);
+    gint rate = 0;
+    if (caps) {
+        gst_structure_get_int(gst_caps_get_structure(caps, 0), "rate", &rate);
+        gst_caps_unref(caps);
+    }
+    if (rate <= 0 || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
+    GstClockTime shift = gst_util_uint64_scale_int(samples, GST_SECOND, rate);
+    if (GST_BUFFER_PTS(buffer) < shift) return GST_PAD_PROBE_DROP;
+    buffer = gst_buffer_make_writable(buffer);
+    GST_BUFFER_PTS(buffer) -= shift;
+    if (GST_BUFFER_DTS_IS_VALID(buffer)) GST_BUFFER_DTS(buffer) = GST_BUFFER_DTS(buffer) >= shift ? GST_BUFFER_DTS(buffer) - shift : 0;
+    GST_PAD_PROBE_INFO_DATA(info) = buffer;
+    return GST_PAD_PROBE_OK;
+}
+
+void arena_pad_skip_priming(void *pad, unsigned samples) {
+    gst_pad_add_probe(GST_PAD(pad), GST_PAD_PROBE_TYPE_BUFFER, skip_priming, GUINT_TO_POINTER(samples), NULL);
 }
 
 // MARK: SRTP keys

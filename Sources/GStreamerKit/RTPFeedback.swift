@@ -50,3 +50,20 @@ extension Element {
         arena_rtpbin_use_rtx(UnsafeMutableRawPointer(pointer), UInt32(session), UInt32(rtxPayloadType), UInt32(payloadType), sending ? 1 : 0)
     }
 }
+
+extension Pad {
+    /// For an audio encoder's source pad: times move `samples` samples earlier, the encoder's
+    /// priming (decoded as silence before the first real sample), so that the sound lines up
+    /// with the picture in players that skip no priming; the priming frame itself, when it
+    /// would start before 0, is dropped.
+    public func skipPriming(samples: UInt32) {
+        arena_pad_skip_priming(UnsafeMutableRawPointer(pointer), samples)
+    }
+
+    /// For a pad carrying a sender's RTCP into rtpbin: sender reports that come with no SDES
+    /// (ffmpeg names none unless told to) get a CNAME, `cname`, so that rtpbin lines up the
+    /// sender's streams by their reports as it does for senders that name themselves.
+    public func nameUnnamedRTCPSenders(as cname: String) {
+        arena_rtcp_name_sender(UnsafeMutableRawPointer(pointer), cname)
+    }
+}

@@ -9,10 +9,12 @@ import Testing
 /// sender the project did not write, in each codec Arena decodes, under SRTP, with rtcp-mux
 /// and an SSRC filter; and audio and video still together after a minute.
 @Suite(.serialized) struct SDPSenderTests {
+    static let encoder = "-c:v libx264 -preset ultrafast -tune zerolatency -g 30 -pix_fmt yuv420p"
+
     /// ffmpeg sending `video` (a lavfi source and its encoder's options) and a 440 Hz tone
     /// encoded with `audio`, to two ports from `port`; `transport` is added to each RTP URL's
     /// options and `options` to each output's. Returns the process and the SDP it wrote.
-    private func ffmpeg(video: String = "color=c=red:s=320x240:r=30", encoder: String, audio: String = "libopus",
+    func ffmpeg(video: String = "color=c=red:s=320x240:r=30", encoder: String, audio: String = "libopus",
                         tone: String = "sine=frequency=440:sample_rate=48000", port: Int, scheme: String = "rtp", transport: String = "",
                         options: String = "", in folder: URL) throws -> (Process, String) {
         let sdp = folder.appendingPathComponent("sender-\(port).sdp")
@@ -30,14 +32,14 @@ import Testing
         return (process, try String(contentsOf: sdp, encoding: .utf8))
     }
 
-    private func stop(_ process: Process) {
+    func stop(_ process: Process) {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
     /// A mix of the hosts' `inputs` (JSON), template 600, recorded to `mix.mkv`.
-    private func spec(_ inputs: [String], audio: String = "aac") -> String {
+    func spec(_ inputs: [String], audio: String = "aac") -> String {
         let hosts = inputs.enumerated().map { #"{"userId": "host\#($0.offset)", "input": \#($0.element)}"# }.joined(separator: ", ")
         return """
             {"template": 600, "canvas": {"width": 360, "height": 640, "fps": 30}, "hosts": [\(hosts)],
@@ -46,12 +48,12 @@ import Testing
             """
     }
 
-    private func sdpInput(_ sdp: String, extra: String = "") -> String {
+    func sdpInput(_ sdp: String, extra: String = "") -> String {
         #"{"sdp": \#(String(decoding: try! JSONEncoder().encode(sdp), as: UTF8.self))\#(extra)}"#
     }
 
     /// The colour at the centre of host `index`'s cell (of `count`) in the frame nearest `seconds`.
-    private func colour(in frames: [RGBFrame], host index: Int, of count: Int, at seconds: Double) throws -> (red: UInt8, green: UInt8, blue: UInt8)? {
+    func colour(in frames: [RGBFrame], host index: Int, of count: Int, at seconds: Double) throws -> (red: UInt8, green: UInt8, blue: UInt8)? {
         let cell = LayoutTemplate.rect(try TemplateLibrary.bundled().template(600).cells(forHostCount: count)[index], on: Size(width: 360, height: 640))
         return frames.first { Double($0.pts) / 1e9 >= seconds }?.rgb(x: cell.x + cell.width / 2, y: cell.y + cell.height / 2)
     }
@@ -68,7 +70,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("H.264 + Opus", "-c:v libx264 -preset ultrafast -tune zerolatency -g 30 -pix_fmt yuv420p", "libopus"),
+        ("H.264 + Opus", SDPSenderTests.encoder, "libopus"),
         ("H.265 + AAC", "-c:v libx265 -preset ultrafast -x265-params keyint=30:log-level=none -pix_fmt yuv420p", "aac"),
         ("VP9 + Opus", "-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g 30 -strict experimental", "libopus"),
         ("VP8 + AAC", "-c:v libvpx -deadline realtime -cpu-used 8 -g 30", "aac"),
@@ -94,9 +96,8 @@ import Testing
         let key = Data((0..<30).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let other = Data((0..<30).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let options = "-srtp_out_suite AES_CM_128_HMAC_SHA1_80 -srtp_out_params \(key)"
-        let encoder = "-c:v libx264 -preset ultrafast -tune zerolatency -g 30 -pix_fmt yuv420p"
-        let (right, rightSDP) = try ffmpeg(encoder: encoder, audio: "aac", port: TestPorts.take(2)[0], scheme: "srtp", options: options, in: folder)
-        let (wrong, wrongSDP) = try ffmpeg(encoder: encoder, audio: "aac", port: TestPorts.take(2)[0], scheme: "srtp", options: options, in: folder)
+        let (right, rightSDP) = try ffmpeg(encoder: Self.encoder, audio: "aac", port: TestPorts.take(2)[0], scheme: "srtp", options: options, in: folder)
+        let (wrong, wrongSDP) = try ffmpeg(encoder: Self.encoder, audio: "aac", port: TestPorts.take(2)[0], scheme: "srtp", options: options, in: folder)
         defer { stop(right); stop(wrong) }
         #expect(rightSDP.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"))
         let mix = try RunningLiveMix(spec: spec([sdpInput(rightSDP), sdpInput(wrongSDP.replacingOccurrences(of: key, with: other))]), in: folder)
@@ -114,14 +115,13 @@ import Testing
     @Test func anSSRCFilterKeepsAStrangerOut() throws {
         let folder = try TestMedia.workspace()
         let port = TestPorts.take(2)[0]
-        let encoder = "-c:v libx264 -preset ultrafast -tune zerolatency -g 30 -pix_fmt yuv420p"
         let mux = "?rtcpport=\(port)"
-        let (host, sdp) = try ffmpeg(video: "color=c=blue:s=320x240:r=30", encoder: encoder, port: port, transport: mux, options: "-ssrc 1111", in: folder)
+        let (host, sdp) = try ffmpeg(video: "color=c=blue:s=320x240:r=30", encoder: Self.encoder, port: port, transport: mux, options: "-ssrc 1111", in: folder)
         defer { stop(host) }
         let described = sdp.replacingOccurrences(of: "a=rtpmap:96 H264/90000", with: "a=rtpmap:96 H264/90000\r\na=rtcp-mux\r\na=ssrc:1111 cname:host")
         let mix = try RunningLiveMix(spec: spec([sdpInput(described)]), in: folder)
         Thread.sleep(forTimeInterval: 2)
-        let (stranger, _) = try ffmpeg(encoder: encoder, port: port, transport: mux, options: "-ssrc 3333", in: folder)
+        let (stranger, _) = try ffmpeg(encoder: Self.encoder, port: port, transport: mux, options: "-ssrc 3333", in: folder)
         defer { stop(stranger) }
         Thread.sleep(forTimeInterval: 4)
         try mix.stop()

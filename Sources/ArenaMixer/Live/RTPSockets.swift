@@ -68,6 +68,8 @@ enum RTPSockets {
                 feedback.addBufferDataProbe { _ in .drop }  // plain RTCP on an SRTP session would be dropped by the sender, and says who we are
             }
         }
+        // One input is one sender: its streams are lined up by their reports even when it gives no CNAME.
+        rtcpIn.nameUnnamedRTCPSenders(as: "arena-input")
         try rtpIn.link(try rtpbin.requestPad("recv_rtp_sink_\(session)"))
         try rtcpIn.link(try rtpbin.requestPad("recv_rtcp_sink_\(session)"))
         if srtp == nil || srtp?.feedbackKey != nil {

@@ -32,6 +32,16 @@ void arena_udpsrc_only_from(void *udpsrc, const char *const *hosts, int count);
 /// `rtpbin`'s session element `session` (its "get-session"), with a reference the caller owns; NULL if none.
 void *arena_rtpbin_session(void *rtpbin, unsigned session);
 
+/// For a pad carrying a sender's RTCP: a compound packet with a sender report and no SDES
+/// (ffmpeg's, without -cname) gets an SDES CNAME chunk `cname` for the report's SSRC, so that
+/// rtpbin, which lines streams up by CNAME, lines up the streams of a sender that names none.
+void arena_rtcp_name_sender(void *pad, const char *cname);
+
+/// For an audio encoder's source pad: each buffer's times move `samples` samples earlier (at the
+/// rate of the pad's caps), the encoder's priming, which players do not skip when no container
+/// field says so; a buffer that would start before 0 (the priming itself) is dropped.
+void arena_pad_skip_priming(void *pad, unsigned samples);
+
 /// For an srtpdec: answers its `request-key` signal, for any SSRC, with `caps` (the
 /// srtp-key, srtp-cipher, srtp-auth, srtcp-cipher and srtcp-auth fields); the element keeps
 /// a reference to the caps for as long as it lives.

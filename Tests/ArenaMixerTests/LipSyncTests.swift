@@ -1,0 +1,54 @@
+import Foundation
+import GStreamerTestSupport
+import Testing
+
+/// A flash-and-beep sender (ffmpeg: a white picture and a 1 kHz beep for the first 200 ms of
+/// every second, H.264 and Opus over RTP with its sender reports, described by its SDP): after
+/// a minute of mixing, each flash and its beep are still together in the recording.
+@Suite struct LipSyncTests {
+    /// The times (s) at which `values` rises above `threshold` after at least `quiet` values below it.
+    static func onsets(_ values: [(time: Double, value: Double)], threshold: Double, quiet: Int) -> [Double] {
+        var below = quiet, times: [Double] = []
+        for (time, value) in values {
+            if value > threshold {
+                if below >= quiet { times.append(time) }
+                below = 0
+            } else {
+                below += 1
+            }
+        }
+        return times
+    }
+
+    @Test func flashesAndBeepsStayTogetherAfterAMinute() throws {
+        let kit = SDPSenderTests()
+        let folder = try TestMedia.workspace()
+        let (sender, sdp) = try kit.ffmpeg(video: "color=c=black:s=320x240:r=30,drawbox=c=white:t=fill:enable='lt(mod(t,1),0.2)'",
+                                           encoder: SDPSenderTests.encoder, tone: "aevalsrc='if(lt(mod(t,1),0.2),0.5*sin(2*PI*1000*t),0)':s=48000",
+                                           port: TestPorts.take(2)[0], in: folder)
+        defer { kit.stop(sender) }
+        let mix = try RunningLiveMix(spec: kit.spec([kit.sdpInput(sdp)]), in: folder)
+        Thread.sleep(forTimeInterval: 62)
+        try mix.stop()
+        let path = folder.appendingPathComponent("mix-00001.mkv").path
+
+        var brightness: [(time: Double, value: Double)] = []
+        try VideoFrames.forEach(path: path) { frame in
+            let pixel = frame.rgb(x: frame.width / 2, y: frame.height / 2)
+            brightness.append((Double(frame.pts) / 1e9, Double(pixel.green)))
+        }
+        let audio = try AudioSamples.decodeTimed(path: path)
+        // Loudness over 2.5 ms blocks (20 samples at 8 kHz).
+        let loudness = stride(from: 0, to: audio.samples.count - 20, by: 20).map { start in
+            (time: audio.start + Double(start) / 8_000, value: Double(audio.samples[start..<start + 20].map { abs($0) }.max() ?? 0))
+        }
+        let flashes = Self.onsets(brightness, threshold: 128, quiet: 10).filter { $0 >= 50 }
+        let beeps = Self.onsets(loudness, threshold: 0.1, quiet: 100)
+        let offsets = flashes.compactMap { flash in beeps.min { abs($0 - flash) < abs($1 - flash) }.map { $0 - flash } }.filter { abs($0) < 0.5 }
+        print("lip sync after 50 s: \(offsets.count) flashes, beep minus flash (ms): \(offsets.map { Int(($0 * 1_000).rounded()) })")
+        #expect(offsets.count >= 8, "flashes \(flashes), beeps \(beeps.filter { $0 >= 49 }); warnings: \(mix.warnings)")
+        let mean = offsets.reduce(0, +) / Double(max(1, offsets.count))
+        #expect(abs(mean) <= 0.040, "audio is \(Int(mean * 1_000)) ms after the picture on average: \(offsets)")
+        #expect(offsets.allSatisfy { abs($0) <= 0.040 + 1.0 / 30 }, "a flash and its beep more than a frame past 40 ms apart: \(offsets)")
+    }
+}
