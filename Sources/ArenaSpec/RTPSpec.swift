@@ -100,12 +100,15 @@ extension MixSpec {
                 guard let config = try audio.string("config") else { throw SpecError(field: audio.name("config"), "is required for AAC (SDP's fmtp config=, in hex)") }
                 input.audioCodec = .aac(config: try aacConfig(config, field: audio.name("config")))
             }
-            input.audio = try stream(&audio, defaultPayloadType: 111, defaultClockRate: 48_000)
+            let stream = try stream(&audio, defaultPayloadType: 111, defaultClockRate: 48_000)
             try audio.finish()
+            for (field, port) in [("port", stream.port), ("rtcpPort", stream.rtcpPort)] where [videoStream.port, videoStream.rtcpPort].contains(port) {
+                throw SpecError(field: audio.name(field), "is \(port), a port of the video's too (RTP, or RTCP on the RTP port + 1 unless rtcpPort or rtcpMux says); each stream needs its own")
+            }
+            input.audio = stream
         }
         try rtpCommon(&rtp, into: &input)
         try rtp.finish()
-        try checkPorts(input, field: rtp.name("audio"))
         return input
     }
 
@@ -141,7 +144,7 @@ extension MixSpec {
 
     private static func checkPorts(_ input: RTPInput, field: String) throws(SpecError) {
         guard let audio = input.audio else { return }
-        for port in Set([audio.port, audio.rtcpPort]) where [input.video.port, input.video.rtcpPort].contains(port) {
+        for port in [audio.port, audio.rtcpPort] where [input.video.port, input.video.rtcpPort].contains(port) {
             throw SpecError(field: field, "uses port \(port), a port of the video's too (RTP, or RTCP on the RTP port + 1 unless rtcpPort or rtcpMux says); each stream needs its own")
         }
     }

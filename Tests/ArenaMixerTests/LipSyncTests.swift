@@ -2,10 +2,11 @@ import Foundation
 import GStreamerTestSupport
 import Testing
 
+/// In the serialized suite of the other ffmpeg senders, so that no two run at once.
 /// A flash-and-beep sender (ffmpeg: a white picture and a 1 kHz beep for the first 200 ms of
 /// every second, H.264 and Opus over RTP with its sender reports, described by its SDP): after
 /// a minute of mixing, each flash and its beep are still together in the recording.
-@Suite struct LipSyncTests {
+extension SDPSenderTests {
     /// The times (s) at which `values` rises above `threshold` after at least `quiet` values below it.
     static func onsets(_ values: [(time: Double, value: Double)], threshold: Double, quiet: Int) -> [Double] {
         var below = quiet, times: [Double] = []
@@ -20,15 +21,14 @@ import Testing
         return times
     }
 
-    @Test func flashesAndBeepsStayTogetherAfterAMinute() throws {
-        let kit = SDPSenderTests()
+    @Test func flashesAndBeepsStayTogetherAfterAMinute() async throws {
         let folder = try TestMedia.workspace()
-        let (sender, sdp) = try kit.ffmpeg(video: "color=c=black:s=320x240:r=30,drawbox=c=white:t=fill:enable='lt(mod(t,1),0.2)'",
+        let (sender, sdp) = try ffmpeg(video: "color=c=black:s=160x120:r=30,drawbox=c=white:t=fill:enable='lt(mod(t,1),0.2)'",
                                            encoder: SDPSenderTests.encoder, tone: "aevalsrc='if(lt(mod(t,1),0.2),0.5*sin(2*PI*1000*t),0)':s=48000",
                                            port: TestPorts.take(2)[0], in: folder)
-        defer { kit.stop(sender) }
-        let mix = try RunningLiveMix(spec: kit.spec([kit.sdpInput(sdp)]), in: folder)
-        Thread.sleep(forTimeInterval: 62)
+        defer { stop(sender) }
+        let mix = try RunningLiveMix(spec: spec([sdpInput(sdp)]), in: folder)
+        try await Task.sleep(for: .seconds(62))
         try mix.stop()
         let path = folder.appendingPathComponent("mix-00001.mkv").path
 

@@ -9,12 +9,12 @@ import Testing
 /// sender the project did not write, in each codec Arena decodes, under SRTP, with rtcp-mux
 /// and an SSRC filter; and audio and video still together after a minute.
 @Suite(.serialized) struct SDPSenderTests {
-    static let encoder = "-c:v libx264 -preset ultrafast -tune zerolatency -g 30 -pix_fmt yuv420p"
+    static let encoder = "-c:v libx264 -preset ultrafast -tune zerolatency -g 15 -pix_fmt yuv420p"
 
     /// ffmpeg sending `video` (a lavfi source and its encoder's options) and a 440 Hz tone
     /// encoded with `audio`, to two ports from `port`; `transport` is added to each RTP URL's
     /// options and `options` to each output's. Returns the process and the SDP it wrote.
-    func ffmpeg(video: String = "color=c=red:s=320x240:r=30", encoder: String, audio: String = "libopus",
+    func ffmpeg(video: String = "color=c=red:s=160x120:r=15", encoder: String, audio: String = "libopus",
                         tone: String = "sine=frequency=440:sample_rate=48000", port: Int, scheme: String = "rtp", transport: String = "",
                         options: String = "", in folder: URL) throws -> (Process, String) {
         let sdp = folder.appendingPathComponent("sender-\(port).sdp")
@@ -28,7 +28,7 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        for _ in 0..<100 where ((try? String(contentsOf: sdp, encoding: .utf8)) ?? "").isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+        for _ in 0..<100 where ((try? String(contentsOf: sdp, encoding: .utf8)) ?? "").isEmpty { usleep(50_000) }
         return (process, try String(contentsOf: sdp, encoding: .utf8))
     }
 
@@ -71,16 +71,16 @@ import Testing
 
     @Test(arguments: [
         ("H.264 + Opus", SDPSenderTests.encoder, "libopus"),
-        ("H.265 + AAC", "-c:v libx265 -preset ultrafast -x265-params keyint=30:log-level=none -pix_fmt yuv420p", "aac"),
-        ("VP9 + Opus", "-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g 30 -strict experimental", "libopus"),
-        ("VP8 + AAC", "-c:v libvpx -deadline realtime -cpu-used 8 -g 30", "aac"),
+        ("H.265 + AAC", "-c:v libx265 -preset ultrafast -x265-params keyint=15:log-level=none -pix_fmt yuv420p", "aac"),
+        ("VP9 + Opus", "-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g 15 -strict experimental", "libopus"),
+        ("VP8 + AAC", "-c:v libvpx -deadline realtime -cpu-used 8 -g 15", "aac"),
     ])
-    func eachCodecFromFFmpegsDescription(name: String, encoder: String, audio: String) throws {
+    func eachCodecFromFFmpegsDescription(name: String, encoder: String, audio: String) async throws {
         let folder = try TestMedia.workspace()
         let (sender, sdp) = try ffmpeg(encoder: encoder, audio: audio, port: TestPorts.take(2)[0], in: folder)
         defer { stop(sender) }
         let mix = try RunningLiveMix(spec: spec([sdpInput(sdp)]), in: folder)
-        Thread.sleep(forTimeInterval: 6)
+        try await Task.sleep(for: .seconds(6))
         try mix.stop()
         let path = folder.appendingPathComponent("mix-00001.mkv").path
         let (_, frames) = try VideoFrames.decode(path: path) { $0 % 15 == 0 }
@@ -91,7 +91,7 @@ import Testing
 
     /// ffmpeg's SRTP (`srtp://`, its key in the SDP's a=crypto) is shown; the same stream
     /// described with another key shows nothing: no packet it could not authenticate got through.
-    @Test func srtpWithTheRightKeyAndOnlyWithIt() throws {
+    @Test func srtpWithTheRightKeyAndOnlyWithIt() async throws {
         let folder = try TestMedia.workspace()
         let key = Data((0..<30).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let other = Data((0..<30).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
@@ -101,7 +101,7 @@ import Testing
         defer { stop(right); stop(wrong) }
         #expect(rightSDP.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"))
         let mix = try RunningLiveMix(spec: spec([sdpInput(rightSDP), sdpInput(wrongSDP.replacingOccurrences(of: key, with: other))]), in: folder)
-        Thread.sleep(forTimeInterval: 6)
+        try await Task.sleep(for: .seconds(6))
         try mix.stop()
         let path = folder.appendingPathComponent("mix-00001.mkv").path
         let (_, frames) = try VideoFrames.decode(path: path) { $0 % 15 == 0 }
@@ -112,18 +112,18 @@ import Testing
 
     /// With rtcp-mux (RTCP on the RTP port) and the sender's SSRC in the SDP, a stranger sending
     /// to the same port with another SSRC is not shown, though a newer sender would otherwise take over.
-    @Test func anSSRCFilterKeepsAStrangerOut() throws {
+    @Test func anSSRCFilterKeepsAStrangerOut() async throws {
         let folder = try TestMedia.workspace()
         let port = TestPorts.take(2)[0]
         let mux = "?rtcpport=\(port)"
-        let (host, sdp) = try ffmpeg(video: "color=c=blue:s=320x240:r=30", encoder: Self.encoder, port: port, transport: mux, options: "-ssrc 1111", in: folder)
+        let (host, sdp) = try ffmpeg(video: "color=c=blue:s=160x120:r=15", encoder: Self.encoder, port: port, transport: mux, options: "-ssrc 1111", in: folder)
         defer { stop(host) }
         let described = sdp.replacingOccurrences(of: "a=rtpmap:96 H264/90000", with: "a=rtpmap:96 H264/90000\r\na=rtcp-mux\r\na=ssrc:1111 cname:host")
         let mix = try RunningLiveMix(spec: spec([sdpInput(described)]), in: folder)
-        Thread.sleep(forTimeInterval: 2)
+        try await Task.sleep(for: .seconds(2))
         let (stranger, _) = try ffmpeg(encoder: Self.encoder, port: port, transport: mux, options: "-ssrc 3333", in: folder)
         defer { stop(stranger) }
-        Thread.sleep(forTimeInterval: 4)
+        try await Task.sleep(for: .seconds(4))
         try mix.stop()
         let (_, frames) = try VideoFrames.decode(path: folder.appendingPathComponent("mix-00001.mkv").path) { $0 % 15 == 0 }
         for seconds in [1.5, 3.0, 5.5] {
