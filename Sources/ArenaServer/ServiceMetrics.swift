@@ -54,6 +54,10 @@ enum ServiceMetrics {
         family("arena_input_sending", "gauge", "1 while a host's input is sending frames.", running.flatMap { entry, status in
             status.hosts.map { ("{mix=\"\(entry.id)\",host=\"\(labelValue($0))\"}", status.sending.contains($0) ? "1" : "0") }
         })
+        family("arena_input_broken_picture_seconds_total", "counter",
+               "Seconds an RTP input's picture was broken (from a loss or decoder error to the next whole picture).", running.flatMap { entry, status in
+            status.brokenPictureSeconds.sorted { $0.key < $1.key }.map { ("{mix=\"\(entry.id)\",host=\"\(labelValue($0.key))\"}", String(format: "%.3f", $0.value)) }
+        })
         let counts = battles.scoreUpdateCounts
         family("arena_score_updates_total", "counter", "Score updates applied, and retries answered from the ledger.",
                [("{result=\"applied\"}", String(counts.applied)), ("{result=\"replayed\"}", String(counts.replayed))])

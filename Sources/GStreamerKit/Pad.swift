@@ -133,6 +133,16 @@ public final class Pad: PropertySettable, @unchecked Sendable {
         }
     }
 
+    /// Calls `handler` (on the thread that asks) for each keyframe request going upstream
+    /// through the pad (a force-key-unit event: a depayloader's after a loss, a decoder's
+    /// after an error).
+    public func onKeyframeRequest(_ handler: @escaping @Sendable () -> Void) {
+        addRawProbe(GST_PAD_PROBE_TYPE_EVENT_UPSTREAM) { info in
+            guard let data = info.pointee.data else { return }
+            if gst_video_event_is_force_key_unit(UnsafeMutablePointer<GstEvent>(OpaquePointer(data))) != 0 { handler() }
+        }
+    }
+
     /// A probe that only looks at (or replaces) the data and always lets it through.
     func addRawProbe(_ mask: GstPadProbeType, _ handler: @escaping @Sendable (UnsafeMutablePointer<GstPadProbeInfo>) -> Void) {
         addProbe(mask) { info in

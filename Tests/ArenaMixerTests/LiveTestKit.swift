@@ -96,6 +96,7 @@ final class RunningLiveMix: @unchecked Sendable {
     private var stopping = false
     private var collectedNotices: [Int: [Notice]] = [:]
     private var collectedWarnings: [String] = []
+    private var latestStatus: LiveStatus?
     private var failure: Error?
     private let done = DispatchSemaphore(value: 0)
 
@@ -114,6 +115,7 @@ final class RunningLiveMix: @unchecked Sendable {
                 try mix.run(
                     notices: { index, new in self.locked { self.collectedNotices[index, default: []] += new } },
                     warning: { text in self.locked { self.collectedWarnings.append(text) } },
+                    status: { status in self.locked { self.latestStatus = status } },
                     stopped: { self.locked { self.stopping } })
             } catch {
                 self.locked { self.failure = error }
@@ -139,6 +141,8 @@ final class RunningLiveMix: @unchecked Sendable {
     var notices: [Notice] { notices(of: 0) }
     func notices(of mix: Int) -> [Notice] { locked { collectedNotices[mix] ?? [] } }
     var warnings: [String] { locked { collectedWarnings } }
+    /// The first mix's status, as last reported (once a second).
+    var status: LiveStatus? { locked { latestStatus } }
 
     private func locked<T>(_ body: () -> T) -> T {
         lock.lock()

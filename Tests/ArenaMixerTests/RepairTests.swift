@@ -37,7 +37,7 @@ import Testing
     /// A 4 s GOP sender through a relay into a mix: `steady` seconds as they are, then `loss`
     /// applied to the relay for `lossy` seconds. What the output showed, and the relay.
     private func throughLossyRelay(rtx: Bool, steady: Double, then loss: (LossyRelay) -> Void, lossy: Double, latency: Int = 100) throws
-        -> (shown: [(time: Double, frame: Int?)], relay: LossyRelay) {
+        -> (shown: [(time: Double, frame: Int?)], relay: LossyRelay, brokenSeconds: Double?) {
         let folder = try TestMedia.workspace()
         let port = TestPorts.take(2)[0]
         let relay = try LossyRelay(forwardingTo: port)
@@ -47,10 +47,11 @@ import Testing
         Thread.sleep(forTimeInterval: steady)
         loss(relay)
         Thread.sleep(forTimeInterval: lossy)
+        let broken = mix.status?.brokenPictureSeconds["alice"]
         try mix.stop()
         sender.stop()
         relay.stop()
-        return (try shown(in: folder), relay)
+        return (try shown(in: folder), relay, broken)
     }
 
     @Test func aMixJoiningBetweenKeyframesShowsTheHostAtOnce() throws {
@@ -101,7 +102,7 @@ import Testing
     /// (13 without retransmissions), up to 40 with the whole suite running beside it.
     @Test func randomLossWithRetransmissionsBreaksNoPicture() throws {
         // The default jitter buffer (200 ms): a retransmission must come back within it, on a loaded machine too.
-        let (shown, relay) = try throughLossyRelay(rtx: true, steady: 1, then: { $0.dropRandomly(0.05) }, lossy: 15, latency: 200)
+        let (shown, relay, _) = try throughLossyRelay(rtx: true, steady: 1, then: { $0.dropRandomly(0.05) }, lossy: 15, latency: 200)
         let dropped = relay.lastDroppedFrame.dropped
         let retransmitted = relay.retransmissions
         let whole = shown.drop { $0.frame == nil }
@@ -121,7 +122,7 @@ import Testing
     }
 
     @Test func aBurstOfLossIsRepairedWithinAFewFrames() throws {
-        let (shown, relay) = try throughLossyRelay(rtx: false, steady: 2.5, then: { $0.dropBurst(50) }, lossy: 3)
+        let (shown, relay, broken) = try throughLossyRelay(rtx: false, steady: 2.5, then: { $0.dropBurst(50) }, lossy: 3)
         let (lastDropped, dropped) = relay.lastDroppedFrame
         #expect(dropped == 50)
         let burstEnd = try #require(lastDropped)
@@ -135,5 +136,9 @@ import Testing
         #expect(late < 0.6, "the picture came back \(Int(late * 1000)) ms after the burst")
         // No broken picture in between: every frame shows a whole stamp.
         #expect(shown.drop { $0.frame == nil }.allSatisfy { $0.frame != nil })
+        // The status says how long the picture was broken: from the loss found to the repaired picture.
+        let seconds = try #require(broken, "no broken-picture time in the status")
+        print("burst: the status says the picture was broken for \(Int(seconds * 1000)) ms")
+        #expect(seconds > 0.01 && seconds < 0.6, "broken for \(seconds) s")
     }
 }

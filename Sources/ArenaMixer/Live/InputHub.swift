@@ -22,6 +22,8 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
     /// as their latency, so the compositors wait that long for them.
     let latency: UInt64
     private var runner: RestartingPipeline!
+    /// How long the picture has been broken (RTP inputs, which repair it: NACK, PLI).
+    let brokenPictures = BrokenPictures()
     /// Never held while calling into `runner`.
     private let state = Mutex(State())
 
@@ -94,7 +96,7 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         if let audioSink { try made.add(audioSink) }
         switch source {
         case .rtp(let rtp):
-            let receiver = try RTPReceiver.bin(for: rtp)
+            let receiver = try RTPReceiver.bin(for: rtp, broken: brokenPictures)
             try made.add(receiver)
             try receiver.staticPad("video").link(try videoSink.staticPad("sink"))
             if let audioSink { try receiver.staticPad("audio").link(try audioSink.staticPad("sink")) }

@@ -39,6 +39,11 @@ final class InputHubs: Sendable {
         return hub
     }
 
+    /// The hub receiving `source`, if there is one.
+    func existing(for source: InputSource) -> InputHub? {
+        state.withLock { $0.hubs.first { $0.source == source } }
+    }
+
     /// Stops every hub; no new one starts after this.
     func stopAll() {
         let all = state.withLock { state in

@@ -20,7 +20,8 @@ import Synchronization
 ///   keyframe is requested (PLI), which the session rate-limits.
 /// A restarted sender (a new SSRC) takes over from the one before.
 enum RTPReceiver {
-    static func bin(for input: RTPInput) throws -> Bin {
+    /// `broken` is told when the picture breaks and when it is whole again.
+    static func bin(for input: RTPInput, broken: BrokenPictures) throws -> Bin {
         let bin = Bin(name: "receiver")
         let session = try Element(factory: "rtpbin", name: "session", [
             "latency": .uint32(UInt32(input.latencyMilliseconds)), "drop-on-latency": .bool(true),
@@ -34,6 +35,7 @@ enum RTPReceiver {
             session.useRetransmissions(session: index, rtxPayloadType: rtx, payloadType: stream.payloadType)
         }
         let (encoding, videoChain) = try videoDecoding(input.videoCodec)
+        broken.watch(depayloader: try videoChain[0].staticPad("sink"), decoded: try videoChain.last!.staticPad("src"))
         var chains: [(session: Int, payloadType: Int, chain: [Element], pad: String)] = [(0, input.video.payloadType, videoChain, "video")]
         try RTPSockets.receive(input.video, session: 0, media: "video", encoding: encoding, from: input.allowedSenders, into: bin, rtpbin: session)
         if let audio = input.audio {

@@ -15,6 +15,9 @@ public struct LiveStatus: Sendable {
     public let hosts: [String]
     /// Video frames encoded so far; short of `seconds` x fps when frames were dropped.
     public let encodedFrames: Int
+    /// For hosts with an RTP input: seconds their picture was broken (a loss or decoder error
+    /// until the next whole picture; the cell held its last good frame meanwhile).
+    public let brokenPictureSeconds: [String: Double]
 }
 
 /// One live mix while it runs: its state, compositing graph, outputs and inputs, and how it
@@ -180,8 +183,12 @@ public final class RunningMix: Sendable {
         let sending = inputs.filter { input in
             times.latestFrames[input.index].map { output.saturatingSubtract($0) <= plan.live.staleAfter } ?? false
         }
+        var broken: [String: Double] = [:]
+        for input in inputs {
+            if case .rtp = input.host.input, let hub = hubs.existing(for: input.host.input) { broken[input.host.userId] = hub.brokenPictures.seconds }
+        }
         return LiveStatus(seconds: Double(output) / 1e9, sending: Set(sending.map(\.host.userId)), hosts: inputs.map(\.host.userId),
-                          encodedFrames: frames)
+                          encodedFrames: frames, brokenPictureSeconds: broken)
     }
 
     // MARK: Run loop and streaming threads
