@@ -17,7 +17,7 @@ BENCH_PACKAGES := ffmpeg time gnuplot-nox
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARENA := .build/release/arena
 
-.PHONY: demo test fuzz soak bench bench-live bench-service bench-fleet bench-micro golden build install deps test-deps bench-deps clean
+.PHONY: demo test fuzz soak bench bench-live bench-repair bench-service bench-fleet bench-micro golden build install deps test-deps bench-deps clean
 
 demo: build out/clips/.made
 	$(ARENA) render pipelines/demo.json --output out/demo.mp4 --events-out out/demo-events.jsonl
@@ -50,6 +50,12 @@ bench: build bench-deps out/clips/.made
 # Live mixes: latency Arena adds RTP to RTP, and how many live mixes this machine holds.
 bench-live: build out/clips/.made
 	benchmarks/live.sh 9
+
+# RTP repair and lip sync, measured by the tests that check them, each printing its figures:
+# a 50-packet burst on a 4 s GOP with NACK+PLI against a sender that ignores feedback, 60 s
+# of 5 % loss with retransmissions, and ffmpeg's flash-and-beep after a minute. About 3 minutes.
+bench-repair: deps test-deps
+	swift test --filter 'RepairTests|flashesAndBeepsStayTogetherAfterAMinute' 2>&1 | grep -E '^(burst|random loss|lip sync)|^. Test run'
 
 # The PK score API: updates a second, and the time from a score's HTTP answer to the screen.
 bench-service: deps

@@ -14,9 +14,11 @@ final class FeedbackSender: Sendable {
     private let pipeline: Pipeline
     private let sent = Atomic<Int>(0)
 
-    /// `address`: the loopback address it sends from; `stamped` false: a plain white picture.
+    /// `address`: the loopback address it sends from; `stamped` false: a plain white picture;
+    /// `answersFeedback` false: the RTCP that comes to it is thrown away (no PLI, no NACK
+    /// reaches it), as with an encoder that ignores feedback.
     init(rtpPort: Int, arenaRTCPPort: Int, ownPort: Int, gopFrames: Int, rtxPayloadType: Int? = nil, address: String = "127.0.0.1",
-         stamped: Bool = true) throws {
+         stamped: Bool = true, answersFeedback: Bool = true) throws {
         pipeline = try Pipeline(launch: """
             videotestsrc is-live=true pattern=\(stamped ? "ball" : "white") ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! identity name=stamp \
             ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=\(gopFrames) bitrate=1500 ! rtph264pay name=pay pt=96 config-interval=-1 mtu=1000 \
@@ -29,7 +31,13 @@ final class FeedbackSender: Sendable {
         try pipeline.element(named: "pay")!.staticPad("src").link(try session.requestPad("send_rtp_sink_0"))
         try session.staticPad("send_rtp_src_0").link(try pipeline.element(named: "rtp")!.staticPad("sink"))
         let rtcp = pipeline.element(named: "rtcp")!
-        try rtcp.staticPad("src").link(try session.requestPad("recv_rtcp_sink_0"))
+        if answersFeedback {
+            try rtcp.staticPad("src").link(try session.requestPad("recv_rtcp_sink_0"))
+        } else {
+            let ignored = try Element(factory: "fakesink", ["async": .bool(false)])
+            try pipeline.add(ignored)
+            try rtcp.link(ignored)
+        }
         rtcp.sendRTCP(from: try session.requestPad("send_rtcp_src_0"), to: "127.0.0.1", port: arenaRTCPPort)
         try pipeline.element(named: "stamp")!.staticPad("src").addWritableFrameProbe { [weak self] frame in
             guard let self, stamped else { return }

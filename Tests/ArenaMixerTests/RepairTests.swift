@@ -30,23 +30,27 @@ import Testing
     /// Each output frame's time (seconds) and the sender frame it shows (nil: none, or broken).
     private func shown(in folder: URL) throws -> [(time: Double, frame: Int?)] {
         let cell = try cell
-        let (_, frames) = try VideoFrames.decode(path: folder.appendingPathComponent("repair-00001.mkv").path) { _ in true }
-        return frames.map { (Double($0.pts) / 1e9, StampedFrames.number(in: $0, cell: cell)) }
+        var shown: [(time: Double, frame: Int?)] = []
+        try VideoFrames.forEach(path: folder.appendingPathComponent("repair-00001.mkv").path) { frame in
+            shown.append((Double(frame.pts) / 1e9, StampedFrames.number(in: frame, cell: cell)))
+        }
+        return shown
     }
 
     /// A 4 s GOP sender through a relay into a mix: `steady` seconds as they are, then `loss`
     /// applied to the relay for `lossy` seconds. What the output showed, and the relay.
-    private func throughLossyRelay(rtx: Bool, steady: Double, then loss: (LossyRelay) -> Void, lossy: Double, latency: Int = 100) throws
+    private func throughLossyRelay(rtx: Bool, steady: Double, then loss: (LossyRelay) -> Void, lossy: Double, latency: Int = 100,
+                                   answersFeedback: Bool = true) async throws
         -> (shown: [(time: Double, frame: Int?)], relay: LossyRelay, brokenSeconds: Double?) {
         let folder = try TestMedia.workspace()
         let port = TestPorts.take(2)[0]
         let relay = try LossyRelay(forwardingTo: port)
         let mix = try RunningLiveMix(spec: spec(port: port, latency: latency), in: folder)
         let sender = try FeedbackSender(rtpPort: relay.port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 120,
-                                        rtxPayloadType: rtx ? 97 : nil)
-        Thread.sleep(forTimeInterval: steady)
+                                        rtxPayloadType: rtx ? 97 : nil, answersFeedback: answersFeedback)
+        try await Task.sleep(for: .seconds(steady))
         loss(relay)
-        Thread.sleep(forTimeInterval: lossy)
+        try await Task.sleep(for: .seconds(lossy))
         let broken = mix.status?.brokenPictureSeconds["alice"]
         try mix.stop()
         sender.stop()
@@ -54,14 +58,14 @@ import Testing
         return (try shown(in: folder), relay, broken)
     }
 
-    @Test func aMixJoiningBetweenKeyframesShowsTheHostAtOnce() throws {
+    @Test func aMixJoiningBetweenKeyframesShowsTheHostAtOnce() async throws {
         let folder = try TestMedia.workspace()
         let port = TestPorts.take(2)[0]
         let sender = try FeedbackSender(rtpPort: port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 120)
         // 1.5 s into the sender's first 4 s GOP.
-        Thread.sleep(forTimeInterval: 1.5)
+        try await Task.sleep(for: .seconds(1.5))
         let mix = try RunningLiveMix(spec: spec(port: port), in: folder)
-        Thread.sleep(forTimeInterval: 3)
+        try await Task.sleep(for: .seconds(3))
         try mix.stop()
         sender.stop()
         let shown = try shown(in: folder)
@@ -75,15 +79,15 @@ import Testing
 
     /// A stranger sending to the host's port, as the newest sender, takes over the host's cell;
     /// with `allowedSenders` its packets are dropped before they reach the session.
-    @Test(arguments: [true, false]) func onlyTheAllowedSenderIsShown(filtered: Bool) throws {
+    @Test(arguments: [true, false]) func onlyTheAllowedSenderIsShown(filtered: Bool) async throws {
         let folder = try TestMedia.workspace()
         let port = TestPorts.take(2)[0]
         let mix = try RunningLiveMix(spec: spec(port: port, senders: filtered ? #", "allowedSenders": ["127.0.0.1"]"# : ""), in: folder)
         let host = try FeedbackSender(rtpPort: port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 30)
-        Thread.sleep(forTimeInterval: 1)
+        try await Task.sleep(for: .seconds(1))
         let stranger = try FeedbackSender(rtpPort: port, arenaRTCPPort: port + 1, ownPort: TestPorts.take(1)[0], gopFrames: 30,
                                           address: "127.0.0.2", stamped: false)
-        Thread.sleep(forTimeInterval: 2)
+        try await Task.sleep(for: .seconds(2))
         try mix.stop()
         host.stop()
         stranger.stop()
@@ -96,13 +100,13 @@ import Testing
         }
     }
 
-    /// 5 % of the packets lost at random for 15 s: retransmissions put them back in place, so
+    /// 5 % of the packets lost at random for 60 s: retransmissions put them back in place, so
     /// every output frame shows a whole picture, in order (without them a misread picture got
     /// through). The longest freeze is printed, not checked: 1 to 8 frames on an idle machine
     /// (13 without retransmissions), up to 40 with the whole suite running beside it.
-    @Test func randomLossWithRetransmissionsBreaksNoPicture() throws {
+    @Test func randomLossWithRetransmissionsBreaksNoPicture() async throws {
         // The default jitter buffer (200 ms): a retransmission must come back within it, on a loaded machine too.
-        let (shown, relay, _) = try throughLossyRelay(rtx: true, steady: 1, then: { $0.dropRandomly(0.05) }, lossy: 15, latency: 200)
+        let (shown, relay, _) = try await throughLossyRelay(rtx: true, steady: 1, then: { $0.dropRandomly(0.05) }, lossy: 60, latency: 200)
         let dropped = relay.lastDroppedFrame.dropped
         let retransmitted = relay.retransmissions
         let whole = shown.drop { $0.frame == nil }
@@ -121,8 +125,11 @@ import Testing
         #expect(zip(numbers, numbers.dropFirst()).allSatisfy { $0 <= $1 }, "the sender's frames showed out of order")
     }
 
-    @Test func aBurstOfLossIsRepairedWithinAFewFrames() throws {
-        let (shown, relay, broken) = try throughLossyRelay(rtx: false, steady: 2.5, then: { $0.dropBurst(50) }, lossy: 3)
+    /// How long after a burst's last frame would have shown the picture is whole again, the
+    /// broken-picture time the status gave, and what the output showed.
+    private func afterABurst(answersFeedback: Bool) async throws -> (late: Double, broken: Double?, shown: [(time: Double, frame: Int?)]) {
+        let (shown, relay, broken) = try await throughLossyRelay(rtx: false, steady: 2.5, then: { $0.dropBurst(50) }, lossy: 3,
+                                                                  answersFeedback: answersFeedback)
         let (lastDropped, dropped) = relay.lastDroppedFrame
         #expect(dropped == 50)
         let burstEnd = try #require(lastDropped)
@@ -131,14 +138,26 @@ import Testing
         let lag = before[before.count / 2]
         let fresh = try #require(shown.first { ($0.frame ?? -1) > burstEnd }, "the picture never came back after the burst")
         let late = fresh.time - (lag + Double(burstEnd) / 30)
-        print("burst: \(dropped) packets to frame \(burstEnd); clean again \(Int(late * 1000)) ms after it would have shown")
-        // 100-166 ms on an idle machine; the next keyframe would come about 1 s after the burst.
+        print("burst (\(answersFeedback ? "NACK+PLI" : "sender ignoring feedback")): \(dropped) packets to frame \(burstEnd); clean again \(Int(late * 1000)) ms after it would have shown; status: broken \(broken.map { "\(Int($0 * 1000)) ms" } ?? "-")")
+        return (late, broken, shown)
+    }
+
+    @Test func aBurstOfLossIsRepairedWithinAFewFrames() async throws {
+        let (late, broken, shown) = try await afterABurst(answersFeedback: true)
+        // 100-200 ms on an idle machine; the next keyframe would come about 1 s after the burst.
         #expect(late < 0.6, "the picture came back \(Int(late * 1000)) ms after the burst")
         // No broken picture in between: every frame shows a whole stamp.
         #expect(shown.drop { $0.frame == nil }.allSatisfy { $0.frame != nil })
         // The status says how long the picture was broken: from the loss found to the repaired picture.
         let seconds = try #require(broken, "no broken-picture time in the status")
-        print("burst: the status says the picture was broken for \(Int(seconds * 1000)) ms")
         #expect(seconds > 0.01 && seconds < 0.6, "broken for \(seconds) s")
+    }
+
+    /// The baseline: the same burst from a sender that ignores feedback leaves the cell on its
+    /// last good frame until the sender's next keyframe (frame 120, about 1 s after the burst).
+    @Test func withoutFeedbackABurstLastsUntilTheNextKeyframe() async throws {
+        let (late, broken, _) = try await afterABurst(answersFeedback: false)
+        #expect(late > 0.6, "the picture came back \(Int(late * 1000)) ms after the burst without repair")
+        #expect((broken ?? 0) > 0.5, "the status gave \(broken ?? 0) s broken")
     }
 }
