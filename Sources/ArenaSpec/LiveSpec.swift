@@ -101,7 +101,7 @@ public enum OutputTarget: Sendable, Equatable {
 }
 
 extension MixSpec {
-    /// A host's `input`: a path or URI, or `{"rtp": {...}}`, `{"sdp": "v=0..."}`, `{"srt": {...}}` or `{"rtmp": {...}}`.
+    /// A host's `input`: a path or URI, or `{"rtp": {...}}`, `{"sdp": "v=0..."}`, `{"sdpFile": "alice.sdp"}`, `{"srt": {...}}` or `{"rtmp": {...}}`.
     static func inputSource(_ host: inout JSONFields, relativeTo base: URL) throws(SpecError) -> InputSource {
         guard host.holdsObject("input") else { return .uri(uri(for: try host.requiredString("input"), relativeTo: base)) }
         var input = try host.object("input")!
@@ -125,7 +125,10 @@ extension MixSpec {
         if let sdp = try input.string("sdp") {
             return .rtp(try rtpInput(sdp: sdp, &input))
         }
-        guard var rtp = try input.object("rtp") else { throw SpecError(field: input.name("rtp"), "is required (or sdp, srt, or rtmp)") }
+        if let file = try input.string("sdpFile") {
+            return .rtp(try rtpInput(sdp: try SDPInput.read(file, relativeTo: base, field: input.name("sdpFile")), &input))
+        }
+        guard var rtp = try input.object("rtp") else { throw SpecError(field: input.name("rtp"), "is required (or sdp, sdpFile, srt, or rtmp)") }
         try input.finish()
         return .rtp(try rtpInput(&rtp))
     }

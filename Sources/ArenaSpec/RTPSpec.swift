@@ -158,6 +158,9 @@ extension MixSpec {
             throw SpecError(field: fields.name("rtcpPort"), "is required when port is 65535 (RTCP is on the RTP port + 1 by default)")
         }
         if !mux, rtcpPort == port { throw SpecError(field: fields.name("rtcpPort"), "is \(port), the RTP port; say rtcpMux: true to take RTCP on the RTP port") }
+        if mux, (64...95).contains(payloadType) {
+            throw SpecError(field: fields.name("payloadType"), "is \(payloadType); with rtcpMux, 64 to 95 would be taken for RTCP (RFC 5761)")
+        }
         let rtx = try fields.integer("rtxPayloadType", in: 0...127)
         if rtx == payloadType { throw SpecError(field: fields.name("rtxPayloadType"), "is \(payloadType), the media's payload type too") }
         var stream = RTPInput.Stream(port: port, payloadType: payloadType, clockRate: try fields.integer("clockRate", in: 1_000...1_000_000) ?? defaultClockRate,

@@ -25,6 +25,8 @@ enum SDPInput {
         var rtcpMux = false
         var crypto: [(line: Int, suite: String, key: String)] = []
         var ssrcs: [UInt32] = []
+        /// Whether `a=ssrc-group:FID` pairs the media's SSRC with its retransmissions'.
+        var pairsRetransmissions = false
     }
 
     static func parse(_ text: String, field: String) throws(SpecError) -> RTPInput {
@@ -57,6 +59,27 @@ enum SDPInput {
         return input
     }
 
+    /// The text of `path`, an SDP file inside `base` (the spec's folder; the service's data
+    /// folder) once every symlink is resolved: a regular file of at most `maximumLength` bytes.
+    static func read(_ path: String, relativeTo base: URL, field: String) throws(SpecError) -> String {
+        let outside = SpecError(field: field, "must name a readable .sdp file of at most \(maximumLength) bytes inside the spec's folder")
+        guard path.hasSuffix(".sdp"), !path.contains("\u{0}"), let folder = realpath(base.path, nil) else { throw outside }
+        defer { free(folder) }
+        guard let real = realpath(MixSpec.resolve(path, relativeTo: base), nil) else { throw outside }
+        defer { free(real) }
+        let (inside, file) = (String(cString: folder), String(cString: real))
+        guard file.hasPrefix(inside.hasSuffix("/") ? inside : inside + "/") else { throw outside }
+        let descriptor = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { throw outside }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size <= maximumLength else { throw outside }
+        var bytes = [UInt8](repeating: 0, count: maximumLength + 1)
+        let count = Glibc.read(descriptor, &bytes, bytes.count)
+        guard count >= 0, count <= maximumLength else { throw outside }
+        return String(decoding: bytes[..<count], as: UTF8.self)
+    }
+
     private static func media(_ value: String, line: Int, field: String) throws(SpecError) -> Media {
         let parts = value.split(separator: " ")
         guard parts.count >= 4, let port = Int(parts[1].split(separator: "/").first ?? ""), (0...65_535).contains(port) else {
@@ -79,7 +102,8 @@ enum SDPInput {
         case "fmtp":
             guard let first = words.first, let type = Int(first) else { throw bad("a=fmtp must start with a payload type") }
             var parameters: [String: String] = [:]
-            for item in rest.dropFirst(first.count).split(separator: ";") {
+            let afterType = rest.drop { $0 == " " }.drop { $0 != " " }
+            for item in afterType.split(separator: ";") {
                 let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 if pair.count == 2 { parameters[pair[0].lowercased()] = pair[1] }
             }
@@ -92,11 +116,13 @@ enum SDPInput {
         case "crypto":
             // a=crypto:<tag> <suite> inline:<key and salt, base64>[|<lifetime>][|<MKI>:<length>]
             guard words.count >= 3, words[2].hasPrefix("inline:") else { throw bad("a=crypto must be <tag> <suite> inline:<key> (the value is not shown)") }
+            guard words.count == 3 else { throw bad("a=crypto has session parameters (UNENCRYPTED_SRTCP, KDR= ...), which Arena does not take") }
             let key = words[2].dropFirst("inline:".count).split(separator: "|")
             guard key.count <= 2, !(key.last?.contains(":") ?? false) else { throw bad("a=crypto has a key with an MKI, which Arena does not take") }
             media.crypto.append((line, String(words[1]), String(key.first ?? "")))
         case "ssrc", "ssrc-group":
             let ids = name == "ssrc" ? Array(words.prefix(1)) : Array(words.dropFirst())
+            if name == "ssrc-group", words.first == "FID", ids.count >= 2 { media.pairsRetransmissions = true }
             for id in ids {
                 guard let ssrc = UInt32(id) else { throw bad("a=\(name) must give SSRCs from 0 to 4294967295") }
                 if !media.ssrcs.contains(ssrc) { media.ssrcs.append(ssrc) }
@@ -130,6 +156,12 @@ enum SDPInput {
 
     private static func stream(_ media: Media, payloadType: Int, clockRate: Int, field: String) throws(SpecError) -> RTPInput.Stream {
         let rtx = media.formats.first { media.rtpmap[$0]?.name == "RTX" && media.fmtp[$0]?["apt"] == String(payloadType) }
+        if rtx != nil, !media.ssrcs.isEmpty, !media.pairsRetransmissions {
+            throw SpecError(field: field, "line \(media.line): a=ssrc names SSRCs but no a=ssrc-group:FID gives the retransmissions' SSRC; their packets would be dropped")
+        }
+        if media.rtcpMux || media.rtcpPort == media.port, (64...95).contains(payloadType) {
+            throw SpecError(field: field, "line \(media.line): payload type \(payloadType) cannot share its port with RTCP (64 to 95 would be taken for RTCP, RFC 5761)")
+        }
         // a=rtcp naming the RTP port is rtcp-mux too (RFC 5761 5.1.3).
         let rtcpPort = media.rtcpMux ? media.port : media.rtcpPort ?? media.port + 1
         guard rtcpPort <= 65_535 else {

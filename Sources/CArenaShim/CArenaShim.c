@@ -97,24 +97,20 @@ static GstPadProbeReturn rtcp_answer(GstPad *pad, GstPadProbeInfo *info, gpointe
     return GST_PAD_PROBE_DROP;
 }
 
-void arena_rtcp_send_through(void *rtcp_source, void *rtcp_out, const char *host, int port, void *rtp_source, int rtcp_port_offset) {
+void arena_rtcp_send_through(void *socket_source, void *rtcp_out, const char *host, int port, void *rtcp_seen, void *rtp_seen, int rtcp_port_offset) {
     // Shared by the probes, each holding a reference.
     RtcpPeer *peer = g_atomic_rc_box_new0(RtcpPeer);
     peer->offset = (guint16)rtcp_port_offset;
     g_mutex_init(&peer->lock);
-    g_weak_ref_init(&peer->source, rtcp_source);
+    g_weak_ref_init(&peer->source, socket_source);
     if (host != NULL) {
         peer->sender = g_inet_socket_address_new_from_string(host, (guint)port);
         peer->fixed = TRUE;
     }
-    GstPad *received = gst_element_get_static_pad(GST_ELEMENT(rtcp_source), "src");
     gst_pad_add_probe(GST_PAD(rtcp_out), GST_PAD_PROBE_TYPE_BUFFER, rtcp_answer, g_atomic_rc_box_acquire(peer), rtcp_peer_release);
-    gst_pad_add_probe(received, GST_PAD_PROBE_TYPE_BUFFER, rtcp_note_sender, peer, rtcp_peer_release);
-    gst_object_unref(received);
-    if (rtp_source != NULL) {
-        GstPad *media = gst_element_get_static_pad(GST_ELEMENT(rtp_source), "src");
-        gst_pad_add_probe(media, GST_PAD_PROBE_TYPE_BUFFER, rtcp_note_media, g_atomic_rc_box_acquire(peer), rtcp_peer_release);
-        gst_object_unref(media);
+    gst_pad_add_probe(GST_PAD(rtcp_seen), GST_PAD_PROBE_TYPE_BUFFER, rtcp_note_sender, peer, rtcp_peer_release);
+    if (rtp_seen != NULL) {
+        gst_pad_add_probe(GST_PAD(rtp_seen), GST_PAD_PROBE_TYPE_BUFFER, rtcp_note_media, g_atomic_rc_box_acquire(peer), rtcp_peer_release);
     }
 }
 
@@ -206,13 +202,19 @@ void arena_udpsrc_only_from(void *udpsrc, const char *const *hosts, int count) {
 
 // MARK: Unnamed senders
 
+typedef struct {
+    gint named;  // (atomic) the sender's own SDES came: it names itself, nothing is added any more
+    char cname[256];
+} RtcpName;
+
 static GstPadProbeReturn rtcp_add_cname(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
-    const char *cname = data;
+    RtcpName *name = data;
+    if (g_atomic_int_get(&name->named)) return GST_PAD_PROBE_OK;
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
     GstMapInfo map;
     if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) return GST_PAD_PROBE_OK;
     guint32 ssrc = 0;
-    gboolean report = FALSE, named = FALSE;
+    gboolean report = FALSE, named = FALSE, padded = FALSE, whole = FALSE;
     for (gsize at = 0; at + 8 <= map.size;) {
         gsize length = (gsize)GST_READ_UINT16_BE(map.data + at + 2) * 4 + 4;
         if ((map.data[at] >> 6) != 2 || at + length > map.size) break;
@@ -221,12 +223,15 @@ static GstPadProbeReturn rtcp_add_cname(GstPad *pad, GstPadProbeInfo *info, gpoi
             ssrc = GST_READ_UINT32_BE(map.data + at + 4);
         }
         if (map.data[at + 1] == 202) named = TRUE;
+        padded = (map.data[at] & 0x20) != 0;  // only the last packet of a compound may be padded
         at += length;
+        whole = at == map.size;
     }
     gst_buffer_unmap(buffer, &map);
-    if (!report || named) return GST_PAD_PROBE_OK;
+    if (named) g_atomic_int_set(&name->named, 1);
+    if (!report || named || padded || !whole) return GST_PAD_PROBE_OK;
     // SDES header, then one chunk: the SSRC, a CNAME item, an end item, padding to 32 bits.
-    gsize text = strlen(cname), size = 4 + ((4 + 2 + text + 1 + 3) & ~(gsize)3);
+    gsize text = strlen(name->cname), size = 4 + ((4 + 2 + text + 1 + 3) & ~(gsize)3);
     guint8 *sdes = g_malloc0(size);
     sdes[0] = 0x81;
     sdes[1] = 202;
@@ -234,7 +239,7 @@ static GstPadProbeReturn rtcp_add_cname(GstPad *pad, GstPadProbeInfo *info, gpoi
     GST_WRITE_UINT32_BE(sdes + 4, ssrc);
     sdes[8] = 1;
     sdes[9] = (guint8)text;
-    memcpy(sdes + 10, cname, text);
+    memcpy(sdes + 10, name->cname, text);
     buffer = gst_buffer_make_writable(buffer);
     gst_buffer_append_memory(buffer, gst_memory_new_wrapped(0, sdes, size, 0, size, sdes, g_free));
     GST_PAD_PROBE_INFO_DATA(info) = buffer;
@@ -242,7 +247,9 @@ static GstPadProbeReturn rtcp_add_cname(GstPad *pad, GstPadProbeInfo *info, gpoi
 }
 
 void arena_rtcp_name_sender(void *pad, const char *cname) {
-    gst_pad_add_probe(GST_PAD(pad), GST_PAD_PROBE_TYPE_BUFFER, rtcp_add_cname, g_strndup(cname, 255), g_free);
+    RtcpName *name = g_new0(RtcpName, 1);
+    g_strlcpy(name->cname, cname, sizeof name->cname);
+    gst_pad_add_probe(GST_PAD(pad), GST_PAD_PROBE_TYPE_BUFFER, rtcp_add_cname, name, g_free);
 }
 
 // MARK: Encoder priming
@@ -272,14 +279,43 @@ void arena_pad_skip_priming(void *pad, unsigned samples) {
 
 // MARK: SRTP keys
 
-static GstCaps *srtp_key_for_any_ssrc(GstElement *srtpdec, guint ssrc, gpointer caps) {
-    return gst_caps_ref(GST_CAPS(caps));  // the element takes this reference
+typedef struct {
+    GstCaps *caps;
+    guint *ssrcs;    // the SSRCs to answer; NULL: any, up to `limit`
+    gint count;
+    gint limit;
+    GHashTable *answered;  // SSRCs given the key so far (only touched in the signal, under srtpdec's lock)
+} SrtpKeys;
+
+static GstCaps *srtp_key_for_ssrc(GstElement *srtpdec, guint ssrc, gpointer data) {
+    SrtpKeys *keys = data;
+    if (keys->ssrcs != NULL) {
+        for (gint index = 0; index < keys->count; index++) {
+            if (keys->ssrcs[index] == ssrc) return gst_caps_ref(keys->caps);
+        }
+        return NULL;
+    }
+    if (!g_hash_table_contains(keys->answered, GUINT_TO_POINTER(ssrc))) {
+        if ((gint)g_hash_table_size(keys->answered) >= keys->limit) return NULL;
+        g_hash_table_add(keys->answered, GUINT_TO_POINTER(ssrc));
+    }
+    return gst_caps_ref(keys->caps);  // the element takes this reference
 }
 
-static void srtp_key_release(gpointer caps, GClosure *closure) {
-    gst_caps_unref(GST_CAPS(caps));
+static void srtp_keys_free(gpointer data, GClosure *closure) {
+    SrtpKeys *keys = data;
+    gst_caps_unref(keys->caps);
+    g_free(keys->ssrcs);
+    g_hash_table_unref(keys->answered);
+    g_free(keys);
 }
 
-void arena_srtpdec_answer_key_requests(void *srtpdec, void *caps) {
-    g_signal_connect_data(srtpdec, "request-key", G_CALLBACK(srtp_key_for_any_ssrc), gst_caps_ref(GST_CAPS(caps)), srtp_key_release, 0);
+void arena_srtpdec_answer_key_requests(void *srtpdec, void *caps, const unsigned *ssrcs, int count, int limit) {
+    SrtpKeys *keys = g_new0(SrtpKeys, 1);
+    keys->caps = gst_caps_ref(GST_CAPS(caps));
+    keys->ssrcs = count > 0 ? g_memdup2(ssrcs, sizeof(guint) * (gsize)count) : NULL;
+    keys->count = count;
+    keys->limit = limit;
+    keys->answered = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_signal_connect_data(srtpdec, "request-key", G_CALLBACK(srtp_key_for_ssrc), keys, srtp_keys_free, 0);
 }

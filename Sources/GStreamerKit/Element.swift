@@ -3,7 +3,7 @@ import CGStreamer
 /// An owned reference to a `GstElement`; `deinit` drops it.
 /// Sendable: GStreamer objects are reference-counted atomically and lock their own state.
 public class Element: PropertySettable, @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<GstElement>
+    package let pointer: UnsafeMutablePointer<GstElement>
 
     /// Makes an element from a factory (`gst_element_factory_make`).
     public init(factory: String, name: String? = nil) throws {

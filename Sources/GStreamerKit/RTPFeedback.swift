@@ -5,24 +5,30 @@ extension Element {
     /// For the udpsrc that receives the peer's RTCP: what `rtcpOut` (an rtpbin
     /// `send_rtcp_src_%u` pad, left unlinked) sends, reports and feedback, goes out through this
     /// element's own socket, so the peer gets it from the port it sends to: to `host`:`port`.
-    public func sendRTCP(from rtcpOut: Pad, to host: String, port: Int) {
-        arena_rtcp_send_through(UnsafeMutableRawPointer(pointer), UnsafeMutableRawPointer(rtcpOut.pointer), host, Int32(port), nil, 0)
+    public func sendRTCP(from rtcpOut: Pad, to host: String, port: Int) throws {
+        arena_rtcp_send_through(UnsafeMutableRawPointer(pointer), UnsafeMutableRawPointer(rtcpOut.pointer), host, Int32(port),
+                                UnsafeMutableRawPointer(try staticPad("src").pointer), nil, 0)
     }
 
-    /// As `sendRTCP(from:to:port:)`, to where the peer's latest RTCP came from, taken only from
-    /// the address its RTP (received by `rtp`, a udpsrc) comes from, so that a stranger's packet
-    /// cannot point it elsewhere; before its first RTCP, to the port after its RTP's, where
-    /// senders that use a port pair (ffmpeg, GStreamer's examples) listen, or with `samePort`
-    /// (rtcp-mux) to its RTP's port.
-    public func sendRTCP(from rtcpOut: Pad, guessingFrom rtp: Element, samePort: Bool = false) {
+    /// As `sendRTCP(from:to:port:)`, to where the peer's latest RTCP came from (as `rtcpIn`, a
+    /// pad after the filters and decryption, passes it), taken only from the address its RTP
+    /// comes from (as `rtpIn` passes it), so that a stranger's packet cannot point it elsewhere;
+    /// before its first RTCP, to the port after its RTP's, where senders that use a port pair
+    /// (ffmpeg, GStreamer's examples) listen, or with `samePort` (rtcp-mux) to its RTP's port.
+    public func sendRTCP(from rtcpOut: Pad, learningFrom rtcpIn: Pad, rtp rtpIn: Pad, samePort: Bool = false) {
         arena_rtcp_send_through(UnsafeMutableRawPointer(pointer), UnsafeMutableRawPointer(rtcpOut.pointer), nil, 0,
-                                UnsafeMutableRawPointer(rtp.pointer), samePort ? 0 : 1)
+                                UnsafeMutableRawPointer(rtcpIn.pointer), UnsafeMutableRawPointer(rtpIn.pointer), samePort ? 0 : 1)
     }
 
-    /// For an srtpdec: every SSRC it meets (the media's, its retransmissions', RTCP's) is
-    /// decrypted with the keys in `caps` (srtp-key, srtp-cipher, srtp-auth, srtcp-cipher, srtcp-auth).
-    public func answerKeyRequests(with caps: Caps) {
-        arena_srtpdec_answer_key_requests(UnsafeMutableRawPointer(pointer), UnsafeMutableRawPointer(caps.pointer))
+    /// For an srtpdec: the SSRCs it meets (the media's, its retransmissions', RTCP's) are
+    /// decrypted with the keys in `caps` (srtp-key, srtp-cipher, srtp-auth, srtcp-cipher,
+    /// srtcp-auth): those in `ssrcs`, or with none listed the first `limit` (srtpdec keeps a
+    /// stream for each, so a stranger inventing SSRCs cannot grow it without end).
+    public func answerKeyRequests(with caps: Caps, ssrcs: [UInt32], limit: Int) {
+        ssrcs.withUnsafeBufferPointer { list in
+            arena_srtpdec_answer_key_requests(UnsafeMutableRawPointer(pointer), UnsafeMutableRawPointer(caps.pointer), list.baseAddress,
+                                              Int32(list.count), Int32(limit))
+        }
     }
 
     /// For a udpsrc: what comes from any address but `addresses` (IP addresses) is dropped.

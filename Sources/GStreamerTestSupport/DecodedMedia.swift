@@ -121,3 +121,13 @@ extension Pipeline {
         if let failure = failure.withLock({ $0 }) { throw failure }
     }
 }
+
+/// How many SSRCs an srtpdec keeps a stream for (the `streams` of its `stats`).
+public func srtpStreamCount(_ srtpdec: Element) -> Int {
+    var value = GValue()
+    g_value_init(&value, gst_structure_get_type())
+    defer { g_value_unset(&value) }
+    g_object_get_property(UnsafeMutablePointer<GObject>(OpaquePointer(srtpdec.pointer)), "stats", &value)
+    guard let stats = gst_value_get_structure(&value), let streams = gst_structure_get_value(stats, "streams") else { return 0 }
+    return Int(gst_value_array_get_size(streams))
+}

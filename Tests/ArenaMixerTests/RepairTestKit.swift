@@ -38,7 +38,7 @@ final class FeedbackSender: Sendable {
             try pipeline.add(ignored)
             try rtcp.link(ignored)
         }
-        rtcp.sendRTCP(from: try session.requestPad("send_rtcp_src_0"), to: "127.0.0.1", port: arenaRTCPPort)
+        try rtcp.sendRTCP(from: try session.requestPad("send_rtcp_src_0"), to: "127.0.0.1", port: arenaRTCPPort)
         try pipeline.element(named: "stamp")!.staticPad("src").addWritableFrameProbe { [weak self] frame in
             guard let self, stamped else { return }
             FrameStamp.draw(sent.wrappingAdd(1, ordering: .relaxed).oldValue, on: frame)

@@ -100,7 +100,9 @@ import Testing
         let (wrong, wrongSDP) = try ffmpeg(encoder: Self.encoder, audio: "aac", port: TestPorts.take(2)[0], scheme: "srtp", options: options, in: folder)
         defer { stop(right); stop(wrong) }
         #expect(rightSDP.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"))
-        let mix = try RunningLiveMix(spec: spec([sdpInput(rightSDP), sdpInput(wrongSDP.replacingOccurrences(of: key, with: other))]), in: folder)
+        // The right one sends its RTCP back encrypted (srtpenc), under the key ffmpeg decrypts with (the same, as srtp:// has it).
+        let mix = try RunningLiveMix(spec: spec([sdpInput(rightSDP, extra: #", "feedbackKey": "\#(key)""#),
+                                                 sdpInput(wrongSDP.replacingOccurrences(of: key, with: other))]), in: folder)
         try await Task.sleep(for: .seconds(6))
         try mix.stop()
         let path = folder.appendingPathComponent("mix-00001.mkv").path

@@ -70,6 +70,16 @@ import Testing
         #expect(rtp.ports == [40002, 40000])
     }
 
+    @Test func fmtpParametersAreReadWhateverTheSpacing() throws {
+        let sdp = "v=0\nm=video 5000 RTP/AVP 96\na=rtpmap:96 H264/90000\nm=audio 5002 RTP/AVP 97\na=rtpmap:97 MPEG4-GENERIC/44100/2\n"
+            + "a=fmtp: 97 mode=AAC-hbr; sizelength=13;indexlength=3 ;indexdeltalength=3;config=1210\n"
+        #expect(try input(sdp).audioCodec == .aac(config: [0x12, 0x10]))
+        let json = #"{"userId": "a", "input": {"rtp": {"video": {"port": 5000, "payloadType": 80, "rtcpMux": true}}}}"#
+        #expect(throws: SpecError(field: "hosts[0].input.rtp.video.payloadType", "is 80; with rtcpMux, 64 to 95 would be taken for RTCP (RFC 5761)")) {
+            try MixSpec.host(try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)), path: "hosts[0]", relativeTo: URL(fileURLWithPath: "/"))
+        }
+    }
+
     @Test func theFirstOfferedCodecArenaDecodesIsTaken() throws {
         let sdp = "v=0\nm=video 5000 RTP/AVP 34 98 97\na=rtpmap:98 VP9/90000\na=rtpmap:97 H265/90000\n"
         let rtp = try input(sdp)
@@ -93,6 +103,12 @@ import Testing
             ("v=0\nm=video 5000 RTP/AVP 96\na=rtpmap:96 H264/90000\nm=audio 5000 RTP/AVP 111\na=rtpmap:111 opus/48000/2\n",
              "hosts[0].input.sdp uses port 5000, a port of the video's too (RTP, or RTCP on the RTP port + 1 unless rtcpPort or rtcpMux says); each stream needs its own"),
             ("v=0\n" + String(repeating: "a=x\n", count: 2_000), "hosts[0].input.sdp has 2002 lines; at most 2000"),
+            ("v=0\n" + video + "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\(key) UNENCRYPTED_SRTCP\n",
+             "hosts[0].input.sdp line 4: a=crypto has session parameters (UNENCRYPTED_SRTCP, KDR= ...), which Arena does not take"),
+            ("v=0\nm=video 5000 RTP/AVP 96 97\na=rtpmap:96 H264/90000\na=rtpmap:97 rtx/90000\na=fmtp:97 apt=96\na=ssrc:1 cname:a\n",
+             "hosts[0].input.sdp line 2: a=ssrc names SSRCs but no a=ssrc-group:FID gives the retransmissions' SSRC; their packets would be dropped"),
+            ("v=0\nm=video 5000 RTP/AVP 72\na=rtpmap:72 H264/90000\na=rtcp-mux\n",
+             "hosts[0].input.sdp line 2: payload type 72 cannot share its port with RTCP (64 to 95 would be taken for RTCP, RFC 5761)"),
         ]
         for (sdp, message) in cases {
             #expect(refusal(sdp) == message)
@@ -126,5 +142,32 @@ import Testing
         #expect(rtp.videoCodec == .h265 && rtp.video.rtcpMux && rtp.video.ssrcs == [7, 4_294_967_295])
         #expect(rtp.audioCodec == .aac(config: [0x11, 0x90]) && rtp.audio?.rtcpPort == 5003 && rtp.audio?.srtp?.feedbackKey?.count == 30)
         #expect(rtp.ports == [5000, 5002, 5003])
+    }
+
+    /// `{"sdpFile": ...}` reads a file inside the spec's folder only: not a path out of it, not a
+    /// symlink out of it, not a device or a folder, not more than 64 KiB.
+    @Test func sdpFilesAreReadOnlyFromInsideTheSpecsFolder() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sdp-\(UUID().uuidString)")
+        let folder = root.appendingPathComponent("specs")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sdp = "v=0\nm=video 5000 RTP/AVP 96\na=rtpmap:96 H264/90000\n"
+        try Data(sdp.utf8).write(to: folder.appendingPathComponent("alice.sdp"))
+        try Data(sdp.utf8).write(to: root.appendingPathComponent("outside.sdp"))
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("link.sdp").path, withDestinationPath: root.appendingPathComponent("outside.sdp").path)
+        try Data(repeating: 0x61, count: 70_000).write(to: folder.appendingPathComponent("big.sdp"))
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("dir.sdp"), withIntermediateDirectories: true)
+        func parse(_ file: String) throws -> RTPInput {
+            let json = #"{"userId": "a", "input": {"sdpFile": "\#(file)", "latencyMs": 100}}"#
+            let host = try MixSpec.host(try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)), path: "hosts[0]", relativeTo: folder)
+            guard case .rtp(let rtp) = host.input else { throw SpecError(field: "test", "not RTP") }
+            return rtp
+        }
+        let rtp = try parse("alice.sdp")
+        #expect(rtp.video.port == 5000 && rtp.latencyMilliseconds == 100)
+        let refused = "hosts[0].input.sdpFile must name a readable .sdp file of at most 65536 bytes inside the spec's folder"
+        for file in ["../outside.sdp", root.appendingPathComponent("outside.sdp").path, "link.sdp", "big.sdp", "dir.sdp", "missing.sdp", "/dev/zero", "/etc/passwd"] {
+            #expect(throws: SpecError(field: "hosts[0].input.sdpFile", String(refused.dropFirst("hosts[0].input.sdpFile ".count))), "\(file)") { try parse(file) }
+        }
     }
 }

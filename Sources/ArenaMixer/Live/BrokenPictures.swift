@@ -1,3 +1,4 @@
+import ArenaFrame
 import Foundation
 import GStreamerKit
 import Synchronization
@@ -7,7 +8,8 @@ import Synchronization
 /// not decode whole) to the next picture decoded. Meanwhile the cell shows the last good
 /// frame. For the mix status and the service's metrics.
 final class BrokenPictures: Sendable {
-    private let state = Mutex<(since: UInt64?, total: UInt64, repairs: Int)>((nil, 0, 0))
+    /// When the current breakage began (nanoseconds of uptime), and the time of those that ended.
+    private let state = Mutex<(since: UInt64?, total: UInt64)>((nil, 0))
 
     /// Watches `depayloader`'s sink pad (every keyframe request of the chain passes it) and the
     /// decoder's source pad (`decoded`).
@@ -20,23 +22,22 @@ final class BrokenPictures: Sendable {
     }
 
     private func broke() {
-        let now = DispatchTime.now().uptimeNanoseconds
-        state.withLock { if $0.since == nil { $0.since = now } }
+        state.withLock { if $0.since == nil { $0.since = Self.now } }
     }
 
     private func pictureDecoded() {
-        let now = DispatchTime.now().uptimeNanoseconds
         state.withLock { state in
             guard let since = state.since else { return }
-            state.total += now - since
+            state.total += Self.now.saturatingSubtract(since)
             state.since = nil
-            state.repairs += 1
         }
     }
 
     /// Seconds the picture has been broken in all (the current breakage so far included).
     var seconds: Double {
-        let now = DispatchTime.now().uptimeNanoseconds
-        return state.withLock { Double($0.total + ($0.since.map { now - $0 } ?? 0)) / 1e9 }
+        state.withLock { Double($0.total + ($0.since.map { Self.now.saturatingSubtract($0) } ?? 0)) / 1e9 }
     }
+
+    /// Read under the lock, so that no time read earlier meets a start set later.
+    private static var now: UInt64 { DispatchTime.now().uptimeNanoseconds }
 }

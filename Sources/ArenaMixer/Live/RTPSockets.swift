@@ -7,6 +7,12 @@ import GStreamerKit
 /// SRTP decryption, and the session's RTCP sent back from the socket the sender's RTCP
 /// comes to (encrypted when the stream is SRTP; not at all without a key for it).
 enum RTPSockets {
+    /// With SRTP and no `ssrcs`, how many SSRCs get the key (srtpdec keeps a stream of a few KB
+    /// for each, for as long as it runs): a sender that restarts takes a new one (two with
+    /// retransmissions); a stranger who reaches the port can take the rest, which `ssrcs` or
+    /// `allowedSenders` prevents.
+    static let srtpSSRCLimit = 64
+
     static func receive(_ stream: RTPInput.Stream, session: Int, media: String, encoding: String, fields: [(String, Caps.Field)] = [],
                         from senders: [String], into bin: Bin, rtpbin: Element) throws {
         let srtp = stream.srtp
@@ -45,13 +51,14 @@ enum RTPSockets {
         }
         let payloadTypes = [stream.payloadType] + (stream.rtxPayloadType.map { [$0] } ?? [])
         let ssrcs = stream.ssrcs
-        rtpOut.addBufferDataProbe { packet in isRTP(packet, payloadTypes: payloadTypes, ssrcs: ssrcs) ? .pass : .drop }
-        rtcpOut.addBufferDataProbe { packet in isRTCP(packet) ? .pass : .drop }
+        let mux = stream.rtcpMux
+        rtpOut.addBufferDataProbe { packet in isRTP(packet, payloadTypes: payloadTypes, ssrcs: ssrcs, mux: mux) ? .pass : .drop }
+        rtcpOut.addBufferDataProbe { packet in isRTCP(packet, ssrcs: ssrcs) ? .pass : .drop }
         var (rtpIn, rtcpIn) = (rtpOut, rtcpOut)
         var feedback = try rtpbin.requestPad("send_rtcp_src_\(session)")
         if let srtp {
             let decrypt = try Element(factory: "srtpdec", name: "srtp-\(media)")
-            decrypt.answerKeyRequests(with: try Caps(mediaType: "application/x-srtp", fields: keyFields(srtp)))
+            decrypt.answerKeyRequests(with: try Caps(mediaType: "application/x-srtp", fields: keyFields(srtp)), ssrcs: ssrcs, limit: RTPSockets.srtpSSRCLimit)
             try bin.add(decrypt)
             try rtpOut.link(try decrypt.staticPad("rtp_sink"))
             try rtcpOut.link(try decrypt.staticPad("rtcp_sink"))
@@ -73,7 +80,7 @@ enum RTPSockets {
         try rtpIn.link(try rtpbin.requestPad("recv_rtp_sink_\(session)"))
         try rtcpIn.link(try rtpbin.requestPad("recv_rtcp_sink_\(session)"))
         if srtp == nil || srtp?.feedbackKey != nil {
-            rtcpSocket.sendRTCP(from: feedback, guessingFrom: rtp, samePort: stream.rtcpMux)
+            rtcpSocket.sendRTCP(from: feedback, learningFrom: rtcpIn, rtp: rtpIn, samePort: stream.rtcpMux)
         }
         // RTCP may use a fifth of the stream's rate (RTP's default is a twentieth): AVPF then lets
         // early feedback out every ~100 ms rather than every ~500 ms, so a keyframe request that
@@ -101,21 +108,24 @@ enum RTPSockets {
         }
     }
 
-    /// An RTP packet (version 2, a whole header, not in RTCP's type range) of one of the given
-    /// payload types and, when `ssrcs` is not empty, of one of those SSRCs.
-    static func isRTP(_ packet: UnsafeRawBufferPointer, payloadTypes: [Int], ssrcs: [UInt32] = []) -> Bool {
-        guard packet.count >= 12, packet[0] >> 6 == 2, !(192...223).contains(packet[1]) else { return false }
+    /// An RTP packet (version 2, a whole header) of one of the given payload types and, when
+    /// `ssrcs` is not empty, of one of those SSRCs; with `mux`, not in RTCP's type range (RFC 5761).
+    static func isRTP(_ packet: UnsafeRawBufferPointer, payloadTypes: [Int], ssrcs: [UInt32] = [], mux: Bool = false) -> Bool {
+        guard packet.count >= 12, packet[0] >> 6 == 2, !mux || !(192...223).contains(packet[1]) else { return false }
         let csrcCount = Int(packet[0] & 0x0F)
         guard packet.count >= 12 + 4 * csrcCount, payloadTypes.contains(Int(packet[1] & 0x7F)) else { return false }
-        let ssrc = UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11])
-        return ssrcs.isEmpty || ssrcs.contains(ssrc)
+        return ssrcs.isEmpty || ssrcs.contains(ssrc(packet, at: 8))
     }
 
     /// An RTCP compound packet's start: version 2, a report or feedback type (192 to 223), a
-    /// length that fits in the datagram.
-    static func isRTCP(_ packet: UnsafeRawBufferPointer) -> Bool {
+    /// length that fits in the datagram; when `ssrcs` is not empty, sent by one of those SSRCs.
+    static func isRTCP(_ packet: UnsafeRawBufferPointer, ssrcs: [UInt32] = []) -> Bool {
         guard packet.count >= 8, packet[0] >> 6 == 2, (192...223).contains(packet[1]) else { return false }
         let words = (Int(packet[2]) << 8 | Int(packet[3])) + 1
-        return words * 4 <= packet.count
+        return words * 4 <= packet.count && (ssrcs.isEmpty || ssrcs.contains(ssrc(packet, at: 4)))
+    }
+
+    private static func ssrc(_ packet: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
+        UInt32(packet[offset]) << 24 | UInt32(packet[offset + 1]) << 16 | UInt32(packet[offset + 2]) << 8 | UInt32(packet[offset + 3])
     }
 }

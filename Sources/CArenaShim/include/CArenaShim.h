@@ -12,13 +12,14 @@
 void arena_probe_info_set_flow_return(void *info, int flow);
 
 /// Symmetric RTCP: each RTCP packet rtpbin's session sends on `rtcp_out` (a
-/// `send_rtcp_src_%u` pad, left unlinked) goes out through `rtcp_source`'s own socket (the
+/// `send_rtcp_src_%u` pad, left unlinked) goes out through `socket_source`'s own socket (the
 /// udpsrc receiving the peer's RTCP), so the peer gets it from the port it sends to. It goes
-/// to `host`:`port`; or, with `host` NULL, to where the peer's latest RTCP came from, taken
-/// only from the address the RTP that `rtp_source` (a udpsrc) receives comes from; before
-/// that RTCP, to the port after the RTP's (a sender's port pair); before any RTP, nowhere.
-/// GstElement* and GstPad*.
-void arena_rtcp_send_through(void *rtcp_source, void *rtcp_out, const char *host, int port, void *rtp_source, int rtcp_port_offset);
+/// to `host`:`port`; or, with `host` NULL, to where the peer's latest RTCP came from (seen on
+/// `rtcp_seen`, a pad after the filters and decryption), taken only from the address the
+/// peer's RTP comes from (seen on `rtp_seen`, likewise); before that RTCP, to the RTP's port
+/// + `rtcp_port_offset` (1: a sender's port pair; 0: rtcp-mux); before any RTP, nowhere.
+/// GstElement* and GstPad*s.
+void arena_rtcp_send_through(void *socket_source, void *rtcp_out, const char *host, int port, void *rtcp_seen, void *rtp_seen, int rtcp_port_offset);
 
 /// Lets `rtpbin`'s session `session` take RFC 4588 retransmissions: an rtprtxreceive that
 /// maps RTX payload type `rtx_payload_type` to `payload_type` (its "request-aux-receiver"),
@@ -42,9 +43,12 @@ void arena_rtcp_name_sender(void *pad, const char *cname);
 /// field says so; a buffer that would start before 0 (the priming itself) is dropped.
 void arena_pad_skip_priming(void *pad, unsigned samples);
 
-/// For an srtpdec: answers its `request-key` signal, for any SSRC, with `caps` (the
-/// srtp-key, srtp-cipher, srtp-auth, srtcp-cipher and srtcp-auth fields); the element keeps
-/// a reference to the caps for as long as it lives.
-void arena_srtpdec_answer_key_requests(void *srtpdec, void *caps);
+/// For an srtpdec: answers its `request-key` signal with `caps` (the srtp-key, srtp-cipher,
+/// srtp-auth, srtcp-cipher and srtcp-auth fields) for the `count` SSRCs in `ssrcs`, or, with
+/// none listed, for the first `limit` SSRCs it asks about: srtpdec keeps a stream for every
+/// SSRC it was given a key for, before it knows whether its packets authenticate, so a
+/// stranger inventing SSRCs could otherwise grow it without end. Others get no key (their
+/// packets are dropped). The element keeps what it needs for as long as it lives.
+void arena_srtpdec_answer_key_requests(void *srtpdec, void *caps, const unsigned *ssrcs, int count, int limit);
 
 #endif
