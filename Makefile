@@ -47,17 +47,19 @@ bench: build bench-deps out/clips/.made
 	benchmarks/jobs.sh 3
 	benchmarks/overlays.sh 5
 
-# Live mixes: latency Arena adds RTP to RTP, and how many live mixes this machine holds.
+# Live mixes: latency Arena adds RTP to RTP, and how many live mixes this machine holds; then
+# the RTP repair and lip-sync figures (bench-repair).
 bench-live: build out/clips/.made
 	benchmarks/live.sh 9
+	$(MAKE) bench-repair
 
 # RTP repair and lip sync, measured by the tests that check them, each printing its figures:
-# ffmpeg's flash-and-beep after a minute, alone; then a 50-packet burst on a 4 s GOP with
-# NACK+PLI against a sender that ignores feedback, and 60 s of 5 % loss with retransmissions.
+# ffmpeg's flash-and-beep after a minute, alone; then a mix joining a 4 s GOP, a 50-packet
+# burst with NACK+PLI against a sender that ignores feedback, and 60 s of 5 % loss with retransmissions.
 # About 3 minutes.
 bench-repair: deps test-deps
 	swift test --filter flashesAndBeepsStayTogetherAfterAMinute 2>&1 | grep -E '^lip sync|^. Test run'
-	swift test --filter RepairTests 2>&1 | grep -E '^(burst|random loss)|^. Test run'
+	swift test --filter RepairTests 2>&1 | grep -E '^(join|burst|random loss)|^. Test run'
 
 # The PK score API: updates a second, and the time from a score's HTTP answer to the screen.
 bench-service: deps

@@ -13,17 +13,19 @@ import Testing
 
     /// ffmpeg sending `video` (a lavfi source and its encoder's options) and a 440 Hz tone
     /// encoded with `audio`, to two ports from `port`; `transport` is added to each RTP URL's
-    /// options and `options` to each output's. Returns the process and the SDP it wrote.
+    /// options and `options` to each output's. With `tone` nil, `video` is one lavfi graph
+    /// with both streams (read from one clock, so that its sender reports agree). Returns the
+    /// process and the SDP it wrote.
     func ffmpeg(video: String = "color=c=red:s=160x120:r=15", encoder: String, audio: String = "libopus",
-                        tone: String = "sine=frequency=440:sample_rate=48000", port: Int, scheme: String = "rtp", transport: String = "",
+                        tone: String? = "sine=frequency=440:sample_rate=48000", port: Int, scheme: String = "rtp", transport: String = "",
                         options: String = "", in folder: URL) throws -> (Process, String) {
         let sdp = folder.appendingPathComponent("sender-\(port).sdp")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
         func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
-        let inputs = ["-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", video, "-re", "-f", "lavfi", "-i", tone]
+        let inputs = ["-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", video] + (tone.map { ["-re", "-f", "lavfi", "-i", $0] } ?? [])
         let videoOutput: [String] = ["-map", "0:v"] + words(encoder) + words(options) + ["-f", "rtp", "\(scheme)://127.0.0.1:\(port)\(transport)"]
-        let audioOutput: [String] = ["-map", "1:a", "-c:a", audio] + words(options) + ["-f", "rtp", "\(scheme)://127.0.0.1:\(port + 2)\(transport)"]
+        let audioOutput: [String] = ["-map", tone == nil ? "0:a" : "1:a", "-c:a", audio] + words(options) + ["-f", "rtp", "\(scheme)://127.0.0.1:\(port + 2)\(transport)"]
         process.arguments = inputs + videoOutput + audioOutput + ["-sdp_file", sdp.path]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
