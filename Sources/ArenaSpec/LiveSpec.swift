@@ -32,10 +32,7 @@ extension InputSource {
     var listeningPorts: [Int] {
         switch self {
         case .rtp(let rtp): return rtp.ports
-        case .srt(let srt):
-            guard let parts = URLComponents(string: srt.location), parts.queryItems?.first(where: { $0.name == "mode" })?.value == "listener",
-                  let port = parts.port else { return [] }
-            return [port]
+        case .srt(let srt): return srtListenerPort(srt.location).map { [$0] } ?? []
         case .rtmp, .uri: return []
         }
     }
@@ -45,6 +42,12 @@ extension InputSource {
         guard self != other else { return nil }
         return listeningPorts.first(where: other.listeningPorts.contains)
     }
+}
+
+/// The UDP port an `srt://` URI in listener mode listens on.
+func srtListenerPort(_ uri: String) -> Int? {
+    guard let parts = URLComponents(string: uri), parts.queryItems?.first(where: { $0.name == "mode" })?.value == "listener" else { return nil }
+    return parts.port
 }
 
 /// How a live mix treats inputs that go quiet.

@@ -153,6 +153,12 @@ public struct MixSpec: Sendable {
             try live.finish()
         }
         spec.outputs = try outputTargets(try fields.array("outputs") ?? [], audio: spec.output.audio.codec, relativeTo: baseDirectory)
+        // An SRT output in listener mode binds a UDP port: not one an input of the mix listens on.
+        for (index, output) in spec.outputs.enumerated() {
+            guard case .srt(let uri) = output, let port = srtListenerPort(uri),
+                  let host = spec.hosts.firstIndex(where: { $0.input.listeningPorts.contains(port) }) else { continue }
+            throw SpecError(field: "outputs[\(index)].uri", "listens on port \(port), where hosts[\(host)]'s input listens; each needs a port of its own")
+        }
         try fields.finish()
         return spec
     }

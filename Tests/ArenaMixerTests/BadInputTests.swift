@@ -82,6 +82,8 @@ private func planError(_ json: String) throws -> String? {
          "hosts[0].input.rtmp.url needs an application and a stream key"),
         (#"{"hosts": [{"userId": "a", "input": {"rtmp": {"url": "rtmp://cdn.example/live/alice"}}}]}"#,
          "hosts[0].input is a live RTMP input; live inputs are mixed by `arena run`"),
+        (#"{"hosts": [{"userId": "a", "input": {"rtp": {"video": {"port": 7000}}}}], "outputs": [{"type": "srt", "uri": "srt://:7001?mode=listener"}]}"#,
+         "outputs[0].uri listens on port 7001, where hosts[0]'s input listens; each needs a port of its own"),
     ])
     func isRefusedWithAMessageNamingTheField(json: String, expected: String) throws {
         let message = try planError(json.replacingOccurrences(of: "GOOD", with: Self.good))
