@@ -9,7 +9,7 @@ extension MixRegistry {
         for (index, host) in spec.hosts.enumerated() {
             // An input the service would connect out to could reach its own network: only
             // inputs that come to it (RTP, SRT in listener mode) are taken.
-            if case .srt(let srt) = host.input, URLComponents(string: srt.location)?.queryItems?.first(where: { $0.name == "mode" })?.value != "listener" {
+            if case .srt(let srt) = host.input, srtListenerPort(srt.location) == nil {
                 throw APIError(.unprocessableContent, "hosts[\(index)].input: the service takes SRT in listener mode only (srt://:port?mode=listener)")
             }
             if case .rtmp = host.input {

@@ -45,7 +45,7 @@ extension InputSource {
 }
 
 /// The UDP port an `srt://` URI in listener mode listens on.
-func srtListenerPort(_ uri: String) -> Int? {
+public func srtListenerPort(_ uri: String) -> Int? {
     guard let parts = URLComponents(string: uri), parts.queryItems?.first(where: { $0.name == "mode" })?.value == "listener" else { return nil }
     return parts.port
 }

@@ -102,8 +102,8 @@ extension MixSpec {
             }
             let stream = try stream(&audio, defaultPayloadType: 111, defaultClockRate: 48_000)
             try audio.finish()
-            for (field, port) in [("port", stream.port), ("rtcpPort", stream.rtcpPort)] where [videoStream.port, videoStream.rtcpPort].contains(port) {
-                throw SpecError(field: audio.name(field), "is \(port), a port of the video's too (RTP, or RTCP on the RTP port + 1 unless rtcpPort or rtcpMux says); each stream needs its own")
+            if let (key, port) = portOfTheVideos(stream, video: videoStream) {
+                throw SpecError(field: audio.name(key), "is \(port), \(sharedPortReason)")
             }
             input.audio = stream
         }
@@ -128,7 +128,9 @@ extension MixSpec {
         }
         try rtpCommon(&fields, into: &input)
         try fields.finish()
-        try checkPorts(input, field: fields.name("sdp"))
+        if let audio = input.audio, let (_, port) = portOfTheVideos(audio, video: input.video) {
+            throw SpecError(field: fields.name("sdp"), "uses port \(port), \(sharedPortReason)")
+        }
         return input
     }
 
@@ -142,11 +144,11 @@ extension MixSpec {
         input.allowedSenders = senders
     }
 
-    private static func checkPorts(_ input: RTPInput, field: String) throws(SpecError) {
-        guard let audio = input.audio else { return }
-        for port in [audio.port, audio.rtcpPort] where [input.video.port, input.video.rtcpPort].contains(port) {
-            throw SpecError(field: field, "uses port \(port), a port of the video's too (RTP, or RTCP on the RTP port + 1 unless rtcpPort or rtcpMux says); each stream needs its own")
-        }
+    private static let sharedPortReason = "a port of the video's too (RTP, or RTCP on the RTP port + 1 unless rtcpPort or rtcpMux says); each stream needs its own"
+
+    /// The audio stream's field (`port`, `rtcpPort`) and port that the video uses too, if any.
+    private static func portOfTheVideos(_ audio: RTPInput.Stream, video: RTPInput.Stream) -> (String, Int)? {
+        [("port", audio.port), ("rtcpPort", audio.rtcpPort)].first { [video.port, video.rtcpPort].contains($0.1) }
     }
 
     private static func stream(_ fields: inout JSONFields, defaultPayloadType: Int, defaultClockRate: Int) throws(SpecError) -> RTPInput.Stream {

@@ -255,16 +255,9 @@ void arena_rtcp_name_sender(void *pad, const char *cname) {
 // MARK: Encoder priming
 
 static GstPadProbeReturn skip_priming(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
-    guint samples = GPOINTER_TO_UINT(data);
+    GstClockTime shift = *(GstClockTime *)data;
     GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-    GstCaps *caps = gst_pad_get_current_caps(pad);
-    gint rate = 0;
-    if (caps) {
-        gst_structure_get_int(gst_caps_get_structure(caps, 0), "rate", &rate);
-        gst_caps_unref(caps);
-    }
-    if (rate <= 0 || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
-    GstClockTime shift = gst_util_uint64_scale_int(samples, GST_SECOND, rate);
+    if (!GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
     if (GST_BUFFER_PTS(buffer) < shift) return GST_PAD_PROBE_DROP;
     buffer = gst_buffer_make_writable(buffer);
     GST_BUFFER_PTS(buffer) -= shift;
@@ -273,8 +266,10 @@ static GstPadProbeReturn skip_priming(GstPad *pad, GstPadProbeInfo *info, gpoint
     return GST_PAD_PROBE_OK;
 }
 
-void arena_pad_skip_priming(void *pad, unsigned samples) {
-    gst_pad_add_probe(GST_PAD(pad), GST_PAD_PROBE_TYPE_BUFFER, skip_priming, GUINT_TO_POINTER(samples), NULL);
+void arena_pad_skip_priming(void *pad, unsigned long long nanoseconds) {
+    GstClockTime *shift = g_new(GstClockTime, 1);
+    *shift = nanoseconds;
+    gst_pad_add_probe(GST_PAD(pad), GST_PAD_PROBE_TYPE_BUFFER, skip_priming, shift, g_free);
 }
 
 // MARK: SRTP keys

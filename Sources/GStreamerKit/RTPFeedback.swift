@@ -15,7 +15,7 @@ extension Element {
     /// comes from (as `rtpIn` passes it), so that a stranger's packet cannot point it elsewhere;
     /// before its first RTCP, to the port after its RTP's, where senders that use a port pair
     /// (ffmpeg, GStreamer's examples) listen, or with `samePort` (rtcp-mux) to its RTP's port.
-    public func sendRTCP(from rtcpOut: Pad, learningFrom rtcpIn: Pad, rtp rtpIn: Pad, samePort: Bool = false) {
+    public func sendRTCP(from rtcpOut: Pad, learningFrom rtcpIn: Pad, rtp rtpIn: Pad, samePort: Bool) {
         arena_rtcp_send_through(UnsafeMutableRawPointer(pointer), UnsafeMutableRawPointer(rtcpOut.pointer), nil, 0,
                                 UnsafeMutableRawPointer(rtcpIn.pointer), UnsafeMutableRawPointer(rtpIn.pointer), samePort ? 0 : 1)
     }
@@ -58,12 +58,12 @@ extension Element {
 }
 
 extension Pad {
-    /// For an audio encoder's source pad: times move `samples` samples earlier, the encoder's
-    /// priming (decoded as silence before the first real sample), so that the sound lines up
-    /// with the picture in players that skip no priming; the priming frame itself, when it
-    /// would start before 0, is dropped.
-    public func skipPriming(samples: UInt32) {
-        arena_pad_skip_priming(UnsafeMutableRawPointer(pointer), samples)
+    /// For an audio encoder's source pad: times move `samples` samples at `rate` earlier, the
+    /// encoder's priming (decoded as silence before the first real sample), so that the sound
+    /// lines up with the picture in players that skip no priming; the priming frame itself,
+    /// when it would start before 0, is dropped.
+    public func skipPriming(samples: Int, rate: Int) {
+        arena_pad_skip_priming(UnsafeMutableRawPointer(pointer), UInt64(samples) * 1_000_000_000 / UInt64(rate))
     }
 
     /// For a pad carrying a sender's RTCP into rtpbin: sender reports that come with no SDES

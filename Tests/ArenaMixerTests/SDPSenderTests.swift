@@ -19,7 +19,7 @@ import Testing
     func ffmpeg(video: String = "color=c=red:s=160x120:r=15", encoder: String, audio: String = "libopus",
                         tone: String? = "sine=frequency=440:sample_rate=48000", port: Int, scheme: String = "rtp", transport: String = "",
                         options: String = "", in folder: URL) throws -> (Process, String) {
-        let sdp = folder.appendingPathComponent("sender-\(port).sdp")
+        let sdp = folder.appendingPathComponent("sender-\(UUID().uuidString).sdp")  // two senders to one port write their own
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
         func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
@@ -115,14 +115,15 @@ import Testing
     }
 
     /// With rtcp-mux (RTCP on the RTP port) and the sender's SSRC in the SDP, a stranger sending
-    /// to the same port with another SSRC is not shown, though a newer sender would otherwise take over.
-    @Test func anSSRCFilterKeepsAStrangerOut() async throws {
+    /// to the same port with another SSRC is not shown; without the SSRC (the control) the
+    /// stranger, the newer sender, takes over.
+    @Test(arguments: [true, false]) func anSSRCFilterKeepsAStrangerOut(filtered: Bool) async throws {
         let folder = try TestMedia.workspace()
         let port = TestPorts.take(2)[0]
         let mux = "?rtcpport=\(port)"
         let (host, sdp) = try ffmpeg(video: "color=c=blue:s=160x120:r=15", encoder: Self.encoder, port: port, transport: mux, options: "-ssrc 1111", in: folder)
         defer { stop(host) }
-        let described = sdp.replacingOccurrences(of: "a=rtpmap:96 H264/90000", with: "a=rtpmap:96 H264/90000\r\na=rtcp-mux\r\na=ssrc:1111 cname:host")
+        let described = sdp.replacingOccurrences(of: "a=rtpmap:96 H264/90000", with: "a=rtpmap:96 H264/90000\r\na=rtcp-mux" + (filtered ? "\r\na=ssrc:1111 cname:host" : ""))
         let mix = try RunningLiveMix(spec: spec([sdpInput(described)]), in: folder)
         try await Task.sleep(for: .seconds(2))
         let (stranger, _) = try ffmpeg(encoder: Self.encoder, port: port, transport: mux, options: "-ssrc 3333", in: folder)
@@ -130,9 +131,13 @@ import Testing
         try await Task.sleep(for: .seconds(4))
         try mix.stop()
         let (_, frames) = try VideoFrames.decode(path: folder.appendingPathComponent("mix-00001.mkv").path) { $0 % 15 == 0 }
-        for seconds in [1.5, 3.0, 5.5] {
-            let pixel = try colour(in: frames, host: 0, of: 1, at: seconds)
-            #expect(pixel.map { $0.blue > 180 && $0.red < 80 } == true, "at \(seconds) s: \(String(describing: pixel)); warnings: \(mix.warnings)")
+        let blue = { (pixel: (red: UInt8, green: UInt8, blue: UInt8)?) in pixel.map { $0.blue > 180 && $0.red < 80 } == true }
+        #expect(blue(try colour(in: frames, host: 0, of: 1, at: 1.5)), "the host's picture did not show; warnings: \(mix.warnings)")
+        let last = try colour(in: frames, host: 0, of: 1, at: 5.5)
+        if filtered {
+            #expect(blue(last), "the stranger's picture showed: \(String(describing: last))")
+        } else {
+            #expect(isRed(last), "the stranger, unfiltered, did not take over: \(String(describing: last))")
         }
     }
 }

@@ -16,8 +16,11 @@ struct HostLayers: Sendable {
     /// Every element added (to start them when the graph already plays).
     let elements: [Element]
 
+    /// The mix's audio rate, every input's sound converted to it.
+    static let audioRate = 48_000
+
     static let rawAudio = try! Caps(mediaType: "audio/x-raw", [
-        "format": .string("S16LE"), "layout": .string("interleaved"), "rate": .int(48_000), "channels": .int(2),
+        "format": .string("S16LE"), "layout": .string("interleaved"), "rate": .int(audioRate), "channels": .int(2),
     ])
 
     /// Adds the layers of `input` to `pipeline`, on `compositor` and `mixer` pads that show nothing yet.

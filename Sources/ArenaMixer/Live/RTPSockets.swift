@@ -17,11 +17,12 @@ enum RTPSockets {
                         from senders: [String], into bin: Bin, rtpbin: Element) throws {
         let srtp = stream.srtp
         // As SDP's `a=rtcp-fb:<pt> nack pli` (and `nack` when the sender offers retransmissions).
-        var description: [(String, Caps.Field)] = [
+        // No key in these caps: srtpdec takes keys from caps only with an SSRC, and gets them
+        // from `answerKeyRequests` instead; caps get printed (debug logs, graph dumps).
+        let description: [(String, Caps.Field)] = [
             ("media", .string(media)), ("encoding-name", .string(encoding)), ("clock-rate", .int(stream.clockRate)),
             ("payload", .int(stream.payloadType)), ("rtcp-fb-nack-pli", .bool(true)), ("rtcp-fb-nack", .bool(stream.rtxPayloadType != nil)),
         ] + fields
-        if let srtp { description += keyFields(srtp) }
         let rtp = try Element(factory: "udpsrc", name: "rtp-\(media)", [
             "port": .int32(Int32(stream.port)), "buffer-size": .int32(2_097_152),
             "caps": .caps(try Caps(mediaType: srtp == nil ? "application/x-rtp" : "application/x-srtp", fields: description)),
@@ -72,7 +73,7 @@ enum RTPSockets {
                 try feedback.link(try encrypt.requestPad("rtcp_sink_%u"))
                 feedback = try encrypt.staticPad("rtcp_src_0")
             } else {
-                feedback.addBufferDataProbe { _ in .drop }  // plain RTCP on an SRTP session would be dropped by the sender, and says who we are
+                feedback.addBufferProbe { _ in .drop }  // plain RTCP on an SRTP session would be dropped by the sender, and says who we are
             }
         }
         // One input is one sender: its streams are lined up by their reports even when it gives no CNAME.
@@ -110,7 +111,7 @@ enum RTPSockets {
 
     /// An RTP packet (version 2, a whole header) of one of the given payload types and, when
     /// `ssrcs` is not empty, of one of those SSRCs; with `mux`, not in RTCP's type range (RFC 5761).
-    static func isRTP(_ packet: UnsafeRawBufferPointer, payloadTypes: [Int], ssrcs: [UInt32] = [], mux: Bool = false) -> Bool {
+    private static func isRTP(_ packet: UnsafeRawBufferPointer, payloadTypes: [Int], ssrcs: [UInt32], mux: Bool) -> Bool {
         guard packet.count >= 12, packet[0] >> 6 == 2, !mux || !(192...223).contains(packet[1]) else { return false }
         let csrcCount = Int(packet[0] & 0x0F)
         guard packet.count >= 12 + 4 * csrcCount, payloadTypes.contains(Int(packet[1] & 0x7F)) else { return false }
@@ -119,7 +120,7 @@ enum RTPSockets {
 
     /// An RTCP compound packet's start: version 2, a report or feedback type (192 to 223), a
     /// length that fits in the datagram; when `ssrcs` is not empty, sent by one of those SSRCs.
-    static func isRTCP(_ packet: UnsafeRawBufferPointer, ssrcs: [UInt32] = []) -> Bool {
+    private static func isRTCP(_ packet: UnsafeRawBufferPointer, ssrcs: [UInt32]) -> Bool {
         guard packet.count >= 8, packet[0] >> 6 == 2, (192...223).contains(packet[1]) else { return false }
         let words = (Int(packet[2]) << 8 | Int(packet[3])) + 1
         return words * 4 <= packet.count && (ssrcs.isEmpty || ssrcs.contains(ssrc(packet, at: 4)))

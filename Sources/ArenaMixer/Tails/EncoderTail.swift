@@ -93,7 +93,7 @@ enum EncoderTail {
             ])
             // Its first frame is 1024 samples of priming that GStreamer's muxers do not mark:
             // without this the sound is 21 ms late in the output (measured against the source).
-            try encoder.staticPad("src").skipPriming(samples: 1024)
+            try encoder.staticPad("src").skipPriming(samples: 1024, rate: HostLayers.audioRate)
             return encoder
         case .opus:
             return try Element(factory: "opusenc", name: "audio-encoder", ["bitrate": .int32(Int32(audio.bitrateKbps * 1000))])

@@ -38,10 +38,10 @@ void *arena_rtpbin_session(void *rtpbin, unsigned session);
 /// rtpbin, which lines streams up by CNAME, lines up the streams of a sender that names none.
 void arena_rtcp_name_sender(void *pad, const char *cname);
 
-/// For an audio encoder's source pad: each buffer's times move `samples` samples earlier (at the
-/// rate of the pad's caps), the encoder's priming, which players do not skip when no container
-/// field says so; a buffer that would start before 0 (the priming itself) is dropped.
-void arena_pad_skip_priming(void *pad, unsigned samples);
+/// For an audio encoder's source pad: each buffer's times move `nanoseconds` earlier (the
+/// encoder's priming, which players do not skip when no container field says so); a buffer
+/// that would start before 0 (the priming itself) is dropped.
+void arena_pad_skip_priming(void *pad, unsigned long long nanoseconds);
 
 /// For an srtpdec: answers its `request-key` signal with `caps` (the srtp-key, srtp-cipher,
 /// srtp-auth, srtcp-cipher and srtcp-auth fields) for the `count` SSRCs in `ssrcs`, or, with
