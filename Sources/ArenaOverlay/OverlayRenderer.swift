@@ -1,225 +1,234 @@
 import ArenaLayout
-import ArenaSession
 import ArenaSpec
 import CCairo
 import Foundation
 
-/// Draws overlay items into small premultiplied-ARGB images. It keeps nothing: equal items
-/// draw identical images, so callers keep the images they reuse, by item.
-/// One renderer per drawing thread.
+/// Draws overlay items (resolved skin elements) into small premultiplied-ARGB images. It
+/// keeps nothing: equal items draw identical images, so callers keep the images they reuse,
+/// by item. One renderer per drawing thread.
 public final class OverlayRenderer {
     public let canvas: Size
-    public let theme: OverlayTheme
+    /// The skin with the spec's switches, colours and font applied.
+    public let skin: Skin
     private let design: DesignUnits
     /// Loaded avatar images by user id.
     private let avatars: [String: OverlayImage]
 
-    public init(canvas: Size, theme: OverlayTheme = OverlayTheme(), avatars: [String: OverlayImage] = [:]) {
+    public init(canvas: Size, skin: Skin, avatars: [String: OverlayImage] = [:]) {
         self.canvas = canvas
-        self.theme = theme
+        self.skin = skin
         self.avatars = avatars
         design = DesignUnits(canvas: canvas)
     }
 
     /// The image of `item`, drawn now (callers keep the images they reuse).
     public func image(_ item: OverlayItem) -> OverlayImage {
-        switch item {
-        case .nickname(let cell, let name, let micOff): return nickname(cell: cell, name: name, micOff: micOff)
-        case .connecting(let cell): return capsuleText("Connecting", at: cell, size: 12)
-        case .avatar(let cell, let userId): return avatar(cell: cell, image: avatars[userId])
-        case .ranking(let cell, let rank, let score): return ranking(cell: cell, rank: rank, score: score)
-        case .scoreBar(let area, let split, let left, let right): return scoreBar(area: area, split: split, left: left, right: right)
-        case .timer(let area, let top, let text): return timer(area: area, top: top, text: text)
-        case .startBanner: return startBanner()
-        case .result(let outcome): return result(outcome)
+        let frame = item.frame
+        let box = measure(item.element, within: (Double(frame.width), Double(frame.height)))
+        let width = Int(box.width.rounded(.up)), height = Int(box.height.rounded(.up))
+        let element = item.element
+        let offsetX = design.width(element.offsetX), offsetY = vertical(element.offsetY, uniform: element.uniform)
+        var x = switch element.anchor.horizontal {
+        case -1: frame.x + offsetX
+        case 0: frame.x + (frame.width - width) / 2 + offsetX
+        default: frame.maxX - offsetX - width
+        }
+        var y = switch element.anchor.vertical {
+        case -1: frame.y + offsetY
+        case 0: frame.y + (frame.height - height) / 2 + offsetY
+        default: frame.maxY - offsetY - height
+        }
+        // Kept on the canvas where it fits.
+        x = max(0, min(x, canvas.width - width))
+        y = max(0, min(y, canvas.height - height))
+        let drawing = Canvas2D(width: width, height: height)
+        draw(box, on: drawing, x: 0, y: 0, item: item)
+        let image = drawing.image(x: x, y: y)
+        return element.opacity < 1 ? image.faded(element.opacity) : image
+    }
+
+    // MARK: Measuring
+
+    /// An element with its size in pixels, and its children's.
+    private final class Measured {
+        let element: SkinElement
+        var width: Double
+        var height: Double
+        var children: [Measured] = []
+        var text: TextLayout?
+
+        init(_ element: SkinElement, width: Double, height: Double) {
+            self.element = element
+            self.width = width
+            self.height = height
         }
     }
 
-    // MARK: Per cell
+    private func vertical(_ units: Double, uniform: Bool) -> Int { uniform ? design.width(units) : design.height(units) }
 
-    /// Bottom-left of the cell: left 10, bottom 4; padding 8/3; a mic-off icon 12 x 12 and
-    /// a 2 gap before the name when the mic is off; the name 10 pt, ellipsised to the cell.
-    private func nickname(cell: Rect, name: String, micOff: Bool) -> OverlayImage {
-        let padX = Double(design.width(8)), padY = Double(design.height(3))
-        let icon = micOff ? Double(design.width(12)) : 0
-        let gap = micOff ? Double(design.width(2)) : 0
-        let maxWidth = Double(cell.width - design.width(20))
-        let text = Canvas2D.measuring().textLayout(name, font: theme.font, pixels: 10 * design.w,
-                                                   maxWidth: max(1, maxWidth - 2 * padX - icon - gap))
-        let width = Int((2 * padX + icon + gap + text.width).rounded(.up)), height = Int((2 * padY + text.height).rounded(.up))
-        let canvas = Canvas2D(width: width, height: height)
-        canvas.roundedRect(0, 0, Double(width), Double(height), radius: 37 * design.r)
-        canvas.fill(theme.capsule)
-        if micOff { micOffIcon(canvas, x: padX, centreY: Double(height) / 2, size: icon) }
-        text.draw(on: canvas, at: padX + icon + gap, padY, colour: theme.text)
-        return canvas.image(x: cell.x + design.width(10), y: cell.maxY - design.height(4) - height)
-    }
-
-    /// A capsule with white text at the cell's top-left (8, 8): the "Connecting" badge.
-    private func capsuleText(_ label: String, at cell: Rect, size: Double) -> OverlayImage {
-        let padX = Double(design.width(8)), padY = Double(design.height(3))
-        let text = Canvas2D.measuring().textLayout(label, font: theme.font, pixels: size * design.w)
-        let width = Int((2 * padX + text.width).rounded(.up)), height = Int((2 * padY + text.height).rounded(.up))
-        let canvas = Canvas2D(width: width, height: height)
-        canvas.roundedRect(0, 0, Double(width), Double(height), radius: 37 * design.r)
-        canvas.fill(theme.capsule)
-        text.draw(on: canvas, at: padX, padY, colour: theme.text)
-        return canvas.image(x: cell.x + design.width(8), y: cell.y + design.height(8))
-    }
-
-    /// A 45 x 45 circular avatar centred in the cell (the cell's #1F2024 fill is the
-    /// compositor's placeholder layer): the host's image, centre-cropped into the circle,
-    /// or the default, a grey disc with a head and shoulders.
-    private func avatar(cell: Rect, image: OverlayImage?) -> OverlayImage {
-        let side = design.width(45)
-        let canvas = Canvas2D(width: side, height: side)
-        let r = Double(side) / 2
-        if let image {
-            canvas.circle(centreX: r, centreY: r, radius: r)
-            cairo_clip(canvas.context)
-            canvas.paint(image, coveringSide: Double(side))
-            return canvas.image(x: cell.x + (cell.width - side) / 2, y: cell.y + (cell.height - side) / 2)
+    private func horizontal(_ length: SkinLength, of parent: Double) -> Double {
+        switch length {
+        case .units(let units): return Double(design.width(units))
+        case .percent(let share, let plus): return share * parent + Double(design.width(plus))
         }
-        canvas.circle(centreX: r, centreY: r, radius: r)
-        canvas.fill(ARGB(0xFF8A_8D93))
+    }
+
+    private func vertical(_ length: SkinLength, of parent: Double, uniform: Bool) -> Double {
+        switch length {
+        case .units(let units): return Double(vertical(units, uniform: uniform))
+        case .percent(let share, let plus): return share * parent + Double(vertical(plus, uniform: uniform))
+        }
+    }
+
+    /// `element` measured inside a parent content box of `parent` pixels.
+    private func measure(_ element: SkinElement, within parent: (width: Double, height: Double), maxWidth: Double? = nil) -> Measured {
+        let fixedWidth = element.width.map { horizontal($0, of: parent.width) }
+        let fixedHeight = element.height.map { vertical($0, of: parent.height, uniform: element.uniform) }
+        switch element.kind {
+        case .text:
+            let pixels = textPixels(element.size, parentHeight: parent.height)
+            let limit = maxWidth ?? element.maxWidth.map { horizontal($0, of: parent.width) }
+            let text = Canvas2D.measuring().textLayout(element.text, font: element.font ?? "DejaVu Sans", pixels: pixels,
+                                                       bold: element.bold, maxWidth: limit.map { max(1, $0) })
+            let measured = Measured(element, width: text.width, height: text.height)
+            measured.text = text
+            return measured
+        case .icon, .image:
+            let side = horizontal(element.size, of: parent.width)
+            return Measured(element, width: fixedWidth ?? side, height: fixedHeight ?? side)
+        case .bar:
+            return Measured(element, width: fixedWidth ?? parent.width, height: fixedHeight ?? Double(design.height(18)))
+        case .box:
+            return measureBox(element, within: parent, fixedWidth: fixedWidth, fixedHeight: fixedHeight)
+        }
+    }
+
+    private func measureBox(_ element: SkinElement, within parent: (width: Double, height: Double),
+                            fixedWidth: Double?, fixedHeight: Double?) -> Measured {
+        let padding = padding(element)
+        let gap = Double(design.width(element.gap))
+        let content = ((fixedWidth ?? parent.width) - padding.left - padding.right, (fixedHeight ?? parent.height) - padding.top - padding.bottom)
+        let box = Measured(element, width: 0, height: 0)
+        box.children = element.children.map { measure($0, within: content) }
+        var row = rowWidth(box.children, gap: gap)
+        // Too wide: the last text gives way (ellipsised).
+        if let maxWidth = element.maxWidth.map({ horizontal($0, of: parent.width) }), fixedWidth == nil,
+           padding.left + row + padding.right > maxWidth, let last = box.children.lastIndex(where: { $0.text != nil }) {
+            let others = row - box.children[last].width
+            box.children[last] = measure(box.children[last].element, within: content,
+                                         maxWidth: maxWidth - padding.left - padding.right - others)
+            row = rowWidth(box.children, gap: gap)
+        }
+        box.width = fixedWidth ?? (padding.left + row + padding.right).rounded(.up)
+        box.height = fixedHeight ?? (padding.top + (box.children.map(\.height).max() ?? 0) + padding.bottom).rounded(.up)
+        if element.circle { (box.width, box.height) = (max(box.width, box.height), max(box.width, box.height)) }
+        return box
+    }
+
+    private func rowWidth(_ children: [Measured], gap: Double) -> Double {
+        children.map(\.width).reduce(0, +) + gap * Double(max(0, children.count - 1))
+    }
+
+    /// A text size: width units, or a share of the parent's content height.
+    private func textPixels(_ size: SkinLength, parentHeight: Double) -> Double {
+        switch size {
+        case .units(let units): return units * design.w
+        case .percent(let share, let plus): return share * parentHeight + plus * design.w
+        }
+    }
+
+    private func padding(_ element: SkinElement) -> (left: Double, top: Double, right: Double, bottom: Double) {
+        let p = element.padding
+        return (Double(design.width(p[0])), Double(vertical(p[1], uniform: element.uniform)),
+                Double(design.width(p[2])), Double(vertical(p[3], uniform: element.uniform)))
+    }
+
+    // MARK: Drawing
+
+    private func draw(_ measured: Measured, on canvas: Canvas2D, x: Double, y: Double, item: OverlayItem) {
+        let element = measured.element
+        let (width, height) = (measured.width, measured.height)
+        switch element.kind {
+        case .text:
+            measured.text?.draw(on: canvas, at: x, y, colour: element.colour.literal)
+        case .icon:
+            SkinIcons.draw(element.icon, on: canvas, x: x, y: y, width: width, height: height,
+                           colour: element.colour.literal, colours: element.colours.map(\.literal))
+        case .image:
+            avatar(on: canvas, x: x, y: y, side: min(width, height), user: item.user)
+        case .bar:
+            bar(element, on: canvas, x: x, y: y, width: width, height: height, split: item.split)
+        case .box:
+            if let fill = element.fill {
+                if element.circle {
+                    canvas.circle(centreX: x + width / 2, centreY: y + height / 2, radius: min(width, height) / 2)
+                } else {
+                    let c = element.corners
+                    canvas.roundedRect(x, y, width, height, radius: element.radius * design.r, corners: (c[0], c[1], c[2], c[3]))
+                }
+                canvas.fill(fill.literal)
+            }
+            let padding = padding(element), gap = Double(design.width(element.gap))
+            var childX = x + padding.left + (width - padding.left - padding.right - rowWidth(measured.children, gap: gap)) / 2
+            for child in measured.children {
+                draw(child, on: canvas, x: childX, y: y + (height - child.height) / 2, item: item)
+                childX += child.width + gap
+            }
+        }
+    }
+
+    /// The host's avatar in a circle, or the default one.
+    private func avatar(on canvas: Canvas2D, x: Double, y: Double, side: Double, user: String?) {
+        guard let image = user.flatMap({ avatars[$0] }) else {
+            SkinIcons.draw("person", on: canvas, x: x, y: y, width: side, height: side, colour: ARGB(0xFFE6_E7EA), colours: [])
+            return
+        }
         cairo_save(canvas.context)
-        canvas.circle(centreX: r, centreY: r, radius: r)
+        canvas.circle(centreX: x + side / 2, centreY: y + side / 2, radius: side / 2)
         cairo_clip(canvas.context)
-        canvas.circle(centreX: r, centreY: r * 0.78, radius: r * 0.36)
-        canvas.fill(ARGB(0xFFE6_E7EA))
-        cairo_new_sub_path(canvas.context)
-        cairo_arc(canvas.context, r, r * 1.95, r * 0.78, .pi, 2 * .pi)
-        cairo_close_path(canvas.context)
-        canvas.fill(ARGB(0xFFE6_E7EA))
+        cairo_translate(canvas.context, x, y)
+        canvas.paint(image, coveringSide: side)
         cairo_restore(canvas.context)
-        return canvas.image(x: cell.x + (cell.width - side) / 2, y: cell.y + (cell.height - side) / 2)
     }
 
-    /// Top-left (8, 8): a capsule 28 high, radius 14, padding 4/5, holding a rank badge and
-    /// the score, white 12 pt.
-    private func ranking(cell: Rect, rank: Int, score: Int64) -> OverlayImage {
-        let height = design.height(28)
-        let padX = Double(design.width(4)), badge = Double(height) - 2 * Double(design.height(5))
-        let text = Canvas2D.measuring().textLayout(String(score), font: theme.font, pixels: 12 * design.w)
-        let width = Int((padX + badge + Double(design.width(2)) + text.width + 2 * padX).rounded(.up))
-        let canvas = Canvas2D(width: width, height: height)
-        canvas.roundedRect(0, 0, Double(width), Double(height), radius: 14 * design.r)
-        canvas.fill(theme.capsule)
-        let medal = [ARGB(0xFFF5_B828), ARGB(0xFFB8_C2CC), ARGB(0xFFD0_8A4E)]
-        canvas.circle(centreX: padX + badge / 2, centreY: Double(height) / 2, radius: badge / 2)
-        canvas.fill(rank <= 3 ? medal[rank - 1] : ARGB(0xFF6B_7280))
-        let number = canvas.textLayout(String(rank), font: theme.font, pixels: badge * 0.72, bold: true)
-        number.draw(on: canvas, at: padX + (badge - number.width) / 2, (Double(height) - number.height) / 2, colour: theme.text)
-        text.draw(on: canvas, at: padX + badge + Double(design.width(2)), (Double(height) - text.height) / 2, colour: theme.text)
-        return canvas.image(x: cell.x + design.width(8), y: cell.y + design.height(8))
-    }
-
-    // MARK: Battle-wide
-
-    /// Height 18 across the battle area's top: blue left part `split` wide, red right part,
-    /// scores 12 pt bold 12 in from each end, an 18 x 18 divider mark on the split.
-    private func scoreBar(area: Rect, split: Int, left: Int64, right: Int64) -> OverlayImage {
-        let height = design.height(18)
-        let canvas = Canvas2D(width: area.width, height: height)
-        cairo_rectangle(canvas.context, 0, 0, Double(split), Double(height))
-        canvas.fill(theme.leftSide)
-        cairo_rectangle(canvas.context, Double(split), 0, Double(area.width - split), Double(height))
-        canvas.fill(theme.rightSide)
-        let inset = Double(design.width(12))
-        let leftText = canvas.textLayout(String(left), font: theme.font, pixels: 12 * design.w, bold: true)
-        leftText.draw(on: canvas, at: inset, (Double(height) - leftText.height) / 2, colour: theme.text)
-        let rightText = canvas.textLayout(String(right), font: theme.font, pixels: 12 * design.w, bold: true)
-        rightText.draw(on: canvas, at: Double(area.width) - inset - rightText.width, (Double(height) - rightText.height) / 2, colour: theme.text)
-        // Divider: a white spark (a four-pointed star) centred on the split.
-        let mark = Double(min(height, design.width(18))), cx = Double(split), cy = Double(height) / 2
-        cairo_move_to(canvas.context, cx, cy - mark / 2)
-        cairo_line_to(canvas.context, cx + mark * 0.14, cy - mark * 0.14)
-        cairo_line_to(canvas.context, cx + mark / 2, cy)
-        cairo_line_to(canvas.context, cx + mark * 0.14, cy + mark * 0.14)
-        cairo_line_to(canvas.context, cx, cy + mark / 2)
-        cairo_line_to(canvas.context, cx - mark * 0.14, cy + mark * 0.14)
-        cairo_line_to(canvas.context, cx - mark / 2, cy)
-        cairo_line_to(canvas.context, cx - mark * 0.14, cy - mark * 0.14)
-        cairo_close_path(canvas.context)
-        canvas.fill(ARGB(0xFFFF_FFFF))
-        return canvas.image(x: area.x, y: area.y)
-    }
-
-    /// A 72 x 22 tab with rounded bottom corners, centred on the battle area: a 12 x 12
-    /// clock, a 3 gap, then m:ss (or "PK End") white 14 pt.
-    private func timer(area: Rect, top: Int, text: String) -> OverlayImage {
-        let width = design.width(72), height = design.height(22)
-        let canvas = Canvas2D(width: width, height: height)
-        canvas.roundedRect(0, 0, Double(width), Double(height), radius: Double(design.width(8)), corners: (false, false, true, true))
-        canvas.fill(theme.timerTab)
-        let label = canvas.textLayout(text, font: theme.font, pixels: 14 * design.w * (text.count > 5 ? 0.8 : 1))
-        let icon = Double(design.width(12)), gap = Double(design.width(3))
-        let startX = (Double(width) - icon - gap - label.width) / 2
-        clockIcon(canvas, x: startX, centreY: Double(height) / 2, size: icon)
-        label.draw(on: canvas, at: startX + icon + gap, (Double(height) - label.height) / 2, colour: theme.text)
-        return canvas.image(x: area.x + (area.width - width) / 2, y: top)
-    }
-
-    /// "VS" in a 240 x 125 banner centred on the canvas, shown for the battle's first second.
-    private func startBanner() -> OverlayImage {
-        let width = design.width(240), height = design.width(125)
-        let canvas = Canvas2D(width: width, height: height)
-        let slant = Double(width) * 0.08
-        cairo_move_to(canvas.context, 0, 0)
-        cairo_line_to(canvas.context, Double(width) / 2 + slant, 0)
-        cairo_line_to(canvas.context, Double(width) / 2 - slant, Double(height))
-        cairo_line_to(canvas.context, 0, Double(height))
-        cairo_close_path(canvas.context)
-        canvas.fill(ARGB(0xE0 << 24 | theme.leftSide.value & 0xFF_FFFF))
-        cairo_move_to(canvas.context, Double(width) / 2 + slant, 0)
-        cairo_line_to(canvas.context, Double(width), 0)
-        cairo_line_to(canvas.context, Double(width), Double(height))
-        cairo_line_to(canvas.context, Double(width) / 2 - slant, Double(height))
-        cairo_close_path(canvas.context)
-        canvas.fill(ARGB(0xE0 << 24 | theme.rightSide.value & 0xFF_FFFF))
-        let vs = canvas.textLayout("VS", font: theme.font, pixels: Double(height) * 0.62, bold: true)
-        vs.draw(on: canvas, at: (Double(width) - vs.width) / 2, (Double(height) - vs.height) / 2, colour: theme.text)
-        return canvas.image(x: (self.canvas.width - width) / 2, y: (self.canvas.height - height) / 2)
-    }
-
-    /// The owner's result, 234 wide, centred, for 5 s after the end.
-    private func result(_ outcome: BattleOutcome) -> OverlayImage {
-        let width = design.width(234), height = design.width(90)
-        let canvas = Canvas2D(width: width, height: height)
-        let (label, colour): (String, ARGB) = switch outcome {
-        case .win: ("WIN", ARGB(0xE6F5_B828))
-        case .lose: ("LOSE", ARGB(0xE66B_7280))
-        case .draw: ("DRAW", ARGB(0xE61C_66E5))
+    /// Two sides split at `split` of the width, each end's text `inset` in, the divider icon on the split.
+    private func bar(_ element: SkinElement, on canvas: Canvas2D, x: Double, y: Double, width: Double, height: Double, split: Double) {
+        let at = (split * width).rounded()
+        cairo_rectangle(canvas.context, x, y, at, height)
+        canvas.fill(element.colours[0].literal)
+        cairo_rectangle(canvas.context, x + at, y, width - at, height)
+        canvas.fill(element.colours[1].literal)
+        let inset = Double(design.width(element.inset))
+        for (index, text) in element.texts.enumerated() where !text.isEmpty {
+            let layout = canvas.textLayout(text, font: element.font ?? "DejaVu Sans", pixels: textPixels(element.size, parentHeight: height),
+                                           bold: element.bold)
+            let textX = index == 0 ? x + inset : x + width - inset - layout.width
+            layout.draw(on: canvas, at: textX, y + (height - layout.height) / 2, colour: element.colour.literal)
         }
-        canvas.roundedRect(0, 0, Double(width), Double(height), radius: Double(height) / 2)
-        canvas.fill(colour)
-        let text = canvas.textLayout(label, font: theme.font, pixels: Double(height) * 0.55, bold: true)
-        text.draw(on: canvas, at: (Double(width) - text.width) / 2, (Double(height) - text.height) / 2, colour: theme.text)
-        return canvas.image(x: (self.canvas.width - width) / 2, y: (self.canvas.height - height) / 2)
+        if let divider = element.divider {
+            let mark = min(height, Double(design.width(element.dividerSize)))
+            SkinIcons.draw(divider, on: canvas, x: x + at - mark / 2, y: y + (height - mark) / 2, width: mark, height: mark,
+                           colour: ARGB(0xFFFF_FFFF), colours: [])
+        }
     }
+}
 
-    // MARK: Icons (vector, our own)
-
-    private func clockIcon(_ canvas: Canvas2D, x: Double, centreY: Double, size: Double) {
-        let r = size / 2
-        canvas.circle(centreX: x + r, centreY: centreY, radius: r - 1)
-        canvas.setColour(theme.text)
-        cairo_set_line_width(canvas.context, max(1, size / 8))
-        cairo_stroke(canvas.context)
-        cairo_move_to(canvas.context, x + r, centreY - r * 0.55)
-        cairo_line_to(canvas.context, x + r, centreY)
-        cairo_line_to(canvas.context, x + r * 1.45, centreY + r * 0.3)
-        cairo_stroke(canvas.context)
+extension SkinColour {
+    /// The colour of a resolved element (names were looked up in the palette).
+    var literal: ARGB {
+        if case .argb(let colour) = self { return colour }
+        return ARGB(0xFFFF_FFFF)
     }
+}
 
-    private func micOffIcon(_ canvas: Canvas2D, x: Double, centreY: Double, size: Double) {
-        let width = size * 0.42, top = centreY - size * 0.45
-        canvas.roundedRect(x + (size - width) / 2, top, width, size * 0.6, radius: width / 2)
-        canvas.fill(theme.text)
-        canvas.setColour(ARGB(0xFFF1_5065))
-        cairo_set_line_width(canvas.context, max(1, size / 8))
-        cairo_move_to(canvas.context, x + size * 0.1, top)
-        cairo_line_to(canvas.context, x + size * 0.9, centreY + size * 0.45)
-        cairo_stroke(canvas.context)
+extension OverlayImage {
+    /// The image with every pixel's alpha (and premultiplied colour) scaled by `opacity`.
+    func faded(_ opacity: Double) -> OverlayImage {
+        let scale = UInt32((max(0, min(1, opacity)) * 256).rounded())
+        let pixels = pixels.map { pixel -> UInt32 in
+            let channels = [pixel >> 24 & 0xFF, pixel >> 16 & 0xFF, pixel >> 8 & 0xFF, pixel & 0xFF].map { ($0 * scale) >> 8 }
+            return channels[0] << 24 | channels[1] << 16 | channels[2] << 8 | channels[3]
+        }
+        return OverlayImage(x: x, y: y, width: width, height: height, pixels: pixels)
     }
 }

@@ -114,6 +114,9 @@ public struct JSONFields {
         return try JSONFields(value, path: name(key))
     }
 
+    /// The object's keys, sorted (without reading them).
+    public var keys: [String] { values.keys.sorted() }
+
     /// Whether the object has `key` at all (without reading it).
     public func contains(_ key: String) -> Bool { values[key] != nil }
 

@@ -122,7 +122,7 @@ public struct MixSpec: Sendable {
 
         if var overlays = try fields.object("overlays") {
             spec.allowPrivateAvatarHosts = try overlays.bool("allowPrivateAvatarHosts") ?? false
-            spec.overlays = try theme(&overlays)
+            spec.overlays = try OverlayTheme.parse(&overlays)
             try overlays.finish()
         }
 
@@ -175,37 +175,6 @@ public struct MixSpec: Sendable {
             volume: try host.number("volume", in: 0...10) ?? 1)
         try host.finish()
         return parsed
-    }
-
-    /// The `overlays` object: switches, colours and font over the SDK's look.
-    private static func theme(_ fields: inout JSONFields) throws(SpecError) -> OverlayTheme {
-        var theme = OverlayTheme()
-        let switches: [(String, WritableKeyPath<OverlayTheme, Bool>)] = [
-            ("nicknames", \.nicknames), ("connectingBadge", \.connectingBadge), ("avatars", \.avatars), ("scoreBar", \.scoreBar),
-            ("ranking", \.ranking), ("timer", \.timer), ("startBanner", \.startBanner), ("result", \.result),
-        ]
-        let enabled = try fields.bool("enabled") ?? true
-        for (key, path) in switches { theme[keyPath: path] = try fields.bool(key) ?? enabled }
-        let colours: [(String, WritableKeyPath<OverlayTheme, ARGB>)] = [
-            ("capsuleColour", \.capsule), ("leftColour", \.leftSide), ("rightColour", \.rightSide),
-            ("textColour", \.text), ("timerColour", \.timerTab),
-        ]
-        for (key, path) in colours {
-            guard let hex = try fields.string(key) else { continue }
-            guard let colour = argb(hex) else {
-                throw SpecError(field: fields.name(key), "is \"\(Redaction.value(hex))\"; it must be \"#RRGGBB\" or \"#AARRGGBB\"")
-            }
-            theme[keyPath: path] = colour
-        }
-        theme.font = try fields.string("font") ?? theme.font
-        return theme
-    }
-
-    /// `#RRGGBB` (opaque) or `#AARRGGBB`.
-    private static func argb(_ hex: String) -> ARGB? {
-        guard hex.first == "#", hex.count == 7 || hex.count == 9, hex.dropFirst().allSatisfy(\.isHexDigit),
-              let value = UInt32(hex.dropFirst(), radix: 16) else { return nil }
-        return ARGB(hex.count == 7 ? 0xFF00_0000 | value : value)
     }
 
     /// One event as a timeline entry writes it, without `at` (the HTTP API posts these);

@@ -1,23 +1,25 @@
-/// Colours, font and which overlays show; the defaults are the client SDK's look.
+/// The spec's `overlays` settings: the skin, and switches, colours and font over it.
 public struct OverlayTheme: Equatable, Sendable {
-    public var nicknames = true
-    public var connectingBadge = true
-    public var avatars = true
-    public var scoreBar = true
-    public var ranking = true
-    public var timer = true
-    public var startBanner = true
-    public var result = true
-    /// Capsules behind names, badges and ranks.
-    public var capsule = ARGB(0x6622_262E)
-    public var leftSide = ARGB(0xFF1C_66E5)
-    public var rightSide = ARGB(0xFFF1_5065)
-    public var text = ARGB(0xFFFF_FFFF)
-    public var timerTab = ARGB(0x9933_3333)
-    /// Pango font family; fontconfig falls back per character (CJK, emoji, Arabic).
-    public var font = "DejaVu Sans"
+    /// False: no overlays at all.
+    public var enabled = true
+    /// Names of skin elements switched off (`"nickname"`, `"scoreBar"`, ...).
+    public var hidden: Set<String> = []
+    /// Palette colours by name, over the skin's.
+    public var palette: [String: ARGB] = [:]
+    /// Pango font family over the skin's; fontconfig falls back per character (CJK, emoji, Arabic).
+    public var font: String?
+    public var skin: SkinChoice = .bundled(SkinChoice.defaultName)
 
     public init() {}
+}
+
+/// Which skin a mix uses: a bundled one by name (`assets/skins/NAME.json`), or one written in the spec.
+public enum SkinChoice: Hashable, Sendable {
+    case bundled(String)
+    case inline(Skin)
+
+    /// Today's look, the client SDK's.
+    public static let defaultName = "default"
 }
 
 /// An RGB colour with alpha, `0xAARRGGBB` as the SDK writes them.
@@ -28,5 +30,38 @@ public struct ARGB: Hashable, Sendable {
     public var red: Double { Double(value >> 16 & 0xFF) / 255 }
     public var green: Double { Double(value >> 8 & 0xFF) / 255 }
     public var blue: Double { Double(value & 0xFF) / 255 }
+
+    /// `#RRGGBB` (opaque) or `#AARRGGBB`.
+    public init?(hex: String) {
+        guard hex.first == "#", hex.count == 7 || hex.count == 9, hex.dropFirst().allSatisfy(\.isHexDigit),
+              let value = UInt32(hex.dropFirst(), radix: 16) else { return nil }
+        self.init(hex.count == 7 ? 0xFF00_0000 | value : value)
+    }
 }
 
+extension OverlayTheme {
+    /// The `overlays` switches (spec key, skin element name).
+    static let switches = [("nicknames", "nickname"), ("connectingBadge", "connecting"), ("avatars", "avatar"), ("scoreBar", "scoreBar"),
+                           ("ranking", "ranking"), ("timer", "timer"), ("startBanner", "startBanner"), ("result", "result")]
+    /// The `overlays` colours (spec key, palette name).
+    static let colours = [("capsuleColour", "capsule"), ("leftColour", "left"), ("rightColour", "right"), ("textColour", "text"),
+                          ("timerColour", "timerTab")]
+
+    /// The `overlays` object (its `allowPrivateAvatarHosts` is read by the caller).
+    static func parse(_ fields: inout JSONFields) throws(SpecError) -> OverlayTheme {
+        var theme = OverlayTheme()
+        theme.enabled = try fields.bool("enabled") ?? true
+        for (key, name) in switches where try fields.bool(key) == false { theme.hidden.insert(name) }
+        for (key, name) in colours {
+            guard let hex = try fields.string(key) else { continue }
+            theme.palette[name] = try SkinParser.colour(hex, field: fields.name(key))
+        }
+        theme.font = try fields.string("font")
+        switch fields.raw("skin") {
+        case nil: break
+        case .string(let name)?: theme.skin = .bundled(try SkinParser.bundledName(name, field: fields.name("skin")))
+        case let value?: theme.skin = .inline(try SkinParser.skin(value, path: fields.name("skin")))
+        }
+        return theme
+    }
+}

@@ -58,7 +58,7 @@ import Testing
     @Test(arguments: scenes.map(\.0))
     func matchesItsReference(name: String) throws {
         let state = Self.scenes.first { $0.0 == name }!.1
-        let rendered = scene(state, renderer: OverlayRenderer(canvas: canvas, avatars: ["bob": Self.quarters]))
+        let rendered = scene(state, renderer: OverlayRenderer(canvas: canvas, skin: defaultSkin, avatars: ["bob": Self.quarters]))
         let file = Self.folder.appendingPathComponent("\(name).png").path
         if Self.updating {
             try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)

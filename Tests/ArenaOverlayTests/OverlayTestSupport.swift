@@ -29,10 +29,13 @@ func battle(_ participants: [String], scores: [String: Int64], remaining: UInt64
                       sinceEnd: sinceEnd, outcome: outcome, leftShare: BattleView.share(left: left, right: right))
 }
 
+/// The bundled default skin (today's look), as a mix with no `overlays` settings draws it.
+let defaultSkin = try! SkinLibrary.resolve(OverlayTheme())
+
 /// The whole scene of `state` on a mid-grey canvas, as one image.
 func scene(_ state: OverlayState, renderer: OverlayRenderer? = nil) -> OverlayImage {
-    let renderer = renderer ?? OverlayRenderer(canvas: state.canvas)
-    let images = state.items(theme: renderer.theme).map(renderer.image)
+    let renderer = renderer ?? OverlayRenderer(canvas: state.canvas, skin: defaultSkin)
+    let images = state.items(skin: renderer.skin).map(renderer.image)
     return OverlayImage.composite(images, size: state.canvas, background: ARGB(0xFF80_8080))
 }
 

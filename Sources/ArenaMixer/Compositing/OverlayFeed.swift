@@ -13,7 +13,7 @@ final class OverlayFeed {
     private var planarMatrix: YUVMatrix?
 
     init(plan: MixPlan) {
-        renderer = OverlayRenderer(canvas: plan.canvas.size, theme: plan.theme, avatars: plan.avatars)
+        renderer = OverlayRenderer(canvas: plan.canvas.size, skin: plan.skin, avatars: plan.avatars)
     }
 
     /// Blends what `overlay` shows into `frame` (I420).
@@ -23,7 +23,7 @@ final class OverlayFeed {
             planar.removeAll()
             planarMatrix = matrix
         }
-        let items = overlay.items(theme: renderer.theme)
+        let items = overlay.items(skin: renderer.skin)
         for item in items where planar[item] == nil {
             planar[item] = PlanarOverlay(renderer.image(item), matrix: matrix)
             drawnImages += 1

@@ -37,7 +37,8 @@ public struct MixPlan: Sendable {
     public let outputs: [OutputTarget]
     /// How a live mix treats inputs that go quiet.
     public let live: LiveSettings
-    public let theme: OverlayTheme
+    /// The overlays' skin, with the spec's switches, colours and font applied.
+    public let skin: Skin
     /// Where the mix may open files.
     public let access: FileAccess
 
@@ -64,7 +65,11 @@ public struct MixPlan: Sendable {
         audio = spec.output.audio
         outputs = spec.outputs
         self.live = spec.live
-        theme = spec.overlays
+        do {
+            skin = try SkinLibrary.resolve(spec.overlays)
+        } catch {
+            throw .spec(error)
+        }
         inputs = probed.inputs
         avatars = probed.avatars
         warnings = probed.warnings
