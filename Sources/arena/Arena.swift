@@ -241,10 +241,14 @@ struct Snapshot: ParsableCommand {
     @Option(name: .shortAndLong, help: "The PNG file to write.")
     var output: String
 
+    @Option(help: "Draw the overlays with this bundled skin (assets/skins/NAME.json) instead of the spec's.")
+    var skin: String?
+
     func run() throws {
         MediaMemory.configure()
         do {
-            let mix = try MixSpec.load(file: URL(fileURLWithPath: spec))
+            var mix = try MixSpec.load(file: URL(fileURLWithPath: spec))
+            if let skin { mix.overlays.skin = .bundled(try SkinParser.bundledName(skin, field: "--skin")) }
             let plan = try MixPlan(spec: mix, templates: try TemplateLibrary.bundled(), outputOverride: output)
             guard at >= 0, at * 1e9 < Double(plan.duration) else {
                 fail("--at \(at) is outside the mix (0 to \(Double(plan.duration) / 1e9) s)")
