@@ -1,5 +1,6 @@
 import ArenaLayout
 import ArenaOverlay
+import ArenaSpec
 import Foundation
 import Testing
 
@@ -55,11 +56,25 @@ import Testing
         }
     })
 
+    /// The SDK example's skin (`assets/skins/sdk-example.json`): scores at each battler's bottom-right.
+    static let exampleScenes = ["1v1-3-1", "3-hosts-tie", "win"]
+
     @Test(arguments: scenes.map(\.0))
     func matchesItsReference(name: String) throws {
+        try compare(name, skin: defaultSkin, file: name)
+    }
+
+    @Test(arguments: exampleScenes)
+    func theExampleSkinMatchesItsReference(name: String) throws {
+        var theme = OverlayTheme()
+        theme.skin = .bundled("sdk-example")
+        try compare(name, skin: try SkinLibrary.resolve(theme), file: "sdk-example-\(name)")
+    }
+
+    private func compare(_ name: String, skin: Skin, file name2: String) throws {
         let state = Self.scenes.first { $0.0 == name }!.1
-        let rendered = scene(state, renderer: OverlayRenderer(canvas: canvas, skin: defaultSkin, avatars: ["bob": Self.quarters]))
-        let file = Self.folder.appendingPathComponent("\(name).png").path
+        let rendered = scene(state, renderer: OverlayRenderer(canvas: canvas, skin: skin, avatars: ["bob": Self.quarters]))
+        let file = Self.folder.appendingPathComponent("\(name2).png").path
         if Self.updating {
             try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
             #expect(rendered.writePNG(to: file))
@@ -73,6 +88,6 @@ import Testing
             let (x, y) = (channels(a), channels(b))
             if abs(x.red - y.red) > 12 || abs(x.green - y.green) > 12 || abs(x.blue - y.blue) > 12 { off += 1 }
         }
-        #expect(off <= reference.pixels.count / 1000, "\(name): \(off) pixels differ from the reference")
+        #expect(off <= reference.pixels.count / 1000, "\(name2): \(off) pixels differ from the reference")
     }
 }
