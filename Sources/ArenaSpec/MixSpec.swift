@@ -21,6 +21,16 @@ public struct MixSpec: Sendable {
         /// x264 speed preset.
         public var preset = "veryfast"
         public var keyframeIntervalSeconds = 2.0
+        /// Which frames carry the layout and scores as an SEI message.
+        public var layoutSEI = LayoutSEI.keyframes
+    }
+
+    /// When the H.264 output carries the layout and scores (an SEI user-data-unregistered message).
+    public enum LayoutSEI: String, CaseIterable, Sendable {
+        /// Every keyframe, and every frame whose cells or battle changed.
+        case keyframes
+        case everyFrame
+        case off
     }
 
     public struct AudioEncoding: Sendable {
@@ -137,6 +147,7 @@ public struct MixSpec: Sendable {
                 spec.output.video.preset = try video.choice("preset", x264Presets) ?? spec.output.video.preset
                 spec.output.video.keyframeIntervalSeconds = try video.number("keyframeIntervalSeconds", in: 0.1...60)
                     ?? spec.output.video.keyframeIntervalSeconds
+                if let sei = try video.choice("layoutSEI", LayoutSEI.allCases.map(\.rawValue)) { spec.output.video.layoutSEI = LayoutSEI(rawValue: sei)! }
                 try video.finish()
             }
             if var audio = try output.object("audio") {

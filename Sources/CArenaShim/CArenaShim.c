@@ -314,3 +314,21 @@ void arena_srtpdec_answer_key_requests(void *srtpdec, void *caps, const unsigned
     keys->answered = g_hash_table_new(g_direct_hash, g_direct_equal);
     g_signal_connect_data(srtpdec, "request-key", G_CALLBACK(srtp_key_for_ssrc), keys, srtp_keys_free, 0);
 }
+
+void *arena_buffer_with_insert(void *source, unsigned long offset, const unsigned char *bytes, unsigned long size) {
+    GstBuffer *buffer = source;
+    gsize total = gst_buffer_get_size(buffer);
+    if (offset > total) offset = total;
+    GstBuffer *result = gst_buffer_new_allocate(NULL, total + size, NULL);
+    GstMapInfo map;
+    if (!result || !gst_buffer_map(result, &map, GST_MAP_WRITE)) {
+        if (result) gst_buffer_unref(result);
+        return gst_buffer_ref(buffer);
+    }
+    gst_buffer_extract(buffer, 0, map.data, offset);
+    memcpy(map.data + offset, bytes, size);
+    gst_buffer_extract(buffer, offset, map.data + offset + size, total - offset);
+    gst_buffer_unmap(result, &map);
+    gst_buffer_copy_into(result, buffer, GST_BUFFER_COPY_METADATA, 0, -1);
+    return result;
+}

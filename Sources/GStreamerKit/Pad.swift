@@ -119,6 +119,41 @@ public final class Pad: PropertySettable, @unchecked Sendable {
         }
     }
 
+    /// Calls `handler` with each buffer's presentation time as stream time (encoders shift
+    /// their output's timestamps and segment alike), keyframe flag and bytes on the streaming
+    /// thread; when it returns bytes to insert at an offset, a copy of the buffer with them
+    /// (same times, flags and metas) goes on instead.
+    public func addBufferInsertionProbe(
+        _ handler: @escaping @Sendable (_ streamTime: UInt64?, _ isKeyframe: Bool, _ bytes: UnsafeRawBufferPointer) -> (offset: Int, bytes: [UInt8])?
+    ) {
+        // The probe lives as long as the pad, which this wrapper may not.
+        let padAddress = Int(bitPattern: pointer)
+        addRawProbe(GST_PAD_PROBE_TYPE_BUFFER) { info in
+            guard let data = info.pointee.data else { return }
+            let buffer = UnsafeMutablePointer<GstBuffer>(OpaquePointer(data))
+            var pts: UInt64?
+            if buffer.pointee.pts != GstClockTime(clockTimeNone), let pad = UnsafeMutablePointer<GstPad>(bitPattern: padAddress),
+               let event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0) {
+                var segment: UnsafePointer<GstSegment>?
+                gst_event_parse_segment(event, &segment)
+                let time = segment.map { gst_segment_to_stream_time($0, GST_FORMAT_TIME, buffer.pointee.pts) } ?? GstClockTime(clockTimeNone)
+                gst_event_unref(event)
+                pts = time == GstClockTime(clockTimeNone) ? nil : UInt64(time)
+            }
+            let isKeyframe = buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0
+            var map = GstMapInfo()
+            guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { return }
+            let insertion = handler(pts, isKeyframe, UnsafeRawBufferPointer(start: map.data, count: Int(map.size)))
+            gst_buffer_unmap(buffer, &map)
+            guard let insertion, !insertion.bytes.isEmpty else { return }
+            let replaced = insertion.bytes.withUnsafeBufferPointer {
+                arena_buffer_with_insert(data, UInt(max(0, insertion.offset)), $0.baseAddress, UInt($0.count))
+            }
+            info.pointee.data = replaced
+            gst_mini_object_unref(UnsafeMutablePointer<GstMiniObject>(OpaquePointer(data)))
+        }
+    }
+
     /// Calls `handler` for each downstream caps event with the new caps, on the streaming thread.
     public func addCapsProbe(_ handler: @escaping @Sendable (Caps) -> Void) {
         addProbe(GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) { info in

@@ -31,6 +31,8 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     private let plan: MixPlan
     private let planner: FramePlanner
     private let overlays: OverlayFeed
+    /// Carries each frame's layout into the encoded output (not in snapshots).
+    private let layoutSEI: LayoutSEI?
     private let painter: CellPainter
     private let compositor: Element
     private let mixer: Element
@@ -59,6 +61,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         planner = FramePlanner(canvas: plan.canvas.size, staleAfter: plan.isLive ? plan.live.staleAfter : nil)
         overlays = OverlayFeed(plan: plan)
         painter = CellPainter(background: plan.canvas.background)
+        if case .snapshot = tail { layoutSEI = nil } else { layoutSEI = plan.video.layoutSEI == .off ? nil : LayoutSEI(mode: plan.video.layoutSEI) }
         let canvas = plan.canvas
         let rawVideo = try Caps(mediaType: "video/x-raw", [
             "format": .string("I420"), "width": .int(canvas.size.width), "height": .int(canvas.size.height),
@@ -76,7 +79,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         try pipeline.addChain([silence, silenceCaps])
         try pipeline.addChain([mixer, mixCaps])
         try silenceCaps.staticPad("src").link(try mixer.requestPad("sink_%u"))
-        try EncoderTail.add(tail, to: pipeline, video: canvasCaps, audio: mixCaps, plan: plan)
+        try EncoderTail.add(tail, to: pipeline, video: canvasCaps, audio: mixCaps, plan: plan, sei: layoutSEI)
 
         try addFrameClock(live: plan.isLive)
         for input in plan.inputs { _ = try addHost(input) }
@@ -99,6 +102,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
                 return planning.next?.plan.time == pts ? planning.next : nil
             }
             guard let planned else { return }
+            self.layoutSEI?.record(planned.plan)
             self.overlayCost.measure {
                 self.painter.paint(planned.layers, into: frame)
                 self.overlays.blend(planned.plan.overlay, into: frame)

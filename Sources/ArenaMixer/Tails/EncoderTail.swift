@@ -20,14 +20,15 @@ enum EncoderTail {
         case live(video: @Sendable (Sample) -> Void, audio: @Sendable (Sample) -> Void)
     }
 
-    /// Adds the tail to `pipeline`, fed by `video` (raw I420 canvas) and `audio` (raw mix).
-    static func add(_ kind: Kind, to pipeline: Pipeline, video: Element, audio: Element, plan: MixPlan) throws {
+    /// Adds the tail to `pipeline`, fed by `video` (raw I420 canvas) and `audio` (raw mix);
+    /// `sei` puts the layout into the encoded frames.
+    static func add(_ kind: Kind, to pipeline: Pipeline, video: Element, audio: Element, plan: MixPlan, sei: LayoutSEI?) throws {
         switch kind {
         case .recording(let path):
             let mux = try Element(factory: plan.container == .mp4 ? "mp4mux" : "matroskamux", name: "mux")
             let sink = try Element(factory: "filesink", name: "file", ["location": .string(path)])
-            let videoChain = [try boundedQueue("encode-queue"), try videoEncoder(plan), try Element(factory: "h264parse", name: "video-parser"),
-                              try boundedQueue("video-mux-queue")]
+            let videoChain = [try boundedQueue("encode-queue"), try videoEncoder(plan), try layoutCarrier(sei),
+                              try Element(factory: "h264parse", name: "video-parser"), try boundedQueue("video-mux-queue")]
             let audioChain = [try Element(factory: "audioconvert", name: "audio-convert"), try audioEncoder(plan.audio),
                               try boundedQueue("audio-mux-queue")]
             try link(video, audio, videoChain, audioChain, in: pipeline)
@@ -41,7 +42,7 @@ enum EncoderTail {
             let videoSink = try Element(factory: "appsink", name: "video-out", sinkSettings)
             let audioSink = try Element(factory: "appsink", name: "audio-out", sinkSettings)
             let byteStream = try Caps(mediaType: "video/x-h264", ["stream-format": .string("byte-stream"), "alignment": .string("au")])
-            let videoChain = [try boundedQueue("encode-queue"), encoder,
+            let videoChain = [try boundedQueue("encode-queue"), encoder, try layoutCarrier(sei),
                               try Element(factory: "h264parse", name: "video-parser", ["config-interval": .int32(-1)]),
                               try Element(factory: "capsfilter", name: "video-out-caps", ["caps": .caps(byteStream)]), videoSink]
             let audioChain = [try Element(factory: "audioconvert", name: "audio-convert"), try audioEncoder(plan.audio), audioSink]
@@ -65,6 +66,14 @@ enum EncoderTail {
         try pipeline.addChain(audioChain)
         try video.link(videoChain[0])
         try audio.link(audioChain[0])
+    }
+
+    /// Byte-stream access units out of x264enc, where `sei` (if any) adds its messages.
+    private static func layoutCarrier(_ sei: LayoutSEI?) throws -> Element {
+        let byteStream = try Caps(mediaType: "video/x-h264", ["stream-format": .string("byte-stream"), "alignment": .string("au")])
+        let filter = try Element(factory: "capsfilter", name: "encoded-caps", ["caps": .caps(byteStream)])
+        if let sei { sei.attach(to: try filter.staticPad("src")) }
+        return filter
     }
 
     private static func videoEncoder(_ plan: MixPlan) throws -> Element {

@@ -51,4 +51,8 @@ void arena_pad_skip_priming(void *pad, unsigned long long nanoseconds);
 /// packets are dropped). The element keeps what it needs for as long as it lives.
 void arena_srtpdec_answer_key_requests(void *srtpdec, void *caps, const unsigned *ssrcs, int count, int limit);
 
+/// A copy of `buffer` (a GstBuffer; times, flags and metas too) with `size` bytes inserted at
+/// `offset`: Swift cannot allocate, map and copy a GstBuffer's memory without many unsafe steps.
+void *arena_buffer_with_insert(void *buffer, unsigned long offset, const unsigned char *bytes, unsigned long size);
+
 #endif
