@@ -15,6 +15,11 @@ public struct FramePlan: Equatable, Sendable {
         /// The video shows: the camera is on and (in a live mix) the newest frame is not stale.
         /// Under it the placeholder always fills the cell, so a cell without a frame shows it.
         public var showsVideo: Bool
+        public var fit: LayoutTemplate.Fit = .cover
+        /// A seat without video (a voice room): nothing is painted in it but the skin.
+        public var audioOnly = false
+        /// Below 1 while a new cell fades in.
+        public var opacity = 1.0
     }
 
     /// Output time, nanoseconds.
@@ -45,6 +50,8 @@ public struct InputFreshness: Equatable, Sendable {
 public struct FramePlanner: Sendable {
     /// How long the 1v1 bar takes to move to a new split (the SDK animates 0.5 s).
     public static let barAnimation: UInt64 = 500_000_000
+    /// How long cells take to glide to a new layout, and a new cell to fade in.
+    public static let layoutTransition: UInt64 = 300_000_000
 
     public let canvas: Size
     /// A live mix's stale limit: a host whose newest frame is older shows the placeholder.
@@ -60,23 +67,50 @@ public struct FramePlanner: Sendable {
     /// has an entry per host whose input is in the mix (nil: nothing known, no picture);
     /// `scoreChanges` gives a battle's latest score change at or before `time` and the one
     /// before it (for the bar's animation).
-    public func plan(at time: UInt64, layout: FrameLayout, session: Session, names: [String: String],
-                     freshness: [String: InputFreshness],
+    /// `previous` is the layout before `layout` and when `layout` took over: for
+    /// ``layoutTransition`` after that, cells glide from their old rectangles (eased) and new
+    /// cells fade in. `speaking` tells whose voice is heard now.
+    public func plan(at time: UInt64, layout: FrameLayout, previous: (layout: FrameLayout, changedAt: UInt64)? = nil,
+                     session: Session, names: [String: String], freshness: [String: InputFreshness],
+                     speaking: Set<String> = [],
                      scoreChanges: (String) -> (latest: Notice?, previous: Notice?)) -> FramePlan {
         var cells: [FramePlan.Cell] = []
         var hosts: [OverlayState.Host] = []
+        let progress = previous.map { Self.eased(Double(time.saturatingSubtract($0.changedAt)) / Double(Self.layoutTransition)) } ?? 1
         for placement in layout.placements.sorted(by: { $0.slot < $1.slot }) {
             let user = placement.userId
             let input = freshness[user]
             let stale = staleAfter.map { limit in time.saturatingSubtract(input?.latestFrame ?? 0) > limit } ?? false
-            let cameraOff = layout.cameraOff.contains(user)
+            let cameraOff = layout.cameraOff.contains(user) || layout.audioOnly
             let hasPicture = input?.hasFrame == true && !stale
-            cells.append(FramePlan.Cell(userId: user, rect: placement.rect, zOrder: placement.zOrder, showsVideo: !cameraOff && !stale))
-            hosts.append(OverlayState.Host(userId: user, name: names[user] ?? user, cell: placement.rect,
-                                           micOff: layout.micOff.contains(user), showsAvatar: cameraOff || !hasPicture))
+            var rect = placement.rect, opacity = 1.0
+            if progress < 1, let before = previous?.layout.placement(of: user) {
+                rect = Self.between(before.rect, placement.rect, progress)
+            } else if progress < 1 {
+                opacity = progress
+            }
+            cells.append(FramePlan.Cell(userId: user, rect: rect, zOrder: placement.zOrder, showsVideo: !cameraOff && !stale,
+                                        fit: placement.fit, audioOnly: layout.audioOnly, opacity: opacity))
+            hosts.append(OverlayState.Host(userId: user, name: names[user] ?? user, cell: rect, micOff: layout.micOff.contains(user),
+                                           showsAvatar: cameraOff || !hasPicture,
+                                           speaking: speaking.contains(user) && !layout.micOff.contains(user)))
         }
-        let overlay = OverlayState(canvas: canvas, hosts: hosts, battle: battleView(session, at: time, scoreChanges: scoreChanges))
+        let overlay = OverlayState(canvas: canvas, hosts: hosts, battle: battleView(session, at: time, scoreChanges: scoreChanges),
+                                   voiceRoom: layout.audioOnly)
         return FramePlan(time: time, cells: cells, overlay: overlay)
+    }
+
+    /// Ease-out cubic of `progress` (0...1, clamped).
+    static func eased(_ progress: Double) -> Double {
+        let clamped = max(0, min(1, progress))
+        return 1 - pow(1 - clamped, 3)
+    }
+
+    /// The rectangle `progress` of the way from `from` to `to`, edges on even pixels (4:2:0).
+    static func between(_ from: Rect, _ to: Rect, _ progress: Double) -> Rect {
+        func even(_ a: Int, _ b: Int) -> Int { Int(((Double(a) + Double(b - a) * progress) / 2).rounded()) * 2 }
+        let x = even(from.x, to.x), y = even(from.y, to.y)
+        return Rect(x: x, y: y, width: even(from.maxX, to.maxX) - x, height: even(from.maxY, to.maxY) - y)
     }
 
     /// Hosts not connected, or with their microphone off, are not heard.

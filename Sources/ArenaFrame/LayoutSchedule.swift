@@ -6,6 +6,15 @@ public struct FrameLayout: Equatable, Sendable {
     public let placements: [Placement]
     public let cameraOff: Set<String>
     public let micOff: Set<String>
+    /// Seats without video (a voice room).
+    public let audioOnly: Bool
+
+    public init(placements: [Placement], cameraOff: Set<String>, micOff: Set<String>, audioOnly: Bool = false) {
+        self.placements = placements
+        self.cameraOff = cameraOff
+        self.micOff = micOff
+        self.audioOnly = audioOnly
+    }
 
     public func placement(of userId: String) -> Placement? {
         placements.first { $0.userId == userId }
@@ -31,7 +40,7 @@ public struct LayoutSchedule: Sendable {
     public mutating func record(_ session: Session, at: UInt64) throws(LayoutError) {
         try seats.update(connected: session.connected, owner: session.owner)
         let layout = FrameLayout(placements: template.placements(seats, on: canvas), cameraOff: session.cameraOff,
-                                 micOff: session.micOff)
+                                 micOff: session.micOff, audioOnly: template.audioOnly)
         if changes.last?.layout != layout { changes.append((at, layout)) }
     }
 
@@ -48,14 +57,22 @@ public struct LayoutSchedule: Sendable {
         }
     }
 
-    /// Drops the layouts no frame at or after `time` needs.
+    /// Drops the layouts no frame at or after `time` needs (a transition needs the layout before it).
     public mutating func forget(before time: UInt64) {
-        if let keep = changes.lastIndex(atOrBefore: time, time: { $0.at }), keep > 0 { changes.removeFirst(keep) }
+        let needed = time.saturatingSubtract(FramePlanner.layoutTransition)
+        if let keep = changes.lastIndex(atOrBefore: needed, time: { $0.at }), keep > 1 { changes.removeFirst(keep - 1) }
     }
 
     /// The layout in force at `time` (nanoseconds of mix time). Called per frame and per
     /// buffer, so a binary search.
     public func layout(at time: UInt64) -> FrameLayout {
         changes[changes.lastIndex(atOrBefore: time) { $0.at } ?? 0].layout
+    }
+
+    /// The layout in force at `time`, with the one before it and when it took over (for transitions).
+    public func layoutChange(at time: UInt64) -> (layout: FrameLayout, previous: (layout: FrameLayout, changedAt: UInt64)?) {
+        let index = changes.lastIndex(atOrBefore: time) { $0.at } ?? 0
+        guard index > 0 else { return (changes[index].layout, nil) }
+        return (changes[index].layout, (changes[index - 1].layout, changes[index].at))
     }
 }

@@ -32,12 +32,34 @@ public struct LayoutTemplate: Decodable, Sendable {
         }
     }
 
-    /// One cell in template units.
+    /// How a picture fills its cell.
+    public enum Fit: String, Decodable, Sendable, CaseIterable {
+        /// Fills the cell, centre-cropped (the phones' fill mode).
+        case cover
+        /// Whole inside the cell, centred, the rest black.
+        case contain
+    }
+
+    /// One cell in template units (canvas widths), or in pixels when `pixels` is set.
     public struct Cell: Decodable, Sendable {
         public let x: Double
         public let y: Double
         public let w: Double
         public let h: Extent
+        /// Stacking order (higher above); default: the slot's number plus one.
+        public let z: Int?
+        public let fit: Fit?
+        public let pixels: Bool?
+
+        public init(x: Double, y: Double, w: Double, h: Extent, z: Int? = nil, fit: Fit? = nil, pixels: Bool? = nil) {
+            self.x = x
+            self.y = y
+            self.w = w
+            self.h = h
+            self.z = z
+            self.fit = fit
+            self.pixels = pixels
+        }
     }
 
     public let id: Int
@@ -50,9 +72,35 @@ public struct LayoutTemplate: Decodable, Sendable {
     public let cellsByHostCount: [[Cell]]?
     /// Cells per slot, for templates whose cells do not depend on the count.
     public let seats: [Cell]?
+    /// Seats without video (a voice room): nothing is painted in them but the skin.
+    public let audioOnly: Bool
 
     private enum CodingKeys: String, CodingKey {
-        case id, name, canvas, seating, maxHosts, cellsByHostCount, seats
+        case id, name, canvas, seating, maxHosts, cellsByHostCount, seats, audioOnly
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(Int.self, forKey: .id)
+        name = try container.decode(String.self, forKey: .name)
+        canvas = try container.decode(Size.self, forKey: .canvas)
+        seating = try container.decode(Seating.self, forKey: .seating)
+        maxHosts = try container.decode(Int.self, forKey: .maxHosts)
+        cellsByHostCount = try container.decodeIfPresent([[Cell]].self, forKey: .cellsByHostCount)
+        seats = try container.decodeIfPresent([Cell].self, forKey: .seats)
+        audioOnly = try container.decodeIfPresent(Bool.self, forKey: .audioOnly) ?? false
+    }
+
+    /// A layout given cell by cell (a spec's or a change's `layout`): one seat per cell.
+    public init(customCells: [Cell], canvas: Size, seating: Seating) {
+        id = 0
+        name = "custom layout"
+        self.canvas = canvas
+        self.seating = seating
+        maxHosts = customCells.count
+        cellsByHostCount = nil
+        seats = customCells
+        audioOnly = false
     }
 
     /// The cells, in slot order, for `count` hosts (or for every seat of a fixed template).
@@ -66,7 +114,7 @@ public struct LayoutTemplate: Decodable, Sendable {
 
     /// The pixel rectangle of `cell` on a canvas of `size`.
     public static func rect(_ cell: Cell, on size: Size) -> Rect {
-        let unit = Double(size.width)
+        let unit = cell.pixels == true ? 1 : Double(size.width)
         let x0 = evenRound(cell.x * unit)
         let y0 = evenRound(cell.y * unit)
         let x1 = evenRound((cell.x + cell.w) * unit)

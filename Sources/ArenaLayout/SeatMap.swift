@@ -49,6 +49,15 @@ public struct Placement: Equatable, Sendable {
     public let rect: Rect
     /// Stacking order: later slots above earlier ones (floating tiles over the full-screen host).
     public let zOrder: Int
+    public let fit: LayoutTemplate.Fit
+
+    public init(userId: String, slot: Int, rect: Rect, zOrder: Int, fit: LayoutTemplate.Fit = .cover) {
+        self.userId = userId
+        self.slot = slot
+        self.rect = rect
+        self.zOrder = zOrder
+        self.fit = fit
+    }
 }
 
 extension LayoutTemplate {
@@ -58,7 +67,8 @@ extension LayoutTemplate {
         let cells = self.cells(forHostCount: seating == .fixed ? maxHosts : occupied)
         return seats.seats.enumerated().compactMap { slot, user in
             guard let user, slot < cells.count else { return nil }
-            return Placement(userId: user, slot: slot, rect: Self.rect(cells[slot], on: size), zOrder: slot + 1)
+            let cell = cells[slot]
+            return Placement(userId: user, slot: slot, rect: Self.rect(cell, on: size), zOrder: cell.z ?? slot + 1, fit: cell.fit ?? .cover)
         }
     }
 }

@@ -12,13 +12,16 @@ public struct OverlayState: Equatable, Sendable {
         public var micOff: Bool
         /// No picture (camera off, stream not started or lost): the avatar shows.
         public var showsAvatar: Bool
+        /// The host's voice is heard now.
+        public var speaking: Bool
 
-        public init(userId: String, name: String, cell: Rect, micOff: Bool, showsAvatar: Bool) {
+        public init(userId: String, name: String, cell: Rect, micOff: Bool, showsAvatar: Bool, speaking: Bool = false) {
             self.userId = userId
             self.name = name
             self.cell = cell
             self.micOff = micOff
             self.showsAvatar = showsAvatar
+            self.speaking = speaking
         }
     }
 
@@ -26,11 +29,14 @@ public struct OverlayState: Equatable, Sendable {
     /// Connected hosts in slot order; the first is the mix's owner when connected.
     public var hosts: [Host]
     public var battle: BattleView?
+    /// The cells are seats of a voice room (no video).
+    public var voiceRoom: Bool
 
-    public init(canvas: Size, hosts: [Host], battle: BattleView?) {
+    public init(canvas: Size, hosts: [Host], battle: BattleView?, voiceRoom: Bool = false) {
         self.canvas = canvas
         self.hosts = hosts
         self.battle = battle
+        self.voiceRoom = voiceRoom
     }
 }
 

@@ -14,6 +14,8 @@ enum SkinIcons {
         case "spark": spark(canvas, size: min(width, height), colour: colour)
         case "person": person(canvas, size: min(width, height), colour: colour)
         case "versus": versus(canvas, width: width, height: height, colours: colours)
+        case "ring": ring(canvas, size: min(width, height), colour: colour)
+        case "wave": wave(canvas, size: min(width, height), colour: colour)
         default: break
         }
         cairo_restore(context)
@@ -42,6 +44,24 @@ enum SkinIcons {
         cairo_move_to(context, size * 0.1, top)
         cairo_line_to(context, size * 0.9, centreY + size * 0.45)
         cairo_stroke(context)
+    }
+
+    /// A circle outline, its stroke a twelfth of its size (the speaking ring round an avatar).
+    private static func ring(_ canvas: Canvas2D, size: Double, colour: ARGB) {
+        let line = max(2, size / 12)
+        canvas.circle(centreX: size / 2, centreY: size / 2, radius: (size - line) / 2)
+        canvas.setColour(colour)
+        cairo_set_line_width(canvas.context, line)
+        cairo_stroke(canvas.context)
+    }
+
+    /// Three bars, the middle one tallest (a voice heard).
+    private static func wave(_ canvas: Canvas2D, size: Double, colour: ARGB) {
+        let bar = size / 5
+        for (index, height) in [0.45, 0.9, 0.6].enumerated() {
+            canvas.roundedRect(Double(index) * 2 * bar, size * (1 - height) / 2, bar, size * height, radius: bar / 2)
+            canvas.fill(colour)
+        }
     }
 
     /// A four-pointed star.

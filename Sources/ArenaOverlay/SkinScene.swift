@@ -119,6 +119,8 @@ struct SkinContext {
             case .noVideo: value = host?.showsAvatar ?? false
             case .micOff: value = host?.micOff ?? false
             case .winner: value = battle?.sinceEnd != nil && rank == 1
+            case .speaking: value = host?.speaking ?? false
+            case .voiceRoom: value = state.voiceRoom
             }
         case .compare(let number, let comparison, let right):
             let left: Int? = switch number {

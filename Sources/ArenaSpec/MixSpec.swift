@@ -47,6 +47,10 @@ public struct MixSpec: Sendable {
     }
 
     public var templateId = 600
+    /// Cells given one by one (`layout`), in place of the template.
+    public var customLayout: LayoutTemplate?
+    /// The canvas of a custom layout when the spec gives none (the SDK's fallback).
+    public static let defaultCanvas = Size(width: 720, height: 1280)
     /// Canvas size; nil takes the template's.
     public var canvasSize: Size?
     public var framesPerSecond = 30
@@ -109,6 +113,11 @@ public struct MixSpec: Sendable {
                 spec.background = colour
             }
             try canvas.finish()
+        }
+        if var layout = try fields.object("layout") {
+            guard !fields.contains("template") else { throw SpecError(field: "layout", "is given with template; give one of them") }
+            spec.customLayout = try CustomLayout.parse(&layout, canvas: spec.canvasSize ?? MixSpec.defaultCanvas)
+            try layout.finish()
         }
         spec.duration = try fields.number("duration", in: 0.1...86_400)
 

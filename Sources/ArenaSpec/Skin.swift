@@ -180,6 +180,10 @@ public struct SkinCondition: Hashable, Sendable {
         case micOff
         /// The host ranks first once the battle is over.
         case winner
+        /// The host's voice is heard now.
+        case speaking
+        /// The cells are seats of a voice room (no video).
+        case voiceRoom
     }
 
     public enum Number: String, CaseIterable, Sendable { case hosts, rank }

@@ -6,7 +6,7 @@ public enum SkinParser {
     static let maximumElements = 64
     static let maximumDepth = 6
     static let templateFields: Set<String> = ["name", "userId", "score", "rank", "timeLeft", "leftScore", "rightScore", "result", "hosts"]
-    static let icons: Set<String> = ["clock", "micOff", "spark", "person", "versus"]
+    static let icons: Set<String> = ["clock", "micOff", "spark", "person", "versus", "ring", "wave"]
 
     /// A skin file's bytes (`source` names it in errors).
     public static func skin(json data: Data, source: String) throws(SpecError) -> Skin {

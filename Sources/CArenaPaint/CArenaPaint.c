@@ -78,6 +78,45 @@ void arena_paint_fill(const arena_canvas *canvas, arena_rect cell, uint8_t y, ui
                  cx.end - cx.start, cy.end - cy.start, values[plane]);
 }
 
+/// The parts of `cell` on the canvas, in luma and chroma; -1 if none.
+static int region(const arena_canvas *canvas, arena_rect cell, span *dx, span *dy, span *cx, span *cy) {
+    span unused;
+    if (cut(cell.x, cell.width, canvas->width, 0, 1, dx, &unused) || cut(cell.y, cell.height, canvas->height, 0, 1, dy, &unused))
+        return -1;
+    *cx = chroma(*dx, 1);
+    *cy = chroma(*dy, 1);
+    return 0;
+}
+
+long arena_paint_save(const arena_canvas *canvas, arena_rect cell, uint8_t *saved) {
+    span dx, dy, cx, cy;
+    if (region(canvas, cell, &dx, &dy, &cx, &cy)) return 0;
+    span xs[3] = {dx, cx, cx}, ys[3] = {dy, cy, cy};
+    long offset = 0;
+    for (int plane = 0; plane < 3; plane++) {
+        int w = xs[plane].end - xs[plane].start, h = ys[plane].end - ys[plane].start;
+        if (saved)
+            CopyPlane(canvas->planes[plane] + (long)ys[plane].start * canvas->strides[plane] + xs[plane].start, canvas->strides[plane],
+                      saved + offset, w, w, h);
+        offset += (long)w * h;
+    }
+    return offset;
+}
+
+void arena_paint_fade_over(const arena_canvas *canvas, arena_rect cell, const uint8_t *saved, int opacity) {
+    span dx, dy, cx, cy;
+    if (region(canvas, cell, &dx, &dy, &cx, &cy)) return;
+    int interpolation = opacity < 0 ? 0 : opacity > 255 ? 255 : opacity;
+    span xs[3] = {dx, cx, cx}, ys[3] = {dy, cy, cy};
+    long offset = 0;
+    for (int plane = 0; plane < 3; plane++) {
+        int w = xs[plane].end - xs[plane].start, h = ys[plane].end - ys[plane].start;
+        uint8_t *now = canvas->planes[plane] + (long)ys[plane].start * canvas->strides[plane] + xs[plane].start;
+        InterpolatePlane(saved + offset, w, now, canvas->strides[plane], now, canvas->strides[plane], w, h, interpolation);
+        offset += (long)w * h;
+    }
+}
+
 static uint8_t clamp(int32_t value) { return value < 0 ? 0 : value > 255 ? 255 : (uint8_t)value; }
 
 void arena_paint_change_matrix(const arena_canvas *canvas, arena_rect cell, const arena_matrix_change *m) {

@@ -154,6 +154,22 @@ public final class Pad: PropertySettable, @unchecked Sendable {
         }
     }
 
+    /// Calls `handler` with each buffer's presentation time, duration (nil if unknown) and
+    /// bytes (mapped for reading) on the streaming thread; the buffer always goes on.
+    public func addTimedBufferDataProbe(_ handler: @escaping @Sendable (_ pts: UInt64?, _ duration: UInt64?, UnsafeRawBufferPointer) -> Void) {
+        addRawProbe(GST_PAD_PROBE_TYPE_BUFFER) { info in
+            guard let data = info.pointee.data else { return }
+            let buffer = UnsafeMutablePointer<GstBuffer>(OpaquePointer(data))
+            let none = GstClockTime(clockTimeNone)
+            var map = GstMapInfo()
+            guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { return }
+            defer { gst_buffer_unmap(buffer, &map) }
+            handler(buffer.pointee.pts == none ? nil : UInt64(buffer.pointee.pts),
+                    buffer.pointee.duration == none ? nil : UInt64(buffer.pointee.duration),
+                    UnsafeRawBufferPointer(start: map.data, count: Int(map.size)))
+        }
+    }
+
     /// Calls `handler` for each downstream caps event with the new caps, on the streaming thread.
     public func addCapsProbe(_ handler: @escaping @Sendable (Caps) -> Void) {
         addProbe(GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) { info in

@@ -72,7 +72,7 @@ private let library = try! TemplateLibrary.bundled()
     }
 
     @Test func everyTemplateFitsItsOwnCanvas() throws {
-        #expect(library.templates.keys.sorted() == [400, 600, 601, 800, 801])
+        #expect(library.templates.keys.sorted() == [2, 400, 600, 601, 602, 603, 800, 801])
         for template in library.templates.values { try template.validate(on: template.canvas) }
     }
 
@@ -82,6 +82,19 @@ private let library = try! TemplateLibrary.bundled()
     }
 
     @Test func unknownTemplateNamesTheKnownOnes() {
-        #expect(throws: LayoutError.unknownTemplate(999, known: [400, 600, 601, 800, 801])) { try library.template(999) }
+        #expect(throws: LayoutError.unknownTemplate(999, known: [2, 400, 600, 601, 602, 603, 800, 801])) { try library.template(999) }
+    }
+
+    /// Our geometry where the SDK publishes none (README: Layouts).
+    @Test func leftFocusUniformGridAndVoiceRoom() throws {
+        let focus = try library.template(602)
+        #expect(rects(focus, hosts: 4) == [r(0, 276, 480, 480), r(480, 276, 240, 240), r(480, 516, 240, 240), r(0, 756, 240, 240)])
+        #expect(rects(focus, hosts: 9).last == r(480, 996, 240, 240))
+        let grid = try library.template(603)
+        #expect(rects(grid, hosts: 3) == [r(0, 276, 360, 360), r(360, 276, 360, 360), r(180, 636, 360, 360)])
+        #expect(rects(grid, hosts: 5).suffix(2) == [r(120, 516, 240, 240), r(360, 516, 240, 240)])
+        let voice = try library.template(2)
+        #expect(voice.audioOnly && !grid.audioOnly)
+        #expect(rects(voice, hosts: 6) == (0..<6).map { r(240 * ($0 % 3), 276 + 240 * ($0 / 3), 240, 240) })
     }
 }

@@ -25,7 +25,7 @@ private func planError(_ json: String) throws -> String? {
 
     @Test(arguments: [
         (#"{"hosts": [{"userId": "a", "input": "/nowhere/a.mp4"}]}"#, "hosts[0].input (/nowhere/a.mp4): file not found"),
-        (#"{"template": 777, "hosts": [{"userId": "a", "input": "GOOD"}]}"#, "template is 777: unknown layout template 777; known templates: 400, 600, 601, 800, 801"),
+        (#"{"template": 777, "hosts": [{"userId": "a", "input": "GOOD"}]}"#, "template is 777: unknown layout template 777; known templates: 2, 400, 600, 601, 602, 603, 800, 801"),
         (#"{"template": 400, "hosts": [{"userId": "a", "input": "GOOD"}, {"userId": "b", "input": "GOOD"}, {"userId": "c", "input": "GOOD"}]}"#,
          "hosts lists 3 hosts, but template 400 seats at most 2"),
         (#"{"canvas": {"width": 721, "height": 1280}, "hosts": [{"userId": "a", "input": "GOOD"}]}"#, "canvas.width is 721; it must be even"),

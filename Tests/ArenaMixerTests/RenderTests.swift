@@ -71,7 +71,9 @@ import Testing
         expectColour(frame, x: 360, y: 1100, Colour.black)
     }
 
-    @Test func joinAndLeaveReLayTheCellsOnTheScheduledFrame() throws {
+    /// Cells glide to their new rectangles over 300 ms (9 frames at 30 fps, eased) from the
+    /// frame the change is scheduled for, and a new cell fades in.
+    @Test func joinAndLeaveGlideTheCellsToTheirNewPlaces() throws {
         let alice = try TestMedia.clip(rgb: Colour.red, seconds: 3)
         let bob = try TestMedia.clip(rgb: Colour.green, seconds: 3)
         let carol = try TestMedia.clip(rgb: Colour.blue, seconds: 3)
@@ -79,27 +81,40 @@ import Testing
             {"template": 600, "duration": 3, "hosts": \(hostsJSON([("alice", alice), ("bob", bob), ("carol", carol)])),
              "timeline": [{"at": 1, "event": "hostJoined", "userId": "carol"},
                           {"at": 2, "event": "hostLeft", "userId": "bob"}],
-             "output": {"video": {"preset": "ultrafast"}}}
+             "output": {"video": {"preset": "ultrafast", "bitrateKbps": 8000}}}
             """)
-        let (count, frames) = try VideoFrames.decode(path: path) { (25...35).contains($0) || (55...65).contains($0) }
+        let (count, frames) = try VideoFrames.decode(path: path) { (27...42).contains($0) || (57...72).contains($0) }
         #expect(count == 90)
-        // Carol joins at frame 30: the 3-host layout puts her at (480, 516, 240, 240).
-        let joined = try #require(frames.first { isClose($0.rgb(x: 600, y: 636), Colour.blue) })
-        #expect((30...31).contains(joined.index), "carol appeared at frame \(joined.index)")
-        for frame in frames where frame.index < 30 {
-            expectColour(frame, x: 180, y: 598, Colour.red)
-            expectColour(frame, x: 540, y: 598, Colour.green)
+        /// The first column at or after `from` on row `y` that is not `colour`.
+        func edge(_ frame: RGBFrame, y: Int, from: Int, _ colour: UInt32) -> Int {
+            (from..<frame.width).first { !isClose(frame.rgb(x: $0, y: y), colour, tolerance: 40) } ?? frame.width
         }
-        for frame in frames where (32...58).contains(frame.index) {
-            expectColour(frame, x: 240, y: 516, Colour.red)    // big cell (0, 276, 480, 480)
-            expectColour(frame, x: 600, y: 396, Colour.green)  // (480, 276, 240, 240)
+        // Carol joins at frame 30: alice's cell (0, 276, 360, 644) becomes the big (0, 276, 480, 480).
+        let aliceEdges = frames.filter { $0.index < 45 }.map { ($0.index, edge($0, y: 300, from: 0, Colour.red)) }
+        for (index, right) in aliceEdges {
+            switch index {
+            case ..<31: #expect(abs(right - 360) <= 2, "frame \(index): alice's cell ends at \(right)")
+            case 31..<39: #expect(right > 362 && right <= 482, "frame \(index): alice's cell ends at \(right), between the layouts")
+            default: #expect(abs(right - 480) <= 2, "frame \(index): alice's cell ends at \(right)")
+            }
         }
-        // Bob leaves at frame 60: carol re-flows into the right half, (360, 276, 360, 644).
-        let left = try #require(frames.first { $0.index > 50 && isClose($0.rgb(x: 540, y: 900), Colour.blue) })
-        #expect((60...61).contains(left.index), "re-flow happened at frame \(left.index)")
-        for frame in frames where frame.index >= 62 {
-            expectColour(frame, x: 180, y: 598, Colour.red)
-            expectColour(frame, x: 540, y: 598, Colour.blue)
+        let gliding = aliceEdges.filter { (31..<39).contains($0.0) }.map(\.1)
+        #expect(gliding == gliding.sorted() && gliding.filter { $0 < 476 }.count >= 5, "a glide, not a jump: \(gliding)")
+        #expect(gliding[0] - 360 > 478 - gliding.last!, "eased out: fast first, slow last: \(gliding)")
+        // Carol's cell (480, 516, 240, 240) fades in over the same frames.
+        let carolBlue = frames.filter { (30...40).contains($0.index) }.map { Int($0.rgb(x: 600, y: 636).blue) }
+        #expect(carolBlue.first! < 100 && carolBlue.last! > 200 && carolBlue == carolBlue.sorted(), "carol's blue: \(carolBlue)")
+        // Bob leaves at frame 60: carol glides from (480, 516, 240, 240) to (360, 276, 360, 644).
+        for frame in frames where frame.index >= 57 {
+            let left = (0..<720).first { isClose(frame.rgb(x: $0, y: 560), Colour.blue, tolerance: 40) } ?? 720
+            switch frame.index {
+            case ..<61: #expect(abs(left - 480) <= 2, "frame \(frame.index): carol's cell starts at \(left)")
+            case 61..<69: #expect(left >= 358 && left < 478, "frame \(frame.index): carol's cell starts at \(left)")
+            default:
+                #expect(abs(left - 360) <= 2, "frame \(frame.index): carol's cell starts at \(left)")
+                expectColour(frame, x: 180, y: 598, Colour.red)
+                expectColour(frame, x: 540, y: 900, Colour.blue)
+            }
         }
     }
 

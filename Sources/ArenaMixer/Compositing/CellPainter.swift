@@ -5,10 +5,11 @@ import CArenaPaint
 import GStreamerKit
 
 /// Paints an output frame's cells straight into it, in z-order: each shown host's staged
-/// decoded frame, centre-cropped by pointer offset and scaled into its cell's rectangle by
-/// libyuv in one pass per plane; the placeholder colour for a placed host without a picture;
-/// the canvas colour first when it is not black (the compositor's fill). No scaled copy of an
-/// input is ever made.
+/// decoded frame, centre-cropped by pointer offset (or whole, on black, for a `contain` cell)
+/// and scaled into its cell's rectangle by libyuv in one pass per plane; the placeholder
+/// colour for a placed host without a picture; nothing for a voice room's seats; the canvas
+/// colour first when it is not black (the compositor's fill). No scaled copy of an input is
+/// ever made; a cell fading in is mixed with a copy of what was under it.
 struct CellPainter {
     let background: RGBColour
 
@@ -29,11 +30,47 @@ struct CellPainter {
             if background != .black {
                 fill(&canvas, Rect(x: 0, y: 0, width: frame.width, height: frame.height), background, matrix)
             }
-            for layer in layers.sorted(by: { $0.cell.zOrder < $1.cell.zOrder }) {
-                let shown = layer.frame.map { scale($0, into: &canvas, layer.cell.rect, matrix) } ?? false
-                if !shown { fill(&canvas, layer.cell.rect, .placeholder, matrix) }
+            for layer in layers.sorted(by: { $0.cell.zOrder < $1.cell.zOrder }) where !layer.cell.audioOnly {
+                guard layer.cell.opacity < 1 else {
+                    paint(layer, into: &canvas, matrix)
+                    continue
+                }
+                // Fading in: painted as usual, then mixed with what was under it.
+                let rect = Self.rect(layer.cell.rect)
+                var saved = [UInt8](repeating: 0, count: arena_paint_save(&canvas, rect, nil))
+                arena_paint_save(&canvas, rect, &saved)
+                paint(layer, into: &canvas, matrix)
+                arena_paint_fade_over(&canvas, rect, saved, Int32((layer.cell.opacity * 256).rounded()))
             }
         }
+    }
+
+    /// The layer's picture (covering its cell, or whole inside it on black), or its placeholder.
+    private func paint(_ layer: Layer, into canvas: inout arena_canvas, _ matrix: YUVMatrix) {
+        let cell = layer.cell.rect
+        var shown = false
+        if let frame = layer.frame {
+            switch layer.cell.fit {
+            case .cover:
+                shown = Self.crop(of: frame, for: cell.size).map { scale(frame, $0, into: &canvas, cell, matrix) } ?? false
+            case .contain:
+                if let inside = Self.contained(frame, in: cell) {
+                    fill(&canvas, cell, .black, matrix)
+                    shown = scale(frame, arena_rect(x: 0, y: 0, width: Int32(frame.width), height: Int32(frame.height)), into: &canvas, inside, matrix)
+                }
+            }
+        }
+        if !shown { fill(&canvas, cell, .placeholder, matrix) }
+    }
+
+    /// Where `source` goes, whole and centred, inside `cell` (pixel aspect ratio honoured, edges even).
+    static func contained(_ source: HeldVideoFrame, in cell: Rect) -> Rect? {
+        let (parN, parD) = source.pixelAspectRatio
+        let displayWidth = parN > 0 ? Double(source.width * parN) / Double(parD) : Double(source.width)
+        guard displayWidth > 0, source.height > 0, cell.width > 0, cell.height > 0 else { return nil }
+        let scale = min(Double(cell.width) / displayWidth, Double(cell.height) / Double(source.height))
+        let width = max(2, Int((displayWidth * scale / 2).rounded()) * 2), height = max(2, Int((Double(source.height) * scale / 2).rounded()) * 2)
+        return Rect(x: cell.x + (cell.width - width) / 2 & ~1, y: cell.y + (cell.height - height) / 2 & ~1, width: width, height: height)
     }
 
     private func fill(_ canvas: inout arena_canvas, _ rect: Rect, _ colour: RGBColour, _ matrix: YUVMatrix) {
@@ -41,9 +78,9 @@ struct CellPainter {
         arena_paint_fill(&canvas, Self.rect(rect), y, u, v)
     }
 
-    /// Scales `source`'s centre crop into `rect`; false if the frame cannot be read.
-    private func scale(_ source: HeldVideoFrame, into canvas: inout arena_canvas, _ rect: Rect, _ matrix: YUVMatrix) -> Bool {
-        guard let layout = source.layout, let crop = Self.crop(of: source, for: rect.size) else { return false }
+    /// Scales `crop` of `source` into `rect`; false if the frame cannot be read.
+    private func scale(_ source: HeldVideoFrame, _ crop: arena_rect, into canvas: inout arena_canvas, _ rect: Rect, _ matrix: YUVMatrix) -> Bool {
+        guard let layout = source.layout else { return false }
         let painted = source.withPlanes { planes, strides in
             var readable = arena_source()
             readable.planes = (planes[0], planes[1], planes.count > 2 ? planes[2] : nil)

@@ -2,6 +2,7 @@ import ArenaFrame
 import ArenaLayout
 import ArenaSpec
 import GStreamerKit
+import Synchronization
 
 /// One host's pieces of the compositing graph: the video branch onto a compositor pad that
 /// only stages its frames (alpha 0: the compositor never blends it; ``CellPainter`` paints
@@ -15,6 +16,8 @@ struct HostLayers: Sendable {
     let inlets: [Pad]
     /// Every element added (to start them when the graph already plays).
     let elements: [Element]
+    /// Whether the host is heard, from the level of the sound going into the mixer.
+    let voice: VoiceMeter
 
     /// The mix's audio rate, every input's sound converted to it.
     static let audioRate = 48_000
@@ -37,6 +40,7 @@ struct HostLayers: Sendable {
         var inlets = [branch.inlet]
 
         var audio: Pad?
+        let voice = VoiceMeter()
         if input.hasAudio {
             let chain = [
                 try Element(factory: "audioconvert", name: "audio-convert-\(index)"),
@@ -49,10 +53,28 @@ struct HostLayers: Sendable {
             try pad.set("mute", true)
             try pad.set("volume", input.host.volume)
             try chain.last!.staticPad("src").link(pad)
+            try chain.last!.staticPad("src").addTimedBufferDataProbe { [voice] pts, duration, samples in
+                guard let pts else { return }
+                let length = duration ?? UInt64(samples.count / 4) * 1_000_000_000 / UInt64(audioRate)
+                voice.add(level: VoiceActivity.level(ofS16: samples), at: pts, duration: length)
+            }
             audio = pad
             inlets.append(try chain[0].staticPad("sink"))
         }
-        return HostLayers(input: input, branch: branch, video: video, audio: audio, inlets: inlets, elements: elements)
+        return HostLayers(input: input, branch: branch, video: video, audio: audio, inlets: inlets, elements: elements, voice: voice)
+    }
+}
+
+/// A host's ``VoiceActivity``, fed on the audio thread and read on the compositor's.
+final class VoiceMeter: Sendable {
+    private let activity = Mutex(VoiceActivity())
+
+    func add(level: Double, at time: UInt64, duration: UInt64) {
+        activity.withLock { $0.add(level: level, at: time, duration: duration) }
+    }
+
+    func speaking(at time: UInt64) -> Bool {
+        activity.withLock { $0.speaking(at: time) }
     }
 
 }

@@ -243,7 +243,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     /// Plans the frame at `pts` and holds the frames its shown cells need. Compositor thread.
     private func planFrame(at pts: UInt64) {
         state.frameStarted(at: pts)
-        let layout = state.layout(at: pts)
+        let (layout, previous) = state.layoutChange(at: pts)
         let hosts = currentHosts
         var freshness: [String: InputFreshness] = [:]
         var names: [String: String] = [:]
@@ -251,7 +251,9 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
             freshness[host.input.host.userId] = InputFreshness(hasFrame: host.video.hasStagedVideoFrame, latestFrame: host.branch.latestFrame)
             names[host.input.host.userId] = host.input.host.userName
         }
-        let frame = planner.plan(at: pts, layout: layout, session: state.session(at: pts), names: names, freshness: freshness,
+        let speaking = Set(hosts.filter { $0.voice.speaking(at: pts) }.map(\.input.host.userId))
+        let frame = planner.plan(at: pts, layout: layout, previous: previous, session: state.session(at: pts), names: names, freshness: freshness,
+                                 speaking: speaking,
                                  scoreChanges: { self.state.scoreChanges(of: $0, at: pts) })
         let layers = hosts.compactMap { host in
             frame.cell(of: host.input.host.userId).map { CellPainter.Layer(cell: $0, frame: $0.showsVideo ? host.video.heldVideoFrame() : nil) }

@@ -74,7 +74,7 @@ public struct MixPlan: Sendable {
         avatars = probed.avatars
         warnings = probed.warnings
         do {
-            template = try templates.template(spec.templateId)
+            template = try spec.customLayout ?? templates.template(spec.templateId)
         } catch {
             throw .spec(SpecError(field: "template", "is \(spec.templateId): \(error)"))
         }

@@ -81,6 +81,11 @@ final class MixState: Sendable {
         state.withLock { $0.layouts.layout(at: time) }
     }
 
+    /// The layout at `time`, with the one before it and when it took over.
+    func layoutChange(at time: UInt64) -> (layout: FrameLayout, previous: (layout: FrameLayout, changedAt: UInt64)?) {
+        state.withLock { $0.layouts.layoutChange(at: time) }
+    }
+
     /// The session in force at `time`.
     func session(at time: UInt64) -> Session {
         state.withLock { $0.sessions.session(at: time) }

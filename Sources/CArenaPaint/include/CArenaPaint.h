@@ -38,6 +38,14 @@ int arena_paint_scaled(const arena_source *source, arena_rect crop, const arena_
 /// Fills `cell` of `canvas` (cut to the canvas) with one colour.
 void arena_paint_fill(const arena_canvas *canvas, arena_rect cell, uint8_t y, uint8_t u, uint8_t v);
 
+/// Copies what `cell` of `canvas` (cut to the canvas) holds into `saved` (the Y rows, then U,
+/// then V, packed). Returns the bytes it needs; with `saved` NULL it only says how many.
+long arena_paint_save(const arena_canvas *canvas, arena_rect cell, uint8_t *saved);
+
+/// Fades what `cell` holds now over what it held when `saved` was taken: `opacity` 0 (all the
+/// saved picture) to 256 (all the new one).
+void arena_paint_fade_over(const arena_canvas *canvas, arena_rect cell, const uint8_t *saved, int opacity);
+
 /// A change of colour matrix or range, coefficients in 1/65536:
 /// Y' = y_gain (Y - y_in) + y_from_u (U - 128) + y_from_v (V - 128) + y_out, and
 /// U' = uu (U - 128) + uv (V - 128) + 128, V' = vu (U - 128) + vv (V - 128) + 128.

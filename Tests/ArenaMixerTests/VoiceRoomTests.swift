@@ -1,0 +1,56 @@
+import ArenaMixer
+import Foundation
+import GStreamerTestSupport
+import Testing
+
+/// The voice room (template 2): seats with avatars and names, and a ring while a host is heard.
+@Suite struct VoiceRoomTests {
+    /// A grey clip whose 440 Hz tone plays from 1 s to 2 s only (ffmpeg's lavfi).
+    private func toneClip() throws -> URL {
+        let file = try TestMedia.workspace().appendingPathComponent("tone.mp4")
+        let ffmpeg = Process()
+        ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        ffmpeg.arguments = ["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=0x808080:s=320x240:r=30:d=4",
+                            "-f", "lavfi", "-i", "sine=f=440:d=4:sample_rate=48000", "-af", "volume=enable='not(between(t,1,2))':volume=0",
+                            "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", file.path]
+        try ffmpeg.run()
+        ffmpeg.waitUntilExit()
+        #expect(ffmpeg.terminationStatus == 0)
+        return file
+    }
+
+    @Test func sixSeatsWithAvatarsAndNamesAndARingWhileHeard() throws {
+        let silent = try TestMedia.clip(rgb: Colour.blue, seconds: 4, audio: false)
+        let inputs = [("alice", try toneClip())] + ["bob", "carol", "dave", "erin", "frank"].map { ($0, silent) }
+        let (_, path) = try render("""
+            {"template": 2, "duration": 4, "hosts": \(hostsJSON(inputs)), "output": {"video": {"preset": "ultrafast"}}}
+            """)
+        let wanted = [15, 36, 63, 90]
+        let frames = try VideoFrames.decode(path: path) { wanted.contains($0) }.kept
+        try #require(frames.count == 4)
+        // Seats are 240 x 240 from (0, 276), three a row. The avatar (64 width units, 123 px)
+        // is centred 16 px above each seat's centre; the ring (74 units) round it, 11 px thick.
+        let seats = (0..<6).map { (x: 240 * ($0 % 3), y: 276 + 240 * ($0 / 3)) }
+        for frame in frames {
+            for seat in seats {
+                // The default avatar's grey disc, left of its head.
+                expectColour(frame, x: seat.x + 120 - 45, y: seat.y + 104, 0x8A8D93, tolerance: 24)
+                // The name: white text in the seat's bottom strip, nothing painted round it.
+                var white = 0
+                for y in (seat.y + 200)..<(seat.y + 232) {
+                    for x in (seat.x + 60)..<(seat.x + 180) where frame.rgb(x: x, y: y).red > 200 && frame.rgb(x: x, y: y).blue > 200 { white += 1 }
+                }
+                #expect(white > 10, "frame \(frame.index): \(white) white pixels under the seat at \(seat)")
+                expectColour(frame, x: seat.x + 4, y: seat.y + 4, 0x000000, tolerance: 20)
+            }
+        }
+        // Alice's ring, at the top of her seat's avatar: off at 0.5 s, on from 1.2 s while the
+        // tone plays (1-2 s) and half a second after, off by 3 s. Bob, silent, never has one.
+        func ring(_ frame: RGBFrame, _ seat: (x: Int, y: Int)) -> Bool {
+            let pixel = frame.rgb(x: seat.x + 120, y: seat.y + 104 - 65)
+            return pixel.green > 150 && pixel.red < 120
+        }
+        #expect(frames.map { ring($0, seats[0]) } == [false, true, true, false], "alice's ring at \(wanted) frames")
+        #expect(frames.map { ring($0, seats[1]) } == [false, false, false, false])
+    }
+}
