@@ -1,6 +1,7 @@
 import ArenaLayout
 import ArenaOverlay
 import ArenaSession
+import ArenaSpec
 import Foundation
 
 /// Everything one output frame shows, decided once: each host's cell and z-order, whether
@@ -57,10 +58,13 @@ public struct FramePlanner: Sendable {
     /// A live mix's stale limit: a host whose newest frame is older shows the placeholder.
     /// Nil for a render, whose inputs are never late.
     public let staleAfter: UInt64?
+    /// One output frame: a transition's first frame is already one step in.
+    public let frameDuration: UInt64
 
-    public init(canvas: Size, staleAfter: UInt64?) {
+    public init(canvas: Size, staleAfter: UInt64?, frameDuration: UInt64 = 33_333_333) {
         self.canvas = canvas
         self.staleAfter = staleAfter
+        self.frameDuration = frameDuration
     }
 
     /// The plan of the frame at `time`. `names` are the shown names by user id; `freshness`
@@ -72,11 +76,11 @@ public struct FramePlanner: Sendable {
     /// cells fade in. `speaking` tells whose voice is heard now.
     public func plan(at time: UInt64, layout: FrameLayout, previous: (layout: FrameLayout, changedAt: UInt64)? = nil,
                      session: Session, names: [String: String], freshness: [String: InputFreshness],
-                     speaking: Set<String> = [],
+                     speaking: Set<String> = [], decorations: Decorations = Decorations(),
                      scoreChanges: (String) -> (latest: Notice?, previous: Notice?)) -> FramePlan {
         var cells: [FramePlan.Cell] = []
         var hosts: [OverlayState.Host] = []
-        let progress = previous.map { Self.eased(Double(time.saturatingSubtract($0.changedAt)) / Double(Self.layoutTransition)) } ?? 1
+        let progress = previous.map { Self.eased(Double(time.saturatingSubtract($0.changedAt) + frameDuration) / Double(Self.layoutTransition)) } ?? 1
         for placement in layout.placements.sorted(by: { $0.slot < $1.slot }) {
             let user = placement.userId
             let input = freshness[user]
@@ -96,7 +100,7 @@ public struct FramePlanner: Sendable {
                                            speaking: speaking.contains(user) && !layout.micOff.contains(user)))
         }
         let overlay = OverlayState(canvas: canvas, hosts: hosts, battle: battleView(session, at: time, scoreChanges: scoreChanges),
-                                   voiceRoom: layout.audioOnly)
+                                   voiceRoom: layout.audioOnly, decorations: decorations)
         return FramePlan(time: time, cells: cells, overlay: overlay)
     }
 

@@ -95,6 +95,27 @@ final class Canvas2D {
         }
     }
 
+    /// Paints `image` scaled into the `width` x `height` box at (`x`, `y`).
+    func paint(_ image: OverlayImage, x: Double, y: Double, width: Double, height: Double) {
+        guard image.width > 0, image.height > 0 else { return }
+        var pixels = image.pixels
+        pixels.withUnsafeMutableBytes { bytes in
+            let source = cairo_image_surface_create_for_data(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), CAIRO_FORMAT_ARGB32,
+                                                             Int32(image.width), Int32(image.height), Int32(image.width * 4))
+            defer { cairo_surface_destroy(source) }
+            cairo_save(context)
+            cairo_translate(context, x, y)
+            cairo_scale(context, width / Double(image.width), height / Double(image.height))
+            cairo_set_source_surface(context, source, 0, 0)
+            cairo_pattern_set_filter(cairo_get_source(context), CAIRO_FILTER_GOOD)
+            // Edge pixels repeat outwards, so that filtering does not darken the picture's border.
+            cairo_pattern_set_extend(cairo_get_source(context), CAIRO_EXTEND_PAD)
+            cairo_rectangle(context, 0, 0, Double(image.width), Double(image.height))
+            cairo_fill(context)
+            cairo_restore(context)
+        }
+    }
+
     func circle(centreX: Double, centreY: Double, radius: Double) {
         cairo_new_sub_path(context)
         cairo_arc(context, centreX, centreY, radius, 0, 2 * .pi)
@@ -171,6 +192,18 @@ extension OverlayImage {
                 cairo_surface_destroy(source)
             }
         }
+        return canvas.image(x: 0, y: 0)
+    }
+
+    /// The image scaled to cover `size` (centred, the overflow cut), as an opaque picture over black.
+    public func coverFitted(to size: Size) -> OverlayImage {
+        let canvas = Canvas2D(width: size.width, height: size.height)
+        cairo_rectangle(canvas.context, 0, 0, Double(size.width), Double(size.height))
+        canvas.fill(ARGB(0xFF00_0000))
+        let scale = max(Double(size.width) / Double(max(1, width)), Double(size.height) / Double(max(1, height)))
+        let (scaledWidth, scaledHeight) = (Double(width) * scale, Double(height) * scale)
+        canvas.paint(self, x: (Double(size.width) - scaledWidth) / 2, y: (Double(size.height) - scaledHeight) / 2,
+                     width: scaledWidth, height: scaledHeight)
         return canvas.image(x: 0, y: 0)
     }
 

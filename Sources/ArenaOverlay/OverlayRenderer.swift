@@ -13,11 +13,14 @@ public final class OverlayRenderer {
     private let design: DesignUnits
     /// Loaded avatar images by user id.
     private let avatars: [String: OverlayImage]
+    /// The mix's images by name (watermarks, a skin's pictures).
+    private let images: [String: OverlayImage]
 
-    public init(canvas: Size, skin: Skin, avatars: [String: OverlayImage] = [:]) {
+    public init(canvas: Size, skin: Skin, avatars: [String: OverlayImage] = [:], images: [String: OverlayImage] = [:]) {
         self.canvas = canvas
         self.skin = skin
         self.avatars = avatars
+        self.images = images
         design = DesignUnits(canvas: canvas)
     }
 
@@ -93,6 +96,12 @@ public final class OverlayRenderer {
             let measured = Measured(element, width: text.width, height: text.height)
             measured.text = text
             return measured
+        case .image where element.source != "avatar":
+            // A picture keeps its aspect ratio when only one side is given, and its size when none is.
+            guard let image = images[element.source] else { return Measured(element, width: 0, height: 0) }
+            let aspect = Double(image.width) / Double(image.height)
+            let width = fixedWidth ?? fixedHeight.map { ($0 * aspect).rounded() } ?? Double(image.width)
+            return Measured(element, width: width, height: fixedHeight ?? (fixedWidth.map { ($0 / aspect).rounded() } ?? Double(image.height)))
         case .icon, .image:
             let side = horizontal(element.size, of: parent.width)
             return Measured(element, width: fixedWidth ?? side, height: fixedHeight ?? side)
@@ -154,8 +163,10 @@ public final class OverlayRenderer {
         case .icon:
             SkinIcons.draw(element.icon, on: canvas, x: x, y: y, width: width, height: height,
                            colour: element.colour.literal, colours: element.colours.map(\.literal))
-        case .image:
+        case .image where element.source == "avatar":
             avatar(on: canvas, x: x, y: y, side: min(width, height), user: item.user)
+        case .image:
+            if let image = images[element.source] { canvas.paint(image, x: x, y: y, width: width, height: height) }
         case .bar:
             bar(element, on: canvas, x: x, y: y, width: width, height: height, split: item.split)
         case .box:

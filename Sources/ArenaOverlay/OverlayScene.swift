@@ -31,12 +31,15 @@ public struct OverlayState: Equatable, Sendable {
     public var battle: BattleView?
     /// The cells are seats of a voice room (no video).
     public var voiceRoom: Bool
+    /// Watermarks and captions over everything (and the background picture, painted under the cells).
+    public var decorations: Decorations
 
-    public init(canvas: Size, hosts: [Host], battle: BattleView?, voiceRoom: Bool = false) {
+    public init(canvas: Size, hosts: [Host], battle: BattleView?, voiceRoom: Bool = false, decorations: Decorations = Decorations()) {
         self.canvas = canvas
         self.hosts = hosts
         self.battle = battle
         self.voiceRoom = voiceRoom
+        self.decorations = decorations
     }
 }
 

@@ -98,6 +98,21 @@ public struct PlanarOverlay: Sendable {
         chromaAlpha = alphaSum.map { UInt8(($0 + 2) / 4) }
     }
 
+    /// Copies into `frame` row by row, clipped to the frame, as if every pixel were opaque (for
+    /// a whole-canvas picture: one copy per row instead of a blend per pixel).
+    public func copyOpaque(into frame: I420Planes) {
+        let columns = max(0, min(width, frame.width - x)), rows = max(0, min(height, frame.height - y))
+        guard columns > 0, rows > 0 else { return }
+        for (plane, destination, stride, shift) in [(luma, frame.y, frame.yStride, 0), (cb, frame.u, frame.uStride, 1), (cr, frame.v, frame.vStride, 1)] {
+            plane.withUnsafeBufferPointer { source in
+                for row in 0..<(rows >> shift) {
+                    (destination + ((y >> shift) + row) * stride + (x >> shift))
+                        .update(from: source.baseAddress! + row * (width >> shift), count: columns >> shift)
+                }
+            }
+        }
+    }
+
     /// Blends into `frame` (premultiplied "over"), clipped to the frame.
     public func blend(into frame: I420Planes) {
         let columns = max(0, min(width, frame.width - x)), rows = max(0, min(height, frame.height - y))

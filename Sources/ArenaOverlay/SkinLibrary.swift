@@ -40,6 +40,14 @@ public enum SkinLibrary {
         throw SpecError(field: field, "is \"\(name)\", not a bundled skin (\(Set(known).sorted().joined(separator: ", ")))")
     }
 
+    /// The image names `skin`'s image elements show (besides the hosts' avatars).
+    public static func imageSources(_ skin: Skin) -> [String] {
+        func sources(_ element: SkinElement) -> [String] {
+            (element.kind == .image && element.source != "avatar" ? [element.source] : []) + element.children.flatMap(sources)
+        }
+        return [skin.coHostBackground, skin.coHostForeground, skin.battleUser, skin.battleContainer].flatMap { ($0 ?? []).flatMap(sources) }
+    }
+
     /// Palette names used by `skin`'s elements that its palette lacks.
     static func unknownColours(_ skin: Skin) -> [String] {
         func names(_ element: SkinElement) -> [String] {

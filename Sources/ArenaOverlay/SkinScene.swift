@@ -49,10 +49,52 @@ extension OverlayState {
         }
         for host in hosts where host.showsAvatar { add(skin.coHostBackground, host: host) }
         for host in hosts { add(skin.coHostForeground, host: host) }
-        guard battle != nil else { return items }
-        for host in hosts { add(skin.battleUser, host: host) }
-        add(skin.battleContainer, host: nil)
+        if battle != nil {
+            for host in hosts { add(skin.battleUser, host: host) }
+            add(skin.battleContainer, host: nil)
+        }
+        add(decorationElements(), host: nil)
         return items
+    }
+
+    /// The watermarks and captions as skin elements on the canvas (pixels made design units,
+    /// both axes in width units, so that they round back to the same pixels).
+    private func decorationElements() -> [SkinElement] {
+        let unit = DesignUnits(canvas: canvas).w
+        func placed(_ kind: SkinElement.Kind, _ anchor: SkinAnchor, _ x: Int, _ y: Int) -> SkinElement {
+            var element = SkinElement(kind: kind)
+            element.frame = .canvas
+            element.anchor = anchor
+            element.uniform = true
+            (element.offsetX, element.offsetY) = (Double(x) / unit, Double(y) / unit)
+            return element
+        }
+        let marks = decorations.watermarks.map { mark in
+            var image = placed(.image, mark.anchor, mark.offsetX, mark.offsetY)
+            image.name = "watermark"
+            image.source = mark.image
+            image.width = mark.width.map { .units(Double($0) / unit) }
+            image.height = mark.height.map { .units(Double($0) / unit) }
+            image.opacity = mark.opacity
+            return image
+        }
+        let captions = decorations.captions.map { caption in
+            var text = SkinElement(kind: .text)
+            text.text = caption.text.replacingOccurrences(of: "{", with: "{{").replacingOccurrences(of: "}", with: "}}")
+            text.size = .units(caption.size / unit)
+            text.colour = .argb(caption.colour)
+            text.bold = caption.bold
+            text.font = caption.font
+            var box = placed(.box, caption.anchor, caption.offsetX, caption.offsetY)
+            box.name = "caption"
+            box.fill = caption.fill.map { .argb($0) }
+            box.radius = caption.fill == nil ? 0 : 999
+            box.padding = caption.fill == nil ? [0, 0, 0, 0] : [caption.size / 2 / unit, caption.size / 6 / unit, caption.size / 2 / unit, caption.size / 6 / unit]
+            box.maxWidth = .percent(1, plus: 0)
+            box.children = [text]
+            return box
+        }
+        return marks + captions
     }
 }
 

@@ -3,11 +3,14 @@ import ArenaMixer
 import ArenaSpec
 import Foundation
 
-/// A checked `PATCH /v1/mixes/{id}` body: `{template?, outputs?, addHosts?}`. Checked against
-/// the mix's spec alone, so that any instance can check a change to a mix another one runs.
+/// A checked `PATCH /v1/mixes/{id}` body: `{template? or layout?, decorations?, outputs?,
+/// addHosts?}`. Checked against the mix's spec alone, so that any instance can check a change
+/// to a mix another one runs.
 struct MixPatch {
     let addHosts: [MixSpec.Host]
+    /// A template, or cells given one by one.
     let template: LayoutTemplate?
+    let decorations: Decorations?
     let outputs: [OutputTarget]?
 
     /// `confine` checks that the outputs and avatars stay in the data folder.
@@ -24,16 +27,34 @@ struct MixPatch {
         outputs = try fields.array("outputs").map { items throws in
             try MixSpec.outputTargets(items, audio: spec.output.audio.codec, relativeTo: dataFolder)
         }
+        decorations = try fields.object("decorations").map { object throws in
+            var object = object
+            let decorations = try Decorations.parse(&object, images: Set(spec.images.keys))
+            try object.finish()
+            return decorations
+        }
+        let canvas: Size
+        do {
+            canvas = try spec.canvasSize ?? spec.customLayout?.canvas ?? templates.template(spec.templateId).canvas
+        } catch {
+            throw APIError(.unprocessableContent, "the mix's template \(spec.templateId): \(error)")
+        }
+        var custom: LayoutTemplate?
+        if var layout = try fields.object("layout") {
+            guard templateId == nil else { throw APIError(.badRequest, "layout is given with template; give one of them") }
+            custom = try CustomLayout.parse(&layout, canvas: canvas)
+            try layout.finish()
+        }
         try fields.finish()
         if let outputs, outputs.isEmpty { throw APIError(.badRequest, "outputs must list at least one output") }
         try confine(outputs ?? [], addHosts)
         guard let templateId else {
-            template = nil
+            template = custom
             return
         }
         do {
             let found = try templates.template(templateId)
-            try found.validate(on: try spec.canvasSize ?? templates.template(spec.templateId).canvas)
+            try found.validate(on: canvas)
             template = found
         } catch {
             throw APIError(.unprocessableContent, "template is \(templateId): \(error)")
@@ -41,7 +62,7 @@ struct MixPatch {
     }
 
     /// Applies the change: hosts first (the likeliest to be refused), in order; then the
-    /// template, then outputs. `applied` tells, after a refusal, whether a part applied before it.
+    /// layout, the decorations, then outputs. `applied` tells, after a refusal, whether a part applied before it.
     func apply(to mix: RunningMix, applied: inout Bool) throws(MixError) {
         for host in addHosts {
             try mix.addHost(host)
@@ -49,6 +70,10 @@ struct MixPatch {
         }
         if let template {
             try mix.switchTemplate(to: template)
+            applied = true
+        }
+        if let decorations {
+            try mix.setDecorations(decorations)
             applied = true
         }
         if let outputs { try mix.setOutputs(outputs) }

@@ -63,6 +63,10 @@ public struct MixSpec: Sendable {
     /// Where a live mix (`arena run`) sends its encode; empty for a render.
     public var outputs: [OutputTarget] = []
     public var live = LiveSettings()
+    /// Pictures the skin and the decorations may show, by name: files or http(s) URLs.
+    public var images: [String: String] = [:]
+    /// Background picture, watermarks and captions.
+    public var decorations = Decorations()
     /// Which overlays show and how they look.
     public var overlays = OverlayTheme()
     /// Whether avatar URLs may point at loopback or private addresses.
@@ -139,6 +143,14 @@ public struct MixSpec: Sendable {
             try entry.finish()
         }
 
+        if var images = try fields.object("images") {
+            spec.images = try Decorations.images(&images).mapValues { $0.contains("://") ? $0 : resolve($0, relativeTo: baseDirectory) }
+            try images.finish()
+        }
+        if var decorations = try fields.object("decorations") {
+            spec.decorations = try Decorations.parse(&decorations, images: Set(spec.images.keys))
+            try decorations.finish()
+        }
         if var overlays = try fields.object("overlays") {
             spec.allowPrivateAvatarHosts = try overlays.bool("allowPrivateAvatarHosts") ?? false
             spec.overlays = try OverlayTheme.parse(&overlays)

@@ -106,7 +106,7 @@ public enum SkinParser {
         element.bold = try fields.choice("weight", ["regular", "bold"]) == "bold"
         element.colour = try colourField(&fields, "colour") ?? .named("text")
         element.icon = try fields.string("icon") ?? ""
-        element.source = try fields.choice("source", ["avatar"]) ?? ""
+        element.source = try fields.string("source") ?? ""
         element.colours = try (fields.strings("colours") ?? []).enumerated().map { index, text throws(SpecError) in
             try colourValue(text, field: "\(fields.name("colours"))[\(index)]")
         }
@@ -146,7 +146,7 @@ public enum SkinParser {
                 throw SpecError(field: fields.name("divider"), "is \"\(Redaction.value(divider))\"; the icons are \(icons.sorted().joined(separator: ", "))")
             }
         case .image:
-            guard element.source == "avatar" else { throw SpecError(field: fields.name("source"), "is required (\"avatar\")") }
+            guard !element.source.isEmpty else { throw SpecError(field: fields.name("source"), "is required: \"avatar\", or one of the mix's images") }
         case .text:
             guard !element.text.isEmpty else { throw SpecError(field: fields.name("text"), "is required") }
         case .box:

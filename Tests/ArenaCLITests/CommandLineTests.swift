@@ -132,7 +132,7 @@ private func files(in folder: URL) throws -> [String] {
         let result = try run(["layouts"], in: try newFolder())
         #expect(result.status == 0)
         let ids = result.output.split(separator: "\n").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
-        #expect(ids == [400, 600, 601, 800, 801])
+        #expect(ids == [2, 400, 600, 601, 602, 603, 800, 801])
     }
 
     /// A live mix whose one host never sends: the output still runs (the placeholder), in

@@ -97,6 +97,7 @@ final class RunningLiveMix: @unchecked Sendable {
     private var collectedNotices: [Int: [Notice]] = [:]
     private var collectedWarnings: [String] = []
     private var latestStatus: LiveStatus?
+    private var startedMixes: [RunningMix] = []
     private var failure: Error?
     private let done = DispatchSemaphore(value: 0)
 
@@ -113,6 +114,7 @@ final class RunningLiveMix: @unchecked Sendable {
         let thread = Thread { [self] in
             do {
                 try mix.run(
+                    started: { mixes in self.locked { self.startedMixes = mixes } },
                     notices: { index, new in self.locked { self.collectedNotices[index, default: []] += new } },
                     warning: { text in self.locked { self.collectedWarnings.append(text) } },
                     status: { status in self.locked { self.latestStatus = status } },
@@ -141,6 +143,8 @@ final class RunningLiveMix: @unchecked Sendable {
     var notices: [Notice] { notices(of: 0) }
     func notices(of mix: Int) -> [Notice] { locked { collectedNotices[mix] ?? [] } }
     var warnings: [String] { locked { collectedWarnings } }
+    /// The mixes, once they play.
+    var running: [RunningMix] { locked { startedMixes } }
     /// The first mix's status, as last reported (once a second).
     var status: LiveStatus? { locked { latestStatus } }
 

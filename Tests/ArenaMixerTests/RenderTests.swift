@@ -71,8 +71,8 @@ import Testing
         expectColour(frame, x: 360, y: 1100, Colour.black)
     }
 
-    /// Cells glide to their new rectangles over 300 ms (9 frames at 30 fps, eased) from the
-    /// frame the change is scheduled for, and a new cell fades in.
+    /// Cells glide to their new rectangles over 300 ms (9 frames at 30 fps, eased), the frame
+    /// the change is scheduled for being the first step, and a new cell fades in.
     @Test func joinAndLeaveGlideTheCellsToTheirNewPlaces() throws {
         let alice = try TestMedia.clip(rgb: Colour.red, seconds: 3)
         let bob = try TestMedia.clip(rgb: Colour.green, seconds: 3)
@@ -93,23 +93,23 @@ import Testing
         let aliceEdges = frames.filter { $0.index < 45 }.map { ($0.index, edge($0, y: 300, from: 0, Colour.red)) }
         for (index, right) in aliceEdges {
             switch index {
-            case ..<31: #expect(abs(right - 360) <= 2, "frame \(index): alice's cell ends at \(right)")
-            case 31..<39: #expect(right > 362 && right <= 482, "frame \(index): alice's cell ends at \(right), between the layouts")
+            case ..<30: #expect(abs(right - 360) <= 2, "frame \(index): alice's cell ends at \(right)")
+            case 30..<38: #expect(right > 362 && right <= 482, "frame \(index): alice's cell ends at \(right), between the layouts")
             default: #expect(abs(right - 480) <= 2, "frame \(index): alice's cell ends at \(right)")
             }
         }
-        let gliding = aliceEdges.filter { (31..<39).contains($0.0) }.map(\.1)
+        let gliding = aliceEdges.filter { (30..<38).contains($0.0) }.map(\.1)
         #expect(gliding == gliding.sorted() && gliding.filter { $0 < 476 }.count >= 5, "a glide, not a jump: \(gliding)")
         #expect(gliding[0] - 360 > 478 - gliding.last!, "eased out: fast first, slow last: \(gliding)")
         // Carol's cell (480, 516, 240, 240) fades in over the same frames.
-        let carolBlue = frames.filter { (30...40).contains($0.index) }.map { Int($0.rgb(x: 600, y: 636).blue) }
+        let carolBlue = frames.filter { (29...39).contains($0.index) }.map { Int($0.rgb(x: 600, y: 636).blue) }
         #expect(carolBlue.first! < 100 && carolBlue.last! > 200 && carolBlue == carolBlue.sorted(), "carol's blue: \(carolBlue)")
         // Bob leaves at frame 60: carol glides from (480, 516, 240, 240) to (360, 276, 360, 644).
         for frame in frames where frame.index >= 57 {
             let left = (0..<720).first { isClose(frame.rgb(x: $0, y: 560), Colour.blue, tolerance: 40) } ?? 720
             switch frame.index {
-            case ..<61: #expect(abs(left - 480) <= 2, "frame \(frame.index): carol's cell starts at \(left)")
-            case 61..<69: #expect(left >= 358 && left < 478, "frame \(frame.index): carol's cell starts at \(left)")
+            case ..<60: #expect(abs(left - 480) <= 2, "frame \(frame.index): carol's cell starts at \(left)")
+            case 60..<68: #expect(left >= 358 && left < 478, "frame \(frame.index): carol's cell starts at \(left)")
             default:
                 #expect(abs(left - 360) <= 2, "frame \(frame.index): carol's cell starts at \(left)")
                 expectColour(frame, x: 180, y: 598, Colour.red)

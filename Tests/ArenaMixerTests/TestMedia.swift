@@ -60,8 +60,8 @@ enum TestMedia {
 
 /// Writes `json` as a spec in a new folder, plans it and renders it to `out.<ext>`.
 @discardableResult
-func render(_ json: String, output: String = "out.mp4") throws -> (plan: MixPlan, path: String) {
-    let folder = try TestMedia.workspace()
+func render(_ json: String, output: String = "out.mp4", in workspace: URL? = nil) throws -> (plan: MixPlan, path: String) {
+    let folder = try workspace ?? TestMedia.workspace()
     let specFile = folder.appendingPathComponent("spec.json")
     try Data(json.utf8).write(to: specFile)
     let plan = try MixPlan(spec: try MixSpec.load(file: specFile), templates: try TemplateLibrary.bundled(),

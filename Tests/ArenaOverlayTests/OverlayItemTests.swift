@@ -1,3 +1,4 @@
+import Foundation
 import ArenaLayout
 import ArenaOverlay
 import ArenaSpec
@@ -125,5 +126,20 @@ import Testing
         let image = pill(name)
         let ink = image.pixels.filter { channels($0).red > 150 || channels($0).green > 150 }
         #expect(image.width > 20 && ink.count > 20, "\(name): \(image.width) wide, \(ink.count) bright pixels")
+    }
+}
+
+/// Names and captions are hostile text: shown as written, never read as a template.
+@Suite struct HostileTextTests {
+    @Test func aNameOrCaptionThatLooksLikeATemplateIsShownAsWritten() throws {
+        var fields = try JSONFields.decode(Data(#"{"captions": [{"text": "Room {score} {{x}}", "anchor": "top", "size": 20}]}"#.utf8), source: "d")
+        let decorations = try Decorations.parse(&fields, images: [])
+        let state = OverlayState(canvas: canvas, hosts: [host("alice", twoCells[0], name: "{score}}"), host("bob", twoCells[1])],
+                                 battle: nil, decorations: decorations)
+        let items = state.items(skin: defaultSkin)
+        #expect(items.first { $0.name == "nickname" }?.texts == ["{score}}"])
+        #expect(items.first { $0.name == "caption" }?.texts == ["Room {score} {{x}}"])
+        let image = OverlayRenderer(canvas: canvas, skin: defaultSkin).image(items.first { $0.name == "caption" }!)
+        #expect(image.width > 100, "drawn whole: \(image.width) px")
     }
 }

@@ -259,6 +259,17 @@ import Testing
         #expect(hosts.status == 400 && hosts.message.contains("add hosts with addHosts"), "\(hosts.text)")
         #expect(try await service.call("PATCH", "/v1/mixes/room", #"{"template": 1234}"#).status == 422)
         #expect(try await service.call("PATCH", "/v1/mixes/room", #"{"outputs": [{"type": "recording", "path": "/tmp/x.mkv"}]}"#).status == 422)
+        // Cells one by one, and decorations: checked like a spec's, naming the field.
+        let cells = #"{"cells": [{"x": 0, "y": 0, "width": 1, "height": "full"}, {"x": 0.6, "y": 0.1, "width": 0.3, "height": 0.3, "zOrder": 9}]}"#
+        let both = try await service.call("PATCH", "/v1/mixes/room", #"{"template": 600, "layout": \#(cells)}"#)
+        #expect(both.status == 400 && both.message.contains("layout is given with template"), "\(both.text)")
+        let outside = try await service.call("PATCH", "/v1/mixes/room", #"{"layout": {"units": "pixels", "cells": [{"x": 0, "y": 0, "width": 9000, "height": 10}]}}"#)
+        #expect(outside.status >= 400 && outside.message.contains("layout.cells[0]"), "\(outside.text)")
+        let unknown = try await service.call("PATCH", "/v1/mixes/room", #"{"decorations": {"watermarks": [{"image": "../../etc/passwd"}]}}"#)
+        #expect(unknown.status >= 400 && unknown.message.contains("decorations.watermarks[0].image"), "\(unknown.text)")
+        let caption = ##"{"captions": [{"text": "Room {name} 42", "anchor": "top", "offset": [0, 40], "fill": "#66000000"}]}"##
+        let decorated = try await service.call("PATCH", "/v1/mixes/room", #"{"layout": \#(cells), "decorations": \#(caption)}"#)
+        #expect(decorated.status == 200, "\(decorated.text)")
         try await Task.sleep(for: .seconds(2.5))
         #expect(try await service.call("DELETE", "/v1/mixes/room").status == 200)
 

@@ -50,7 +50,7 @@ import Testing
         (##"{"type": "icon", "icon": "rocket"}"##, ##"overlays.skin.battleUser[0].icon is "rocket"; the icons are"##),
         (##"{"type": "icon", "icon": "versus"}"##, "overlays.skin.battleUser[0].colours must give the left and the right colour"),
         (##"{"type": "bar", "colours": ["left"]}"##, "overlays.skin.battleUser[0].colours must give the left and the right colour"),
-        (##"{"type": "image", "source": "http://example.com/a.png"}"##, "overlays.skin.battleUser[0].source is"),
+        (##"{"type": "image"}"##, "overlays.skin.battleUser[0].source is required"),
         (##"{"type": "text", "text": "x", "size": "50%%"}"##, ##"overlays.skin.battleUser[0].size is "50%%"; it must be design units"##),
         (##"{"type": "text", "text": "x", "size": -3}"##, "overlays.skin.battleUser[0].size is -3.0; it must be from 0 to 4000"),
         (##"{"type": "box", "fill": "#12345"}"##, ##"overlays.skin.battleUser[0].fill is "#12345"; it must be "#RRGGBB" or "#AARRGGBB""##),

@@ -10,8 +10,17 @@ import GStreamerKit
 /// colour for a placed host without a picture; nothing for a voice room's seats; the canvas
 /// colour first when it is not black (the compositor's fill). No scaled copy of an input is
 /// ever made; a cell fading in is mixed with a copy of what was under it.
-struct CellPainter {
+final class CellPainter {
     let background: RGBColour
+    /// The mix's images, for a background picture.
+    private let images: [String: OverlayImage]
+    /// The background picture in the frames' colours, converted once.
+    private var picture: (name: String, matrix: YUVMatrix, planes: PlanarOverlay)?
+
+    init(background: RGBColour, images: [String: OverlayImage]) {
+        self.background = background
+        self.images = images
+    }
 
     /// One host's cell, and the frame its pad staged for it (nil: none, or the video is not shown).
     struct Layer {
@@ -19,15 +28,21 @@ struct CellPainter {
         let frame: HeldVideoFrame?
     }
 
-    func paint(_ layers: [Layer], into frame: borrowing WritableVideoFrame) {
+    /// Paints `layers` over the canvas colour, or over the image named `picture` (cover-fit).
+    func paint(_ layers: [Layer], picture name: String?, into frame: borrowing WritableVideoFrame) {
         let matrix = YUVMatrix(isBT709: frame.isBT709, isFullRange: frame.isFullRange)
+        let size = Size(width: frame.width, height: frame.height)
+        let backdrop = name.flatMap { backgroundPicture($0, matrix: matrix, size: size) }
         frame.withPlanes { planes, strides in
             var canvas = arena_canvas()
             canvas.planes = (planes[0], planes[1], planes[2])
             canvas.strides = (Int32(strides[0]), Int32(strides[1]), Int32(strides[2]))
             canvas.width = Int32(frame.width)
             canvas.height = Int32(frame.height)
-            if background != .black {
+            if let backdrop {
+                backdrop.copyOpaque(into: I420Planes(width: size.width, height: size.height, y: planes[0], u: planes[1], v: planes[2],
+                                                     yStride: strides[0], uStride: strides[1], vStride: strides[2]))
+            } else if background != .black {
                 fill(&canvas, Rect(x: 0, y: 0, width: frame.width, height: frame.height), background, matrix)
             }
             for layer in layers.sorted(by: { $0.cell.zOrder < $1.cell.zOrder }) where !layer.cell.audioOnly {
@@ -43,6 +58,15 @@ struct CellPainter {
                 arena_paint_fade_over(&canvas, rect, saved, Int32((layer.cell.opacity * 256).rounded()))
             }
         }
+    }
+
+    /// The picture `name`, cover-fitted to the canvas, in the frame's colours (nil if it did not load).
+    private func backgroundPicture(_ name: String, matrix: YUVMatrix, size: Size) -> PlanarOverlay? {
+        if let picture, picture.name == name, picture.matrix == matrix { return picture.planes }
+        guard let image = images[name] else { return nil }
+        let planes = PlanarOverlay(image.coverFitted(to: size), matrix: matrix)
+        picture = (name, matrix, planes)
+        return planes
     }
 
     /// The layer's picture (covering its cell, or whole inside it on black), or its placeholder.

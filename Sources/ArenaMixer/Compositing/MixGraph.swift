@@ -58,9 +58,10 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         self.plan = plan
         self.state = state
         inputs = Mutex(Inputs(hubs: hubs))
-        planner = FramePlanner(canvas: plan.canvas.size, staleAfter: plan.isLive ? plan.live.staleAfter : nil)
+        planner = FramePlanner(canvas: plan.canvas.size, staleAfter: plan.isLive ? plan.live.staleAfter : nil,
+                               frameDuration: nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond))
         overlays = OverlayFeed(plan: plan)
-        painter = CellPainter(background: plan.canvas.background)
+        painter = CellPainter(background: plan.canvas.background, images: plan.images)
         if case .snapshot = tail { layoutSEI = nil } else { layoutSEI = plan.video.layoutSEI == .off ? nil : LayoutSEI(mode: plan.video.layoutSEI) }
         let canvas = plan.canvas
         let rawVideo = try Caps(mediaType: "video/x-raw", [
@@ -104,7 +105,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
             guard let planned else { return }
             self.layoutSEI?.record(planned.plan)
             self.overlayCost.measure {
-                self.painter.paint(planned.layers, into: frame)
+                self.painter.paint(planned.layers, picture: planned.plan.overlay.decorations.background, into: frame)
                 self.overlays.blend(planned.plan.overlay, into: frame)
             }
         }
@@ -253,7 +254,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         }
         let speaking = Set(hosts.filter { $0.voice.speaking(at: pts) }.map(\.input.host.userId))
         let frame = planner.plan(at: pts, layout: layout, previous: previous, session: state.session(at: pts), names: names, freshness: freshness,
-                                 speaking: speaking,
+                                 speaking: speaking, decorations: state.decorations(at: pts),
                                  scoreChanges: { self.state.scoreChanges(of: $0, at: pts) })
         let layers = hosts.compactMap { host in
             frame.cell(of: host.input.host.userId).map { CellPainter.Layer(cell: $0, frame: $0.showsVideo ? host.video.heldVideoFrame() : nil) }

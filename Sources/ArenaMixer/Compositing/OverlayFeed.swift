@@ -13,7 +13,7 @@ final class OverlayFeed {
     private var planarMatrix: YUVMatrix?
 
     init(plan: MixPlan) {
-        renderer = OverlayRenderer(canvas: plan.canvas.size, skin: plan.skin, avatars: plan.avatars)
+        renderer = OverlayRenderer(canvas: plan.canvas.size, skin: plan.skin, avatars: plan.avatars, images: plan.images)
     }
 
     /// Blends what `overlay` shows into `frame` (I420).

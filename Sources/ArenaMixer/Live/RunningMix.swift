@@ -114,6 +114,12 @@ public final class RunningMix: Sendable {
         try graph.state.switchTemplate(to: template)
     }
 
+    /// Shows `decorations` from the mix's next output frame on.
+    public func setDecorations(_ decorations: Decorations) throws(MixError) {
+        try checkRunning()
+        graph.state.setDecorations(decorations)
+    }
+
     /// Replaces the outputs: those no longer listed are finalised and stopped, new ones start
     /// at the next keyframe, unchanged ones go on.
     public func setOutputs(_ targets: [OutputTarget]) throws(MixError) {

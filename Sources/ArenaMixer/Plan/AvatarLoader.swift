@@ -5,7 +5,7 @@ import Foundation
 import GStreamerKit
 import Synchronization
 
-/// Loads the hosts' avatar images before a mix starts, so that nothing fetched can stall the
+/// Loads the hosts' avatar images (and the mix's named images) before a mix starts, so that nothing fetched can stall the
 /// frame clock. Each is bounded in time and size, fetched through `GuardedFetch` (an http(s)
 /// URL may not reach a loopback or private address unless the operator allows it, nor be
 /// redirected there), and its header is read before it is decoded: at most 4096 x 4096
@@ -16,27 +16,48 @@ enum AvatarLoader {
     static let sizeLimit = 5 * 1024 * 1024
     static let maximumSide = 4096
 
-    /// Images by user id, and a warning for each avatar that could not be used.
-    static func load(_ hosts: [MixSpec.Host], allowPrivateHosts: Bool, access: FileAccess) -> (images: [String: OverlayImage], warnings: [String]) {
+    /// One picture to load: its key among the results, where it is, the field that names it
+    /// and what shows instead if it fails (for the warning).
+    struct Picture {
+        let key: String
+        let location: String
+        let field: String
+        let instead: String
+    }
+
+    /// The hosts' avatars by user id, and the mix's `images` by name, with a warning for each
+    /// that could not be used.
+    static func load(_ spec: MixSpec, access: FileAccess) -> (avatars: [String: OverlayImage], images: [String: OverlayImage], warnings: [String]) {
+        let avatars = spec.hosts.enumerated().compactMap { index, host in
+            host.avatarUrl.map { Picture(key: host.userId, location: $0, field: "hosts[\(index)].avatarUrl", instead: "using the default avatar") }
+        }
+        let images = spec.images.keys.sorted().map { name in
+            Picture(key: name, location: spec.images[name]!, field: "images.\(name)", instead: "not shown")
+        }
+        let results = load(avatars + images, allowPrivateHosts: spec.allowPrivateAvatarHosts, access: access)
+        var warnings: [String] = []
+        func collect(_ pictures: [Picture], _ results: ArraySlice<Result<OverlayImage, AvatarError>>) -> [String: OverlayImage] {
+            var loaded: [String: OverlayImage] = [:]
+            for (picture, result) in zip(pictures, results) {
+                switch result {
+                case .success(let image): loaded[picture.key] = image
+                case .failure(let error): warnings.append("\(picture.field) (\(Redaction.url(picture.location))): \(error.reason); \(picture.instead)")
+                }
+            }
+            return loaded
+        }
+        return (collect(avatars, results.prefix(avatars.count)), collect(images, results.dropFirst(avatars.count)), warnings)
+    }
+
+    /// `pictures` loaded in parallel, in their order.
+    private static func load(_ pictures: [Picture], allowPrivateHosts: Bool, access: FileAccess) -> [Result<OverlayImage, AvatarError>] {
         let fetch = GuardedFetch(allowInternalAddresses: allowPrivateHosts, timeLimit: .seconds(Int64(timeLimit)), sizeLimit: sizeLimit)
-        let loaded = Mutex([Result<OverlayImage, AvatarError>?](repeating: nil, count: hosts.count))
-        DispatchQueue.concurrentPerform(iterations: hosts.count) { index in
-            guard let url = hosts[index].avatarUrl else { return }
-            let result = load(url, fetch: fetch, access: access)
+        let loaded = Mutex([Result<OverlayImage, AvatarError>](repeating: .failure(AvatarError(reason: "not loaded")), count: pictures.count))
+        DispatchQueue.concurrentPerform(iterations: pictures.count) { index in
+            let result = load(pictures[index].location, fetch: fetch, access: access)
             loaded.withLock { $0[index] = result }
         }
-        let results = loaded.withLock { $0 }
-        var images: [String: OverlayImage] = [:]
-        var warnings: [String] = []
-        for (index, result) in results.enumerated() {
-            switch result {
-            case .success(let image): images[hosts[index].userId] = image
-            case .failure(let error):
-                warnings.append("hosts[\(index)].avatarUrl (\(Redaction.url(hosts[index].avatarUrl!))): \(error.reason); using the default avatar")
-            case nil: break
-            }
-        }
-        return (images, warnings)
+        return loaded.withLock { $0 }
     }
 
     struct AvatarError: Error {

@@ -18,6 +18,8 @@ public struct ProbedInputs: Sendable {
     public let inputs: [InputPlan]
     /// Avatar images by user id.
     public let avatars: [String: OverlayImage]
+    /// The spec's `images` that loaded, by name.
+    public let images: [String: OverlayImage]
     /// Avatars that could not be used (the default one shows instead).
     public let warnings: [String]
 }
@@ -34,8 +36,8 @@ public enum InputProbe {
             throw .spec(SpecError(field: "hosts[\(index)].input", "is a live \(kind) input; live inputs are mixed by `arena run`"))
         }
         let inputs = try inspect(spec.hosts, access: access)
-        let (avatars, warnings) = AvatarLoader.load(spec.hosts, allowPrivateHosts: spec.allowPrivateAvatarHosts, access: access)
-        return ProbedInputs(inputs: inputs, avatars: avatars, warnings: warnings)
+        let (avatars, images, warnings) = AvatarLoader.load(spec, access: access)
+        return ProbedInputs(inputs: inputs, avatars: avatars, images: images, warnings: warnings)
     }
 
     /// Reads every input's streams in parallel; the first unusable one is reported.

@@ -39,6 +39,10 @@ public struct MixPlan: Sendable {
     public let live: LiveSettings
     /// The overlays' skin, with the spec's switches, colours and font applied.
     public let skin: Skin
+    /// The spec's `images` that loaded, by name.
+    public let images: [String: OverlayImage]
+    /// The decorations the mix starts with.
+    public let decorations: Decorations
     /// Where the mix may open files.
     public let access: FileAccess
 
@@ -65,11 +69,16 @@ public struct MixPlan: Sendable {
         audio = spec.output.audio
         outputs = spec.outputs
         self.live = spec.live
-        do {
+        do throws(SpecError) {
             skin = try SkinLibrary.resolve(spec.overlays)
+            if let unknown = SkinLibrary.imageSources(skin).first(where: { spec.images[$0] == nil }) {
+                throw SpecError(field: "overlays.skin", "shows the image \"\(Redaction.value(unknown))\", which images does not name")
+            }
         } catch {
             throw .spec(error)
         }
+        images = probed.images
+        decorations = spec.decorations
         inputs = probed.inputs
         avatars = probed.avatars
         warnings = probed.warnings

@@ -26,6 +26,8 @@ final class MixState: Sendable {
         /// A live mix's timeline events not applied yet, in time order, with their positions.
         var pending: [(index: Int, timed: TimedEvent)]
         var latestFrame: UInt64?
+        /// The decorations from each time on (the last few changes).
+        var decorations: [(at: UInt64, value: Decorations)]
         /// Where the last pruning cut the schedules (a live mix's).
         var prunedUpTo: UInt64 = 0
 
@@ -52,7 +54,7 @@ final class MixState: Sendable {
         frameDuration = nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond)
         onNotices = { _ in }
         warning = { _ in }
-        state = Mutex(State(sessions: plan.sessions, layouts: plan.schedule, pending: []))
+        state = Mutex(State(sessions: plan.sessions, layouts: plan.schedule, pending: [], decorations: [(0, plan.decorations)]))
     }
 
     /// A live mix's states, starting from the plan's initial session. `onNotices` gets the
@@ -73,7 +75,7 @@ final class MixState: Sendable {
         self.warning = warning
         let pending: [(index: Int, timed: TimedEvent)] = plan.timeline.enumerated().map { ($0.offset, $0.element) }
             .sorted { ($0.timed.at, $0.index) < ($1.timed.at, $1.index) }
-        state = Mutex(State(sessions: sessions, layouts: layouts, pending: pending))
+        state = Mutex(State(sessions: sessions, layouts: layouts, pending: pending, decorations: [(0, plan.decorations)]))
     }
 
     /// Where every host is at `time`.
@@ -159,6 +161,19 @@ final class MixState: Sendable {
             } catch {
                 throw .layout(error)
             }
+        }
+    }
+
+    /// The decorations shown at `time`.
+    func decorations(at time: UInt64) -> Decorations {
+        state.withLock { state in (state.decorations.last { $0.at <= time } ?? state.decorations[0]).value }
+    }
+
+    /// Shows `decorations` from the next output frame on.
+    func setDecorations(_ decorations: Decorations) {
+        state.withLock { state in
+            state.decorations.append((state.nextFrameTime(frameDuration), decorations))
+            if state.decorations.count > 16 { state.decorations.removeFirst(state.decorations.count - 16) }
         }
     }
 
