@@ -17,7 +17,7 @@ BENCH_PACKAGES := ffmpeg time gnuplot-nox
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARENA := .build/release/arena
 
-.PHONY: demo test fuzz soak bench bench-live bench-repair bench-service bench-fleet bench-micro golden build install deps test-deps bench-deps clean
+.PHONY: demo test fuzz soak bench bench-live bench-repair bench-service bench-fleet bench-micro golden gallery build install deps test-deps bench-deps clean
 
 demo: build out/clips/.made
 	$(ARENA) render pipelines/demo.json --output out/demo.mp4 --events-out out/demo-events.jsonl
@@ -36,6 +36,14 @@ fuzz: deps test-deps
 # RSS, descriptors and threads sampled each minute. Appends its figures to benchmarks/RESULTS.md.
 soak: build test-deps
 	benchmarks/soak.py $${SOAK_MINUTES:-30}
+
+# The README's pictures of skins, a voice room and a custom layout (docs/gallery), at a third of their size.
+gallery: build bench-deps out/clips/.made
+	for shot in "gallery.json 4.5 skin-default" "gallery.json 4.5 skin-sdk-example sdk-example" "gallery.json 7 skin-sdk-example-3 sdk-example" \
+	            "gallery-voice.json 1.5 voice-room" "gallery-custom.json 2 custom-layout"; do \
+		set -- $$shot; $(ARENA) snapshot pipelines/$$1 --at $$2 --output out/$$3.png $${4:+--skin $$4} && \
+		ffmpeg -v error -y -i out/$$3.png -vf scale=240:-2 docs/gallery/$$3.png || exit 1; \
+	done
 
 # Rewrites the overlays' reference images (Tests/ArenaOverlayTests/Golden); look before committing.
 golden: deps

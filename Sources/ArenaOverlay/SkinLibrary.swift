@@ -8,7 +8,6 @@ public enum SkinLibrary {
     /// The skin `theme` chooses, with what it `extends`, its switches, colours and font
     /// applied; every palette name an element uses must then be in the palette.
     public static func resolve(_ theme: OverlayTheme) throws(SpecError) -> Skin {
-        guard theme.enabled else { return Skin() }
         var skin: Skin
         switch theme.skin {
         case .bundled(let name): skin = try bundled(name, field: "overlays.skin")

@@ -1,9 +1,11 @@
 /// The spec's `overlays` settings: the skin, and switches, colours and font over it.
 public struct OverlayTheme: Equatable, Sendable {
-    /// False: no overlays at all.
+    /// False: only the elements switched on by name show.
     public var enabled = true
     /// Names of skin elements switched off (`"nickname"`, `"scoreBar"`, ...).
     public var hidden: Set<String> = []
+    /// Names of skin elements switched on (they show even when `enabled` is false).
+    public var shown: Set<String> = []
     /// Palette colours by name, over the skin's.
     public var palette: [String: ARGB] = [:]
     /// Pango font family over the skin's; fontconfig falls back per character (CJK, emoji, Arabic).
@@ -51,7 +53,13 @@ extension OverlayTheme {
     static func parse(_ fields: inout JSONFields) throws(SpecError) -> OverlayTheme {
         var theme = OverlayTheme()
         theme.enabled = try fields.bool("enabled") ?? true
-        for (key, name) in switches where try fields.bool(key) == false { theme.hidden.insert(name) }
+        for (key, name) in switches {
+            switch try fields.bool(key) {
+            case false?: theme.hidden.insert(name)
+            case true?: theme.shown.insert(name)
+            case nil: break
+            }
+        }
         for (key, name) in colours {
             guard let hex = try fields.string(key) else { continue }
             theme.palette[name] = try SkinParser.colour(hex, field: fields.name(key))

@@ -32,13 +32,17 @@ public struct Skin: Hashable, Sendable {
         return merged
     }
 
-    /// The skin with `theme`'s palette and font over its own, and the elements it switches off removed.
+    /// The skin with `theme`'s palette and font over its own, and the elements it switches off
+    /// removed (all but those it switches on, when it is not `enabled`).
     public func applying(_ theme: OverlayTheme) -> Skin {
         var skin = self
         skin.font = theme.font ?? font
         skin.palette.merge(theme.palette) { $1 }
         func kept(_ elements: [SkinElement]?) -> [SkinElement]? {
-            elements?.filter { element in element.name.map { !theme.hidden.contains($0) } ?? true }
+            elements?.filter { element in
+                guard let name = element.name else { return theme.enabled }
+                return theme.enabled ? !theme.hidden.contains(name) : theme.shown.contains(name)
+            }
         }
         skin.coHostBackground = kept(coHostBackground)
         skin.coHostForeground = kept(coHostForeground)

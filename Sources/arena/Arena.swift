@@ -97,9 +97,10 @@ struct Render: ParsableCommand {
             }
         }
         let seconds = Double(result.frameCount) / Double(plan.canvas.framesPerSecond)
-        print(String(format: "wrote %@: %dx%d, %d frames (%.2f s) at %d fps, in %.2f s (%.2fx real time); overlays %.3f ms/frame",
+        print(String(format: "wrote %@: %dx%d, %d frames (%.2f s) at %d fps, in %.2f s (%.2fx real time); cells %.3f ms/frame; overlays %.3f ms/frame",
                      result.path, plan.canvas.size.width, plan.canvas.size.height, result.frameCount, seconds,
-                     plan.canvas.framesPerSecond, result.wallSeconds, seconds / result.wallSeconds, result.overlayMilliseconds))
+                     plan.canvas.framesPerSecond, result.wallSeconds, seconds / result.wallSeconds, result.cellMilliseconds,
+                     result.overlayMilliseconds))
     }
 }
 

@@ -49,8 +49,8 @@ import Testing
     }
 
     @Test func theExampleSkinPutsEachScoreAtItsCellsBottomRight() throws {
-        let alice = try TestMedia.clip(rgb: Colour.red, seconds: 3)
-        let bob = try TestMedia.clip(rgb: Colour.green, seconds: 3)
+        let alice = try TestMedia.clip(rgb: Colour.red, width: 160, height: 120, seconds: 3)
+        let bob = try TestMedia.clip(rgb: Colour.green, width: 160, height: 120, seconds: 3)
         let (_, path) = try render("""
             {"template": 600, "duration": 3, "hosts": \(hostsJSON([("alice", alice), ("bob", bob)])),
              "overlays": {"skin": "sdk-example"},

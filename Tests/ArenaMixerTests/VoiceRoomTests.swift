@@ -10,7 +10,7 @@ import Testing
         let file = try TestMedia.workspace().appendingPathComponent("tone.mp4")
         let ffmpeg = Process()
         ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        ffmpeg.arguments = ["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=0x808080:s=320x240:r=30:d=4",
+        ffmpeg.arguments = ["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=0x808080:s=160x120:r=30:d=4",
                             "-f", "lavfi", "-i", "sine=f=440:d=4:sample_rate=48000", "-af", "volume=enable='not(between(t,1,2))':volume=0",
                             "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", file.path]
         try ffmpeg.run()
@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func sixSeatsWithAvatarsAndNamesAndARingWhileHeard() throws {
-        let silent = try TestMedia.clip(rgb: Colour.blue, seconds: 4, audio: false)
+        let silent = try TestMedia.clip(rgb: Colour.blue, width: 160, height: 120, seconds: 4, audio: false)
         let inputs = [("alice", try toneClip())] + ["bob", "carol", "dave", "erin", "frank"].map { ($0, silent) }
         let (_, path) = try render("""
             {"template": 2, "duration": 4, "hosts": \(hostsJSON(inputs)), "output": {"video": {"preset": "ultrafast"}}}

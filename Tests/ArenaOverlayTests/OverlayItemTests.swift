@@ -85,6 +85,8 @@ import Testing
         theme = OverlayTheme()
         theme.enabled = false
         #expect(state.items(skin: try SkinLibrary.resolve(theme)).isEmpty)
+        theme.shown = ["timer"]   // "enabled": false, "timer": true
+        #expect(state.items(skin: try SkinLibrary.resolve(theme)).map(\.name) == ["timer"])
     }
 }
 

@@ -1,4 +1,5 @@
 import ArenaFrame
+import Foundation
 import ArenaLayout
 import ArenaSpec
 import GStreamerKit
@@ -53,10 +54,12 @@ struct HostLayers: Sendable {
             try pad.set("mute", true)
             try pad.set("volume", input.host.volume)
             try chain.last!.staticPad("src").link(pad)
+            // Heard as the mix plays it: the host's volume counts (0: never speaking).
+            let gain = 20 * log10(max(input.host.volume, 1e-6))
             try chain.last!.staticPad("src").addTimedBufferDataProbe { [voice] pts, duration, samples in
                 guard let pts else { return }
                 let length = duration ?? UInt64(samples.count / 4) * 1_000_000_000 / UInt64(audioRate)
-                voice.add(level: VoiceActivity.level(ofS16: samples), at: pts, duration: length)
+                voice.add(level: VoiceActivity.level(ofS16: samples) + gain, at: pts, duration: length)
             }
             audio = pad
             inlets.append(try chain[0].staticPad("sink"))

@@ -26,7 +26,9 @@ import Synchronization
 final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer thread's own
     let pipeline = Pipeline(name: "arena-mix")  // the name `origin(ofElementPath:)` looks for
     let state: MixState
-    /// CPU time the overlay stage (painting the cells, composing and blending the overlays) takes per frame.
+    /// CPU time painting the cells (and the background picture) takes per frame.
+    let cellCost = StageCost()
+    /// CPU time the overlays (drawing what changed, blending every item) take per frame.
     let overlayCost = StageCost()
     private let plan: MixPlan
     private let planner: FramePlanner
@@ -104,10 +106,8 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
             }
             guard let planned else { return }
             self.layoutSEI?.record(planned.plan)
-            self.overlayCost.measure {
-                self.painter.paint(planned.layers, picture: planned.plan.overlay.decorations.background, into: frame)
-                self.overlays.blend(planned.plan.overlay, into: frame)
-            }
+            self.cellCost.measure { self.painter.paint(planned.layers, picture: planned.plan.overlay.decorations.background, into: frame) }
+            self.overlayCost.measure { self.overlays.blend(planned.plan.overlay, into: frame) }
         }
     }
 

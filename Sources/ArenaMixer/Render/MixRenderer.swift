@@ -21,7 +21,9 @@ public struct RenderResult: Sendable {
     public let wallSeconds: Double
     /// Inputs that broke mid-way and were replaced by their placeholder, as messages.
     public let warnings: [String]
-    /// CPU milliseconds the overlays (composition and blending) cost per output frame.
+    /// CPU milliseconds painting the cells (scaled pictures, placeholders, the background) costs per output frame.
+    public let cellMilliseconds: Double
+    /// CPU milliseconds the overlays (drawing what changed, blending) cost per output frame.
     public let overlayMilliseconds: Double
 }
 
@@ -127,7 +129,7 @@ public final class MixRenderer: Sendable {
         }
         let frames = if case .recording = target { plan.frameCount } else { 1 }
         return RenderResult(path: output.path, frameCount: frames, wallSeconds: Date().timeIntervalSince(started), warnings: warned,
-                            overlayMilliseconds: mix.overlayCost.millisecondsPerBuffer)
+                            cellMilliseconds: mix.cellCost.millisecondsPerBuffer, overlayMilliseconds: mix.overlayCost.millisecondsPerBuffer)
     }
 
     /// The output stood still for `stallLimit`: drops the inputs the mixers wait on, or
