@@ -53,6 +53,9 @@ public struct PlanarOverlay: Sendable {
     let cb: [UInt8]
     let cr: [UInt8]
     let chromaAlpha: [UInt8]
+    /// Per luma row, then per chroma row: 0 all clear (skipped), 255 all opaque (copied), else blended.
+    let lumaRows: [UInt8]
+    let chromaRows: [UInt8]
 
     public init(_ image: OverlayImage, matrix: YUVMatrix) {
         x = image.x & ~1
@@ -73,21 +76,32 @@ public struct PlanarOverlay: Sendable {
         let (shiftX, shiftY) = (image.x - x, image.y - y)
         var luma = [UInt8](repeating: 0, count: boxWidth * boxHeight), lumaAlpha = luma
         var cbSum = [Int](repeating: 0, count: boxWidth * boxHeight / 4), crSum = cbSum, alphaSum = cbSum
+        // Unchecked pointers: this runs for every pixel of every new image (a moving bar: each frame).
         image.pixels.withUnsafeBufferPointer { pixels in
-            for sourceY in 0..<image.height {
-                let row = sourceY + shiftY
-                for sourceX in 0..<image.width {
-                    let pixel = pixels[sourceY * image.width + sourceX]
-                    let a = Int(pixel >> 24)
-                    if a == 0 { continue }
-                    let r = Int(pixel >> 16 & 0xFF), g = Int(pixel >> 8 & 0xFF), b = Int(pixel & 0xFF)
-                    let column = sourceX + shiftX, index = row * boxWidth + column
-                    luma[index] = UInt8(min(255, (yOffset * a * 257 + yR * r + yG * g + yB * b + 32_768) >> 16))
-                    lumaAlpha[index] = UInt8(a)
-                    let block = (row / 2) * (boxWidth / 2) + column / 2
-                    cbSum[block] += 128 * a * 257 + cbR * r + cbG * g + cbB * b
-                    crSum[block] += 128 * a * 257 + crR * r + crG * g + crB * b
-                    alphaSum[block] += a
+            luma.withUnsafeMutableBufferPointer { luma in
+                lumaAlpha.withUnsafeMutableBufferPointer { lumaAlpha in
+                    cbSum.withUnsafeMutableBufferPointer { cbSum in
+                        crSum.withUnsafeMutableBufferPointer { crSum in
+                            alphaSum.withUnsafeMutableBufferPointer { alphaSum in
+                                for sourceY in 0..<image.height {
+                                    let row = sourceY + shiftY, blockRow = (row / 2) * (boxWidth / 2)
+                                    for sourceX in 0..<image.width {
+                                        let pixel = pixels[sourceY * image.width + sourceX]
+                                        let a = Int(pixel >> 24)
+                                        if a == 0 { continue }
+                                        let r = Int(pixel >> 16 & 0xFF), g = Int(pixel >> 8 & 0xFF), b = Int(pixel & 0xFF)
+                                        let column = sourceX + shiftX, index = row * boxWidth + column
+                                        luma[index] = UInt8(truncatingIfNeeded: min(255, (yOffset * a * 257 + yR * r + yG * g + yB * b + 32_768) >> 16))
+                                        lumaAlpha[index] = UInt8(truncatingIfNeeded: a)
+                                        let block = blockRow + column / 2
+                                        cbSum[block] &+= 128 * a * 257 + cbR * r + cbG * g + cbB * b
+                                        crSum[block] &+= 128 * a * 257 + crR * r + crG * g + crB * b
+                                        alphaSum[block] &+= a
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -96,6 +110,18 @@ public struct PlanarOverlay: Sendable {
         cb = cbSum.map { UInt8(max(0, min(255, ($0 / 4 + 32_768) >> 16))) }
         cr = crSum.map { UInt8(max(0, min(255, ($0 / 4 + 32_768) >> 16))) }
         chromaAlpha = alphaSum.map { UInt8(($0 + 2) / 4) }
+        lumaRows = Self.rowKinds(lumaAlpha, width: boxWidth)
+        chromaRows = Self.rowKinds(chromaAlpha, width: boxWidth / 2)
+    }
+
+    /// Each row of `alpha` (`width` wide): 0 if every pixel is clear, 255 if every one is opaque, else 1.
+    private static func rowKinds(_ alpha: [UInt8], width: Int) -> [UInt8] {
+        guard width > 0 else { return [] }
+        return stride(from: 0, to: alpha.count, by: width).map { start in
+            let row = alpha[start..<start + width]
+            if row.allSatisfy({ $0 == 0 }) { return 0 }
+            return row.allSatisfy { $0 == 255 } ? 255 : 1
+        }
     }
 
     /// Copies into `frame` row by row, clipped to the frame, as if every pixel were opaque (for
@@ -121,7 +147,7 @@ public struct PlanarOverlay: Sendable {
             lumaAlpha.withUnsafeBufferPointer { alpha in
                 for row in 0..<rows {
                     Self.blendRow(into: frame.y + (y + row) * frame.yStride + x, source: luma.baseAddress! + row * width,
-                                  alpha: alpha.baseAddress! + row * width, count: columns)
+                                  alpha: alpha.baseAddress! + row * width, count: columns, kind: lumaRows[row])
                 }
             }
         }
@@ -131,19 +157,25 @@ public struct PlanarOverlay: Sendable {
                     for row in 0..<rows / 2 {
                         let offset = row * width / 2
                         Self.blendRow(into: frame.u + (y / 2 + row) * frame.uStride + x / 2, source: cb.baseAddress! + offset,
-                                      alpha: alpha.baseAddress! + offset, count: columns / 2)
+                                      alpha: alpha.baseAddress! + offset, count: columns / 2, kind: chromaRows[row])
                         Self.blendRow(into: frame.v + (y / 2 + row) * frame.vStride + x / 2, source: cr.baseAddress! + offset,
-                                      alpha: alpha.baseAddress! + offset, count: columns / 2)
+                                      alpha: alpha.baseAddress! + offset, count: columns / 2, kind: chromaRows[row])
                     }
                 }
             }
         }
     }
 
-    /// `destination = source + destination * (255 - alpha) / 255`, skipping clear pixels.
+    /// `destination = source + destination * (255 - alpha) / 255`, skipping clear pixels; a
+    /// row of `kind` 0 (all clear) is skipped, one of 255 (all opaque) copied.
     @inline(__always)
     private static func blendRow(into destination: UnsafeMutablePointer<UInt8>, source: UnsafePointer<UInt8>,
-                                 alpha: UnsafePointer<UInt8>, count: Int) {
+                                 alpha: UnsafePointer<UInt8>, count: Int, kind: UInt8) {
+        if kind == 0 { return }
+        if kind == 255 {
+            destination.update(from: source, count: count)
+            return
+        }
         for index in 0..<count {
             let a = UInt32(alpha[index])
             if a == 0 { continue }

@@ -37,7 +37,7 @@ import Testing
         let items = state.items(skin: defaultSkin)
         let renderer = OverlayRenderer(canvas: canvas, skin: defaultSkin)
         let bar = named("scoreBar", in: items), timer = named("timer", in: items)
-        #expect(bar.map(\.texts) == [["3", "1"]] && bar.first?.frame == battleArea)
+        #expect(bar.map(\.texts) == [[], ["3"], ["1"]] && bar.allSatisfy { $0.frame == battleArea }, "the bar, then each score (drawn once per score)")
         #expect(timer.map(\.texts) == [["4:59"]])
         #expect(timer.map { renderer.image($0).y } == [138 + 14], "under the 18-unit bar (14 px here)")
         #expect(named("ranking", in: items).isEmpty)
