@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# What the overlays cost per output frame: the same 20 s 1v1 battle (names, a score change
+# What the overlays cost per output frame: the same 20 s 1v1 battle (default skin) (names, a score change
 # every second so the bar animates, the timer ticking) rendered with all overlays on and with
 # them off, alternating, ROUNDS times each. The figure is Arena's own measure of the overlay
-# stage (CPU time of the compositor's thread around drawing and blending, per frame), which
+# stage (CPU time of the compositor's thread drawing what changed and blending, per frame; painting the cells is reported apart), which
 # whole-process CPU is too noisy to show; whole-process CPU is printed beside it.
 # Prints medians and appends them to benchmarks/RESULTS.md.
 #   usage: benchmarks/overlays.sh [ROUNDS]     (after `make demo`, from the project root)

@@ -22,6 +22,10 @@ extension MixRegistry {
             }
             try confineAvatar(of: host, field: "hosts[\(index)]")
         }
+        for (name, location) in spec.images.sorted(by: { $0.key < $1.key })
+        where !location.hasPrefix("http://") && !location.hasPrefix("https://") && !access.contains(location) {
+            throw APIError(.unprocessableContent, "images.\(name) must be an http(s) URL or a file in the data folder")
+        }
         try confine(spec.outputs)
     }
 

@@ -29,6 +29,10 @@ import Testing
                                        with: #""input": "file://elsewhere\#(service.folder.path)/clip.mp4""#), "hosts[1].input must be"),
             (base.replacingOccurrences(of: #""live":"#, with: #""overlays": {"allowPrivateAvatarHosts": true}, "live":"#),
              "overlays.allowPrivateAvatarHosts is the operator's"),
+            (base.replacingOccurrences(of: #""live":"#, with: #""images": {"logo": "/etc/passwd"}, "live":"#),
+             "images.logo must be an http(s) URL or a file in the data folder"),
+            (base.replacingOccurrences(of: #""live":"#, with: #""images": {"logo": "../\#(outside.lastPathComponent)/x.png"}, "live":"#),
+             "images.logo must be an http(s) URL or a file in the data folder"),
             // An SRT caller would make the service connect out, to its own network as well.
             (base.replacingOccurrences(of: #""input": {"rtp": {"video": {"port": \#(ports.1)}}}"#,
                                        with: #""input": {"srt": {"uri": "srt://10.0.0.1:9000?mode=caller"}}"#),
