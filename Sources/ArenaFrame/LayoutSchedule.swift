@@ -41,6 +41,9 @@ public struct LayoutSchedule: Sendable {
         try seats.update(connected: session.connected, owner: session.owner)
         let layout = FrameLayout(placements: template.placements(seats, on: canvas), cameraOff: session.cameraOff,
                                  micOff: session.micOff, audioOnly: template.audioOnly)
+        guard changes.last?.layout != layout else { return }
+        // Two changes for one frame: the later one is what that frame shows.
+        if changes.last?.at == at { changes.removeLast() }
         if changes.last?.layout != layout { changes.append((at, layout)) }
     }
 
@@ -69,10 +72,16 @@ public struct LayoutSchedule: Sendable {
         changes[changes.lastIndex(atOrBefore: time) { $0.at } ?? 0].layout
     }
 
-    /// The layout in force at `time`, with the one before it and when it took over (for transitions).
+    /// The layout in force at `time`, with the last one whose cells differ and when the cells
+    /// changed (for transitions: a camera or microphone switched meanwhile moves nothing).
     public func layoutChange(at time: UInt64) -> (layout: FrameLayout, previous: (layout: FrameLayout, changedAt: UInt64)?) {
         let index = changes.lastIndex(atOrBefore: time) { $0.at } ?? 0
-        guard index > 0 else { return (changes[index].layout, nil) }
-        return (changes[index].layout, (changes[index - 1].layout, changes[index].at))
+        let layout = changes[index].layout
+        var first = index
+        while first > 0, changes[first - 1].layout.placements == layout.placements, changes[first - 1].layout.audioOnly == layout.audioOnly {
+            first -= 1
+        }
+        guard first > 0 else { return (layout, nil) }
+        return (layout, (changes[first - 1].layout, changes[first].at))
     }
 }

@@ -1,53 +1,50 @@
 import Foundation
 
 /// Whether a host is heard, from the level of their sound, with hysteresis so that the
-/// speaking ring does not flicker: on as soon as a stretch of sound reaches ``onLevel``, off
-/// once it has stayed under ``offLevel`` for ``release``. Sound is added as it is decoded
-/// (stamped in mix time); frames ask about their own time.
+/// speaking ring does not flicker: it turns on as soon as a stretch of sound reaches
+/// ``onLevel``, stays on while the sound stays above ``offLevel``, and turns off ``release``
+/// after the last such sound, whether quiet sound follows or none at all (a sender that
+/// stops, a codec's silence suppression). Sound is added as it is decoded, stamped in mix
+/// time; frames ask about their own time.
 public struct VoiceActivity: Sendable {
     /// dBFS (RMS): a voice at a normal distance from a phone's microphone is well above it.
     public static let onLevel = -40.0
+    /// dBFS (RMS): sound between the two keeps a voice that is on, on.
     public static let offLevel = -48.0
+    /// How long the voice counts as heard after its last sound.
     public static let release: UInt64 = 500_000_000
 
-    /// When it turned on and off, oldest first (a few kept).
-    private var changes: [(at: UInt64, speaking: Bool)] = []
-    private var quietSince: UInt64?
+    /// Stretches of voice (start, end of the last sound in them), oldest first; a few kept.
+    private var voiced: [(start: UInt64, end: UInt64)] = []
 
     public init() {}
 
     /// Adds a stretch of sound starting at `time`, `duration` long, at `level` dBFS (RMS).
     public mutating func add(level: Double, at time: UInt64, duration: UInt64) {
-        let speaking = changes.last?.speaking ?? false
-        if level >= Self.onLevel {
-            quietSince = nil
-            if !speaking { record(true, at: time) }
-        } else if level < Self.offLevel {
-            let since = quietSince ?? time
-            quietSince = since
-            if speaking, time + duration >= since + Self.release { record(false, at: since + Self.release) }
-        } else {
-            quietSince = nil
+        let end = time + duration
+        if let last = voiced.last, time <= last.end + Self.release, level >= Self.offLevel {
+            voiced[voiced.count - 1].end = max(last.end, end)
+        } else if level >= Self.onLevel {
+            voiced.append((time, end))
+            if voiced.count > 64 { voiced.removeFirst(voiced.count - 64) }
         }
     }
 
     /// Whether the host is heard at `time`.
     public func speaking(at time: UInt64) -> Bool {
-        changes.last { $0.at <= time }?.speaking ?? false
-    }
-
-    private mutating func record(_ speaking: Bool, at time: UInt64) {
-        changes.append((time, speaking))
-        if changes.count > 64 { changes.removeFirst(changes.count - 64) }
+        voiced.last { $0.start <= time }.map { time < $0.end + Self.release } ?? false
     }
 
     /// RMS level in dBFS of interleaved signed 16-bit samples (-120 for silence).
     public static func level(ofS16 samples: UnsafeRawBufferPointer) -> Double {
-        let values = samples.bindMemory(to: Int16.self)
-        guard !values.isEmpty else { return -120 }
+        let count = samples.count / 2
+        guard count > 0 else { return -120 }
         var sum = 0.0
-        for value in values { sum += Double(value) * Double(value) }
-        let meanSquare = sum / Double(values.count) / (32_768.0 * 32_768.0)
+        for index in 0..<count {
+            let value = Double(samples.loadUnaligned(fromByteOffset: 2 * index, as: Int16.self))
+            sum += value * value
+        }
+        let meanSquare = sum / Double(count) / (32_768.0 * 32_768.0)
         return meanSquare > 1e-12 ? 10 * log10(meanSquare) : -120
     }
 }

@@ -29,9 +29,10 @@ final class Canvas2D {
     private let surface: OpaquePointer
     let context: OpaquePointer
 
+    /// `width` x `height` pixels, each kept within 1 and Cairo's 32767.
     init(width: Int, height: Int) {
-        self.width = max(1, width)
-        self.height = max(1, height)
+        self.width = max(1, min(width, 32_767))
+        self.height = max(1, min(height, 32_767))
         surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(self.width), Int32(self.height))
         context = cairo_create(surface)
     }
@@ -45,8 +46,10 @@ final class Canvas2D {
     func image(x: Int, y: Int) -> OverlayImage {
         cairo_surface_flush(surface)
         let stride = Int(cairo_image_surface_get_stride(surface))
-        let data = cairo_image_surface_get_data(surface)!
         var pixels = [UInt32](repeating: 0, count: width * height)
+        guard let data = cairo_image_surface_get_data(surface) else {
+            return OverlayImage(x: x, y: y, width: width, height: height, pixels: pixels)   // Cairo could not make it: nothing drawn
+        }
         pixels.withUnsafeMutableBytes { target in
             for row in 0..<height {
                 (target.baseAddress! + row * width * 4).copyMemory(from: data + row * stride, byteCount: width * 4)
@@ -79,39 +82,28 @@ final class Canvas2D {
 
     /// Paints `image` scaled to cover a `side` x `side` square at the origin, centred (a crop).
     func paint(_ image: OverlayImage, coveringSide side: Double) {
-        var pixels = image.pixels
-        pixels.withUnsafeMutableBytes { bytes in
-            let source = cairo_image_surface_create_for_data(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), CAIRO_FORMAT_ARGB32,
-                                                             Int32(image.width), Int32(image.height), Int32(image.width * 4))
-            defer { cairo_surface_destroy(source) }
-            let scale = side / Double(min(image.width, image.height))
-            cairo_save(context)
-            cairo_translate(context, (side - Double(image.width) * scale) / 2, (side - Double(image.height) * scale) / 2)
-            cairo_scale(context, scale, scale)
-            cairo_set_source_surface(context, source, 0, 0)
-            cairo_pattern_set_filter(cairo_get_source(context), CAIRO_FILTER_GOOD)
-            cairo_paint(context)
-            cairo_restore(context)
-        }
+        let scale = side / Double(min(image.width, image.height))
+        paint(image, x: (side - Double(image.width) * scale) / 2, y: (side - Double(image.height) * scale) / 2,
+              width: Double(image.width) * scale, height: Double(image.height) * scale, padded: false)
     }
 
-    /// Paints `image` scaled into the `width` x `height` box at (`x`, `y`).
-    func paint(_ image: OverlayImage, x: Double, y: Double, width: Double, height: Double) {
+    /// Paints `image` scaled into the `width` x `height` box at (`x`, `y`); `padded`: edge
+    /// pixels repeat outwards, so that filtering does not darken the picture's border.
+    func paint(_ image: OverlayImage, x: Double, y: Double, width: Double, height: Double, padded: Bool = true) {
         guard image.width > 0, image.height > 0 else { return }
-        var pixels = image.pixels
-        pixels.withUnsafeMutableBytes { bytes in
-            let source = cairo_image_surface_create_for_data(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), CAIRO_FORMAT_ARGB32,
-                                                             Int32(image.width), Int32(image.height), Int32(image.width * 4))
-            defer { cairo_surface_destroy(source) }
+        image.withSurface { source in
             cairo_save(context)
             cairo_translate(context, x, y)
             cairo_scale(context, width / Double(image.width), height / Double(image.height))
             cairo_set_source_surface(context, source, 0, 0)
             cairo_pattern_set_filter(cairo_get_source(context), CAIRO_FILTER_GOOD)
-            // Edge pixels repeat outwards, so that filtering does not darken the picture's border.
-            cairo_pattern_set_extend(cairo_get_source(context), CAIRO_EXTEND_PAD)
-            cairo_rectangle(context, 0, 0, Double(image.width), Double(image.height))
-            cairo_fill(context)
+            if padded {
+                cairo_pattern_set_extend(cairo_get_source(context), CAIRO_EXTEND_PAD)
+                cairo_rectangle(context, 0, 0, Double(image.width), Double(image.height))
+                cairo_fill(context)
+            } else {
+                cairo_paint(context)
+            }
             cairo_restore(context)
         }
     }
@@ -181,17 +173,22 @@ extension OverlayImage {
         let canvas = Canvas2D(width: size.width, height: size.height)
         cairo_rectangle(canvas.context, 0, 0, Double(size.width), Double(size.height))
         canvas.fill(background)
-        for image in images {
-            var pixels = image.pixels
-            pixels.withUnsafeMutableBytes { bytes in
-                let source = cairo_image_surface_create_for_data(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                                                 CAIRO_FORMAT_ARGB32, Int32(image.width), Int32(image.height),
-                                                                 Int32(image.width * 4))
+        for image in images where image.width > 0 && image.height > 0 {
+            image.withSurface { source in
                 cairo_set_source_surface(canvas.context, source, Double(image.x), Double(image.y))
                 cairo_paint(canvas.context)
-                cairo_surface_destroy(source)
             }
         }
+        return canvas.image(x: 0, y: 0)
+    }
+
+    /// The image scaled down (aspect kept) so that neither side exceeds `side`; itself if it fits.
+    public func fitted(within side: Int) -> OverlayImage {
+        guard width > side || height > side else { return self }
+        let scale = Double(side) / Double(max(width, height))
+        let (newWidth, newHeight) = (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())))
+        let canvas = Canvas2D(width: newWidth, height: newHeight)
+        canvas.paint(self, x: 0, y: 0, width: Double(newWidth), height: Double(newHeight))
         return canvas.image(x: 0, y: 0)
     }
 
@@ -210,12 +207,17 @@ extension OverlayImage {
     /// Writes the image as PNG; false if the file cannot be written.
     @discardableResult
     public func writePNG(to path: String) -> Bool {
-        var pixels = self.pixels
-        return pixels.withUnsafeMutableBytes { bytes in
-            let surface = cairo_image_surface_create_for_data(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                                              CAIRO_FORMAT_ARGB32, Int32(width), Int32(height), Int32(width * 4))
+        guard width > 0, height > 0 else { return false }
+        return withSurface { cairo_surface_write_to_png($0, path) == CAIRO_STATUS_SUCCESS }
+    }
+
+    /// Calls `body` with a Cairo surface over the pixels (read only, not copied).
+    func withSurface<T>(_ body: (OpaquePointer) -> T) -> T {
+        pixels.withUnsafeBufferPointer { buffer in
+            let data = UnsafeMutableRawPointer(mutating: buffer.baseAddress!).assumingMemoryBound(to: UInt8.self)
+            let surface = cairo_image_surface_create_for_data(data, CAIRO_FORMAT_ARGB32, Int32(width), Int32(height), Int32(width * 4))!
             defer { cairo_surface_destroy(surface) }
-            return cairo_surface_write_to_png(surface, path) == CAIRO_STATUS_SUCCESS
+            return body(surface)
         }
     }
 

@@ -28,7 +28,7 @@ public final class OverlayRenderer {
     public func image(_ item: OverlayItem) -> OverlayImage {
         let frame = item.frame
         let box = measure(item.element, within: (Double(frame.width), Double(frame.height)))
-        let width = Int(box.width.rounded(.up)), height = Int(box.height.rounded(.up))
+        let width = Int(min(box.width, 1e6).rounded(.up)), height = Int(min(box.height, 1e6).rounded(.up))
         let element = item.element
         let offsetX = design.width(element.offsetX), offsetY = vertical(element.offsetY, uniform: element.uniform)
         var x = switch element.anchor.horizontal {
@@ -41,10 +41,13 @@ public final class OverlayRenderer {
         case 0: frame.y + (frame.height - height) / 2 + offsetY
         default: frame.maxY - offsetY - height
         }
-        // Kept on the canvas where it fits.
+        // Kept on the canvas where it fits; only the part on the canvas is drawn, so that no
+        // item costs more than the canvas, whatever its sizes say.
         x = max(0, min(x, canvas.width - width))
         y = max(0, min(y, canvas.height - height))
-        let drawing = Canvas2D(width: width, height: height)
+        let visibleWidth = min(x + width, canvas.width) - x, visibleHeight = min(y + height, canvas.height) - y
+        guard visibleWidth > 0, visibleHeight > 0 else { return OverlayImage(x: 0, y: 0, width: 0, height: 0, pixels: []) }
+        let drawing = Canvas2D(width: visibleWidth, height: visibleHeight)
         draw(box, on: drawing, x: 0, y: 0, item: item)
         let image = drawing.image(x: x, y: y)
         return element.opacity < 1 ? image.faded(element.opacity) : image
@@ -72,14 +75,14 @@ public final class OverlayRenderer {
     private func horizontal(_ length: SkinLength, of parent: Double) -> Double {
         switch length {
         case .units(let units): return Double(design.width(units))
-        case .percent(let share, let plus): return share * parent + Double(design.width(plus))
+        case .percent(let share, let plus): return max(0, share * parent + Double(design.width(plus)))
         }
     }
 
     private func vertical(_ length: SkinLength, of parent: Double, uniform: Bool) -> Double {
         switch length {
         case .units(let units): return Double(vertical(units, uniform: uniform))
-        case .percent(let share, let plus): return share * parent + Double(vertical(plus, uniform: uniform))
+        case .percent(let share, let plus): return max(0, share * parent + Double(vertical(plus, uniform: uniform)))
         }
     }
 
@@ -103,7 +106,11 @@ public final class OverlayRenderer {
             let width = fixedWidth ?? fixedHeight.map { ($0 * aspect).rounded() } ?? Double(image.width)
             return Measured(element, width: width, height: fixedHeight ?? (fixedWidth.map { ($0 / aspect).rounded() } ?? Double(image.height)))
         case .icon, .image:
-            let side = horizontal(element.size, of: parent.width)
+            // Square; a share is of the box's height, as for text.
+            let side: Double = switch element.size {
+            case .units(let units): Double(design.width(units))
+            case .percent(let share, let plus): max(0, share * parent.height + Double(design.width(plus)))
+            }
             return Measured(element, width: fixedWidth ?? side, height: fixedHeight ?? side)
         case .bar:
             return Measured(element, width: fixedWidth ?? parent.width, height: fixedHeight ?? Double(design.height(18)))
@@ -142,7 +149,7 @@ public final class OverlayRenderer {
     private func textPixels(_ size: SkinLength, parentHeight: Double) -> Double {
         switch size {
         case .units(let units): return units * design.w
-        case .percent(let share, let plus): return share * parentHeight + plus * design.w
+        case .percent(let share, let plus): return max(0, share * parentHeight + plus * design.w)
         }
     }
 
@@ -237,8 +244,10 @@ extension OverlayImage {
     func faded(_ opacity: Double) -> OverlayImage {
         let scale = UInt32((max(0, min(1, opacity)) * 256).rounded())
         let pixels = pixels.map { pixel -> UInt32 in
-            let channels = [pixel >> 24 & 0xFF, pixel >> 16 & 0xFF, pixel >> 8 & 0xFF, pixel & 0xFF].map { ($0 * scale) >> 8 }
-            return channels[0] << 24 | channels[1] << 16 | channels[2] << 8 | channels[3]
+            // Two channels at a time: 0x00AA00GG and 0x00RR00BB, each scaled, none carrying into the next.
+            let evens = ((pixel >> 8 & 0x00FF_00FF) * scale) & 0xFF00_FF00
+            let odds = ((pixel & 0x00FF_00FF) * scale) >> 8 & 0x00FF_00FF
+            return evens | odds
         }
         return OverlayImage(x: x, y: y, width: width, height: height, pixels: pixels)
     }

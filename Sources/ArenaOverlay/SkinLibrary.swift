@@ -52,7 +52,7 @@ public enum SkinLibrary {
         func names(_ element: SkinElement) -> [String] {
             let colours = [element.fill, element.colour].compactMap { $0 } + element.colours
             return colours.compactMap { colour in
-                if case .named(let name) = colour, skin.palette[name] == nil { return name }
+                if case .named(let name) = colour, skin.palette[name] == nil, name != "text" { return name }
                 return nil
             } + element.children.flatMap(names)
         }

@@ -80,7 +80,7 @@ extension OverlayState {
         }
         let captions = decorations.captions.map { caption in
             var text = SkinElement(kind: .text)
-            text.text = caption.text.replacingOccurrences(of: "{", with: "{{").replacingOccurrences(of: "}", with: "}}")
+            text.text = SkinTemplate.literal(caption.text)
             text.size = .units(caption.size / unit)
             text.colour = .argb(caption.colour)
             text.bold = caption.bold
@@ -182,22 +182,7 @@ struct SkinContext {
 
     /// `template` with its `{field}`s filled in and `{{`, `}}` made single braces.
     func fill(_ template: String) -> String {
-        guard template.contains("{") || template.contains("}") else { return template }
-        var result = "", index = template.startIndex
-        while index < template.endIndex {
-            let character = template[index], next = template.index(after: index)
-            if (character == "{" || character == "}"), next < template.endIndex, template[next] == character {
-                result.append(character)
-                index = template.index(after: next)
-            } else if character == "{", let close = template[next...].firstIndex(of: "}") {
-                result += value(of: String(template[next..<close]))
-                index = template.index(after: close)
-            } else {
-                result.append(character)
-                index = next
-            }
-        }
-        return result
+        SkinTemplate.fill(template, value(of:))
     }
 
     private func value(of field: String) -> String {

@@ -49,6 +49,8 @@ public struct MixSpec: Sendable {
     public var templateId = 600
     /// Cells given one by one (`layout`), in place of the template.
     public var customLayout: LayoutTemplate?
+    /// Longest user id or name, in characters.
+    public static let maximumNameLength = 128
     /// The canvas of a custom layout when the spec gives none (the SDK's fallback).
     public static let defaultCanvas = Size(width: 720, height: 1280)
     /// Canvas size; nil takes the template's.
@@ -199,9 +201,14 @@ public struct MixSpec: Sendable {
     public static func host(_ item: JSONValue, path: String, relativeTo base: URL) throws(SpecError) -> Host {
         var host = try JSONFields(item, path: path)
         let userId = try host.requiredString("userId")
+        let userName = try host.string("userName") ?? userId
+        // Names go into every overlay image and every layout message the stream carries.
+        for (key, value) in [("userId", userId), ("userName", userName)] where value.unicodeScalars.count > maximumNameLength {
+            throw SpecError(field: host.name(key), "is \(value.unicodeScalars.count) characters long; at most \(maximumNameLength)")
+        }
         let parsed = Host(
             userId: userId,
-            userName: try host.string("userName") ?? userId,
+            userName: userName,
             avatarUrl: try host.string("avatarUrl").map { $0.contains("://") ? $0 : resolve($0, relativeTo: base) },
             input: try inputSource(&host, relativeTo: base),
             volume: try host.number("volume", in: 0...10) ?? 1)

@@ -6,8 +6,8 @@ public struct Skin: Hashable, Sendable {
     public var extends: String?
     /// Pango font family for text without a font of its own.
     public var font: String?
-    /// Named colours that elements refer to by name (`text`, white, unless given).
-    public var palette: [String: ARGB] = ["text": ARGB(0xFFFF_FFFF)]
+    /// Named colours that elements refer to by name (`text` is white unless given).
+    public var palette: [String: ARGB] = [:]
     /// Per host whose cell has no picture (camera off, no stream yet, stream lost).
     public var coHostBackground: [SkinElement]?
     /// Per host, over the video.
@@ -22,7 +22,7 @@ public struct Skin: Hashable, Sendable {
     /// This skin over `base`: slots it gives replace the base's, palette entries and font too.
     public func over(_ base: Skin) -> Skin {
         var merged = base
-        merged.extends = nil
+        merged.extends = base.extends
         merged.font = font ?? base.font
         merged.palette.merge(palette) { $1 }
         merged.coHostBackground = coHostBackground ?? base.coHostBackground

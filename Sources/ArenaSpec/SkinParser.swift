@@ -2,9 +2,15 @@ import Foundation
 
 /// Reads skins from JSON, naming the field at fault (`overlays.skin.battleUser[0].children[1].size`).
 public enum SkinParser {
-    /// Slots with at most this many elements, trees at most this deep: a skin is drawn per frame.
+    /// Slots with at most this many elements, trees at most this deep, skins at most this many
+    /// elements in all: a skin is resolved for every host on every frame.
     static let maximumElements = 64
     static let maximumDepth = 6
+    static let maximumNodes = 256
+    /// Lengths, offsets and sizes in design units (a 720-wide canvas: 1.92 px each), and shares.
+    static let maximumUnits = 1000.0
+    static let maximumShare = 200.0
+    static let maximumTextUnits = 200.0
     static let templateFields: Set<String> = ["name", "userId", "score", "rank", "timeLeft", "leftScore", "rightScore", "result", "hosts"]
     static let icons: Set<String> = ["clock", "micOff", "spark", "person", "versus", "ring", "wave"]
 
@@ -61,6 +67,9 @@ public enum SkinParser {
                 try element(item, path: "\(fields.name(key))[\(index)]", depth: 1, topLevelFrame: frame)
             }
         }
+        func count(_ element: SkinElement) -> Int { 1 + element.children.map(count).reduce(0, +) }
+        let nodes = [skin.coHostBackground, skin.coHostForeground, skin.battleUser, skin.battleContainer].map { ($0 ?? []).map(count).reduce(0, +) }.reduce(0, +)
+        guard nodes <= maximumNodes else { throw SpecError(field: fields.path.isEmpty ? "skin" : fields.path, "has \(nodes) elements; a skin has at most \(maximumNodes)") }
         return skin
     }
 
@@ -79,15 +88,18 @@ public enum SkinParser {
             }
             element.frame = SkinFrame(rawValue: frame)
         }
+        if topLevelFrame == nil, let placed = ["anchor", "offset", "opacity"].first(where: fields.contains) {
+            throw SpecError(field: fields.name(placed), "is for top-level elements; children sit in a row in their box")
+        }
         element.anchor = try fields.choice("anchor", SkinAnchor.allCases.map(\.rawValue)).flatMap(SkinAnchor.init) ?? .topLeft
-        if let offset = try numbers(&fields, "offset", count: [2], in: -4000...4000) { (element.offsetX, element.offsetY) = (offset[0], offset[1]) }
+        if let offset = try numbers(&fields, "offset", count: [2], in: -maximumUnits...maximumUnits) { (element.offsetX, element.offsetY) = (offset[0], offset[1]) }
         element.width = try length(&fields, "width")
         element.height = try length(&fields, "height")
         element.maxWidth = try length(&fields, "maxWidth")
         element.uniform = try fields.bool("uniform") ?? false
         element.opacity = try fields.number("opacity", in: 0...1) ?? 1
         element.fill = try colourField(&fields, "fill")
-        element.radius = try fields.number("radius", in: 0...4000) ?? 0
+        element.radius = try fields.number("radius", in: 0...maximumUnits) ?? 0
         if let corners = try fields.strings("corners") {
             let names = ["topLeft", "topRight", "bottomRight", "bottomLeft"]
             for (index, corner) in corners.enumerated() where !names.contains(corner) {
@@ -96,13 +108,16 @@ public enum SkinParser {
             element.corners = names.map(corners.contains)
         }
         element.circle = try fields.bool("circle") ?? false
-        if let padding = try numbers(&fields, "padding", count: [2, 4], in: 0...4000) {
+        if let padding = try numbers(&fields, "padding", count: [2, 4], in: 0...maximumUnits) {
             element.padding = padding.count == 4 ? padding : [padding[0], padding[1], padding[0], padding[1]]
         }
-        element.gap = try fields.number("gap", in: 0...4000) ?? 0
+        element.gap = try fields.number("gap", in: 0...maximumUnits) ?? 0
         element.text = try fields.string("text").map { text throws(SpecError) in try template(text, field: fields.name("text")) } ?? ""
         element.font = try fields.string("font")
         element.size = try length(&fields, "size") ?? .units(12)
+        if case .units(let units) = element.size, units > maximumTextUnits {
+            throw SpecError(field: fields.name("size"), "is \(units); it must be from 0 to \(Int(maximumTextUnits)) design units")
+        }
         element.bold = try fields.choice("weight", ["regular", "bold"]) == "bold"
         element.colour = try colourField(&fields, "colour") ?? .named("text")
         element.icon = try fields.string("icon") ?? ""
@@ -113,9 +128,9 @@ public enum SkinParser {
         element.texts = try (fields.strings("texts") ?? []).enumerated().map { index, text throws(SpecError) in
             try template(text, field: "\(fields.name("texts"))[\(index)]")
         }
-        element.inset = try fields.number("inset", in: 0...4000) ?? 0
+        element.inset = try fields.number("inset", in: 0...maximumUnits) ?? 0
         element.divider = try fields.string("divider")
-        element.dividerSize = try fields.number("dividerSize", in: 0...4000) ?? 0
+        element.dividerSize = try fields.number("dividerSize", in: 0...maximumUnits) ?? 0
         if let children = try fields.array("children") {
             guard element.kind == .box else { throw SpecError(field: fields.name("children"), "is for boxes only") }
             guard depth < maximumDepth else { throw SpecError(field: fields.name("children"), "nests too deep; at most \(maximumDepth) levels") }
@@ -133,18 +148,14 @@ public enum SkinParser {
     private static func check(_ element: SkinElement, _ fields: inout JSONFields) throws(SpecError) {
         switch element.kind {
         case .icon:
-            guard icons.contains(element.icon) else {
-                throw SpecError(field: fields.name("icon"), "is \"\(Redaction.value(element.icon))\"; the icons are \(icons.sorted().joined(separator: ", "))")
-            }
+            try icon(element.icon, field: fields.name("icon"))
             guard element.icon != "versus" || element.colours.count == 2 else {
                 throw SpecError(field: fields.name("colours"), "must give the left and the right colour of the versus icon")
             }
         case .bar:
             guard element.colours.count == 2 else { throw SpecError(field: fields.name("colours"), "must give the left and the right colour") }
             guard element.texts.count <= 2 else { throw SpecError(field: fields.name("texts"), "has the left and the right text at most") }
-            if let divider = element.divider, !icons.contains(divider) {
-                throw SpecError(field: fields.name("divider"), "is \"\(Redaction.value(divider))\"; the icons are \(icons.sorted().joined(separator: ", "))")
-            }
+            if let divider = element.divider { try icon(divider, field: fields.name("divider")) }
         case .image:
             guard !element.source.isEmpty else { throw SpecError(field: fields.name("source"), "is required: \"avatar\", or one of the mix's images") }
         case .text:
@@ -152,6 +163,10 @@ public enum SkinParser {
         case .box:
             break
         }
+    }
+
+    private static func icon(_ name: String, field: String) throws(SpecError) {
+        guard icons.contains(name) else { throw SpecError(field: field, "is \"\(Redaction.value(name))\"; the icons are \(icons.sorted().joined(separator: ", "))") }
     }
 
     private static func conditions(_ fields: inout JSONFields) throws(SpecError) -> [SkinCondition] {
@@ -180,18 +195,13 @@ public enum SkinParser {
         throw SpecError(field: field, "has \"\(Redaction.value(text))\"; a condition is one of \(known), maybe after \"!\", or hosts or rank compared to a number (\"hosts>=3\")")
     }
 
-    /// A text template: only known `{field}`s.
+    /// A text template: only known `{field}`s, at most 200 characters (Unicode scalars: a
+    /// character can hold any number of combining marks).
     static func template(_ text: String, field: String) throws(SpecError) -> String {
-        guard text.count <= 200 else { throw SpecError(field: field, "is \(text.count) characters long; at most 200") }
-        let unescaped = text.replacingOccurrences(of: "{{", with: "").replacingOccurrences(of: "}}", with: "")
-        var rest = Substring(unescaped)
-        while let open = rest.firstIndex(of: "{") {
-            guard let close = rest[open...].firstIndex(of: "}") else { throw SpecError(field: field, "opens a { it does not close") }
-            let name = String(rest[rest.index(after: open)..<close])
-            guard templateFields.contains(name) else {
-                throw SpecError(field: field, "has {\(Redaction.value(name))}; the fields are \(templateFields.sorted().map { "{\($0)}" }.joined(separator: ", "))")
-            }
-            rest = rest[rest.index(after: close)...]
+        guard text.unicodeScalars.count <= 200 else { throw SpecError(field: field, "is \(text.unicodeScalars.count) characters long; at most 200") }
+        guard let pieces = SkinTemplate.pieces(text) else { throw SpecError(field: field, "opens a { it does not close") }
+        for case .field(let name) in pieces where !templateFields.contains(name) {
+            throw SpecError(field: field, "has {\(Redaction.value(name))}; the fields are \(templateFields.sorted().map { "{\($0)}" }.joined(separator: ", "))")
         }
         return text
     }
@@ -201,12 +211,14 @@ public enum SkinParser {
         switch fields.raw(key) {
         case nil: return nil
         case .number(let units)?:
-            guard (0...4000).contains(units) else { throw SpecError(field: fields.name(key), "is \(units); it must be from 0 to 4000 design units") }
+            guard (0...maximumUnits).contains(units) else { throw SpecError(field: fields.name(key), "is \(units); it must be from 0 to \(Int(maximumUnits)) design units") }
             return .units(units)
         case .string(let text)?:
             let parts = text.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts.count == 2, let percent = Double(parts[0]), (0...1000).contains(percent),
-               let plus = parts[1].isEmpty ? 0 : Double(parts[1].hasPrefix("+") ? parts[1].dropFirst() : parts[1]), abs(plus) <= 4000,
+            let unsigned = parts.count == 2 ? parts[1].dropFirst() : ""
+            if parts.count == 2, let percent = Double(parts[0]), (0...maximumShare).contains(percent),
+               unsigned.first?.isNumber ?? parts[1].isEmpty,
+               let plus = parts[1].isEmpty ? 0 : Double(parts[1].hasPrefix("+") ? unsigned : parts[1]), abs(plus) <= maximumUnits,
                parts[1].isEmpty || parts[1].hasPrefix("+") || parts[1].hasPrefix("-") {
                 return .percent(percent / 100, plus: plus)
             }

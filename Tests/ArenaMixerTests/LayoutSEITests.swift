@@ -104,3 +104,34 @@ import Testing
         #expect(try Self.messages(in: none).isEmpty)
     }
 }
+
+/// The SEI writer on its own: emulation prevention and where the message goes.
+@Suite struct LayoutSEIWriterTests {
+    @Test func zerosInThePayloadAreEscapedAndTheMessageSizeIsCoded() {
+        let payload: [UInt8] = LayoutSEITests.uuid + [0, 0, 0, 0, 0, 1, 0, 0, 3, 0, 0, 4] + Array(repeating: 0x41, count: 300)
+        let nal = LayoutSEI.nalUnit(payload: payload)
+        #expect(Array(nal.prefix(7)) == [0, 0, 0, 1, 0x06, 5, 0xFF])   // start code, SEI, type 5, size 255 + ...
+        let body = Array(nal.dropFirst(4))
+        for index in 2..<body.count where body[index - 2] == 0 && body[index - 1] == 0 {
+            #expect(body[index] >= 3, "no start code (00 00 00, 00 00 01, 00 00 02) at \(index)")
+        }
+        // Unescaped, it is the message again: type, size (255 + 73), payload, trailing bits.
+        let messages = LayoutSEITests.nalUnits(nal).first.map { nal -> [UInt8] in
+            var rbsp: [UInt8] = [], zeros = 0
+            for byte in nal.dropFirst() {
+                if zeros >= 2 && byte == 3 { zeros = 0; continue }
+                rbsp.append(byte)
+                zeros = byte == 0 ? zeros + 1 : 0
+            }
+            return rbsp
+        }
+        #expect(messages == [5, 255, UInt8(payload.count - 255)] + payload + [0x80])
+    }
+
+    @Test func theMessageGoesBeforeTheFirstSlice() {
+        let accessUnit: [UInt8] = [0, 0, 0, 1, 0x09, 0xF0, 0, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 0, 1, 0x65, 0x88, 0, 0, 1, 0x41, 9]
+        #expect(accessUnit.withUnsafeBytes { LayoutSEI.firstSliceOffset(in: $0) } == 18)
+        #expect([UInt8]([0, 0, 1, 0x41, 1]).withUnsafeBytes { LayoutSEI.firstSliceOffset(in: $0) } == 0)
+        #expect([UInt8]([0, 0, 0, 1, 0x67, 1]).withUnsafeBytes { LayoutSEI.firstSliceOffset(in: $0) } == nil)
+    }
+}

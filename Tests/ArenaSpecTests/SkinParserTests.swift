@@ -28,7 +28,7 @@ import Testing
         let value = try JSONDecoder().decode(JSONValue.self, from: Data(whole.utf8))
         let skin = try SkinParser.skin(value, path: "overlays.skin")
         let box = try #require(skin.battleUser?.first)
-        #expect(skin.extends == "default" && skin.palette["accent"] == ARGB(0xFFFF_8800) && skin.palette["text"] == ARGB(0xFFFF_FFFF))
+        #expect(skin.extends == "default" && skin.palette["accent"] == ARGB(0xFFFF_8800) && skin.palette["text"] == nil)
         #expect(box.kind == .box && box.name == "score" && box.anchor == .bottomRight && box.offsetX == 5 && box.offsetY == 5)
         #expect(box.when == [SkinCondition(.flag(.inBattle)), SkinCondition(.flag(.micOff), negated: true),
                              SkinCondition(.compare(.rank, .atMost, 3))])
@@ -52,7 +52,7 @@ import Testing
         (##"{"type": "bar", "colours": ["left"]}"##, "overlays.skin.battleUser[0].colours must give the left and the right colour"),
         (##"{"type": "image"}"##, "overlays.skin.battleUser[0].source is required"),
         (##"{"type": "text", "text": "x", "size": "50%%"}"##, ##"overlays.skin.battleUser[0].size is "50%%"; it must be design units"##),
-        (##"{"type": "text", "text": "x", "size": -3}"##, "overlays.skin.battleUser[0].size is -3.0; it must be from 0 to 4000"),
+        (##"{"type": "text", "text": "x", "size": -3}"##, "overlays.skin.battleUser[0].size is -3.0; it must be from 0 to 1000"),
         (##"{"type": "box", "fill": "#12345"}"##, ##"overlays.skin.battleUser[0].fill is "#12345"; it must be "#RRGGBB" or "#AARRGGBB""##),
         (##"{"type": "box", "offset": [1]}"##, "overlays.skin.battleUser[0].offset must hold 2 numbers"),
         (##"{"type": "box", "corners": ["top"]}"##, ##"overlays.skin.battleUser[0].corners[0] is "top""##),
@@ -60,6 +60,12 @@ import Testing
         (##"{"type": "text", "text": "x", "children": []}"##, "overlays.skin.battleUser[0].children is for boxes only"),
         (##"{"type": "box", "children": [{"type": "box", "in": "canvas"}]}"##, "overlays.skin.battleUser[0].children[0].in is for top-level elements"),
         (##"{"type": "text", "text": "\##(String(repeating: "x", count: 201))"}"##, "overlays.skin.battleUser[0].text is 201 characters long; at most 200"),
+        (##"{"type": "text", "text": "e\##(String(repeating: "\u{301}", count: 300))"}"##, "overlays.skin.battleUser[0].text is 301 characters long; at most 200"),
+        (##"{"type": "text", "text": "x", "size": 201}"##, "overlays.skin.battleUser[0].size is 201.0; it must be from 0 to 200"),
+        (##"{"type": "box", "width": "201%"}"##, ##"overlays.skin.battleUser[0].width is "201%""##),
+        (##"{"type": "box", "width": "100%+-20"}"##, ##"overlays.skin.battleUser[0].width is "100%+-20""##),
+        (##"{"type": "text", "text": "{na}}me}"}"##, "overlays.skin.battleUser[0].text has {na}"),
+        (##"{"type": "box", "children": [{"type": "text", "text": "x", "offset": [1, 1]}]}"##, "overlays.skin.battleUser[0].children[0].offset is for top-level elements"),
     ])
     func aBadElementIsRefusedNamingItsField(json: String, message: String) {
         let refused = refusal(element(json))
@@ -71,6 +77,8 @@ import Testing
             .hasPrefix(##"overlays.skin.battleContainer[0].in is "cell"; the battle container has no cell"##) == true)
         let many = "[" + Array(repeating: ##"{"type": "text", "text": "x"}"##, count: 65).joined(separator: ",") + "]"
         #expect(refusal(##"{"coHostForeground": \##(many)}"##) == "overlays.skin.coHostForeground has 65 elements; at most 64")
+        let wide = "[" + Array(repeating: ##"{"type": "box", "children": [{"type": "text", "text": "x"}, {"type": "text", "text": "y"}]}"##, count: 60).joined(separator: ",") + "]"
+        #expect(refusal(##"{"coHostForeground": \##(wide), "battleUser": \##(wide)}"##) == "overlays.skin has 360 elements; a skin has at most 256")
         var nested = ##"{"type": "text", "text": "x"}"##
         for _ in 0..<6 { nested = ##"{"type": "box", "children": [\##(nested)]}"## }
         #expect(refusal(element(nested))?.contains("nests too deep; at most 6 levels") == true)

@@ -16,6 +16,8 @@ final class CellPainter {
     private let images: [String: OverlayImage]
     /// The background picture in the frames' colours, converted once.
     private var picture: (name: String, matrix: YUVMatrix, planes: PlanarOverlay)?
+    /// What was under a fading cell, reused from frame to frame.
+    private var saved: [UInt8] = []
 
     init(background: RGBColour, images: [String: OverlayImage]) {
         self.background = background
@@ -52,10 +54,11 @@ final class CellPainter {
                 }
                 // Fading in: painted as usual, then mixed with what was under it.
                 let rect = Self.rect(layer.cell.rect)
-                var saved = [UInt8](repeating: 0, count: arena_paint_save(&canvas, rect, nil))
+                let needed = arena_paint_save(&canvas, rect, nil)
+                if saved.count < needed { saved = [UInt8](repeating: 0, count: needed) }
                 arena_paint_save(&canvas, rect, &saved)
                 paint(layer, into: &canvas, matrix)
-                arena_paint_fade_over(&canvas, rect, saved, Int32((layer.cell.opacity * 256).rounded()))
+                arena_paint_fade_over(&canvas, rect, saved, Int32((layer.cell.opacity * 255).rounded()))
             }
         }
     }

@@ -15,6 +15,8 @@ enum AvatarLoader {
     static let timeLimit = 3
     static let sizeLimit = 5 * 1024 * 1024
     static let maximumSide = 4096
+    /// Kept at most this large once decoded (16 images and 9 avatars stay in memory for the mix).
+    static let keptSide = 1280
 
     /// One picture to load: its key among the results, where it is, the field that names it
     /// and what shows instead if it fails (for the warning).
@@ -107,7 +109,7 @@ enum AvatarLoader {
         do {
             try Data(bytes).write(to: file)
             let decoded = try StillImage.decode(path: file.path, maxSide: maximumSide)
-            return .success(OverlayImage(x: 0, y: 0, width: decoded.width, height: decoded.height, pixels: decoded.pixels))
+            return .success(OverlayImage(x: 0, y: 0, width: decoded.width, height: decoded.height, pixels: decoded.pixels).fitted(within: keptSide))
         } catch {
             return .failure(AvatarError(reason: "not an image GStreamer can read"))
         }

@@ -3,9 +3,9 @@ import GStreamerKit
 
 /// What a mix's composited picture and mixed sound go to, after the compositing graph:
 ///
-///     recording: queue ─> x264enc ─> h264parse ─> queue ─> mp4mux/matroskamux ─> filesink
+///     recording: queue ─> x264enc ─> byte-stream caps (+ layout SEI) ─> h264parse ─> queue ─> mp4mux/matroskamux ─> filesink
 ///                audioconvert ─> AAC or Opus encoder ─> queue ─┘
-///     live:      queue ─> x264enc (zerolatency) ─> h264parse ─> appsink ─> every output
+///     live:      queue ─> x264enc (zerolatency) ─> byte-stream caps (+ layout SEI) ─> h264parse ─> appsink ─> every output
 ///                audioconvert ─> encoder ─> appsink ─> every output
 ///     snapshot:  the first frame at or after a time ─> videoconvert ─> pngenc ─> filesink
 enum EncoderTail {

@@ -43,7 +43,7 @@ void arena_paint_fill(const arena_canvas *canvas, arena_rect cell, uint8_t y, ui
 long arena_paint_save(const arena_canvas *canvas, arena_rect cell, uint8_t *saved);
 
 /// Fades what `cell` holds now over what it held when `saved` was taken: `opacity` 0 (all the
-/// saved picture) to 256 (all the new one).
+/// saved picture) to 255 (all the new one).
 void arena_paint_fade_over(const arena_canvas *canvas, arena_rect cell, const uint8_t *saved, int opacity);
 
 /// A change of colour matrix or range, coefficients in 1/65536:
