@@ -3,22 +3,26 @@ import ArenaMixer
 import ArenaOverlay
 import ArenaSpec
 import Foundation
+import GStreamerKit
 import GStreamerTestSupport
 import Testing
 
 /// Background picture, watermarks and custom layouts, read back from decoded frames.
 @Suite struct DecorationTests {
     /// A `width` x `height` PNG in `folder`, in one colour or (with `bottom`) two halves.
-    private func picture(_ name: String, in folder: URL, width: Int, height: Int, _ top: UInt32, bottom: UInt32? = nil) throws {
+    private static func picture(_ name: String, in folder: URL, width: Int, height: Int, _ top: UInt32, bottom: UInt32? = nil) throws {
         let pixels = (0..<height).flatMap { y in Array(repeating: 0xFF00_0000 | (y >= height / 2 ? bottom ?? top : top), count: width) }
-        #expect(OverlayImage(x: 0, y: 0, width: width, height: height, pixels: pixels).writePNG(to: folder.appendingPathComponent(name).path))
+        guard OverlayImage(x: 0, y: 0, width: width, height: height, pixels: pixels).writePNG(to: folder.appendingPathComponent(name).path) else {
+            throw GStreamerError(message: "cannot write \(name)")
+        }
     }
 
-    @Test func backgroundWatermarksAndThreeCellsWithZOrder() throws {
+    @Test func backgroundWatermarksAndThreeCellsWithZOrder() async throws {
+        let decoded = try await offPool { () throws -> RGBFrame? in
         let folder = try TestMedia.workspace()
-        try picture("bg.png", in: folder, width: 100, height: 200, 0xFFFF00, bottom: 0xFF00FF)   // yellow over magenta
-        try picture("logo.png", in: folder, width: 40, height: 20, 0x00FFFF)                      // cyan, 2:1
-        try picture("badge.png", in: folder, width: 30, height: 30, 0xFF8000)                     // orange
+        try Self.picture("bg.png", in: folder, width: 100, height: 200, 0xFFFF00, bottom: 0xFF00FF)   // yellow over magenta
+        try Self.picture("logo.png", in: folder, width: 40, height: 20, 0x00FFFF)                      // cyan, 2:1
+        try Self.picture("badge.png", in: folder, width: 30, height: 30, 0xFF8000)                     // orange
         let alice = try TestMedia.clip(rgb: Colour.red, width: 160, height: 120), bob = try TestMedia.clip(rgb: Colour.green, width: 160, height: 120), carol = try TestMedia.clip(rgb: Colour.blue, width: 160, height: 120)
         let (_, path) = try render("""
             {"canvas": {"width": 720, "height": 1280}, "duration": 1,
@@ -34,7 +38,9 @@ import Testing
              "overlays": {"nicknames": false},
              "output": {"video": {"preset": "ultrafast", "bitrateKbps": 8000}}}
             """, in: folder)
-        let frame = try #require(try VideoFrames.decode(path: path) { $0 == 15 }.kept.first)
+        return try VideoFrames.decode(path: path) { $0 == 15 }.kept.first
+        }
+        let frame = try #require(decoded)
         // The 1:2 picture covers the 9:16 canvas: 720 x 1440 with 80 px cut at top and bottom.
         expectColour(frame, x: 20, y: 100, 0xFFFF00)
         expectColour(frame, x: 700, y: 600, 0xFFFF00)
@@ -54,46 +60,50 @@ import Testing
     }
 
     /// The change takes effect on the frame after the last one planned when it was made.
-    /// Synchronous and short: an async wait can be held up for a long while in a loaded run,
-    /// and the mix would run (and grow its recording) all that time.
-    @Test func aRunningMixSwitchesItsLayoutAndAWatermarkOnTheNextFrame() throws {
-        let folder = try TestMedia.workspace()
-        try picture("logo.png", in: folder, width: 40, height: 20, 0x00FFFF)
-        let ports = TestPorts.take(2)
-        let mix = try RunningLiveMix(spec: """
-            {"template": 600, "canvas": {"width": 360, "height": 640, "fps": 30},
-             "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(ports[0])}}}},
-                       {"userId": "bob", "input": {"rtp": {"video": {"port": \(ports[1])}}}}],
-             "images": {"logo": "logo.png"},
-             "live": {"disconnectTimeoutMs": 600000},
-             "output": {"video": {"preset": "ultrafast", "layoutSEI": "everyFrame"}},
-             "outputs": [{"type": "recording", "path": "live.mkv", "segmentSeconds": 600}]}
-            """, in: folder)
-        Thread.sleep(forTimeInterval: 1.5)
-        let running = try #require(mix.running.first)
-        // What a PATCH body's `decorations` and `layout` parse into.
-        var decorationFields = try JSONFields.decode(Data(#"{"watermarks": [{"image": "logo", "anchor": "topRight", "offset": [10, 10], "width": 40}]}"#.utf8),
-                                                     source: "decorations")
-        let decorations = try Decorations.parse(&decorationFields, images: ["logo"])
-        var layoutFields = try JSONFields.decode(Data(#"{"cells": [{"x": 0, "y": 0, "width": 1, "height": "full"}, {"x": 0.5, "y": 0.05, "width": 0.4, "height": 0.4, "zOrder": 5}]}"#.utf8),
-                                                 source: "layout")
-        let layout = try CustomLayout.parse(&layoutFields, canvas: Size(width: 360, height: 640))
-        let before = try #require(running.outputTime)
-        try running.switchTemplate(to: layout)
-        try running.setDecorations(decorations)
-        let after = try #require(running.outputTime)
-        Thread.sleep(forTimeInterval: 1.5)
-        try mix.stop()
+    /// The live mix runs on a thread of its own for 3 s (its waits are not held up by a busy
+    /// test pool, so its recording stays short).
+    @Test func aRunningMixSwitchesItsLayoutAndAWatermarkOnTheNextFrame() async throws {
+        let (before, after, frames) = try await offPool { () throws -> (UInt64, UInt64, [(time: UInt64, cells: [[Int]], watermark: Bool)]) in
+            let folder = try TestMedia.workspace()
+            try Self.picture("logo.png", in: folder, width: 40, height: 20, 0x00FFFF)
+            let ports = TestPorts.take(2)
+            let mix = try RunningLiveMix(spec: """
+                {"template": 600, "canvas": {"width": 360, "height": 640, "fps": 30},
+                 "hosts": [{"userId": "alice", "input": {"rtp": {"video": {"port": \(ports[0])}}}},
+                           {"userId": "bob", "input": {"rtp": {"video": {"port": \(ports[1])}}}}],
+                 "images": {"logo": "logo.png"},
+                 "live": {"disconnectTimeoutMs": 600000},
+                 "output": {"video": {"preset": "ultrafast", "layoutSEI": "everyFrame"}},
+                 "outputs": [{"type": "recording", "path": "live.mkv", "segmentSeconds": 600}]}
+                """, in: folder)
+            Thread.sleep(forTimeInterval: 1.5)
+            guard let running = mix.running.first, let before = running.outputTime else { throw GStreamerError(message: "the mix did not start") }
+            // What a PATCH body's `decorations` and `layout` parse into.
+            var decorationFields = try JSONFields.decode(Data(#"{"watermarks": [{"image": "logo", "anchor": "topRight", "offset": [10, 10], "width": 40}]}"#.utf8),
+                                                         source: "decorations")
+            let decorations = try Decorations.parse(&decorationFields, images: ["logo"])
+            var layoutFields = try JSONFields.decode(Data(#"{"cells": [{"x": 0, "y": 0, "width": 1, "height": "full"}, {"x": 0.5, "y": 0.05, "width": 0.4, "height": 0.4, "zOrder": 5}]}"#.utf8),
+                                                     source: "layout")
+            let layout = try CustomLayout.parse(&layoutFields, canvas: Size(width: 360, height: 640))
+            try running.switchTemplate(to: layout)
+            try running.setDecorations(decorations)
+            let after = running.outputTime ?? before
+            Thread.sleep(forTimeInterval: 1.5)
+            try mix.stop()
 
-        let recording = folder.appendingPathComponent("live-00001.mkv").path
-        let messages = try LayoutSEITests.messages(in: recording)
-        let frames = try VideoFrames.decode(path: recording) { _ in true }.kept
-        try #require(messages.count == frames.count && frames.count > 60, "\(messages.count) layouts for \(frames.count) frames")
+            let recording = folder.appendingPathComponent("live-00001.mkv").path
+            let messages = try LayoutSEITests.messages(in: recording)
+            let decoded = try VideoFrames.decode(path: recording) { _ in true }.kept
+            guard messages.count == decoded.count else { throw GStreamerError(message: "\(messages.count) layouts for \(decoded.count) frames") }
+            return (before, after, zip(messages, decoded).map { message, frame in
+                (UInt64(message["timeMs"] as? Int ?? 0) * 1_000_000,
+                 (message["cells"] as? [[String: Any]] ?? []).map { [$0["x"], $0["y"], $0["width"], $0["height"]].compactMap { $0 as? Int } },
+                 isClose(frame.rgb(x: 360 - 10 - 20, y: 10 + 10), 0x00FFFF, tolerance: 40))
+            })
+        }
+        #expect(frames.count > 60)
         let frameTime: UInt64 = 33_333_333
-        for (message, frame) in zip(messages, frames) {
-            let time = UInt64(message["timeMs"] as? Int ?? 0) * 1_000_000
-            let cells = (message["cells"] as? [[String: Any]] ?? []).map { [$0["x"], $0["y"], $0["width"], $0["height"]].compactMap { $0 as? Int } }
-            let watermark = isClose(frame.rgb(x: 360 - 10 - 20, y: 10 + 10), 0x00FFFF, tolerance: 40)
+        for (time, cells, watermark) in frames {
             if time <= before {
                 #expect(cells == [[0, 138, 180, 322], [180, 138, 180, 322]] && !watermark, "frame at \(time / 1_000_000) ms, before the change")
             } else if time >= after + frameTime - 1_000_000 {

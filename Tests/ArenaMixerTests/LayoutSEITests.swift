@@ -5,7 +5,7 @@ import GStreamerTestSupport
 import Testing
 
 /// A player's side of "Layout in the stream": the messages read back from a render's H.264.
-@Suite struct LayoutSEITests {
+@Suite struct LayoutSEITests: Sendable {
     static let uuid: [UInt8] = [0x6A, 0x1F, 0x2C, 0x4E, 0x9B, 0x3D, 0x4C, 0x7A, 0x8E, 0x5F, 0x0D, 0x2B, 0x7A, 0x9C, 0x1E, 0x34]
 
     /// Every layout message in the video of `path`, in stream order: ffmpeg turns the MP4's
@@ -61,6 +61,12 @@ import Testing
         }
     }
 
+    /// A message's fields, handed from the thread that read them (JSON objects are not Sendable).
+    struct StreamMessage: @unchecked Sendable {
+        let fields: [String: Any]
+        init(_ fields: [String: Any]) { self.fields = fields }
+    }
+
     private func battleSpec(sei: String? = nil) throws -> String {
         let alice = try TestMedia.clip(rgb: Colour.red, width: 160, height: 120, seconds: 3)
         let bob = try TestMedia.clip(rgb: Colour.green, width: 160, height: 120, seconds: 3)
@@ -75,9 +81,9 @@ import Testing
             """
     }
 
-    @Test func keyframesAndChangesCarryEveryCellAndTheScores() throws {
-        let (_, path) = try render(try battleSpec())
-        let messages = try Self.messages(in: path)
+    @Test func keyframesAndChangesCarryEveryCellAndTheScores() async throws {
+        let messages = try await offPool { () throws -> [StreamMessage] in try Self.messages(in: try render(try battleSpec()).path).map(StreamMessage.init) }
+            .map(\.fields)
         let times = messages.compactMap { $0["timeMs"] as? Int }
         // Keyframes at 0 and 2 s; changes at the battle's start (0.2 s) and the scores (1 s).
         #expect(times.contains(0) && times.contains(2000), "messages at \(times) ms")
@@ -97,11 +103,11 @@ import Testing
         #expect(messages.first.map { $0["battle"] == nil } == true, "no battle before 0.2 s")
     }
 
-    @Test func everyFrameOrNone() throws {
-        let (_, every) = try render(try battleSpec(sei: "everyFrame"))
-        #expect(try Self.messages(in: every).count == 90)
-        let (_, none) = try render(try battleSpec(sei: "off"))
-        #expect(try Self.messages(in: none).isEmpty)
+    @Test func everyFrameOrNone() async throws {
+        let counts = try await offPool {
+            try ["everyFrame", "off"].map { try Self.messages(in: try render(try battleSpec(sei: $0)).path).count }
+        }
+        #expect(counts == [90, 0])
     }
 }
 

@@ -73,17 +73,19 @@ import Testing
 
     /// Cells glide to their new rectangles over 300 ms (9 frames at 30 fps, eased), the frame
     /// the change is scheduled for being the first step, and a new cell fades in.
-    @Test func joinAndLeaveGlideTheCellsToTheirNewPlaces() throws {
-        let alice = try TestMedia.clip(rgb: Colour.red, seconds: 3)
-        let bob = try TestMedia.clip(rgb: Colour.green, seconds: 3)
-        let carol = try TestMedia.clip(rgb: Colour.blue, seconds: 3)
-        let (_, path) = try render("""
-            {"template": 600, "duration": 3, "hosts": \(hostsJSON([("alice", alice), ("bob", bob), ("carol", carol)])),
-             "timeline": [{"at": 1, "event": "hostJoined", "userId": "carol"},
-                          {"at": 2, "event": "hostLeft", "userId": "bob"}],
-             "output": {"video": {"preset": "ultrafast", "bitrateKbps": 8000}}}
-            """)
-        let (count, frames) = try VideoFrames.decode(path: path) { (27...42).contains($0) || (57...72).contains($0) }
+    @Test func joinAndLeaveGlideTheCellsToTheirNewPlaces() async throws {
+        let (count, frames) = try await offPool {
+            let alice = try TestMedia.clip(rgb: Colour.red, seconds: 3)
+            let bob = try TestMedia.clip(rgb: Colour.green, seconds: 3)
+            let carol = try TestMedia.clip(rgb: Colour.blue, seconds: 3)
+            let (_, path) = try render("""
+                {"template": 600, "duration": 3, "hosts": \(hostsJSON([("alice", alice), ("bob", bob), ("carol", carol)])),
+                 "timeline": [{"at": 1, "event": "hostJoined", "userId": "carol"},
+                              {"at": 2, "event": "hostLeft", "userId": "bob"}],
+                 "output": {"video": {"preset": "ultrafast", "bitrateKbps": 8000}}}
+                """)
+            return try VideoFrames.decode(path: path) { (27...42).contains($0) || (57...72).contains($0) }
+        }
         #expect(count == 90)
         /// The first column at or after `from` on row `y` that is not `colour`.
         func edge(_ frame: RGBFrame, y: Int, from: Int, _ colour: UInt32) -> Int {

@@ -48,7 +48,8 @@ import Testing
         return Double(total) / Double(3 * reference.image.width * reference.image.height)
     }
 
-    @Test func theExampleSkinPutsEachScoreAtItsCellsBottomRight() throws {
+    @Test func theExampleSkinPutsEachScoreAtItsCellsBottomRight() async throws {
+        let frame = try await offPool { () throws -> RGBFrame? in
         let alice = try TestMedia.clip(rgb: Colour.red, width: 160, height: 120, seconds: 3)
         let bob = try TestMedia.clip(rgb: Colour.green, width: 160, height: 120, seconds: 3)
         let (_, path) = try render("""
@@ -61,7 +62,9 @@ import Testing
              ],
              "output": {"video": {"preset": "ultrafast", "bitrateKbps": 8000}}}
             """)
-        let frame = try #require(try VideoFrames.decode(path: path) { $0 == 60 }.kept.first)
+        return try VideoFrames.decode(path: path) { $0 == 60 }.kept.first
+        }.flatMap { $0 }
+        let decoded = try #require(frame)
         for (cell, score, background) in [(0, Int64(3), Colour.red), (1, Int64(1), Colour.green)] {
             let expected = try reference(score: score, cell: cell, background: background)
             let box = expected.image
@@ -69,14 +72,14 @@ import Testing
             #expect(box.x + box.width == cells[cell].maxX - 10 && box.y + box.height == cells[cell].maxY - 8,
                     "cell \(cell): the capsule's box is \(box.x),\(box.y) \(box.width)x\(box.height)")
             // The capsule is 40 % black over the video: left of the text, at mid-height.
-            let dimmed = frame.rgb(x: box.x + 6, y: box.y + box.height / 2)
+            let dimmed = decoded.rgb(x: box.x + 6, y: box.y + box.height / 2)
             let video = (Int(background >> 16 & 0xFF), Int(background >> 8 & 0xFF), Int(background & 0xFF))
             for (seen, source) in [(Int(dimmed.red), video.0), (Int(dimmed.green), video.1), (Int(dimmed.blue), video.2)] {
                 #expect(abs(seen - source * 60 / 100) <= 20, "cell \(cell): \(dimmed) is not 40 % black over \(video)")
             }
             // The text: the frame matches a capsule drawn with this score, and not one with another digit.
-            let same = difference(frame, expected)
-            let other = difference(frame, try reference(score: score == 3 ? 8 : 7, cell: cell, background: background))
+            let same = difference(decoded, expected)
+            let other = difference(decoded, try reference(score: score == 3 ? 8 : 7, cell: cell, background: background))
             #expect(same < 8 && other > same * 1.5, "cell \(cell): \(same) from the right score's reference, \(other) from another's")
         }
     }

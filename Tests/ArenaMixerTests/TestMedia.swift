@@ -115,3 +115,12 @@ func expectPlaceholder(_ frame: RGBFrame, x: Int, y: Int, sourceLocation: Source
     expectColour(frame, x: x, y: y + 80, Colour.placeholder, tolerance: 6, sourceLocation: sourceLocation)
     expectColour(frame, x: x, y: y - 9, 0xE6E7EA, tolerance: 16, sourceLocation: sourceLocation)
 }
+
+/// Runs blocking `work` (making clips, a render, a decode, a live mix) on a thread of its own,
+/// so that the test run's few pool threads stay free for the service tests' awaits; the test
+/// checks what it returns.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}

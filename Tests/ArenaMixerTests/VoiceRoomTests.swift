@@ -1,12 +1,13 @@
 import ArenaMixer
 import Foundation
+import GStreamerKit
 import GStreamerTestSupport
 import Testing
 
 /// The voice room (template 2): seats with avatars and names, and a ring while a host is heard.
 @Suite struct VoiceRoomTests {
     /// A grey clip whose 440 Hz tone plays from 1 s to 2 s only (ffmpeg's lavfi).
-    private func toneClip() throws -> URL {
+    private static func toneClip() throws -> URL {
         let file = try TestMedia.workspace().appendingPathComponent("tone.mp4")
         let ffmpeg = Process()
         ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
@@ -15,18 +16,20 @@ import Testing
                             "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", file.path]
         try ffmpeg.run()
         ffmpeg.waitUntilExit()
-        #expect(ffmpeg.terminationStatus == 0)
+        guard ffmpeg.terminationStatus == 0 else { throw GStreamerError(message: "ffmpeg could not make the tone clip") }
         return file
     }
 
-    @Test func sixSeatsWithAvatarsAndNamesAndARingWhileHeard() throws {
-        let silent = try TestMedia.clip(rgb: Colour.blue, width: 160, height: 120, seconds: 4, audio: false)
-        let inputs = [("alice", try toneClip())] + ["bob", "carol", "dave", "erin", "frank"].map { ($0, silent) }
-        let (_, path) = try render("""
-            {"template": 2, "duration": 4, "hosts": \(hostsJSON(inputs)), "output": {"video": {"preset": "ultrafast"}}}
-            """)
+    @Test func sixSeatsWithAvatarsAndNamesAndARingWhileHeard() async throws {
         let wanted = [15, 36, 63, 90]
-        let frames = try VideoFrames.decode(path: path) { wanted.contains($0) }.kept
+        let frames = try await offPool {
+            let silent = try TestMedia.clip(rgb: Colour.blue, width: 160, height: 120, seconds: 4, audio: false)
+            let inputs = [("alice", try Self.toneClip())] + ["bob", "carol", "dave", "erin", "frank"].map { ($0, silent) }
+            let (_, path) = try render("""
+                {"template": 2, "duration": 4, "hosts": \(hostsJSON(inputs)), "output": {"video": {"preset": "ultrafast"}}}
+                """)
+            return try VideoFrames.decode(path: path) { wanted.contains($0) }.kept
+        }
         try #require(frames.count == 4)
         // Seats are 240 x 240 from (0, 276), three a row. The avatar (64 width units, 123 px)
         // is centred 16 px above each seat's centre; the ring (74 units) round it, 11 px thick.
