@@ -97,7 +97,7 @@ public struct FramePlanner: Sendable {
                                         fit: placement.fit, audioOnly: layout.audioOnly, opacity: opacity))
             hosts.append(OverlayState.Host(userId: user, name: names[user] ?? user, cell: rect, micOff: layout.micOff.contains(user),
                                            showsAvatar: cameraOff || !hasPicture,
-                                           speaking: speaking.contains(user) && !layout.micOff.contains(user)))
+                                           speaking: speaking.contains(user) && !layout.micOff.contains(user), zOrder: placement.zOrder))
         }
         let overlay = OverlayState(canvas: canvas, hosts: hosts, battle: battleView(session, at: time, scoreChanges: scoreChanges),
                                    voiceRoom: layout.audioOnly, decorations: decorations)

@@ -9,6 +9,7 @@ public struct FrameLayout: Equatable, Sendable {
     /// Seats without video (a voice room).
     public let audioOnly: Bool
 
+    /// The hosts at `placements`, with whose camera and microphone are off.
     public init(placements: [Placement], cameraOff: Set<String>, micOff: Set<String>, audioOnly: Bool = false) {
         self.placements = placements
         self.cameraOff = cameraOff

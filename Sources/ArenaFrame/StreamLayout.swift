@@ -5,19 +5,23 @@ import Foundation
 /// and the battle's scores. Carried in the H.264 output as JSON in an SEI message (README:
 /// "Layout in the stream"); the fields are that format.
 public struct StreamLayout: Codable, Equatable, Sendable {
+    /// One host's cell on that frame, in canvas pixels (mid-transition, where it is drawn).
     public struct Cell: Codable, Equatable, Sendable {
         public var userId: String
         public var x: Int
         public var y: Int
         public var width: Int
         public var height: Int
+        /// Higher above.
         public var zOrder: Int
         /// False while the cell shows the host's placeholder (camera off, no picture).
         public var video: Bool
     }
 
+    /// The battle on that frame: who battles, their scores, the time left, whether it is over.
     public struct Battle: Codable, Equatable, Sendable {
         public var participants: [String]
+        /// By user id, the battling hosts only.
         public var scores: [String: Int64]
         public var remainingMs: UInt64
         public var ended: Bool
@@ -25,10 +29,13 @@ public struct StreamLayout: Codable, Equatable, Sendable {
 
     /// Output time of the frame, milliseconds.
     public var timeMs: UInt64
+    /// Width and height.
     public var canvas: [Int]
     public var cells: [Cell]
+    /// Absent outside a battle.
     public var battle: Battle?
 
+    /// The layout `plan` shows.
     public init(_ plan: FramePlan) {
         timeMs = plan.time / 1_000_000
         canvas = [plan.overlay.canvas.width, plan.overlay.canvas.height]

@@ -48,9 +48,12 @@ public struct LayoutTemplate: Decodable, Sendable {
         public let h: Extent
         /// Stacking order (higher above); default: the slot's number plus one.
         public let z: Int?
+        /// Default: cover.
         public let fit: Fit?
+        /// The numbers are pixels, not canvas widths.
         public let pixels: Bool?
 
+        /// A cell at (`x`, `y`), `w` wide and `h` high.
         public init(x: Double, y: Double, w: Double, h: Extent, z: Int? = nil, fit: Fit? = nil, pixels: Bool? = nil) {
             self.x = x
             self.y = y

@@ -49,8 +49,10 @@ public struct Placement: Equatable, Sendable {
     public let rect: Rect
     /// Stacking order: later slots above earlier ones (floating tiles over the full-screen host).
     public let zOrder: Int
+    /// How the host's picture fills the cell.
     public let fit: LayoutTemplate.Fit
 
+    /// `userId` in `slot`, at `rect`.
     public init(userId: String, slot: Int, rect: Rect, zOrder: Int, fit: LayoutTemplate.Fit = .cover) {
         self.userId = userId
         self.slot = slot

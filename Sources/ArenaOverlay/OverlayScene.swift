@@ -14,14 +14,17 @@ public struct OverlayState: Equatable, Sendable {
         public var showsAvatar: Bool
         /// The host's voice is heard now.
         public var speaking: Bool
+        /// The cell's stacking order: the overlays of a cell are hidden where a higher cell covers them.
+        public var zOrder: Int
 
-        public init(userId: String, name: String, cell: Rect, micOff: Bool, showsAvatar: Bool, speaking: Bool = false) {
+        public init(userId: String, name: String, cell: Rect, micOff: Bool, showsAvatar: Bool, speaking: Bool = false, zOrder: Int = 0) {
             self.userId = userId
             self.name = name
             self.cell = cell
             self.micOff = micOff
             self.showsAvatar = showsAvatar
             self.speaking = speaking
+            self.zOrder = zOrder
         }
     }
 
@@ -31,6 +34,12 @@ public struct OverlayState: Equatable, Sendable {
     public var battle: BattleView?
     /// The cells are seats of a voice room (no video).
     public var voiceRoom: Bool
+    /// The cells stacked above `userId`'s (where its overlays are hidden).
+    public func cells(above userId: String) -> [Rect] {
+        guard let own = hosts.first(where: { $0.userId == userId }) else { return [] }
+        return hosts.filter { $0.zOrder > own.zOrder && $0.userId != userId }.map(\.cell)
+    }
+
     /// Watermarks and captions over everything (and the background picture, painted under the cells).
     public var decorations: Decorations
 

@@ -1,3 +1,5 @@
+import ArenaLayout
+
 /// How a frame's RGB maps to Y'CbCr.
 public struct YUVMatrix: Equatable, Sendable {
     public let kr: Double
@@ -139,15 +141,20 @@ public struct PlanarOverlay: Sendable {
         }
     }
 
-    /// Blends into `frame` (premultiplied "over"), clipped to the frame.
-    public func blend(into frame: I420Planes) {
+    /// Blends into `frame` (premultiplied "over"), clipped to the frame and left out where one
+    /// of `hidden` (even-edged rectangles above it: the cells of hosts stacked higher) covers it.
+    public func blend(into frame: I420Planes, hidden: [Rect] = []) {
         let columns = max(0, min(width, frame.width - x)), rows = max(0, min(height, frame.height - y))
         guard columns > 0, rows > 0 else { return }
+        let whole = [0..<columns]
         luma.withUnsafeBufferPointer { luma in
             lumaAlpha.withUnsafeBufferPointer { alpha in
                 for row in 0..<rows {
-                    Self.blendRow(into: frame.y + (y + row) * frame.yStride + x, source: luma.baseAddress! + row * width,
-                                  alpha: alpha.baseAddress! + row * width, count: columns, kind: lumaRows[row])
+                    for span in hidden.isEmpty ? whole : visible(row: y + row, columns: columns, hidden: hidden) {
+                        Self.blendRow(into: frame.y + (y + row) * frame.yStride + x + span.lowerBound,
+                                      source: luma.baseAddress! + row * width + span.lowerBound,
+                                      alpha: alpha.baseAddress! + row * width + span.lowerBound, count: span.count, kind: lumaRows[row])
+                    }
                 }
             }
         }
@@ -155,15 +162,33 @@ public struct PlanarOverlay: Sendable {
             cr.withUnsafeBufferPointer { cr in
                 chromaAlpha.withUnsafeBufferPointer { alpha in
                     for row in 0..<rows / 2 {
-                        let offset = row * width / 2
-                        Self.blendRow(into: frame.u + (y / 2 + row) * frame.uStride + x / 2, source: cb.baseAddress! + offset,
-                                      alpha: alpha.baseAddress! + offset, count: columns / 2, kind: chromaRows[row])
-                        Self.blendRow(into: frame.v + (y / 2 + row) * frame.vStride + x / 2, source: cr.baseAddress! + offset,
-                                      alpha: alpha.baseAddress! + offset, count: columns / 2, kind: chromaRows[row])
+                        for span in hidden.isEmpty ? whole : visible(row: y + 2 * row, columns: columns, hidden: hidden) {
+                            let (start, count) = (span.lowerBound / 2, span.count / 2)
+                            let offset = row * width / 2 + start
+                            Self.blendRow(into: frame.u + (y / 2 + row) * frame.uStride + x / 2 + start, source: cb.baseAddress! + offset,
+                                          alpha: alpha.baseAddress! + offset, count: count, kind: chromaRows[row])
+                            Self.blendRow(into: frame.v + (y / 2 + row) * frame.vStride + x / 2 + start, source: cr.baseAddress! + offset,
+                                          alpha: alpha.baseAddress! + offset, count: count, kind: chromaRows[row])
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// The column spans (from the overlay's left edge, within `columns`) of frame row `row`
+    /// that no rectangle of `hidden` covers.
+    private func visible(row: Int, columns: Int, hidden: [Rect]) -> [Range<Int>] {
+        var spans = [0..<columns]
+        for rect in hidden where rect.y <= row && row < rect.maxY {
+            let cut = (rect.x - x)..<(rect.maxX - x)
+            spans = spans.flatMap { span -> [Range<Int>] in
+                guard cut.overlaps(span) else { return [span] }
+                return [span.lowerBound..<max(span.lowerBound, cut.lowerBound), min(span.upperBound, cut.upperBound)..<span.upperBound]
+                    .filter { !$0.isEmpty }
+            }
+        }
+        return spans
     }
 
     /// `destination = source + destination * (255 - alpha) / 255`, skipping clear pixels; a

@@ -11,8 +11,8 @@ public struct OverlayItem: Hashable, Sendable {
     let element: SkinElement
     /// The box it is placed in: its host's cell, the battle area or the canvas.
     public let frame: Rect
-    /// The host whose avatar an image element shows.
-    let user: String?
+    /// The host whose slot drew it (whose avatar an image element shows); nil for the battle container and decorations.
+    public let user: String?
     /// A bar's left share, 0...1.
     let split: Double
 

@@ -273,8 +273,9 @@ final class MixRegistry: Sendable {
         guard running < limit else { throw APIError(.conflict, "the service runs \(running) mixes, its limit; stop one first") }
     }
 
-    /// `PATCH /v1/mixes/{id}`: `{template?, outputs?, addHosts?}` change a running mix's layout
-    /// template (from its next frame) and its outputs (removed ones are finalised, new ones
+    /// `PATCH /v1/mixes/{id}`: `{template? or layout?, decorations?, outputs?, addHosts?}` change
+    /// a running mix's layout (a template or cells, from its next frame), its decorations (from
+    /// its next frame) and its outputs (removed ones are finalised, new ones
     /// start at the next keyframe), and add hosts (with RTP inputs; they join the session
     /// when a `hostJoined` event is posted). Hosts are not removed: post `hostLeft`.
     /// The change is recorded before the answer, so a restart applies it again. For a mix

@@ -4,6 +4,7 @@ import ArenaLayout
 /// them. `{"units": "widths"|"pixels", "seating": "reflow"|"fixed", "cells": [{"x", "y",
 /// "width", "height", "zOrder", "fit"}]}`; a cell per seat, in slot order (the owner's first).
 public enum CustomLayout {
+    /// A mix seats at most nine hosts.
     public static let maximumCells = 9
 
     /// The layout at `fields` as a template of its own (id 0); `canvas` is the mix's, for the default.

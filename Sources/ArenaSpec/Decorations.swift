@@ -7,9 +7,12 @@ public struct Decorations: Hashable, Sendable {
     public var watermarks: [Watermark] = []
     public var captions: [Caption] = []
 
+    /// None.
     public init() {}
 
+    /// A picture over everything.
     public struct Watermark: Hashable, Sendable {
+        /// One of the mix's images.
         public var image: String
         public var anchor: SkinAnchor
         public var offsetX: Int
@@ -20,7 +23,9 @@ public struct Decorations: Hashable, Sendable {
         public var opacity: Double
     }
 
+    /// A line of text over everything.
     public struct Caption: Hashable, Sendable {
+        /// Shown as written (never read as a template).
         public var text: String
         public var anchor: SkinAnchor
         public var offsetX: Int

@@ -10,8 +10,10 @@ public struct OverlayTheme: Equatable, Sendable {
     public var palette: [String: ARGB] = [:]
     /// Pango font family over the skin's; fontconfig falls back per character (CJK, emoji, Arabic).
     public var font: String?
+    /// The skin the settings apply over.
     public var skin: SkinChoice = .bundled(SkinChoice.defaultName)
 
+    /// Every overlay of the default skin, as the SDK draws it.
     public init() {}
 }
 

@@ -56,6 +56,7 @@ public struct Skin: Hashable, Sendable {
 /// two-sided bar. Sizes and offsets are in the SDK's design units (x in width units, y in
 /// height units, or both in width units when `uniform`).
 public struct SkinElement: Hashable, Sendable {
+    /// What the element draws (README: Skins).
     public enum Kind: String, CaseIterable, Sendable { case box, text, icon, image, bar }
 
     public var kind: Kind
@@ -66,14 +67,18 @@ public struct SkinElement: Hashable, Sendable {
     /// Top-level elements: the box they are placed in (default: the cell, or for the battle
     /// container the battle area).
     public var frame: SkinFrame?
+    /// Top-level elements: where in their box they sit.
     public var anchor: SkinAnchor = .topLeft
     /// Inward from the anchored edges; from the centre, rightward and downward.
     public var offsetX = 0.0
     public var offsetY = 0.0
+    /// Fixed sizes; a box without them fits its children (up to `maxWidth`, ellipsising its last text).
     public var width: SkinLength?
     public var height: SkinLength?
     public var maxWidth: SkinLength?
+    /// Heights and vertical offsets in width units too (for shapes that keep their proportions).
     public var uniform = false
+    /// Top-level elements: 0 (clear) to 1.
     public var opacity = 1.0
 
     // Boxes
@@ -85,7 +90,9 @@ public struct SkinElement: Hashable, Sendable {
     public var circle = false
     /// Left, top, right, bottom.
     public var padding: [Double] = [0, 0, 0, 0]
+    /// Between a box's children.
     public var gap = 0.0
+    /// A box's elements, in a row, centred vertically.
     public var children: [SkinElement] = []
 
     // Text (also the bar's two ends)
@@ -112,6 +119,7 @@ public struct SkinElement: Hashable, Sendable {
     public var divider: String?
     public var dividerSize = 0.0
 
+    /// An element of `kind` with every other field at its default.
     public init(kind: Kind) {
         self.kind = kind
     }
@@ -129,6 +137,7 @@ public enum SkinLength: Hashable, Sendable {
     case percent(Double, plus: Double)
 }
 
+/// Where in its box a top-level element sits: a corner, an edge's middle, or the centre.
 public enum SkinAnchor: String, CaseIterable, Sendable {
     case topLeft, top, topRight, left, centre, right, bottomLeft, bottom, bottomRight
 
@@ -190,10 +199,12 @@ public struct SkinCondition: Hashable, Sendable {
         case voiceRoom
     }
 
+    /// A number a condition compares: the connected hosts, or the host's rank.
     public enum Number: String, CaseIterable, Sendable { case hosts, rank }
     public enum Comparison: String, CaseIterable, Sendable {
         case equal = "==", notEqual = "!=", atLeast = ">=", atMost = "<=", above = ">", below = "<"
 
+        /// Whether `left` compares so to `right`.
         public func holds(_ left: Int, _ right: Int) -> Bool {
             switch self {
             case .equal: return left == right
@@ -206,14 +217,17 @@ public struct SkinCondition: Hashable, Sendable {
         }
     }
 
+    /// What a condition asks.
     public enum Test: Hashable, Sendable {
         case flag(Flag)
         case compare(Number, Comparison, Int)
     }
 
     public let test: Test
+    /// Written with `!`: holds when the test does not.
     public let negated: Bool
 
+    /// `test`, or its negation.
     public init(_ test: Test, negated: Bool = false) {
         self.test = test
         self.negated = negated

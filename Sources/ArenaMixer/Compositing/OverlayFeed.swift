@@ -32,7 +32,12 @@ final class OverlayFeed {
         frame.withPlanes { data, strides in
             let planes = I420Planes(width: width, height: height, y: data[0], u: data[1], v: data[2],
                                     yStride: strides[0], uStride: strides[1], vStride: strides[2])
-            for item in items { planar[item]!.blend(into: planes) }
+            // A host's overlays are hidden where a cell stacked above theirs covers them.
+            var hidden: [String: [Rect]] = [:]
+            for item in items {
+                let above = item.user.map { user in hidden[user] ?? { let cells = overlay.cells(above: user); hidden[user] = cells; return cells }() } ?? []
+                planar[item]!.blend(into: planes, hidden: above)
+            }
         }
         // Timers, scores and every step of the bar's animation are new items that never come
         // back; keep the images this frame uses and drop the rest once they pile up.
