@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "ArenaSpec", dependencies: ["ArenaLayout", "ArenaSession"]),
         // HTTP to URLs from outside (avatars, callbacks): checked addresses, no unchecked redirect, bounded.
         .target(name: "ArenaFetch", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
-        .target(name: "ArenaOverlay", dependencies: ["CCairo", "ArenaSpec", "ArenaLayout", "ArenaSession"]),
+        .target(name: "ArenaOverlay", dependencies: ["CCairo", "CArenaPaint", "ArenaSpec", "ArenaLayout", "ArenaSession"]),
         .target(name: "ArenaFrame", dependencies: ["ArenaLayout", "ArenaSession", "ArenaSpec", "ArenaOverlay"]),
         .target(name: "ArenaMixer", dependencies: ["GStreamerKit", "CArenaFiles", "CArenaPaint", "ArenaFetch", "ArenaSpec", "ArenaLayout", "ArenaSession", "ArenaOverlay", "ArenaFrame"]),
         .target(

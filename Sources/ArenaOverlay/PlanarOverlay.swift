@@ -1,4 +1,5 @@
 import ArenaLayout
+import CArenaPaint
 
 /// How a frame's RGB maps to Y'CbCr.
 public struct YUVMatrix: Equatable, Sendable {
@@ -77,35 +78,12 @@ public struct PlanarOverlay: Sendable {
         let (boxWidth, boxHeight) = (width, height)
         let (shiftX, shiftY) = (image.x - x, image.y - y)
         var luma = [UInt8](repeating: 0, count: boxWidth * boxHeight), lumaAlpha = luma
-        var cbSum = [Int](repeating: 0, count: boxWidth * boxHeight / 4), crSum = cbSum, alphaSum = cbSum
-        // Unchecked pointers: this runs for every pixel of every new image (a moving bar: each frame).
+        var cbSum = [Int32](repeating: 0, count: boxWidth * boxHeight / 4), crSum = cbSum, alphaSum = cbSum
+        let k: [Int32] = [yOffset, yR, yG, yB, cbR, cbG, cbB, crR, crG, crB].map { Int32($0) }
+        // In C: this runs for every pixel of every new image (a moving bar: each frame).
         image.pixels.withUnsafeBufferPointer { pixels in
-            luma.withUnsafeMutableBufferPointer { luma in
-                lumaAlpha.withUnsafeMutableBufferPointer { lumaAlpha in
-                    cbSum.withUnsafeMutableBufferPointer { cbSum in
-                        crSum.withUnsafeMutableBufferPointer { crSum in
-                            alphaSum.withUnsafeMutableBufferPointer { alphaSum in
-                                for sourceY in 0..<image.height {
-                                    let row = sourceY + shiftY, blockRow = (row / 2) * (boxWidth / 2)
-                                    for sourceX in 0..<image.width {
-                                        let pixel = pixels[sourceY * image.width + sourceX]
-                                        let a = Int(pixel >> 24)
-                                        if a == 0 { continue }
-                                        let r = Int(pixel >> 16 & 0xFF), g = Int(pixel >> 8 & 0xFF), b = Int(pixel & 0xFF)
-                                        let column = sourceX + shiftX, index = row * boxWidth + column
-                                        luma[index] = UInt8(truncatingIfNeeded: min(255, (yOffset * a * 257 + yR * r + yG * g + yB * b + 32_768) >> 16))
-                                        lumaAlpha[index] = UInt8(truncatingIfNeeded: a)
-                                        let block = blockRow + column / 2
-                                        cbSum[block] &+= 128 * a * 257 + cbR * r + cbG * g + cbB * b
-                                        crSum[block] &+= 128 * a * 257 + crR * r + crG * g + crB * b
-                                        alphaSum[block] &+= a
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            arena_overlay_convert(pixels.baseAddress, Int32(image.width), Int32(image.height), Int32(shiftX), Int32(shiftY), Int32(boxWidth),
+                                  k, &luma, &lumaAlpha, &cbSum, &crSum, &alphaSum)
         }
         self.luma = luma
         self.lumaAlpha = lumaAlpha
@@ -191,8 +169,8 @@ public struct PlanarOverlay: Sendable {
         return spans
     }
 
-    /// `destination = source + destination * (255 - alpha) / 255`, skipping clear pixels; a
-    /// row of `kind` 0 (all clear) is skipped, one of 255 (all opaque) copied.
+    /// `destination = source + destination * (255 - alpha) / 255` (in C, vectorised); a row of
+    /// `kind` 0 (all clear) is skipped, one of 255 (all opaque) copied.
     @inline(__always)
     private static func blendRow(into destination: UnsafeMutablePointer<UInt8>, source: UnsafePointer<UInt8>,
                                  alpha: UnsafePointer<UInt8>, count: Int, kind: UInt8) {
@@ -201,11 +179,6 @@ public struct PlanarOverlay: Sendable {
             destination.update(from: source, count: count)
             return
         }
-        for index in 0..<count {
-            let a = UInt32(alpha[index])
-            if a == 0 { continue }
-            let kept = (UInt32(destination[index]) * (255 - a) * 257 + 32_768) >> 16
-            destination[index] = UInt8(min(255, kept + UInt32(source[index])))
-        }
+        arena_blend_row(destination, source, alpha, Int32(count))
     }
 }

@@ -117,6 +117,38 @@ void arena_paint_fade_over(const arena_canvas *canvas, arena_rect cell, const ui
     }
 }
 
+void arena_overlay_convert(const uint32_t *pixels, int width, int height, int shift_x, int shift_y, int box_width,
+                           const int32_t k[10], uint8_t *luma, uint8_t *luma_alpha, int32_t *cb_sum, int32_t *cr_sum,
+                           int32_t *alpha_sum) {
+    for (int source_y = 0; source_y < height; source_y++) {
+        int row = source_y + shift_y, block_row = (row / 2) * (box_width / 2);
+        const uint32_t *line = pixels + (long)source_y * width;
+        for (int source_x = 0; source_x < width; source_x++) {
+            uint32_t pixel = line[source_x];
+            int32_t a = (int32_t)(pixel >> 24);
+            if (a == 0) continue;
+            int32_t r = (int32_t)(pixel >> 16 & 0xFF), g = (int32_t)(pixel >> 8 & 0xFF), b = (int32_t)(pixel & 0xFF);
+            int column = source_x + shift_x;
+            long index = (long)row * box_width + column;
+            int32_t y = (k[0] * a * 257 + k[1] * r + k[2] * g + k[3] * b + 32768) >> 16;
+            luma[index] = (uint8_t)(y > 255 ? 255 : y);
+            luma_alpha[index] = (uint8_t)a;
+            long block = block_row + column / 2;
+            cb_sum[block] += 128 * a * 257 + k[4] * r + k[5] * g + k[6] * b;
+            cr_sum[block] += 128 * a * 257 + k[7] * r + k[8] * g + k[9] * b;
+            alpha_sum[block] += a;
+        }
+    }
+}
+
+void arena_blend_row(uint8_t *dst, const uint8_t *src, const uint8_t *alpha, int count) {
+    for (int i = 0; i < count; i++) {
+        uint32_t kept = ((uint32_t)dst[i] * (255u - alpha[i]) * 257u + 32768u) >> 16;
+        uint32_t value = kept + src[i];
+        dst[i] = (uint8_t)(value > 255u ? 255u : value);
+    }
+}
+
 static uint8_t clamp(int32_t value) { return value < 0 ? 0 : value > 255 ? 255 : (uint8_t)value; }
 
 void arena_paint_change_matrix(const arena_canvas *canvas, arena_rect cell, const arena_matrix_change *m) {

@@ -46,6 +46,19 @@ long arena_paint_save(const arena_canvas *canvas, arena_rect cell, uint8_t *save
 /// saved picture) to 255 (all the new one).
 void arena_paint_fade_over(const arena_canvas *canvas, arena_rect cell, const uint8_t *saved, int opacity);
 
+/// Converts a premultiplied ARGB image (`width` x `height`, 32 bits a pixel, native order)
+/// placed at (`shift_x`, `shift_y`) in a `box_width`-wide box with even edges: each pixel's
+/// luma and alpha, and each 2 x 2 block's sums of Cb, Cr and alpha (for the caller to average).
+/// `k` holds, in 1/65536: the luma offset (16 or 0, whole), Y from R, G, B; Cb from R, G, B;
+/// Cr from R, G, B. Clear pixels are skipped.
+void arena_overlay_convert(const uint32_t *pixels, int width, int height, int shift_x, int shift_y, int box_width,
+                           const int32_t k[10], uint8_t *luma, uint8_t *luma_alpha, int32_t *cb_sum, int32_t *cr_sum,
+                           int32_t *alpha_sum);
+
+/// Premultiplied "over" for `count` samples of one plane: dst = src + dst (255 - alpha) / 255,
+/// rounded, capped at 255 (a loop the compiler vectorises; a clear sample leaves dst as it is).
+void arena_blend_row(uint8_t *dst, const uint8_t *src, const uint8_t *alpha, int count);
+
 /// A change of colour matrix or range, coefficients in 1/65536:
 /// Y' = y_gain (Y - y_in) + y_from_u (U - 128) + y_from_v (V - 128) + y_out, and
 /// U' = uu (U - 128) + uv (V - 128) + 128, V' = vu (U - 128) + vv (V - 128) + 128.
