@@ -102,7 +102,8 @@ extension TrustTests {
             return status.firstMatch(of: /"room":"bob","score":([0-9]+)/).map { String($0.1) } ?? status
         }
         for battle in ["b1", "b3"] {
-            let created = try await service.call("POST", "/v1/battles", #"{"battleId": "\#(battle)", "fromRoom": "alice", "toRooms": ["bob"]}"#)
+            // Five minutes, not the SDK's 30 s: a loaded test run must not see the battle end under it.
+            let created = try await service.call("POST", "/v1/battles", #"{"battleId": "\#(battle)", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 300000}"#)
             #expect(created.status == 201, "\(created.text)")
             #expect(try await score(battle, "gift-1", op: "1", 7).status == 200)
             #expect(try await score(battle, "gift-1", op: "1", 7).status == 200)  // a retry: counted once
