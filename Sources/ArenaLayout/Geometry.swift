@@ -30,6 +30,11 @@ public struct Rect: Hashable, Sendable, CustomStringConvertible {
     public var maxY: Int { y + height }
 
     public var description: String { "(\(x), \(y), \(width), \(height))" }
+
+    /// Whether the two share any pixel.
+    public func intersects(_ other: Rect) -> Bool {
+        x < other.maxX && other.x < maxX && y < other.maxY && other.y < maxY
+    }
 }
 
 /// An sRGB colour without alpha, `0xRRGGBB`.

@@ -56,6 +56,8 @@ public struct PlanarOverlay: Sendable {
     let cb: [UInt8]
     let cr: [UInt8]
     let chromaAlpha: [UInt8]
+    /// Where it goes on the frame.
+    public var bounds: Rect { Rect(x: x, y: y, width: width, height: height) }
     /// Per luma row, then per chroma row: 0 all clear (skipped), 255 all opaque (copied), else blended.
     let lumaRows: [UInt8]
     let chromaRows: [UInt8]

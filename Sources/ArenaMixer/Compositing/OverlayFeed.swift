@@ -32,11 +32,17 @@ final class OverlayFeed {
         frame.withPlanes { data, strides in
             let planes = I420Planes(width: width, height: height, y: data[0], u: data[1], v: data[2],
                                     yStride: strides[0], uStride: strides[1], vStride: strides[2])
-            // A host's overlays are hidden where a cell stacked above theirs covers them.
-            var hidden: [String: [Rect]] = [:]
+            // A host's overlays are hidden where a cell stacked above theirs covers them (most
+            // items meet none: they blend whole).
+            var above: [String: [Rect]] = [:]
             for item in items {
-                let above = item.user.map { user in hidden[user] ?? { let cells = overlay.cells(above: user); hidden[user] = cells; return cells }() } ?? []
-                planar[item]!.blend(into: planes, hidden: above)
+                let image = planar[item]!
+                let covering: [Rect] = item.user.map { user -> [Rect] in
+                    let cells = above[user] ?? overlay.cells(above: user)
+                    above[user] = cells
+                    return cells.filter { $0.intersects(image.bounds) }
+                } ?? []
+                image.blend(into: planes, hidden: covering)
             }
         }
         // Timers, scores and every step of the bar's animation are new items that never come
