@@ -20,12 +20,7 @@ import Testing
         let stream = [UInt8](try Data(contentsOf: URL(fileURLWithPath: annexB)))
         var found: [[String: Any]] = []
         for nal in nalUnits(stream) where nal.first.map({ $0 & 0x1F }) == 6 {
-            var rbsp: [UInt8] = [], zeros = 0
-            for byte in nal.dropFirst() {
-                if zeros >= 2 && byte == 3 { zeros = 0; continue }
-                rbsp.append(byte)
-                zeros = byte == 0 ? zeros + 1 : 0
-            }
+            let rbsp = unescaped(nal.dropFirst())
             var index = 0
             while index < rbsp.count, rbsp[index] != 0x80 {
                 var type = 0, size = 0
@@ -40,6 +35,17 @@ import Testing
             }
         }
         return found
+    }
+
+    /// A NAL unit's payload without its emulation-prevention bytes (00 00 03 -> 00 00).
+    static func unescaped(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        var rbsp: [UInt8] = [], zeros = 0
+        for byte in bytes {
+            if zeros >= 2 && byte == 3 { zeros = 0; continue }
+            rbsp.append(byte)
+            zeros = byte == 0 ? zeros + 1 : 0
+        }
+        return rbsp
     }
 
     /// NAL units of an Annex B stream, without their start codes.
@@ -122,15 +128,7 @@ import Testing
             #expect(body[index] >= 3, "no start code (00 00 00, 00 00 01, 00 00 02) at \(index)")
         }
         // Unescaped, it is the message again: type, size (255 + 73), payload, trailing bits.
-        let messages = LayoutSEITests.nalUnits(nal).first.map { nal -> [UInt8] in
-            var rbsp: [UInt8] = [], zeros = 0
-            for byte in nal.dropFirst() {
-                if zeros >= 2 && byte == 3 { zeros = 0; continue }
-                rbsp.append(byte)
-                zeros = byte == 0 ? zeros + 1 : 0
-            }
-            return rbsp
-        }
+        let messages = LayoutSEITests.nalUnits(nal).first.map { LayoutSEITests.unescaped($0.dropFirst()) }
         #expect(messages == [5, 255, UInt8(payload.count - 255)] + payload + [0x80])
     }
 
