@@ -148,23 +148,33 @@ final class ProgressReporter: Sendable {
     }
 }
 
-/// Turns SIGINT and SIGTERM into a flag the render polls, so it can clean up.
-final class Interruption: Sendable {
-    private let flag = Atomic(false)
-    /// Kept alive with this object; a signal source is made to be used from any thread.
-    private nonisolated(unsafe) var sources: [DispatchSourceSignal] = []
+/// Set by the SIGINT/SIGTERM handler; a lock-free atomic, so storing to it is safe in a handler.
+private let interruptionFlag = Atomic(false)
 
+/// Turns SIGINT and SIGTERM into a flag the render polls, so it can clean up.
+///
+/// A plain `sigaction` handler, and the signals unblocked: a process inherits its parent's
+/// signal mask (a test runner's worker thread blocks them), so a signal sent early waits,
+/// pending, and is taken here. The dispatch signal source used before set the disposition to
+/// "ignore", which discards a pending signal: a render interrupted during its start-up in a
+/// loaded test run went on to its end.
+final class Interruption: Sendable {
     init() {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.flag.store(true, ordering: .relaxed) }
-            source.resume()
-            return source
+        _ = interruptionFlag.load(ordering: .relaxed)  // initialised before any handler can touch it
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for number in [SIGINT, SIGTERM] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in interruptionFlag.store(true, ordering: .relaxed) }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(number, &action, nil)
+            sigaddset(&signals, number)
         }
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
-    var happened: Bool { flag.load(ordering: .relaxed) }
+    var happened: Bool { interruptionFlag.load(ordering: .relaxed) }
 }
 
 struct Run: ParsableCommand {

@@ -19,8 +19,9 @@ struct Run {
     let error: String
 }
 
-/// Runs `arena` with `arguments` in `folder` (and only `environment`, if given); `interruptAfter` sends SIGINT after that many seconds.
-func run(_ arguments: [String], in folder: URL, interruptAfter: Double? = nil, environment: [String: String]? = nil) throws -> Run {
+/// Runs `arena` with `arguments` in `folder` (and only `environment`, if given); `interruptAfterFirstLine`
+/// sends SIGINT once the command has printed a line on standard output.
+func run(_ arguments: [String], in folder: URL, interruptAfterFirstLine: Bool = false, environment: [String: String]? = nil) throws -> Run {
     let process = Process()
     process.executableURL = arena
     process.arguments = arguments
@@ -30,11 +31,16 @@ func run(_ arguments: [String], in folder: URL, interruptAfter: Double? = nil, e
     process.standardOutput = output
     process.standardError = error
     try process.run()
-    if let interruptAfter {
-        Thread.sleep(forTimeInterval: interruptAfter)
+    var out = Data()
+    if interruptAfterFirstLine {
+        while !out.contains(UInt8(ascii: "\n")) {
+            let more = output.fileHandleForReading.availableData
+            if more.isEmpty { break }
+            out.append(more)
+        }
         process.interrupt()
     }
-    let out = output.fileHandleForReading.readDataToEndOfFile()
+    out.append(output.fileHandleForReading.readDataToEndOfFile())
     let err = error.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), error: String(decoding: err, as: UTF8.self))
@@ -91,12 +97,12 @@ private func files(in folder: URL) throws -> [String] {
     @Test func anInterruptedRenderLeavesNoFileBehind() throws {
         let folder = try newFolder()
         try clip(in: folder, name: "a.mp4", seconds: 2)
-        // 60 s of 1080 x 1920 at x264's "slow" preset cannot finish within the second we wait.
+        // 60 s of 1080 x 1920 at x264's "slow" preset is far from done at its first progress line.
         try Data("""
             {"duration": 60, "canvas": {"width": 1080, "height": 1920}, "hosts": [{"userId": "a", "input": "a.mp4"}],
              "output": {"video": {"preset": "slow"}}}
             """.utf8).write(to: folder.appendingPathComponent("spec.json"))
-        let result = try run(["render", "spec.json", "--output", "out.mp4"], in: folder, interruptAfter: 1.5)
+        let result = try run(["render", "spec.json", "--output", "out.mp4", "--progress", "json"], in: folder, interruptAfterFirstLine: true)
         #expect(result.status == 130)
         #expect(result.error == "arena: error: interrupted; no output written\n")
         #expect(try files(in: folder) == ["a.mp4", "spec.json"])
