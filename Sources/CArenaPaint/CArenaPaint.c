@@ -1,4 +1,5 @@
 #include "CArenaPaint.h"
+#include "BilinearPlane.h"
 
 #include <libyuv/planar_functions.h>
 #include <libyuv/scale.h>
@@ -31,6 +32,9 @@ static span chroma(span s, int shift) {
 }
 
 static void scale(const uint8_t *src, int src_stride, span sx, span sy, uint8_t *dst, int dst_stride, span dx, span dy) {
+    if (arena_bilinear_plane(src + (long)sy.start * src_stride + sx.start, src_stride, sx.end - sx.start, sy.end - sy.start,
+                             dst + (long)dy.start * dst_stride + dx.start, dst_stride, dx.end - dx.start, dy.end - dy.start) == 0)
+        return;
     ScalePlane(src + (long)sy.start * src_stride + sx.start, src_stride, sx.end - sx.start, sy.end - sy.start,
                dst + (long)dy.start * dst_stride + dx.start, dst_stride, dx.end - dx.start, dy.end - dy.start, kFilterBilinear);
 }
@@ -158,16 +162,27 @@ void arena_paint_change_matrix(const arena_canvas *canvas, arena_rect cell, cons
     span cx = chroma(dx, 1), cy = chroma(dy, 1);
     uint8_t *const *p = canvas->planes;
     const int *stride = canvas->strides;
-    for (int y = dy.start; y < dy.end; y++) {  // luma first: it reads the chroma as it was
-        uint8_t *row = p[0] + (long)y * stride[0];
-        const uint8_t *u = p[1] + (long)(y >> 1) * stride[1], *v = p[2] + (long)(y >> 1) * stride[2];
-        for (int x = dx.start; x < dx.end; x++) {
-            int32_t cu = u[x >> 1] - 128, cv = v[x >> 1] - 128;
-            row[x] = clamp(((m->y_gain * (row[x] - m->y_in) + m->y_from_u * cu + m->y_from_v * cv + 32768) >> 16) + m->y_out);
+    // Luma first (it reads the chroma as it was), in element-wise loops the compiler
+    // vectorises: each chroma row's part of Y' (with the offsets and rounding) is spread over
+    // the luma pixels once, then used for its two luma rows.
+    int width = dx.end - dx.start;
+    int32_t *term = malloc(sizeof(int32_t) * (size_t)width);
+    if (!term) return;
+    const int32_t base = m->y_out * 65536 + 32768 - m->y_gain * m->y_in;
+    for (int y = dy.start; y < dy.end; y++) {
+        if (y == dy.start || (y & 1) == 0) {
+            const uint8_t *u = p[1] + (long)(y >> 1) * stride[1], *v = p[2] + (long)(y >> 1) * stride[2];
+            for (int i = 0; i < width; i++) {
+                int c = (dx.start + i) >> 1;
+                term[i] = base + m->y_from_u * (u[c] - 128) + m->y_from_v * (v[c] - 128);
+            }
         }
+        uint8_t *row = p[0] + (long)y * stride[0] + dx.start;
+        for (int i = 0; i < width; i++) row[i] = clamp((m->y_gain * row[i] + term[i]) >> 16);
     }
+    free(term);
     for (int y = cy.start; y < cy.end; y++) {
-        uint8_t *u = p[1] + (long)y * stride[1], *v = p[2] + (long)y * stride[2];
+        uint8_t *restrict u = p[1] + (long)y * stride[1], *restrict v = p[2] + (long)y * stride[2];
         for (int x = cx.start; x < cx.end; x++) {
             int32_t cu = u[x] - 128, cv = v[x] - 128;
             u[x] = clamp(((m->uu * cu + m->uv * cv + 32768) >> 16) + 128);
