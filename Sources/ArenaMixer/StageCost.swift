@@ -16,6 +16,9 @@ final class StageCost: Sendable {
         }
     }
 
+    /// Buffers measured so far.
+    var buffers: Int { spent.withLock { $0.buffers } }
+
     /// Average CPU milliseconds per buffer so far.
     var millisecondsPerBuffer: Double {
         let (total, buffers) = spent.withLock { ($0.total, $0.buffers) }

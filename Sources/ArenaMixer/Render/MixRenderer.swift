@@ -38,8 +38,8 @@ public final class MixRenderer: Sendable {
     private let ending = Mutex<(outcome: Result<Void, MixError>?, warnings: [String], brokenInputs: Set<Int>)>((nil, [], []))
     private let finished = DispatchSemaphore(value: 0)
 
-    /// `stallLimit`: how long the output may stand still before the inputs it waits on
-    /// are dropped as stalled (or, if it waits on none, the render fails).
+    /// `stallLimit`: how long the mix may stand still (no frame composed, the output not moving)
+    /// before the inputs it waits on are dropped as stalled (or, if it waits on none, the render fails).
     public init(plan: MixPlan, stallLimit: TimeInterval = 10) {
         self.plan = plan
         self.stallLimit = stallLimit
@@ -99,13 +99,19 @@ public final class MixRenderer: Sendable {
         } catch {
             throw .pipeline(error as? GStreamerError ?? GStreamerError(message: "\(error)"))
         }
+        // The mix moves while the compositor makes frames or the output advances: a slow
+        // encoder filling its lookahead (x264 "slow" at 1080x1920 on a loaded machine) holds
+        // the output's position for seconds, and is not a stall.
         var lastPosition: UInt64?
+        var lastComposed = 0
         var lastMove = Date()
         while finished.wait(timeout: .now() + 0.5) == .timedOut {
             if cancelled() { throw .pipeline(GStreamerError(message: "cancelled")) }
             let position = mix.pipeline.position
-            if position != lastPosition {
+            let composed = mix.cellCost.buffers
+            if position != lastPosition || composed != lastComposed {
                 lastPosition = position
+                lastComposed = composed
                 lastMove = Date()
             } else if Date().timeIntervalSince(lastMove) > stallLimit {
                 try dropStalledInputs(mix, warning: warning)
