@@ -37,7 +37,7 @@ public struct OverlayState: Equatable, Sendable {
     /// The cells stacked above `userId`'s (where its overlays are hidden).
     public func cells(above userId: String) -> [Rect] {
         guard let own = hosts.first(where: { $0.userId == userId }) else { return [] }
-        return hosts.filter { $0.zOrder > own.zOrder && $0.userId != userId }.map(\.cell)
+        return hosts.filter { $0.zOrder > own.zOrder }.map(\.cell)
     }
 
     /// Watermarks and captions over everything (and the background picture, painted under the cells).

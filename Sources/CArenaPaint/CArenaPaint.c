@@ -32,11 +32,11 @@ static span chroma(span s, int shift) {
 }
 
 static void scale(const uint8_t *src, int src_stride, span sx, span sy, uint8_t *dst, int dst_stride, span dx, span dy) {
-    if (arena_bilinear_plane(src + (long)sy.start * src_stride + sx.start, src_stride, sx.end - sx.start, sy.end - sy.start,
-                             dst + (long)dy.start * dst_stride + dx.start, dst_stride, dx.end - dx.start, dy.end - dy.start) == 0)
-        return;
-    ScalePlane(src + (long)sy.start * src_stride + sx.start, src_stride, sx.end - sx.start, sy.end - sy.start,
-               dst + (long)dy.start * dst_stride + dx.start, dst_stride, dx.end - dx.start, dy.end - dy.start, kFilterBilinear);
+    const uint8_t *from = src + (long)sy.start * src_stride + sx.start;
+    uint8_t *to = dst + (long)dy.start * dst_stride + dx.start;
+    int from_width = sx.end - sx.start, from_height = sy.end - sy.start, to_width = dx.end - dx.start, to_height = dy.end - dy.start;
+    if (arena_bilinear_plane(from, src_stride, from_width, from_height, to, dst_stride, to_width, to_height) != 0)
+        ScalePlane(from, src_stride, from_width, from_height, to, dst_stride, to_width, to_height, kFilterBilinear);
 }
 
 int arena_paint_scaled(const arena_source *source, arena_rect crop, const arena_canvas *canvas, arena_rect cell) {

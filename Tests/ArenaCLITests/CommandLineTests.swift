@@ -38,7 +38,8 @@ func run(_ arguments: [String], in folder: URL, interruptAfterFirstLine: Bool = 
             if more.isEmpty { break }
             out.append(more)
         }
-        process.interrupt()
+        // Foundation traps when interrupting a process that is gone (one that failed before its first line).
+        if process.isRunning { process.interrupt() }
     }
     out.append(output.fileHandleForReading.readDataToEndOfFile())
     let err = error.fileHandleForReading.readDataToEndOfFile()

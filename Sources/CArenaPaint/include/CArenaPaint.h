@@ -31,7 +31,8 @@ typedef struct {
 } arena_canvas;
 
 /// Scales `crop` of `source` into `cell` of `canvas`, bilinear (our AVX2 filter up to a 4x
-/// shrink; libyuv's beyond, for NV12 chroma, or without AVX2). Parts of the cell outside the canvas are cut, with the matching part of the crop.
+/// shrink; libyuv's beyond, for NV12 chroma, or without AVX2). Parts of the cell outside the
+/// canvas are cut, with the matching part of the crop.
 /// Returns 0, or -1 when the crop is not inside the source or a rectangle is empty.
 int arena_paint_scaled(const arena_source *source, arena_rect crop, const arena_canvas *canvas, arena_rect cell);
 
