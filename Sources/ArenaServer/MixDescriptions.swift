@@ -9,18 +9,25 @@ struct MixDescriptions: Sendable {
     let store: any ArenaStore
     let advertisedHost: String
 
+    /// A mix stopping here because it was removed or taken over through another instance is
+    /// described as the store has it (gone: 404; moved: where it runs now), not as "stopping"
+    /// for as long as its outputs take to finalise.
     func describe(_ id: String, _ entry: MixEntry?) async throws -> JSON {
-        if let entry { return await describe(entry) }
+        if let entry, !entry.isStopping { return await describe(entry) }
         guard let record = try await store.mix(id: id) else { throw APIError(.notFound, "no mix '\(id)'") }
+        if let entry, record.owner == mixes.instance { return await describe(entry) }
         return await describe(record, live: try await store.liveInstances())
     }
 
     /// Every mix of the fleet: this instance's first, then the others', oldest first.
     func describeAll() async throws -> [JSON] {
+        let records = try await store.mixes()
+        let owners = Dictionary(records.map { ($0.id, $0.owner) }, uniquingKeysWith: { first, _ in first })
+        let here = mixes.all.filter { !$0.isStopping || owners[$0.id] == mixes.instance }
         var all: [JSON] = []
-        for entry in mixes.all { all.append(await describe(entry)) }
+        for entry in here { all.append(await describe(entry)) }
         let live = try await store.liveInstances()
-        for record in try await store.mixes() where mixes.local(record.id) == nil { all.append(await describe(record, live: live)) }
+        for record in records where !here.contains(where: { $0.id == record.id }) { all.append(await describe(record, live: live)) }
         return all
     }
 

@@ -122,6 +122,9 @@ final class MixEntry: Sendable {
         }.value
     }
 
+    /// Whether the mix was asked to stop (it may still be finalising its outputs).
+    var isStopping: Bool { state.withLock { $0.stopRequested } }
+
     /// Whether the mix takes changes: it runs and is not being stopped.
     var takesChanges: Bool { state.withLock { $0.running != nil && !$0.stopRequested } }
 

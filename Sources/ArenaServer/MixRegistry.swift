@@ -351,7 +351,7 @@ final class MixRegistry: Sendable {
     /// Why a mix this instance claimed would not start, if it did not.
     func startFailure(_ id: String) -> String? { unstartable.withLock { $0[id] } }
 
-    /// Stops and forgets a mix, wherever it runs (the instance running it stops it within a second).
+    /// Stops and forgets a mix, wherever it runs (the instance running it stops it within two seconds: two lease renewals must miss it).
     /// Returns the entry if it ran here.
     func remove(_ id: String) async throws -> MixEntry? {
         guard let entry = local(id) else {

@@ -129,8 +129,11 @@ import Testing
 
         // A mix removed through an instance that does not run it stops where it runs.
         let onC = try #require(await Self.placement(asking: fleet[1], count: 6).first { $0.value == "c" }?.key)
+        // It is gone as soon as c stops it (two lease renewals must miss it), not once its outputs are finalised.
+        let removing = Date()
         #expect(try await fleet[1].send("DELETE", "/v1/mixes/\(onC)").0 == 200)
-        #expect(await Self.eventually { try await fleet[2].send("GET", "/v1/mixes/\(onC)").0 == 404 })
+        #expect(await Self.eventually { try await fleet[2].send("GET", "/v1/mixes/\(onC)").0 == 404 }, "\(onC) still on c")
+        print("fleet removal: \(onC) gone from c \(String(format: "%.1f", Date().timeIntervalSince(removing))) s after the DELETE through b")
         #expect(!(try await fleet[2].send("GET", "/v1/mixes").1.contains(#""id":"\#(onC)""#)))
         await hooks.stop()
         await onThread { for instance in fleet { instance.stop() } }
