@@ -12,10 +12,12 @@ import GStreamerTestSupport
 //       (CLIPS/alice.mp4, 1280x720, and CLIPS/bob.mp4, 720x1280, from `make demo`) in real
 //       time. Alice's frames are decoded, stamped with their number as 16 black/white
 //       stripes down a 48-pixel column in the middle, and encoded again (x264 ultrafast,
-//       zero latency); Bob's are sent as they are. A receiver decodes Arena's RTP output,
-//       reads the number back in Alice's cell and prints how long after sending it arrived.
-//       A first round without Arena (the receiver reads the sender's stream itself) gives
-//       the baseline: sender encoding, loopback and receiver decoding; Arena adds the rest.
+//       zero latency); Bob's are sent as they are (x264 veryfast, B-frames), then, in a
+//       second round, re-encoded like Alice's, without B-frames, as phones and WebRTC send.
+//       A receiver decodes Arena's RTP output, reads the number back in Alice's cell and
+//       prints how long after sending it arrived. A first round without Arena (the receiver
+//       reads the sender's stream itself) gives the baseline: sender encoding, loopback and
+//       receiver decoding; Arena adds the rest.
 //   ArenaLive capacity CLIPS --mixes N [--seconds S]
 //       N such mixes at once, fed by the same two senders (each sends to every mix), mix 0
 //       to the receiver and the others to files; prints mix 0's latency and the frames every
@@ -63,10 +65,10 @@ final class Stamps: @unchecked Sendable {
     var measured: [Double] { lock.lock(); defer { lock.unlock() }; return delays.sorted() }
 }
 
-/// An RTP sender playing `clip` in real time to every port in `ports`; with `stamped`, each
-/// frame is decoded, stamped and encoded again.
-func sender(clip: String, ports: [Int], stamps: Stamps?) throws -> Pipeline {
-    let stamped = stamps != nil
+/// An RTP sender playing `clip` in real time to every port in `ports`; with `stamps` (or
+/// `reencoded`), each frame is decoded (and stamped) and encoded again, without B-frames.
+func sender(clip: String, ports: [Int], stamps: Stamps?, reencoded: Bool = false) throws -> Pipeline {
+    let stamped = stamps != nil || reencoded
     let clients = ports.map { "127.0.0.1:\($0)" }.joined(separator: ",")
     let video = stamped
         ? "avdec_h264 ! videoconvert ! video/x-raw,format=I420 ! identity name=stamp sync=true "
@@ -114,13 +116,14 @@ struct Round {
     func percentile(_ p: Double) -> Double { delays.isEmpty ? .nan : delays[min(delays.count - 1, Int(Double(delays.count) * p))] * 1000 }
 }
 
-/// Plays the clips for `seconds` into `mixes` live mixes (none: straight to the receiver).
-func round(mixes: Int) throws -> Round {
+/// Plays the clips for `seconds` into `mixes` live mixes (none: straight to the receiver);
+/// `bobWithoutBFrames`: Bob's clip is re-encoded as Alice's is.
+func round(mixes: Int, bobWithoutBFrames: Bool = false) throws -> Round {
     let stamps = Stamps()
     let ports = (0..<max(mixes, 1)).map { 31_000 + $0 * 10 }
     let outputPort = 32_000
     let first = try sender(clip: "alice.mp4", ports: mixes == 0 ? [outputPort] : ports, stamps: stamps)
-    let second = try sender(clip: "bob.mp4", ports: ports.map { $0 + 2 }, stamps: nil)
+    let second = try sender(clip: "bob.mp4", ports: ports.map { $0 + 2 }, stamps: nil, reencoded: bobWithoutBFrames)
     let cell: Rect
     if mixes == 0 {
         cell = Rect(x: 0, y: 0, width: 1280, height: 720)
@@ -185,10 +188,13 @@ func describe(_ round: Round, _ label: String) {
 if mode == "latency" {
     let direct = try round(mixes: 0)
     describe(direct, "without Arena (baseline)")
-    let through = try round(mixes: 1)
-    describe(through, "through Arena (jitter buffer \(jitter) ms)")
-    print(String(format: "Arena adds p50 %.1f ms, p95 %.1f ms", through.percentile(0.5) - direct.percentile(0.5),
-                 through.percentile(0.95) - direct.percentile(0.95)))
+    for bobWithoutBFrames in [false, true] {
+        let through = try round(mixes: 1, bobWithoutBFrames: bobWithoutBFrames)
+        let bob = bobWithoutBFrames ? "Bob without B-frames" : "Bob with B-frames"
+        describe(through, "through Arena (jitter buffer \(jitter) ms), \(bob)")
+        print(String(format: "Arena adds p50 %.1f ms, p95 %.1f ms (%@)", through.percentile(0.5) - direct.percentile(0.5),
+                     through.percentile(0.95) - direct.percentile(0.95), bob))
+    }
 } else {
     describe(try round(mixes: mixes), "\(mixes) mixes at once")
 }
