@@ -55,7 +55,7 @@ golden: deps
 # Whole jobs against ffmpeg, gst-launch and the floor, then the overlays' cost; appends to
 # benchmarks/RESULTS.md and draws benchmarks/cpu-by-hosts.png. About 15 minutes on 2 cores. Needs the demo's clips (make demo).
 bench: build bench-deps out/clips/.made
-	benchmarks/jobs.sh 3
+	benchmarks/jobs.sh 5
 	benchmarks/overlays.sh 5
 
 # Live mixes: latency Arena adds RTP to RTP, and how many live mixes this machine holds; then

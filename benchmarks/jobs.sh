@@ -3,8 +3,10 @@
 # For each case (hosts on a canvas): (a) Arena rendering a 20 s battle with all overlays;
 # (b) ffmpeg doing the same decode + crop/scale + place + score bar + names + timer + x264;
 # (c) the naive gst-launch pipeline letting the compositor scale (no crop, no overlays);
-# (d) the floor: decoding the inputs (video and audio) plus x264-encoding Arena's own output
-#     frames with Arena's own encoder settings.
+# (d) the floor: decoding the inputs (video and audio) plus encoding Arena's own output
+#     (its frames with x264, its sound with AAC) with Arena's own encoder settings.
+# The baselines are the cheapest in CPU: ffmpeg and the floor decode each input's video on
+# one thread, as Arena does (libav's default frame threads cost 6-30 % more CPU here).
 # Same encoder settings everywhere (Arena and the floor add sliced threads): x264 veryfast, 3000 kbit/s, CBR with a 600 ms VBV buffer,
 # keyframe every 2 s; AAC 128 kbit/s with libavcodec's fast coder. Runs alternate, ROUNDS
 # times each; medians go to benchmarks/RESULTS.md, and the CPU seconds of the 720x1280 cases
@@ -50,7 +52,7 @@ for case in $cases; do
     graph="color=c=black:s=${width}x${height}:r=30:d=20[base]"; last=base; inputs=()
     for ((i = 0; i < hosts; i++)); do
         read -r _ x y w h <<< "${cells[$i]}"
-        inputs+=(-i "$(input $i)")
+        inputs+=(-threads 1 -i "$(input $i)")
         graph+=";[$i:v]scale=$w:$h:force_original_aspect_ratio=increase,crop=$w:$h,setsar=1[c$i];[$last][c$i]overlay=$x:$y[o$i]"
         last=o$i
         graph+=";[$last]drawtext=fontfile=$font:text='Host $i':fontsize=$((width / 36)):fontcolor=white:box=1:boxcolor=0x22262E@0.4:x=$((x + width / 37)):y=$((y + h - width / 20))[n$i]"
@@ -74,16 +76,19 @@ for case in $cases; do
     for ((i = 0; i < hosts; i++)); do naive+=" filesrc location=$(input $i) ! qtdemux name=d$i d$i.video_0 ! queue ! avdec_h264 ! c.sink_$i d$i.audio_0 ! queue ! avdec_aac ! audioconvert ! audioresample ! am."; done
     gst_job() { gst-launch-1.0 -q $naive > /dev/null; }
 
-    # (d) the floor: Arena's output frames, raw, are made once (not timed).
-    gst-launch-1.0 -q filesrc location="$work/arena-$case.mp4" ! qtdemux ! avdec_h264 ! video/x-raw,format=I420 ! filesink location="$work/frames-$case.yuv" 2>/dev/null \
-        || { arena_job; gst-launch-1.0 -q filesrc location="$work/arena-$case.mp4" ! qtdemux ! avdec_h264 ! video/x-raw,format=I420 ! filesink location="$work/frames-$case.yuv"; }
+    # (d) the floor: Arena's output frames and sound, raw, are made once (not timed).
+    arena_job
+    gst-launch-1.0 -q filesrc location="$work/arena-$case.mp4" ! qtdemux name=d d.video_0 ! avdec_h264 ! video/x-raw,format=I420 ! filesink location="$work/frames-$case.yuv" async=false \
+        d.audio_0 ! avdec_aac ! audioconvert ! audio/x-raw,format=S16LE,rate=48000,channels=2 ! filesink location="$work/sound-$case.raw" async=false
     floor_job() {
         for ((i = 0; i < hosts; i++)); do
-            gst-launch-1.0 -q filesrc location="$(input $i)" ! qtdemux name=d d.video_0 ! avdec_h264 ! fakesink async=false \
+            gst-launch-1.0 -q filesrc location="$(input $i)" ! qtdemux name=d d.video_0 ! avdec_h264 max-threads=1 ! fakesink async=false \
                 d.audio_0 ! avdec_aac ! fakesink async=false
         done
         gst-launch-1.0 -q filesrc location="$work/frames-$case.yuv" ! rawvideoparse width=$width height=$height format=i420 framerate=30/1 \
-            ! x264enc $arena_x264 ! fakesink
+            ! x264enc $arena_x264 ! fakesink \
+            filesrc location="$work/sound-$case.raw" ! rawaudioparse format=pcm pcm-format=s16le sample-rate=48000 num-channels=2 \
+            ! audioconvert ! avenc_aac bitrate=128000 aac-coder=fast ! fakesink
     }
 
     declare -A wall=() cpu=()
@@ -114,7 +119,7 @@ for case in $cases; do
         echo; echo "\`benchmarks/jobs.sh $rounds $case\` · $memory"
         echo; echo "$table"
     } >> "$root/benchmarks/RESULTS.md"
-    rm -f "$work/frames-$case.yuv"
+    rm -f "$work/frames-$case.yuv" "$work/sound-$case.raw"
 done
 
 # The chart: CPU seconds of each job by number of hosts, 720x1280 cases of this run.
