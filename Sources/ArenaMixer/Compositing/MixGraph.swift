@@ -95,7 +95,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         if let end {
             for output in [compositor, mixer] { try Self.endStream(of: output, at: end) }
         }
-        if plan.inputs.count > 1 { pipeline.decodeWithoutFrameThreads() }
+        if plan.inputs.count > 1 { pipeline.useLeanDecoders() }
         compositor.onSamplesSelected { [weak self] pts in self?.planFrame(at: pts) }
         mixer.onSamplesSelected { [weak self] pts in self?.applyMutes(at: pts) }
         try canvasCaps.staticPad("src").addWritableFrameProbe { [weak self] frame in

@@ -111,7 +111,7 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
             let readable = try access.reading(uri)
             state.withLock { $0.file = readable.file }
             let decoder = try Element(factory: "uridecodebin", name: "decoder", ["uri": .string(readable.uri), "expose-all-streams": .bool(false)])
-            decoder.decodeWithoutFrameThreads()
+            decoder.useLeanDecoders()
             try made.add(decoder)
             decoder.linkDecodedStreams(video: try videoSink.staticPad("sink"), audio: try audioSink?.staticPad("sink"))
         }
@@ -125,7 +125,7 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
     /// decoded video and audio into the sinks.
     private func receiveStream(_ source: Element, into pipeline: Pipeline, video: Element, audio: Element?) throws {
         let decoder = try Element(factory: "decodebin", name: "decoder")
-        decoder.decodeWithoutFrameThreads()
+        decoder.useLeanDecoders()
         try pipeline.add(source, decoder)
         try source.link(decoder)
         decoder.linkDecodedStreams(video: try video.staticPad("sink"), audio: try audio?.staticPad("sink"))
@@ -142,7 +142,7 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         demuxer.onPadAdded { [weak pipeline] pad in
             guard let pipeline, let target = pad.name == "video" ? sinks.video : pad.name == "audio" ? sinks.audio : nil, !target.isLinked,
                   let decoder = try? Element(factory: "decodebin") else { return }
-            decoder.decodeWithoutFrameThreads()
+            decoder.useLeanDecoders()
             decoder.linkDecodedStreams(video: pad.name == "video" ? target : nil, audio: pad.name == "audio" ? target : nil)
             try? pipeline.add(decoder)
             try? pad.link(try decoder.staticPad("sink"))
