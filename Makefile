@@ -53,7 +53,7 @@ golden: deps
 	ARENA_UPDATE_GOLDEN=1 swift test --filter GoldenImageTests
 
 # Whole jobs against ffmpeg, gst-launch and the floor, then the overlays' cost; appends to
-# benchmarks/RESULTS.md and draws benchmarks/cpu-by-hosts.png. About 15 minutes on 2 cores. Needs the demo's clips (make demo).
+# benchmarks/RESULTS.md and draws benchmarks/cpu-by-hosts.png. About 20 minutes on 2 cores (5 rounds). Needs the demo's clips (make demo).
 bench: build bench-deps out/clips/.made
 	benchmarks/jobs.sh 5
 	benchmarks/overlays.sh 5

@@ -11,10 +11,18 @@ struct MixDescriptions: Sendable {
 
     /// A mix stopping here because it was removed or taken over through another instance is
     /// described as the store has it (gone: 404; moved: where it runs now), not as "stopping"
-    /// for as long as its outputs take to finalise.
+    /// for as long as its outputs take to finalise. When the store cannot be read (the reason
+    /// mixes stop when leases lapse), a stopping mix is described as it is here.
     func describe(_ id: String, _ entry: MixEntry?) async throws -> JSON {
         if let entry, !entry.isStopping { return await describe(entry) }
-        guard let record = try await store.mix(id: id) else { throw APIError(.notFound, "no mix '\(id)'") }
+        let record: MixRecord?
+        do {
+            record = try await store.mix(id: id)
+        } catch {
+            guard let entry else { throw error }
+            return await describe(entry)
+        }
+        guard let record else { throw APIError(.notFound, "no mix '\(id)'") }
         if let entry, record.owner == mixes.instance { return await describe(entry) }
         return await describe(record, live: try await store.liveInstances())
     }

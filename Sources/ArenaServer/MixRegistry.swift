@@ -168,7 +168,7 @@ final class MixRegistry: Sendable {
     /// any change already under way; an event the mix refuses is forgotten again. For a mix
     /// another instance runs, the event is recorded for it to apply, and nil is returned.
     func post(_ event: SessionEvent, body: Data, to id: String) async throws -> [Notice]? {
-        guard let entry = entries.withLock({ $0[id] }) else {
+        guard let entry = taking(id) else {
             guard try await store.recordMixChange(mixId: id, kind: "event", body: body) != nil else { throw APIError(.notFound, "no mix '\(id)'") }
             return nil
         }
@@ -254,7 +254,10 @@ final class MixRegistry: Sendable {
         // Checked again where the entry is added: two creates at once cannot both pass the limit.
         // Lock order: the registry's Mutex, then an entry's.
         try entries.withLock { entries in
-            guard entries[id] == nil else { throw APIError(.conflict, "mix '\(id)' already exists") }
+            if let earlier = entries[id] {
+                throw APIError(.conflict, earlier.isStopping ? "mix '\(id)' is still finalising its outputs here; try again in a few seconds"
+                                                             : "mix '\(id)' already exists")
+            }
             try checkLimit(counting: Array(entries.values))
             entries[id] = entry
         }
@@ -281,7 +284,7 @@ final class MixRegistry: Sendable {
     /// The change is recorded before the answer, so a restart applies it again. For a mix
     /// another instance runs, the checked change is recorded for it to apply, and nil returned.
     func update(_ id: String, body: Data) async throws -> MixEntry? {
-        guard let entry = entries.withLock({ $0[id] }) else {
+        guard let entry = taking(id) else {
             guard let record = try await store.mix(id: id) else { throw APIError(.notFound, "no mix '\(id)'") }
             let spec = try await offload { try self.prepare(record.spec).0 }
             _ = try patch(body, spec: spec)
@@ -338,6 +341,10 @@ final class MixRegistry: Sendable {
 
     /// The mix if this instance runs it.
     func local(_ id: String) -> MixEntry? { entries.withLock { $0[id] } }
+
+    /// The mix here that changes to `id` go to: not one stopping (removed, or taken over by
+    /// another instance, while its outputs finalise), whose changes go through the store.
+    private func taking(_ id: String) -> MixEntry? { local(id).flatMap { $0.isStopping ? nil : $0 } }
 
     var all: [MixEntry] {
         entries.withLock { $0.values.sorted { $0.createdAt < $1.createdAt } }
