@@ -32,10 +32,11 @@ struct MixDescriptions: Sendable {
         let records = try await store.mixes()
         let owners = Dictionary(records.map { ($0.id, $0.owner) }, uniquingKeysWith: { first, _ in first })
         let here = mixes.all.filter { !$0.isStopping || owners[$0.id] == mixes.instance }
+        let describedHere = Set(here.map(\.id))
         var all: [JSON] = []
         for entry in here { all.append(await describe(entry)) }
         let live = try await store.liveInstances()
-        for record in records where !here.contains(where: { $0.id == record.id }) { all.append(await describe(record, live: live)) }
+        for record in records where !describedHere.contains(record.id) { all.append(await describe(record, live: live)) }
         return all
     }
 

@@ -11,10 +11,12 @@ extension Element {
     ///   picture into a pooled buffer. Rendering into GStreamer's buffers saved no copy (libav
     ///   still holds a reference frame when the base class stamps it, so it is copied then,
     ///   each time into new pages) and kept more buffers alive: renders of 4 and 9 hosts
-    ///   peaked 283 -> 260 and 409 -> 361 MB without it, with 0.45 and 0.9 s less system time.
+    ///   peaked 283 -> 260 and 409 -> 361 MB without it, with 0.45 and 0.9 s less system time
+    ///   (renders; live inputs get the same settings, not measured apart).
     static let leanDecoderSettings: KeyValuePairs<String, PropertyValue> = ["max-threads": .int32(1), "direct-rendering": .bool(false)]
 
-    /// Every libav decoder added anywhere inside this bin gets ``leanDecoderSettings``.
+    /// Every libav decoder added anywhere inside this bin gets ``leanDecoderSettings`` (the
+    /// audio ones have neither property and keep their defaults).
     func useLeanDecoders() {
         onDeepElementAdded { element in
             guard element.factoryName?.hasPrefix("avdec_") == true else { return }
