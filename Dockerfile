@@ -7,7 +7,7 @@
 
 FROM swift:6.3-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libcairo2-dev libpango1.0-dev libyuv-dev libsqlite3-dev pkg-config \
+        libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libcairo2-dev libpango1.0-dev libyuv-dev libavcodec-dev libsqlite3-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -18,7 +18,7 @@ FROM debian:bookworm-slim
 # The libraries the binary links, the GStreamer plugins its pipelines use (x264 in -ugly, the
 # libav decoders, SRT, RTMP and HLS in -bad), and fonts for names in any script and emoji.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libc6 libgcc-s1 libstdc++6 zlib1g libglib2.0-0 libsqlite3-0 libcairo2 libpango-1.0-0 libpangocairo-1.0-0 libharfbuzz0b libyuv0 \
+        libc6 libgcc-s1 libstdc++6 zlib1g libglib2.0-0 libsqlite3-0 libcairo2 libpango-1.0-0 libpangocairo-1.0-0 libharfbuzz0b libyuv0 libavcodec59 libavutil57 \
         libgstreamer1.0-0 libgstreamer-plugins-base1.0-0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
         gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
         fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji ca-certificates \

@@ -5,7 +5,7 @@
 DEB_PACKAGES := libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libcairo2-dev libpango1.0-dev \
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
 	gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-x fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji pkg-config \
-	libyuv-dev
+	libyuv-dev libavcodec-dev
 # Only for the tests: a real RTMP server for the live mix's RTMP output; curl and a Python
 # venv for the API fuzzer (schemathesis, from PyPI); PostgreSQL 15 for the PostgreSQL store;
 # ffmpeg for the scaling-quality reference (lanczos); Prometheus' Python client for its text parser;

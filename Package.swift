@@ -49,7 +49,9 @@ let package = Package(
         .target(name: "CArenaFiles"),
         // Painting host cells into the output frame with libyuv's scalers (Debian libyuv-dev).
         .target(name: "CArenaPaint", linkerSettings: [.linkedLibrary("yuv")]),
-        .target(name: "GStreamerKit", dependencies: ["CGStreamer", "CArenaShim"]),
+        // arenavideodec: H.264/H.265 on libavcodec, handing its pictures on without a copy (Debian libavcodec-dev).
+        .target(name: "CArenaDecoder", dependencies: ["CGStreamer"], linkerSettings: [.linkedLibrary("avcodec"), .linkedLibrary("avutil")]),
+        .target(name: "GStreamerKit", dependencies: ["CGStreamer", "CArenaShim", "CArenaDecoder"]),
         .target(name: "ArenaLayout"),
         .target(name: "ArenaSession"),
         // Test-only helpers: pipelines from constant gst-launch text, frame and sample decoders, a free port.

@@ -1,13 +1,17 @@
+import CArenaDecoder
 import CGStreamer
 
 /// Process-wide GStreamer set-up.
 public enum GStreamer {
     private static let initialized: Bool = {
         gst_init(nil, nil)
+        // decodebin then decodes H.264 and H.265 with arenavideodec (no copy of each picture).
+        _ = arena_video_decoder_register()
         return true
     }()
 
-    /// Calls `gst_init` once per process; every wrapper calls it before touching GStreamer.
+    /// Calls `gst_init` once per process and registers Arena's own elements; every wrapper
+    /// calls it before touching GStreamer.
     public static func initialize() {
         _ = initialized
     }

@@ -71,3 +71,15 @@ extension Pad {
         return HeldVideoFrame(adopting: buffer, info: pad.pointee.info)
     }
 }
+
+extension Sample {
+    /// The sample's buffer as a raw video frame laid out as its caps say (strides from its
+    /// GstVideoMeta, if any); nil if the caps are not raw video.
+    public func videoFrame() -> HeldVideoFrame? {
+        guard let buffer = gst_sample_get_buffer(pointer), let caps = gst_sample_get_caps(pointer) else { return nil }
+        var info = GstVideoInfo()
+        guard gst_video_info_from_caps(&info, caps) != 0 else { return nil }
+        gst_mini_object_ref(cast(buffer))
+        return HeldVideoFrame(adopting: buffer, info: info)
+    }
+}

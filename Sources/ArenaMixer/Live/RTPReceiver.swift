@@ -68,9 +68,9 @@ enum RTPReceiver {
         let waiting: KeyValuePairs<String, PropertyValue> = ["request-keyframe": .bool(true), "wait-for-keyframe": .bool(true)]
         return switch codec {
         case .h264: ("H264", [try Element(factory: "rtph264depay", waiting), try Element(factory: "h264parse"),
-                              try repairing(try Element(factory: "avdec_h264", Element.leanDecoderSettings))])
+                              try repairing(try Element(factory: "arenavideodec", Element.oneThread))])
         case .h265: ("H265", [try Element(factory: "rtph265depay"), try Element(factory: "h265parse"),
-                              try repairing(try Element(factory: "avdec_h265", Element.leanDecoderSettings))])
+                              try repairing(try Element(factory: "arenavideodec", Element.oneThread))])
         case .vp8: ("VP8", [try Element(factory: "rtpvp8depay", waiting), try repairing(try Element(factory: "vp8dec"))])
         case .vp9: ("VP9", [try Element(factory: "rtpvp9depay", waiting), try repairing(try Element(factory: "vp9dec"))])
         }
