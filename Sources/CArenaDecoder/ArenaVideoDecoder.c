@@ -1,4 +1,5 @@
 #include "CArenaDecoder.h"
+#include "StreamFormat.h"
 
 #include <gst/gst.h>
 #include <gst/video/video.h>
@@ -19,11 +20,9 @@ typedef struct {
     AVCodecContext *context;
     AVFrame *picture;
     AVPacket *packet;
-    guint8 *padded;          // the access unit, copied with the zeroed tail libav reads past it
-    gsize padded_size;
     GstVideoCodecState *input;
     gboolean wrap;           // downstream takes GstVideoMeta: hand libav's planes over
-    gint format, width, height;  // the picture format the output state was made for
+    gint format, width, height, sar_num, sar_den;  // the pictures the output state was made for
     gint max_threads;
 } ArenaVideoDec;
 
@@ -34,9 +33,10 @@ typedef struct {
 G_DEFINE_TYPE(ArenaVideoDec, arena_video_dec, GST_TYPE_VIDEO_DECODER)
 
 enum { PROP_0, PROP_MAX_THREADS };
-/// Frames older in decoding order than this many behind a decoded picture never get one
-/// (parameter sets, pictures libav refused): their GstVideoCodecFrames are let go.
-enum { FORGOTTEN_AFTER = 32 };
+/// Frames this far behind the newest in decoding order will get no picture (parameter sets,
+/// pictures libav refused or skipped waiting for a keyframe): they are let go. H.264 and H.265
+/// reorder at most 16 pictures, and frame threads hold a few more.
+enum { FORGOTTEN_AFTER = 64 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -44,52 +44,15 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
                     "video/x-h265, stream-format = (string) { hvc1, hev1, byte-stream }, alignment = (string) au"));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
     "src", GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("{ I420, NV12, Y42B, Y444, GRAY8, I420_10LE, I422_10LE, Y444_10LE }")));
+    GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE("{ I420, NV12, Y42B, Y444, GBR, GRAY8, I420_10LE, I422_10LE, Y444_10LE, GBR_10LE, "
+                                        "I420_12LE, I422_12LE, Y444_12LE, GBR_12LE }")));
 
-static GstVideoFormat video_format(enum AVPixelFormat format) {
-    switch (format) {
-    case AV_PIX_FMT_YUV420P: case AV_PIX_FMT_YUVJ420P: return GST_VIDEO_FORMAT_I420;
-    case AV_PIX_FMT_NV12: return GST_VIDEO_FORMAT_NV12;
-    case AV_PIX_FMT_YUV422P: case AV_PIX_FMT_YUVJ422P: return GST_VIDEO_FORMAT_Y42B;
-    case AV_PIX_FMT_YUV444P: case AV_PIX_FMT_YUVJ444P: return GST_VIDEO_FORMAT_Y444;
-    case AV_PIX_FMT_GRAY8: return GST_VIDEO_FORMAT_GRAY8;
-    case AV_PIX_FMT_YUV420P10LE: return GST_VIDEO_FORMAT_I420_10LE;
-    case AV_PIX_FMT_YUV422P10LE: return GST_VIDEO_FORMAT_I422_10LE;
-    case AV_PIX_FMT_YUV444P10LE: return GST_VIDEO_FORMAT_Y444_10LE;
-    default: return GST_VIDEO_FORMAT_UNKNOWN;
-    }
-}
-
-/// Colorimetry the input caps leave unknown, from the stream (as avdec fills it in).
-static void fill_colorimetry(GstVideoColorimetry *c, const AVFrame *p) {
-    if (c->matrix == GST_VIDEO_COLOR_MATRIX_UNKNOWN) {
-        switch (p->colorspace) {
-        case AVCOL_SPC_RGB: c->matrix = GST_VIDEO_COLOR_MATRIX_RGB; break;
-        case AVCOL_SPC_BT709: c->matrix = GST_VIDEO_COLOR_MATRIX_BT709; break;
-        case AVCOL_SPC_FCC: c->matrix = GST_VIDEO_COLOR_MATRIX_FCC; break;
-        case AVCOL_SPC_BT470BG: case AVCOL_SPC_SMPTE170M: c->matrix = GST_VIDEO_COLOR_MATRIX_BT601; break;
-        case AVCOL_SPC_SMPTE240M: c->matrix = GST_VIDEO_COLOR_MATRIX_SMPTE240M; break;
-        case AVCOL_SPC_BT2020_NCL: c->matrix = GST_VIDEO_COLOR_MATRIX_BT2020; break;
-        default: break;
-        }
-    }
-    if (c->primaries == GST_VIDEO_COLOR_PRIMARIES_UNKNOWN) {
-        c->primaries = gst_video_color_primaries_from_iso((guint)p->color_primaries);
-    }
-    if (c->transfer == GST_VIDEO_TRANSFER_UNKNOWN) {
-        c->transfer = gst_video_transfer_function_from_iso((guint)p->color_trc);
-    }
-    if (c->range == GST_VIDEO_COLOR_RANGE_UNKNOWN) {
-        gboolean full = p->color_range == AVCOL_RANGE_JPEG || p->format == AV_PIX_FMT_YUVJ420P ||
-                        p->format == AV_PIX_FMT_YUVJ422P || p->format == AV_PIX_FMT_YUVJ444P;
-        c->range = full ? GST_VIDEO_COLOR_RANGE_0_255 : GST_VIDEO_COLOR_RANGE_16_235;
-    }
-}
-
-/// Makes the output state for `p`'s format and size, if it changed.
+/// Makes the output state for `p`'s format, size and pixel shape, if they changed.
 static gboolean negotiate_for(ArenaVideoDec *self, const AVFrame *p) {
-    if (self->format == p->format && self->width == p->width && self->height == p->height) return TRUE;
-    GstVideoFormat format = video_format(p->format);
+    if (self->format == p->format && self->width == p->width && self->height == p->height &&
+        self->sar_num == p->sample_aspect_ratio.num && self->sar_den == p->sample_aspect_ratio.den)
+        return TRUE;
+    GstVideoFormat format = arena_video_format(p->format);
     if (format == GST_VIDEO_FORMAT_UNKNOWN) {
         GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("The stream's pixel format %s cannot be decoded here.",
                           av_get_pix_fmt_name(p->format) ? av_get_pix_fmt_name(p->format) : "(unknown)"), (NULL));
@@ -97,9 +60,10 @@ static gboolean negotiate_for(ArenaVideoDec *self, const AVFrame *p) {
     }
     GstVideoDecoder *decoder = GST_VIDEO_DECODER(self);
     GstVideoCodecState *state = gst_video_decoder_set_output_state(decoder, format, p->width, p->height, self->input);
+    if (!state) return FALSE;
     const GstStructure *in = gst_caps_get_structure(self->input->caps, 0);
     if (!gst_structure_has_field(in, "colorimetry")) memset(&state->info.colorimetry, 0, sizeof state->info.colorimetry);
-    fill_colorimetry(&state->info.colorimetry, p);
+    arena_fill_colorimetry(&state->info.colorimetry, p);
     if (!gst_structure_has_field(in, "pixel-aspect-ratio") && p->sample_aspect_ratio.num > 0 && p->sample_aspect_ratio.den > 0) {
         state->info.par_n = p->sample_aspect_ratio.num;
         state->info.par_d = p->sample_aspect_ratio.den;
@@ -108,6 +72,7 @@ static gboolean negotiate_for(ArenaVideoDec *self, const AVFrame *p) {
     gst_video_codec_state_unref(state);
     if (!gst_video_decoder_negotiate(decoder)) return FALSE;
     self->format = p->format, self->width = p->width, self->height = p->height;
+    self->sar_num = p->sample_aspect_ratio.num, self->sar_den = p->sample_aspect_ratio.den;
     if (fps_n > 0) {
         GstClockTime latency = gst_util_uint64_scale_ceil((guint64)self->context->has_b_frames * GST_SECOND, (guint64)fps_d, (guint64)fps_n);
         gst_video_decoder_set_latency(decoder, latency, latency);
@@ -122,7 +87,6 @@ static void release_frame(gpointer frame) {
 
 /// A buffer around `p`'s planes, without copying them; NULL if out of memory.
 static GstBuffer *wrap_planes(const AVFrame *p, GstVideoInfo *info) {
-    const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(p->format);
     gsize offsets[GST_VIDEO_MAX_PLANES] = {0}, offset = 0;
     gint strides[GST_VIDEO_MAX_PLANES] = {0};
     guint planes = GST_VIDEO_INFO_N_PLANES(info);
@@ -133,8 +97,7 @@ static GstBuffer *wrap_planes(const AVFrame *p, GstVideoInfo *info) {
             gst_buffer_unref(buffer);
             return NULL;
         }
-        int rows = i == 0 ? p->height : AV_CEIL_RSHIFT(p->height, desc->log2_chroma_h);
-        gsize size = (gsize)p->linesize[i] * (gsize)rows;
+        gsize size = arena_plane_size(p, (int)i);
         gst_buffer_append_memory(buffer, gst_memory_new_wrapped(GST_MEMORY_FLAG_READONLY, reference->data[i], size, 0, size,
                                                                 reference, release_frame));
         offsets[i] = offset, strides[i] = p->linesize[i];
@@ -154,18 +117,14 @@ static GstFlowReturn copy_planes(ArenaVideoDec *self, const AVFrame *p, GstVideo
     gboolean mapped = gst_video_frame_map(&out, &state->info, frame->output_buffer, GST_MAP_WRITE);
     gst_video_codec_state_unref(state);
     if (!mapped) return GST_FLOW_ERROR;
-    const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(p->format);
-    for (guint i = 0; i < GST_VIDEO_FRAME_N_PLANES(&out); i++) {
-        // Both strides hold a whole row, so the shorter one covers it.
-        int rows = i == 0 ? p->height : AV_CEIL_RSHIFT(p->height, desc->log2_chroma_h);
-        int stride = GST_VIDEO_FRAME_PLANE_STRIDE(&out, i);
-        av_image_copy_plane(GST_VIDEO_FRAME_PLANE_DATA(&out, i), stride, p->data[i], p->linesize[i], MIN(stride, p->linesize[i]), rows);
-    }
+    for (guint i = 0; i < GST_VIDEO_FRAME_N_PLANES(&out); i++)
+        av_image_copy_plane(GST_VIDEO_FRAME_PLANE_DATA(&out, i), GST_VIDEO_FRAME_PLANE_STRIDE(&out, i), p->data[i], p->linesize[i],
+                            av_image_get_linesize(p->format, p->width, (int)i), arena_plane_rows(p, (int)i));
     gst_video_frame_unmap(&out);
     return GST_FLOW_OK;
 }
 
-/// Lets go of frames that fell `FORGOTTEN_AFTER` behind `number` without a picture.
+/// Lets go of frames that fell `FORGOTTEN_AFTER` behind `number` (the newest) without a picture.
 static void forget_frames_before(GstVideoDecoder *decoder, guint32 number) {
     GList *frames = gst_video_decoder_get_frames(decoder);
     for (GList *l = frames; l; l = l->next) {
@@ -173,6 +132,36 @@ static void forget_frames_before(GstVideoDecoder *decoder, guint32 number) {
         if (frame->system_frame_number + FORGOTTEN_AFTER < number) gst_video_decoder_release_frame(decoder, gst_video_codec_frame_ref(frame));
     }
     g_list_free_full(frames, (GDestroyNotify)gst_video_codec_frame_unref);
+}
+
+/// With the base class's automatic-request-sync-points on (live inputs), asks upstream for a
+/// keyframe: a picture was broken or refused, and what follows would show the damage.
+static void ask_for_keyframe(GstVideoDecoder *decoder, GstVideoCodecFrame *frame) {
+    gboolean automatic = FALSE;
+    GstVideoDecoderRequestSyncPointFlags flags = 0;
+    g_object_get(decoder, "automatic-request-sync-points", &automatic, "automatic-request-sync-point-flags", &flags, NULL);
+    if (automatic) gst_video_decoder_request_sync_point(decoder, frame, flags);
+}
+
+/// NOT_NEGOTIATED, or FLUSHING when negotiation failed because a seek or a stop is under way.
+static GstFlowReturn not_negotiated(GstVideoDecoder *decoder) {
+    return GST_PAD_IS_FLUSHING(GST_VIDEO_DECODER_SRC_PAD(decoder)) ? GST_FLOW_FLUSHING : GST_FLOW_NOT_NEGOTIATED;
+}
+
+/// `p` as `frame`'s output buffer: libav's planes, or a copy of them.
+static GstFlowReturn make_output(ArenaVideoDec *self, const AVFrame *p, GstVideoCodecFrame *frame) {
+    GstVideoDecoder *decoder = GST_VIDEO_DECODER(self);
+    if (!negotiate_for(self, p)) return not_negotiated(decoder);
+    // Downstream may have changed what it takes (a reconfigure): negotiate again before choosing.
+    if (gst_pad_check_reconfigure(GST_VIDEO_DECODER_SRC_PAD(decoder)) && !gst_video_decoder_negotiate(decoder)) {
+        gst_pad_mark_reconfigure(GST_VIDEO_DECODER_SRC_PAD(decoder));
+        return not_negotiated(decoder);
+    }
+    if (!self->wrap) return copy_planes(self, p, frame);
+    GstVideoCodecState *state = gst_video_decoder_get_output_state(decoder);
+    frame->output_buffer = wrap_planes(p, &state->info);
+    gst_video_codec_state_unref(state);
+    return frame->output_buffer ? GST_FLOW_OK : GST_FLOW_ERROR;
 }
 
 /// Pushes every picture libav has ready.
@@ -186,31 +175,21 @@ static GstFlowReturn push_pictures(ArenaVideoDec *self) {
             av_frame_unref(p);
             continue;
         }
-        forget_frames_before(decoder, frame->system_frame_number);
-        if (!negotiate_for(self, p)) {
-            av_frame_unref(p);
-            gst_video_decoder_drop_frame(decoder, frame);
-            return GST_FLOW_NOT_NEGOTIATED;
-        }
-        if (self->wrap) {
-            GstVideoCodecState *state = gst_video_decoder_get_output_state(decoder);
-            frame->output_buffer = wrap_planes(p, &state->info);
-            gst_video_codec_state_unref(state);
-            if (!frame->output_buffer) flow = GST_FLOW_ERROR;
-        } else {
-            flow = copy_planes(self, p, frame);
-        }
-        if (flow == GST_FLOW_OK && (p->flags & AV_FRAME_FLAG_CORRUPT))
+        flow = make_output(self, p, frame);
+        if (flow == GST_FLOW_OK && ((p->flags & AV_FRAME_FLAG_CORRUPT) || p->decode_error_flags)) {
             GST_BUFFER_FLAG_SET(frame->output_buffer, GST_BUFFER_FLAG_CORRUPTED);
+            ask_for_keyframe(decoder, frame);
+        }
         av_frame_unref(p);
-        flow = flow == GST_FLOW_OK ? gst_video_decoder_finish_frame(decoder, frame) : (gst_video_decoder_drop_frame(decoder, frame), flow);
+        if (flow == GST_FLOW_OK) flow = gst_video_decoder_finish_frame(decoder, frame);
+        else gst_video_decoder_drop_frame(decoder, frame);
     }
     return flow;
 }
 
 static void close_codec(ArenaVideoDec *self) {
     avcodec_free_context(&self->context);
-    self->format = AV_PIX_FMT_NONE, self->width = self->height = 0;
+    self->format = AV_PIX_FMT_NONE, self->width = self->height = self->sar_num = self->sar_den = 0;
 }
 
 /// Decodes what libav still holds (end of stream, or new caps) and resets it for more.
@@ -223,34 +202,44 @@ static GstFlowReturn drain(GstVideoDecoder *decoder) {
     return flow;
 }
 
+/// Opens libav's decoder for `state`'s codec and codec data; FALSE (with an error posted) if it cannot.
+static gboolean open_codec(ArenaVideoDec *self, GstVideoCodecState *state) {
+    GstStructure *s = gst_caps_get_structure(state->caps, 0);
+    gboolean hevc = gst_structure_has_name(s, "video/x-h265");
+    const AVCodec *codec = avcodec_find_decoder(hevc ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264);
+    if (!codec || !(self->context = avcodec_alloc_context3(codec))) goto failed;
+    if (state->codec_data) {
+        GstMapInfo map;
+        if (!gst_buffer_map(state->codec_data, &map, GST_MAP_READ)) goto failed;
+        self->context->extradata = av_mallocz(map.size + AV_INPUT_BUFFER_PADDING_SIZE);
+        if (self->context->extradata) memcpy(self->context->extradata, map.data, map.size), self->context->extradata_size = (int)map.size;
+        gst_buffer_unmap(state->codec_data, &map);
+        if (!self->context->extradata) goto failed;
+    }
+    // As avdec: max-threads 0 is libav's choice; frame threads only when the input is not
+    // live (each holds a frame back); pictures with concealed damage come out marked.
+    GstQuery *query = gst_query_new_latency();
+    gboolean live = FALSE;
+    if (gst_pad_peer_query(GST_VIDEO_DECODER_SINK_PAD(self), query)) gst_query_parse_latency(query, &live, NULL, NULL);
+    gst_query_unref(query);
+    self->context->thread_count = self->max_threads;
+    self->context->thread_type = live ? FF_THREAD_SLICE : FF_THREAD_SLICE | FF_THREAD_FRAME;
+    self->context->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
+    if (avcodec_open2(self->context, codec, NULL) < 0) goto failed;
+    return TRUE;
+failed:
+    close_codec(self);
+    GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("Could not start the %s decoder for this stream.", hevc ? "H.265" : "H.264"), (NULL));
+    return FALSE;
+}
+
 static gboolean set_format(GstVideoDecoder *decoder, GstVideoCodecState *state) {
     ArenaVideoDec *self = (ArenaVideoDec *)decoder;
     if (self->context) {
         drain(decoder);
         close_codec(self);
     }
-    GstStructure *s = gst_caps_get_structure(state->caps, 0);
-    const AVCodec *codec = avcodec_find_decoder(gst_structure_has_name(s, "video/x-h265") ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264);
-    if (!codec || !(self->context = avcodec_alloc_context3(codec))) return FALSE;
-    if (state->codec_data) {
-        GstMapInfo map;
-        if (!gst_buffer_map(state->codec_data, &map, GST_MAP_READ)) return FALSE;
-        self->context->extradata = av_mallocz(map.size + AV_INPUT_BUFFER_PADDING_SIZE);
-        if (self->context->extradata) memcpy(self->context->extradata, map.data, map.size), self->context->extradata_size = (int)map.size;
-        gst_buffer_unmap(state->codec_data, &map);
-    }
-    // As avdec: max-threads 0 is libav's choice; frame threads only when the input is not
-    // live (each holds a frame back).
-    GstQuery *query = gst_query_new_latency();
-    gboolean live = FALSE;
-    if (gst_pad_peer_query(GST_VIDEO_DECODER_SINK_PAD(decoder), query)) gst_query_parse_latency(query, &live, NULL, NULL);
-    gst_query_unref(query);
-    self->context->thread_count = self->max_threads;
-    self->context->thread_type = live ? FF_THREAD_SLICE : FF_THREAD_SLICE | FF_THREAD_FRAME;
-    if (avcodec_open2(self->context, codec, NULL) < 0) {
-        close_codec(self);
-        return FALSE;
-    }
+    if (!open_codec(self, state)) return FALSE;
     if (self->input) gst_video_codec_state_unref(self->input);
     self->input = gst_video_codec_state_ref(state);
     return TRUE;
@@ -262,36 +251,37 @@ static GstFlowReturn handle_frame(GstVideoDecoder *decoder, GstVideoCodecFrame *
         gst_video_decoder_drop_frame(decoder, frame);
         return GST_FLOW_NOT_NEGOTIATED;
     }
+    forget_frames_before(decoder, frame->system_frame_number);
     GstMapInfo map;
     if (!gst_buffer_map(frame->input_buffer, &map, GST_MAP_READ)) {
         gst_video_decoder_drop_frame(decoder, frame);
         return GST_FLOW_ERROR;
     }
-    if (self->padded_size < map.size + AV_INPUT_BUFFER_PADDING_SIZE) {
-        self->padded_size = map.size + AV_INPUT_BUFFER_PADDING_SIZE;
-        self->padded = g_realloc(self->padded, self->padded_size);
-    }
-    memcpy(self->padded, map.data, map.size);
-    memset(self->padded + map.size, 0, AV_INPUT_BUFFER_PADDING_SIZE);
-    self->packet->data = self->padded;
+    // Not reference-counted, so libav copies it, with the zeroed tail its readers need.
+    self->packet->data = map.data;
     self->packet->size = (int)map.size;
     self->packet->pts = frame->system_frame_number;
     self->packet->flags = GST_VIDEO_CODEC_FRAME_IS_SYNC_POINT(frame) ? AV_PKT_FLAG_KEY : 0;
-    gst_buffer_unmap(frame->input_buffer, &map);
-
     int sent = avcodec_send_packet(self->context, self->packet);
     GstFlowReturn flow = push_pictures(self);
     if (sent == AVERROR(EAGAIN)) {  // libav was full: its pictures went out above, so it takes the packet now
         sent = avcodec_send_packet(self->context, self->packet);
         if (flow == GST_FLOW_OK) flow = push_pictures(self);
     }
-    if (sent < 0) {  // a picture libav refused: dropped (a repairing decoder asks for a keyframe), counted as an error
-        gst_video_decoder_drop_frame(decoder, frame);
+    gst_buffer_unmap(frame->input_buffer, &map);
+    self->packet->data = NULL, self->packet->size = 0;
+    if (sent < 0) {
+        // A refusal (with frame threads it may be an earlier packet's): a keyframe is asked for
+        // and the error counted. A packet libav did not take gets no picture.
+        ask_for_keyframe(decoder, frame);
         char reason[AV_ERROR_MAX_STRING_SIZE] = {0};
         av_strerror(sent, reason, sizeof reason);
         if (flow == GST_FLOW_OK)
             GST_VIDEO_DECODER_ERROR(decoder, 1, STREAM, DECODE, ("Could not decode a picture of the stream."), ("libav: %s", reason), flow);
-        return flow;
+        if (sent == AVERROR(EAGAIN) || sent == AVERROR(EINVAL) || sent == AVERROR(ENOMEM)) {
+            gst_video_decoder_drop_frame(decoder, frame);
+            return flow;
+        }
     }
     gst_video_codec_frame_unref(frame);  // the base class keeps it in its list until its picture comes, or it is let go
     return flow;
@@ -320,8 +310,6 @@ static gboolean stop(GstVideoDecoder *decoder) {
     close_codec(self);
     av_frame_free(&self->picture);
     av_packet_free(&self->packet);
-    g_clear_pointer(&self->padded, g_free);
-    self->padded_size = 0;
     g_clear_pointer(&self->input, gst_video_codec_state_unref);
     return TRUE;
 }

@@ -84,6 +84,36 @@ import Testing
         try expectSamePictures(hevc, parser: "h265parse", reference: "avdec_h265 max-threads=1")
     }
 
+    /// Two byte-stream clips of different sizes back to back: the second's parameter sets
+    /// change the pictures' size mid-stream, and the output caps follow.
+    @Test func aSizeChangeMidStreamIsFollowed() throws {
+        var joined = Data()
+        for (name, size) in [("small", "width=160,height=96"), ("large", "width=240,height=136")] {
+            let path = folder.appendingPathComponent("\(name).h264").path
+            try Pipeline(launch: "videotestsrc num-buffers=20 pattern=ball ! video/x-raw,format=I420,\(size),framerate=30/1 "
+                         + "! x264enc speed-preset=ultrafast key-int-max=10 ! video/x-h264,stream-format=byte-stream ! filesink location=\(path)")
+                .runToEnd(timeLimit: 60)
+            joined += try Data(contentsOf: URL(fileURLWithPath: path))
+        }
+        let path = folder.appendingPathComponent("joined.h264").path
+        try joined.write(to: URL(fileURLWithPath: path))
+        let pipeline = { (decoder: String) in
+            "filesrc location=\(path) ! h264parse ! video/x-h264,alignment=au ! \(decoder) ! appsink name=out sync=false"
+        }
+        let sizes = { (decoder: String) throws -> [String] in
+            let seen = Mutex<[String]>([])
+            let run = try Pipeline(launch: pipeline(decoder))
+            try #require(run.element(named: "out")).onNewSample { sample in
+                if let frame = sample.videoFrame() { seen.withLock { $0.append("\(frame.width)x\(frame.height)") } }
+            }
+            try run.runToEnd(timeLimit: 60)
+            return seen.withLock { $0 }
+        }
+        let decoded = try sizes("arenavideodec")
+        #expect(decoded == Array(repeating: "160x96", count: 20) + Array(repeating: "240x136", count: 20), "\(decoded)")
+        #expect(decoded == (try sizes("avdec_h264")))
+    }
+
     @Test func decodebinPicksIt() throws {
         let path = try clip("pick.mp4", raw: "video/x-raw,format=I420,width=64,height=48", encoder: "x264enc speed-preset=ultrafast ! h264parse")
         let pipeline = try Pipeline(launch: "filesrc location=\(path) ! decodebin name=d ! fakesink")
