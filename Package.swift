@@ -91,7 +91,7 @@ let package = Package(
                 path: "Tests/ArenaTestSupport"),
         .testTarget(name: "ArenaLayoutTests", dependencies: ["ArenaLayout"]),
         .testTarget(name: "ArenaSessionTests", dependencies: ["ArenaSession"]),
-        .testTarget(name: "GStreamerKitTests", dependencies: ["GStreamerKit", "GStreamerTestSupport"]),
+        .testTarget(name: "GStreamerKitTests", dependencies: ["GStreamerKit", "GStreamerTestSupport", "CGStreamer"]),
         .testTarget(name: "ArenaSpecTests", dependencies: ["ArenaSpec"]),
         .testTarget(name: "ArenaFrameTests", dependencies: ["ArenaFrame", "ArenaLayout", "ArenaSession", "ArenaOverlay"]),
         .testTarget(name: "ArenaOverlayTests", dependencies: ["ArenaOverlay", "ArenaSpec"]),

@@ -194,6 +194,22 @@ public final class Pad: PropertySettable, @unchecked Sendable {
         }
     }
 
+    /// Says in allocation queries reaching this pad (an appsink's sink pad) that it takes
+    /// GstVideoMeta, which appsink cannot say before GStreamer 1.24: decoders upstream then hand
+    /// their pictures on with their own strides (arenavideodec: libav's planes) instead of
+    /// copying them into a plain layout. Only for sinks whose frames are read through their
+    /// video meta (`gst_video_frame_map`), as the compositor reads them.
+    public func acceptVideoMeta() {
+        addRawProbe(GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM) { info in
+            guard let data = info.pointee.data else { return }
+            let query = UnsafeMutablePointer<GstQuery>(OpaquePointer(data))
+            let meta = gst_video_meta_api_get_type()
+            if query.pointee.type == GST_QUERY_ALLOCATION, gst_query_find_allocation_meta(query, meta, nil) == 0 {
+                gst_query_add_allocation_meta(query, meta, nil)
+            }
+        }
+    }
+
     /// A probe that only looks at (or replaces) the data and always lets it through.
     func addRawProbe(_ mask: GstPadProbeType, _ handler: @escaping @Sendable (UnsafeMutablePointer<GstPadProbeInfo>) -> Void) {
         addProbe(mask) { info in

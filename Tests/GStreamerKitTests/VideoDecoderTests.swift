@@ -1,3 +1,4 @@
+import CGStreamer
 import Foundation
 import GStreamerKit
 import GStreamerTestSupport
@@ -75,6 +76,26 @@ import Testing
         try expectSamePictures(path, parser: "h264parse", reference: "avdec_h264 max-threads=1")
         try expectSamePictures(path, parser: "h264parse", reference: "avdec_h264 max-threads=1",
                                tail: "compositor ! video/x-raw,format=I420 !")
+    }
+
+    /// What reaches an appsink: libav's own planes (one read-only memory each) once the sink
+    /// says it takes video meta, as an input hub's does; a copy in one plain buffer otherwise.
+    @Test func picturesAreHandedOnUncopiedWhereTheSinkTakesVideoMeta() throws {
+        let path = try clip("handed.mp4", raw: "video/x-raw,format=I420,width=322,height=182", encoder: "x264enc speed-preset=ultrafast ! h264parse")
+        for takesMeta in [true, false] {
+            let pipeline = try Pipeline(launch: "filesrc location=\(path) ! qtdemux ! h264parse ! arenavideodec ! appsink name=out sync=false")
+            let sink = try #require(pipeline.element(named: "out"))
+            if takesMeta { try sink.staticPad("sink").acceptVideoMeta() }
+            let memories = Mutex<Set<String>>([])
+            sink.onNewSample { sample in
+                guard let buffer = gst_sample_get_buffer(sample.pointer) else { return }
+                let count = gst_buffer_n_memory(buffer)
+                let readOnly = (0..<count).allSatisfy { gst_buffer_peek_memory(buffer, $0).pointee.mini_object.flags & GST_MEMORY_FLAG_READONLY.rawValue != 0 }
+                memories.withLock { _ = $0.insert("\(count) \(readOnly ? "read-only" : "writable")") }
+            }
+            try pipeline.runToEnd(timeLimit: 30)
+            #expect(memories.withLock { $0 } == [takesMeta ? "3 read-only" : "1 writable"], "takes video meta: \(takesMeta)")
+        }
     }
 
     @Test func h264In444AndH265DecodeAsAvdecDoes() throws {

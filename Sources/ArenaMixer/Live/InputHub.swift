@@ -91,6 +91,8 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         let isLive = source.isLive
         let sinkSettings: KeyValuePairs<String, PropertyValue> = ["sync": .bool(!isLive), "async": .bool(false)]
         let videoSink = try Element(factory: "appsink", name: "video", sinkSettings)
+        // The mixes read each frame through its video meta, so the decoder needs no copy.
+        try videoSink.staticPad("sink").acceptVideoMeta()
         let audioSink = hasAudio ? try Element(factory: "appsink", name: "audio", sinkSettings) : nil
         try made.add(videoSink)
         if let audioSink { try made.add(audioSink) }
