@@ -6,6 +6,11 @@ import Testing
 /// was: template and hosts, who is connected, outputs, the battle and its scores (from the
 /// REST API and from events posted to the mix), and so the same picture in the output's cells.
 @Suite struct KilledServiceTests {
+    /// Expects `status` from `answer`, showing the answer's body (and `what`) when it differs.
+    private func expect(_ status: Int, _ answer: (Int, String), _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(answer.0 == status, "\(what) answered \(answer.0): \(answer.1)", sourceLocation: sourceLocation)
+    }
+
     @Test func aKilledServiceBringsItsMixBackAsItWas() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("arena-killed-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -19,14 +24,14 @@ import Testing
         #expect(try server.call("POST", "/v1/mixes?id=room", spec).0 == 201)
         server.waitUntilRunning("room")
         let carolHost = #"{"userId": "carol", "input": {"rtp": {"video": {"port": \#(carol)}}}}"#
-        #expect(try server.call("PATCH", "/v1/mixes/room", #"{"template": 601, "addHosts": [\#(carolHost)]}"#).0 == 200)
+        expect(200, try server.call("PATCH", "/v1/mixes/room", #"{"template": 601, "addHosts": [\#(carolHost)]}"#))
         for event in [#"{"event": "hostJoined", "userId": "carol"}"#, #"{"event": "cameraOff", "userId": "carol"}"#,
                       #"{"event": "micOff", "userId": "alice"}"#] {
-            #expect(try server.call("POST", "/v1/mixes/room/events", event).0 == 200, "\(event)")
+            expect(200, try server.call("POST", "/v1/mixes/room/events", event), event)
         }
-        #expect(try server.call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#).0 == 201)
-        #expect(try server.call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "g1", "scores": [{"room": "alice", "score": 30}]}"#).0 == 200)
-        #expect(try server.call("POST", "/v1/mixes/room/events", #"{"event": "score", "battleId": "pk", "userId": "bob", "score": 12}"#).0 == 200)
+        expect(201, try server.call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#))
+        expect(200, try server.call("POST", "/v1/battles/pk/scores", #"{"idempotencyKey": "g1", "scores": [{"room": "alice", "score": 30}]}"#))
+        expect(200, try server.call("POST", "/v1/mixes/room/events", #"{"event": "score", "battleId": "pk", "userId": "bob", "score": 12}"#))
         // A segment closed after every change above (a loaded machine may take a while).
         let changed = segments(in: folder).count
         for _ in 0..<200 where segments(in: folder).count < changed + 2 { Thread.sleep(forTimeInterval: 0.1) }
