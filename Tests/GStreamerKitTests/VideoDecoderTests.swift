@@ -23,7 +23,8 @@ import Testing
         return folder
     }()
 
-    /// Encodes 45 frames of a moving test picture; `raw` is the caps before the encoder.
+    /// Encodes 45 frames of a moving test picture; `raw` is the caps before the encoder (each
+    /// encoder on one thread, so as not to starve the service tests running beside these).
     private func clip(_ name: String, raw: String, encoder: String) throws -> String {
         let path = folder.appendingPathComponent(name).path
         try Pipeline(launch: "videotestsrc num-buffers=45 pattern=ball ! \(raw),framerate=30/1 ! \(encoder) ! mp4mux ! filesink location=\(path)")
@@ -72,7 +73,7 @@ import Testing
     /// (libav's planes and strides as they are).
     @Test func h264WithBFramesDecodesAsAvdecDoes() throws {
         let path = try clip("b-frames.mp4", raw: "video/x-raw,format=I420,width=322,height=182",
-                            encoder: "x264enc speed-preset=veryfast bframes=2 key-int-max=20 ! h264parse")
+                            encoder: "x264enc speed-preset=veryfast bframes=2 key-int-max=20 threads=1 ! h264parse")
         try expectSamePictures(path, parser: "h264parse", reference: "avdec_h264 max-threads=1")
         try expectSamePictures(path, parser: "h264parse", reference: "avdec_h264 max-threads=1",
                                tail: "compositor ! video/x-raw,format=I420 !")
@@ -81,7 +82,7 @@ import Testing
     /// What reaches an appsink: libav's own planes (one read-only memory each) once the sink
     /// says it takes video meta, as an input hub's does; a copy in one plain buffer otherwise.
     @Test func picturesAreHandedOnUncopiedWhereTheSinkTakesVideoMeta() throws {
-        let path = try clip("handed.mp4", raw: "video/x-raw,format=I420,width=322,height=182", encoder: "x264enc speed-preset=ultrafast ! h264parse")
+        let path = try clip("handed.mp4", raw: "video/x-raw,format=I420,width=322,height=182", encoder: "x264enc speed-preset=ultrafast threads=1 ! h264parse")
         for takesMeta in [true, false] {
             let pipeline = try Pipeline(launch: "filesrc location=\(path) ! qtdemux ! h264parse ! arenavideodec ! appsink name=out sync=false")
             let sink = try #require(pipeline.element(named: "out"))
@@ -99,9 +100,9 @@ import Testing
     }
 
     @Test func h264In444AndH265DecodeAsAvdecDoes() throws {
-        let full = try clip("444.mp4", raw: "video/x-raw,format=Y444,width=160,height=96", encoder: "x264enc speed-preset=ultrafast ! h264parse")
+        let full = try clip("444.mp4", raw: "video/x-raw,format=Y444,width=160,height=96", encoder: "x264enc speed-preset=ultrafast threads=1 ! h264parse")
         try expectSamePictures(full, parser: "h264parse", reference: "avdec_h264 max-threads=1")
-        let hevc = try clip("hevc.mp4", raw: "video/x-raw,format=I420,width=200,height=120", encoder: "x265enc speed-preset=ultrafast ! h265parse")
+        let hevc = try clip("hevc.mp4", raw: "video/x-raw,format=I420,width=200,height=120", encoder: "x265enc speed-preset=ultrafast option-string=pools=none:frame-threads=1 ! h265parse")
         try expectSamePictures(hevc, parser: "h265parse", reference: "avdec_h265 max-threads=1")
     }
 
@@ -112,7 +113,7 @@ import Testing
         for (name, size) in [("small", "width=160,height=96"), ("large", "width=240,height=136")] {
             let path = folder.appendingPathComponent("\(name).h264").path
             try Pipeline(launch: "videotestsrc num-buffers=20 pattern=ball ! video/x-raw,format=I420,\(size),framerate=30/1 "
-                         + "! x264enc speed-preset=ultrafast key-int-max=10 ! video/x-h264,stream-format=byte-stream ! filesink location=\(path)")
+                         + "! x264enc speed-preset=ultrafast key-int-max=10 threads=1 ! video/x-h264,stream-format=byte-stream ! filesink location=\(path)")
                 .runToEnd(timeLimit: 60)
             joined += try Data(contentsOf: URL(fileURLWithPath: path))
         }
@@ -136,7 +137,7 @@ import Testing
     }
 
     @Test func decodebinPicksIt() throws {
-        let path = try clip("pick.mp4", raw: "video/x-raw,format=I420,width=64,height=48", encoder: "x264enc speed-preset=ultrafast ! h264parse")
+        let path = try clip("pick.mp4", raw: "video/x-raw,format=I420,width=64,height=48", encoder: "x264enc speed-preset=ultrafast threads=1 ! h264parse")
         let pipeline = try Pipeline(launch: "filesrc location=\(path) ! decodebin name=d ! fakesink")
         let chosen = Mutex<[String]>([])
         try #require(pipeline.element(named: "d")).onDeepElementAdded { element in
@@ -149,7 +150,7 @@ import Testing
     /// Bytes overwritten all through the coded pictures: the decoder drops what it cannot
     /// decode, or fails with an error naming it; it does not crash or hang.
     @Test func brokenPicturesEndTheStreamOrFailCleanly() throws {
-        let path = try clip("broken.mp4", raw: "video/x-raw,format=I420,width=320,height=180", encoder: "x264enc speed-preset=ultrafast key-int-max=10 ! h264parse")
+        let path = try clip("broken.mp4", raw: "video/x-raw,format=I420,width=320,height=180", encoder: "x264enc speed-preset=ultrafast key-int-max=10 threads=1 ! h264parse")
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         var generator = SystemRandomNumberGenerator()
         let mdat = try #require(bytes.indices.dropLast(4).first { bytes[$0...($0 + 3)].elementsEqual("mdat".utf8) })
