@@ -124,14 +124,13 @@ static GstFlowReturn copy_planes(ArenaVideoDec *self, const AVFrame *p, GstVideo
     return GST_FLOW_OK;
 }
 
-/// Lets go of frames that fell `FORGOTTEN_AFTER` behind `number` (the newest) without a picture.
+/// Lets go of frames that fell `FORGOTTEN_AFTER` behind `number` (the newest) without a
+/// picture: the base class keeps its frames in decoding order, so only the oldest need looking at.
 static void forget_frames_before(GstVideoDecoder *decoder, guint32 number) {
-    GList *frames = gst_video_decoder_get_frames(decoder);
-    for (GList *l = frames; l; l = l->next) {
-        GstVideoCodecFrame *frame = l->data;
-        if (frame->system_frame_number + FORGOTTEN_AFTER < number) gst_video_decoder_release_frame(decoder, gst_video_codec_frame_ref(frame));
-    }
-    g_list_free_full(frames, (GDestroyNotify)gst_video_codec_frame_unref);
+    GstVideoCodecFrame *oldest;
+    while ((oldest = gst_video_decoder_get_oldest_frame(decoder)) && oldest->system_frame_number + FORGOTTEN_AFTER < number)
+        gst_video_decoder_release_frame(decoder, oldest);
+    if (oldest) gst_video_codec_frame_unref(oldest);
 }
 
 /// With the base class's automatic-request-sync-points on (live inputs), asks upstream for a

@@ -45,9 +45,8 @@ void arena_fill_colorimetry(GstVideoColorimetry *c, const AVFrame *p) {
 }
 
 int arena_plane_rows(const AVFrame *p, int plane) {
-    const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(p->format);
-    gboolean chroma = plane == 1 || plane == 2;
-    return chroma && !(desc->flags & AV_PIX_FMT_FLAG_RGB) ? AV_CEIL_RSHIFT(p->height, desc->log2_chroma_h) : p->height;
+    // Planes 1 and 2 are the chroma (or, for GBR, B and R, which are not subsampled).
+    return plane == 1 || plane == 2 ? AV_CEIL_RSHIFT(p->height, av_pix_fmt_desc_get(p->format)->log2_chroma_h) : p->height;
 }
 
 size_t arena_plane_size(const AVFrame *p, int plane) {

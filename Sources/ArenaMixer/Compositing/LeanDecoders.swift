@@ -17,13 +17,14 @@ extension Element {
     /// arenavideodec's share of them: one thread (it has no direct rendering to turn off).
     static let oneThread: KeyValuePairs<String, PropertyValue> = ["max-threads": .int32(1)]
 
-    /// Every libav video decoder added anywhere inside this bin gets ``leanDecoderSettings``
-    /// (what a decoder lacks fails quietly: audio decoders keep their defaults, arenavideodec
-    /// takes only its thread count).
+    /// Every video decoder added anywhere inside this bin gets its settings: arenavideodec
+    /// ``oneThread``, avdec ``leanDecoderSettings`` (avdec's audio decoders have neither
+    /// property and keep their defaults).
     func useLeanDecoders() {
         onDeepElementAdded { element in
-            guard let factory = element.factoryName, factory.hasPrefix("avdec_") || factory == "arenavideodec" else { return }
-            for (name, value) in Element.leanDecoderSettings { try? element.set(name, value) }
+            guard let factory = element.factoryName else { return }
+            let settings = factory == "arenavideodec" ? Element.oneThread : factory.hasPrefix("avdec_") ? Element.leanDecoderSettings : [:]
+            for (name, value) in settings { try? element.set(name, value) }
         }
     }
 }
