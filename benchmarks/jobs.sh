@@ -113,11 +113,16 @@ for case in $cases; do
     for job in arena ffmpeg gst floor; do printf '\t%s' "$(printf "%s" "${cpu[$job]}" | median)" >> "$medians"; done
     echo >> "$medians"
     memory="peak resident memory: Arena $((peak / 1024)) MB, ffmpeg $((ffmpeg_peak / 1024)) MB; the same mix live (\`arena run\`, 20 s in real time) $((live_peak / 1024)) MB"
-    echo; echo "$case: $memory"; echo "$table"; echo
+    # Each round's own Arena / floor ratio (the two run a few seconds apart), against this
+    # machine's speed drifting between rounds.
+    paired=$(paste <(printf "%s" "${cpu[arena]}") <(printf "%s" "${cpu[floor]}") | awk '{ printf "%.2f\n", $1 / $2 }')
+    rounds_line="Arena / floor CPU, round by round: $(echo $paired) (median $(printf "%s\n" "$paired" | median))"
+    echo; echo "$case: $memory"; echo "$table"; echo "$rounds_line"; echo
     {
         echo; machine_heading "$hosts hosts, ${width}x${height}, 20 s, medians of $rounds"
         echo; echo "\`benchmarks/jobs.sh $rounds $case\` · $memory"
         echo; echo "$table"
+        echo; echo "$rounds_line"
     } >> "$root/benchmarks/RESULTS.md"
     rm -f "$work/frames-$case.yuv" "$work/sound-$case.raw"
 done
