@@ -93,7 +93,7 @@ for case in $cases; do
 
     declare -A wall=() cpu=()
     for round in $(seq "$rounds"); do
-        for job in arena ffmpeg gst floor; do
+        for job in arena floor ffmpeg gst; do  # the floor right after Arena, for the paired ratio below
             read -r w c < <(measure "${job}_job")
             wall[$job]+="$w"$'\n'; cpu[$job]+="$c"$'\n'
             echo "$case round $round  $job  wall ${w}s  cpu ${c}s"
@@ -113,7 +113,7 @@ for case in $cases; do
     for job in arena ffmpeg gst floor; do printf '\t%s' "$(printf "%s" "${cpu[$job]}" | median)" >> "$medians"; done
     echo >> "$medians"
     memory="peak resident memory: Arena $((peak / 1024)) MB, ffmpeg $((ffmpeg_peak / 1024)) MB; the same mix live (\`arena run\`, 20 s in real time) $((live_peak / 1024)) MB"
-    # Each round's own Arena / floor ratio (the two run a few seconds apart), against this
+    # Each round's own Arena / floor ratio (the two run one after the other), against this
     # machine's speed drifting between rounds.
     paired=$(paste <(printf "%s" "${cpu[arena]}") <(printf "%s" "${cpu[floor]}") | awk '{ printf "%.2f\n", $1 / $2 }')
     rounds_line="Arena / floor CPU, round by round: $(echo $paired) (median $(printf "%s\n" "$paired" | median))"
