@@ -43,6 +43,8 @@ enum ServiceMetrics {
         let running = entries.compactMap { entry in entry.mix.map { (entry, $0.status) } }
         family("arena_mix_output_seconds", "gauge", "Seconds of output a mix has made.",
                running.map { ("{mix=\"\($0.0.id)\"}", String(format: "%.3f", $0.1.seconds)) })
+        family("arena_mix_output_lag_seconds", "gauge", "How far a mix's latest output frame is behind the clock: the wait for its inputs plus compositing.",
+               running.map { ("{mix=\"\($0.0.id)\"}", String(format: "%.3f", $0.1.outputLagSeconds)) })
         family("arena_mix_frames_per_second", "gauge", "A mix's output frame rate.",
                running.map { ("{mix=\"\($0.0.id)\"}", String($0.0.plan.canvas.framesPerSecond)) })
         family("arena_mix_frames_encoded_total", "counter", "Video frames a mix has encoded.",
@@ -57,6 +59,11 @@ enum ServiceMetrics {
         family("arena_input_broken_picture_seconds_total", "counter",
                "Seconds an RTP input's picture was broken (from a loss or decoder error to the next whole picture).", running.flatMap { entry, status in
             status.brokenPictureSeconds.sorted { $0.key < $1.key }.map { ("{mix=\"\(entry.id)\",host=\"\(labelValue($0.key))\"}", String(format: "%.3f", $0.value)) }
+        })
+        family("arena_input_delay_seconds", "gauge",
+               "How much later than its own time a live host is shown, because its frames come in that late (the other hosts do not wait for it).",
+               running.flatMap { entry, status in
+            status.inputDelaySeconds.sorted { $0.key < $1.key }.map { ("{mix=\"\(entry.id)\",host=\"\(labelValue($0.key))\"}", String(format: "%.3f", $0.value)) }
         })
         let counts = battles.scoreUpdateCounts
         family("arena_score_updates_total", "counter", "Score updates applied, and retries answered from the ledger.",

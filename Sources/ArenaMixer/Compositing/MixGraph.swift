@@ -154,8 +154,13 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     /// Makes the input's source: appsrcs fed by its hub in a live mix, else uridecodebin.
     private func attachSource(of input: InputPlan, video: Pad, audio: Pad?) throws -> [Element] {
         if let hub = inputs.withLock({ $0.hubs[input.index] }) {
-            let videoSource = try hubOutlet("input-\(input.index)", hub: hub, buffers: 3)
-            let audioSource = try audio.map { _ in try hubOutlet("input-\(input.index)-audio", hub: hub, buffers: 25) }
+            // A delayed input's buffers wait here until their time: room for that too (sound
+            // comes in blocks of 10 ms or more).
+            let frameDuration = nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond)
+            let videoSource = try hubOutlet("input-\(input.index)", hub: hub, buffers: 4 + hub.maximumDelay / frameDuration)
+            let audioSource = try audio.map { _ in
+                try hubOutlet("input-\(input.index)-audio", hub: hub, buffers: 26 + hub.maximumDelay / 10_000_000)
+            }
             try videoSource.staticPad("src").link(video)
             if let audioSource, let audio { try audioSource.staticPad("src").link(audio) }
             hub.subscribe(video: videoSource, audio: audioSource)
