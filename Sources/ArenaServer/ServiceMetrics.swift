@@ -44,7 +44,7 @@ enum ServiceMetrics {
         family("arena_mix_output_seconds", "gauge", "Seconds of output a mix has made.",
                running.map { ("{mix=\"\($0.0.id)\"}", String(format: "%.3f", $0.1.seconds)) })
         family("arena_mix_output_lag_seconds", "gauge", "How far a mix's latest output frame is behind the clock: the wait for its inputs plus compositing.",
-               running.map { ("{mix=\"\($0.0.id)\"}", String(format: "%.3f", $0.1.outputLagSeconds)) })
+               running.compactMap { entry, status in status.outputLagSeconds.map { ("{mix=\"\(entry.id)\"}", String(format: "%.3f", $0)) } })
         family("arena_mix_frames_per_second", "gauge", "A mix's output frame rate.",
                running.map { ("{mix=\"\($0.0.id)\"}", String($0.0.plan.canvas.framesPerSecond)) })
         family("arena_mix_frames_encoded_total", "counter", "Video frames a mix has encoded.",

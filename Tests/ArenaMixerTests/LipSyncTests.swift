@@ -91,7 +91,9 @@ extension SDPSenderTests {
         print("the B-frame host: \(offsets.count) flashes, beep minus flash (ms): \(offsets.map { Int(($0 * 1_000).rounded()) })")
         #expect(offsets.count >= 8, "warnings: \(mix.warnings)")
         let mean = offsets.reduce(0, +) / Double(max(1, offsets.count))
-        #expect(abs(mean - 5 * frame) <= frame, "the B-frame host's sound is \(Int(mean * 1_000)) ms after its picture on average: \(offsets)")
+        // 180-185 ms measured; -15 ms had the sound not moved with the picture. The same
+        // 55 ms of room as the test below (a picture shows up to a frame after its time).
+        #expect(abs(mean - 5 * frame) <= 0.055, "the B-frame host's sound is \(Int(mean * 1_000)) ms after its picture on average: \(offsets)")
     }
 
     /// Runs `tool` with `arguments` to its end; throws if it fails.

@@ -154,13 +154,8 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     /// Makes the input's source: appsrcs fed by its hub in a live mix, else uridecodebin.
     private func attachSource(of input: InputPlan, video: Pad, audio: Pad?) throws -> [Element] {
         if let hub = inputs.withLock({ $0.hubs[input.index] }) {
-            // A delayed input's buffers wait here until their time: room for that too (sound
-            // comes in blocks of 10 ms or more).
-            let frameDuration = nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond)
-            let videoSource = try hubOutlet("input-\(input.index)", hub: hub, buffers: 4 + hub.maximumDelay / frameDuration)
-            let audioSource = try audio.map { _ in
-                try hubOutlet("input-\(input.index)-audio", hub: hub, buffers: 26 + hub.maximumDelay / 10_000_000)
-            }
+            let videoSource = try hubOutlet("input-\(input.index)", hub: hub)
+            let audioSource = try audio.map { _ in try hubOutlet("input-\(input.index)-audio", hub: hub) }
             try videoSource.staticPad("src").link(video)
             if let audioSource, let audio { try audioSource.staticPad("src").link(audio) }
             hub.subscribe(video: videoSource, audio: audioSource)
@@ -182,11 +177,12 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     }
 
     /// A live appsrc that a hub pushes decoded buffers into: it drops its oldest when the mix
-    /// falls behind, and tells the compositor how late the hub's buffers may come.
-    private func hubOutlet(_ name: String, hub: InputHub, buffers: UInt64) throws -> Element {
+    /// falls behind (the hub says how much it holds), and tells the compositor how late the
+    /// hub's buffers may come.
+    private func hubOutlet(_ name: String, hub: InputHub) throws -> Element {
         let source = try Element(factory: "appsrc", name: name, [
             "format": .nick("time"), "is-live": .bool(true), "min-latency": .int64(Int64(hub.latency)), "max-bytes": .uint64(0),
-            "max-buffers": .uint64(buffers), "leaky-type": .nick("downstream"),
+            "leaky-type": .nick("downstream"),
         ])
         try pipeline.add(source)
         return source

@@ -76,9 +76,24 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
 
     /// Adds a mix's appsrcs; from then on they get every decoded buffer.
     func subscribe(video: Element, audio: Element?) {
-        state.withLock {
+        let delay = state.withLock {
             $0.videoOutlets.append(video)
             if let audio { $0.audioOutlets.append(audio) }
+            return $0.delay.current
+        }
+        hold(delay, video: [video], audio: audio.map { [$0] } ?? [])
+    }
+
+    /// Sizes the mixes' appsrcs: three frames (half a second of sound), plus the input's delay,
+    /// since delayed buffers wait there until their time. By time, whatever the input's frame
+    /// rate, and at most 120 frames (400 blocks of sound: Opus packets may be 2.5 ms) a second.
+    private func hold(_ delay: UInt64, video: [Element], audio: [Element]) {
+        for (outlets, base, perSecond) in [(video, 3 * frameDuration, UInt64(120)), (audio, 500_000_000, 400)] {
+            let time = base + delay
+            for outlet in outlets {
+                try? outlet.set("max-time", .uint64(time))
+                try? outlet.set("max-buffers", .uint64(1 + time * perSecond / 1_000_000_000))
+            }
         }
     }
 
@@ -171,8 +186,9 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
     private func forward(_ sample: Sample, video: Bool) {
         let restamp = if case .rtmp = source { true } else { false }
         let isLive = source.isLive
-        let (outlets, first, shift) = state.withLock { state in
+        let (outlets, first, offset, resized) = state.withLock { state in
             defer { state.delivering = true }
+            let before = state.delay.current
             if restamp, state.shift == nil, let clock = state.clock, let time = sample.runningTime {
                 state.shift = Int64(clamping: clock.runningTime) - Int64(clamping: time)
             }
@@ -181,9 +197,11 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
                 let now = clock.runningTime
                 state.delay.note(frameLateBy: Int64(clamping: now) - (Int64(clamping: time) + shift), at: now)
             }
-            return (video ? state.videoOutlets : state.audioOutlets, !state.delivering, shift + Int64(state.delay.current))
+            let resized = state.delay.current == before ? nil : (state.delay.current, state.videoOutlets, state.audioOutlets)
+            return (video ? state.videoOutlets : state.audioOutlets, !state.delivering, shift + Int64(state.delay.current), resized)
         }
         if first { runner.succeeded() }
-        for outlet in outlets { outlet.push(sample, from: 0, shiftedBy: shift) }
+        if let (delay, video, audio) = resized { hold(delay, video: video, audio: audio) }
+        for outlet in outlets { outlet.push(sample, from: 0, shiftedBy: offset) }
     }
 }

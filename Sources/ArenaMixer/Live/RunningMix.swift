@@ -22,8 +22,8 @@ public struct LiveStatus: Sendable {
     /// frames come in that late (see ``InputDelay``); the other hosts do not wait for it.
     public let inputDelaySeconds: [String: Double]
     /// How far the latest output frame is behind the clock (s): the wait for the inputs'
-    /// frames plus compositing, up to a frame more between two frames.
-    public let outputLagSeconds: Double
+    /// frames plus compositing, up to a frame more between two frames; nil before the first.
+    public let outputLagSeconds: Double?
 }
 
 /// One live mix while it runs: its state, compositing graph, outputs and inputs, and how it
@@ -203,7 +203,7 @@ public final class RunningMix: Sendable {
         }
         return LiveStatus(seconds: Double(output) / 1e9, sending: Set(sending.map(\.host.userId)), hosts: inputs.map(\.host.userId),
                           encodedFrames: frames, brokenPictureSeconds: broken, inputDelaySeconds: delays,
-                          outputLagSeconds: Double(hubs.clock.runningTime.saturatingSubtract(output)) / 1e9)
+                          outputLagSeconds: times.output.map { Double(hubs.clock.runningTime.saturatingSubtract($0)) / 1e9 })
     }
 
     // MARK: Run loop and streaming threads
