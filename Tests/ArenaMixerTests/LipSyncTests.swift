@@ -60,7 +60,7 @@ extension SDPSenderTests {
         let steady = try RTPSender(videoPort: ports[0], pattern: "pattern=ball")
         defer { steady.kill() }
         let clip = folder.appendingPathComponent("b-frames.mp4").path
-        try run("/usr/bin/ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", Self.flashAndBeep, "-t", "20", "-c:v", "libx264",
+        try run("/usr/bin/ffmpeg", ["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", Self.flashAndBeep, "-t", "90", "-c:v", "libx264",
                                     "-preset", "ultrafast", "-bf", "3", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "libopus", clip])
         let (video, audio) = (ports[1], ports[2])
         let sender = try start("/usr/bin/gst-launch-1.0", ("-q filesrc location=\(clip) ! qtdemux name=d "
@@ -78,12 +78,14 @@ extension SDPSenderTests {
         let delays = mix.status?.inputDelaySeconds ?? [:]
         try mix.stop()
         let frame = 1.0 / 30
-        let lag = lags.sorted()[lags.count / 2]
-        print("input delays (ms): \(delays.mapValues { Int(($0 * 1_000).rounded()) }); output lag median \(Int(lag * 1_000)) ms")
+        // The lower quartile: a make test that starves the mix of CPU for a while makes it lag then.
+        let lag = lags.sorted()[lags.count / 4]
+        print("input delays (ms): \(delays.mapValues { Int(($0 * 1_000).rounded()) }); output lag lower quartile \(Int(lag * 1_000)) ms")
         let bobDelay = delays["host1"] ?? 0
         #expect(bobDelay >= 5 * frame - 0.001, "the B-frame host is shown late: \(delays)")
         #expect((delays["host0"] ?? 1) < bobDelay, "the steady host is not: \(delays)")
-        // Alone, 20-27 ms; 165 ms when the mix waits for Bob.
+        // Alone, 20-27 ms; 165 ms when the mix waits for Bob. (The clip lasts 90 s: a sender
+        // that ends makes the mix wait its latency for each frame, 266 ms, whatever the delay.)
         #expect(lag < 3 * frame, "the mix waits for the B-frame host: output \(lags) s behind the clock")
 
         let cell = LayoutTemplate.rect(try TemplateLibrary.bundled().template(600).cells(forHostCount: 2)[1], on: Size(width: 360, height: 640))

@@ -29,7 +29,7 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
     /// How long the picture has been broken (RTP inputs, which repair it: NACK, PLI).
     let brokenPictures = BrokenPictures()
     private let frameDuration: UInt64
-    /// Never held while calling into `runner`.
+    /// Never held while calling into `runner` (only appsrcs' properties are set under it).
     private let state: Mutex<State>
 
     private struct State {
@@ -76,17 +76,17 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
 
     /// Adds a mix's appsrcs; from then on they get every decoded buffer.
     func subscribe(video: Element, audio: Element?) {
-        let delay = state.withLock {
+        state.withLock {
             $0.videoOutlets.append(video)
             if let audio { $0.audioOutlets.append(audio) }
-            return $0.delay.current
+            hold($0.delay.current, video: [video], audio: audio.map { [$0] } ?? [])
         }
-        hold(delay, video: [video], audio: audio.map { [$0] } ?? [])
     }
 
     /// Sizes the mixes' appsrcs: three frames (half a second of sound), plus the input's delay,
     /// since delayed buffers wait there until their time. By time, whatever the input's frame
     /// rate, and at most 120 frames (400 blocks of sound: Opus packets may be 2.5 ms) a second.
+    /// Called under `state`'s lock, so that sizes follow the delay in order.
     private func hold(_ delay: UInt64, video: [Element], audio: [Element]) {
         for (outlets, base, perSecond) in [(video, 3 * frameDuration, UInt64(120)), (audio, 500_000_000, 400)] {
             let time = base + delay
@@ -186,7 +186,7 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
     private func forward(_ sample: Sample, video: Bool) {
         let restamp = if case .rtmp = source { true } else { false }
         let isLive = source.isLive
-        let (outlets, first, offset, resized) = state.withLock { state in
+        let (outlets, first, offset) = state.withLock { state in
             defer { state.delivering = true }
             let before = state.delay.current
             if restamp, state.shift == nil, let clock = state.clock, let time = sample.runningTime {
@@ -197,11 +197,10 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
                 let now = clock.runningTime
                 state.delay.note(frameLateBy: Int64(clamping: now) - (Int64(clamping: time) + shift), at: now)
             }
-            let resized = state.delay.current == before ? nil : (state.delay.current, state.videoOutlets, state.audioOutlets)
-            return (video ? state.videoOutlets : state.audioOutlets, !state.delivering, shift + Int64(state.delay.current), resized)
+            if state.delay.current != before { hold(state.delay.current, video: state.videoOutlets, audio: state.audioOutlets) }
+            return (video ? state.videoOutlets : state.audioOutlets, !state.delivering, shift + Int64(state.delay.current))
         }
         if first { runner.succeeded() }
-        if let (delay, video, audio) = resized { hold(delay, video: video, audio: audio) }
         for outlet in outlets { outlet.push(sample, from: 0, shiftedBy: offset) }
     }
 }
