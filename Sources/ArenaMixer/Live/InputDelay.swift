@@ -6,11 +6,13 @@
 /// order; a jitter buffer drifting against such a stream) would hold every output frame, and so
 /// every other host, back by those 60 ms. Instead, the input's frames and sound are moved later
 /// by this delay: its frames then arrive before their new time and nobody waits for them. The
-/// host's picture and sound move together, so its lip sync holds; it is shown as late as it comes.
+/// host's picture and sound move together, keeping the gap its sender's timing puts between
+/// them; it is shown as late as it comes.
 ///
-/// The delay is the largest lateness of the input's video frames over the last `window`,
-/// rounded up to whole output frames (so each frame keeps its place between two output frames),
-/// and no more than `limit` (what the compositor would otherwise wait). Lateness up to half a
+/// The delay is the largest lateness of the input's video frames over the last `window`
+/// (counted in whole seconds of running time: 9 to 10 s for 10), rounded up to whole output
+/// frames (so each frame keeps its place between two output frames), and no more than
+/// `limit` (what the compositor would otherwise wait). Lateness up to half a
 /// frame (decoding time, scheduling) is not delayed for, and the frames of the first `settling`
 /// after a (re)start, while the jitter buffer finds its timing, are not counted. It rises at
 /// once and falls when the late frames leave the window; each change moves the host's picture
