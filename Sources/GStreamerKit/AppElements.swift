@@ -80,6 +80,13 @@ extension Element {
         }
     }
 
+    /// Tells an appsrc's downstream that no data comes from `start` for `duration` (a GAP
+    /// event, queued in order with its buffers): an aggregator then does not wait for it.
+    @discardableResult
+    public func pushGap(from start: UInt64, duration: UInt64) -> Bool {
+        gst_element_send_event(pointer, gst_event_new_gap(GstClockTime(start), GstClockTime(duration))) != 0
+    }
+
     /// Pushes a sample's buffer into an appsrc with its times made running times minus
     /// `start` (so an output begins at zero whatever the encoder's segment was), plus `shift`
     /// (a stream whose times are its own, moved onto the clock), taking the sample's caps when

@@ -61,12 +61,17 @@ public final class HeldVideoFrame: @unchecked Sendable {
     }
 }
 
+/// Whether `buffer` is a gap: no data, only a time span (what an aggregator makes of a GAP event).
+func isGap(_ buffer: UnsafeMutablePointer<GstBuffer>) -> Bool {
+    gst_buffer_get_size(buffer) == 0 && buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_GAP.rawValue != 0
+}
+
 extension Pad {
     /// For a video aggregator's sink pad, inside `samples-selected`: the frame it staged for
     /// the output frame being made, if any (`gst_video_aggregator_pad_get_current_buffer`).
     public func heldVideoFrame() -> HeldVideoFrame? {
         let pad = UnsafeMutablePointer<GstVideoAggregatorPad>(OpaquePointer(pointer))
-        guard let buffer = gst_video_aggregator_pad_get_current_buffer(pad), pad.pointee.info.finfo != nil else { return nil }
+        guard let buffer = gst_video_aggregator_pad_get_current_buffer(pad), !isGap(buffer), pad.pointee.info.finfo != nil else { return nil }
         gst_mini_object_ref(cast(buffer))
         return HeldVideoFrame(adopting: buffer, info: pad.pointee.info)
     }

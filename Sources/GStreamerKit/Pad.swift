@@ -47,10 +47,11 @@ public final class Pad: PropertySettable, @unchecked Sendable {
         try setProperty(of: UnsafeMutableRawPointer(pointer), owner: name, property, value)
     }
 
-    /// Whether a `GstVideoAggregatorPad` has a frame for the output frame being made.
-    /// Only meaningful inside `samples-selected`.
+    /// Whether a `GstVideoAggregatorPad` has a frame for the output frame being made (a gap,
+    /// which a GAP event leaves there, is none). Only meaningful inside `samples-selected`.
     public var hasStagedVideoFrame: Bool {
-        gst_video_aggregator_pad_has_current_buffer(cast(pointer)) != 0
+        guard let buffer = gst_video_aggregator_pad_get_current_buffer(cast(pointer)) else { return false }
+        return !isGap(buffer)
     }
 
     /// For a mixer's (`GstAggregator`'s) sink pad: whether it is waiting for data, having

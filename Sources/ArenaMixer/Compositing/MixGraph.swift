@@ -52,6 +52,8 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         var decoders: [Int: Element] = [:]
         /// The files file inputs read, open while their decoders run.
         var files: [Int: OpenFile] = [:]
+        /// Each live input's appsrcs (video, and audio if it has sound).
+        var outlets: [Int: [Element]] = [:]
     }
 
     /// Input i of a live mix comes from `hubs[i]`, which receives and decodes it once for
@@ -154,12 +156,14 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     /// Makes the input's source: appsrcs fed by its hub in a live mix, else uridecodebin.
     private func attachSource(of input: InputPlan, video: Pad, audio: Pad?) throws -> [Element] {
         if let hub = inputs.withLock({ $0.hubs[input.index] }) {
-            let videoSource = try hubOutlet("input-\(input.index)", hub: hub)
-            let audioSource = try audio.map { _ in try hubOutlet("input-\(input.index)-audio", hub: hub) }
+            let videoSource = try hubOutlet("input-\(input.index)", hub: hub, buffers: 3)
+            let audioSource = try audio.map { _ in try hubOutlet("input-\(input.index)-audio", hub: hub, buffers: 25) }
             try videoSource.staticPad("src").link(video)
             if let audioSource, let audio { try audioSource.staticPad("src").link(audio) }
             hub.subscribe(video: videoSource, audio: audioSource)
-            return [videoSource] + (audioSource.map { [$0] } ?? [])
+            let outlets = [videoSource] + (audioSource.map { [$0] } ?? [])
+            inputs.withLock { $0.outlets[input.index] = outlets }
+            return outlets
         }
         guard case .uri(let uri) = input.host.input else {
             throw GStreamerError(message: "hosts[\(input.index)] has a live input but no hub")
@@ -176,13 +180,19 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         return [decoder]
     }
 
+    /// Tells the compositor and the mixer that live input `index` has nothing from `start`
+    /// until `end`, so that neither waits for it.
+    func fillGap(ofInput index: Int, from start: UInt64, until end: UInt64) {
+        guard end > start else { return }
+        for outlet in inputs.withLock({ $0.outlets[index] ?? [] }) { outlet.pushGap(from: start, duration: end - start) }
+    }
+
     /// A live appsrc that a hub pushes decoded buffers into: it drops its oldest when the mix
-    /// falls behind (the hub says how much it holds), and tells the compositor how late the
-    /// hub's buffers may come.
-    private func hubOutlet(_ name: String, hub: InputHub) throws -> Element {
+    /// falls behind, and tells the compositor how late the hub's buffers may come.
+    private func hubOutlet(_ name: String, hub: InputHub, buffers: UInt64) throws -> Element {
         let source = try Element(factory: "appsrc", name: name, [
             "format": .nick("time"), "is-live": .bool(true), "min-latency": .int64(Int64(hub.latency)), "max-bytes": .uint64(0),
-            "leaky-type": .nick("downstream"),
+            "max-buffers": .uint64(buffers), "leaky-type": .nick("downstream"),
         ])
         try pipeline.add(source)
         return source

@@ -18,9 +18,6 @@ public struct LiveStatus: Sendable {
     /// For hosts with an RTP input: seconds their picture was broken (a loss or decoder error
     /// until the next whole picture; the cell held its last good frame meanwhile).
     public let brokenPictureSeconds: [String: Double]
-    /// For hosts with a live input: seconds later than its own time each is shown, because its
-    /// frames come in that late (see ``InputDelay``); the other hosts do not wait for it.
-    public let inputDelaySeconds: [String: Double]
     /// How far the latest output frame is behind the clock (s): the wait for the inputs'
     /// frames plus compositing, up to a frame more between two frames; nil before the first.
     public let outputLagSeconds: Double?
@@ -52,6 +49,8 @@ public final class RunningMix: Sendable {
         var failure: MixError?
         /// Finished by the run: changes are refused.
         var finished = false
+        /// For quiet inputs: up to when the compositor and mixer were told nothing comes.
+        var quietUntil: [Int: UInt64] = [:]
     }
 
     init(plan: MixPlan, hubs: InputHubs, label: String, notices: @escaping @Sendable ([Notice]) -> Void,
@@ -195,14 +194,12 @@ public final class RunningMix: Sendable {
         let sending = inputs.filter { input in
             times.latestFrames[input.index].map { output.saturatingSubtract($0) <= plan.live.staleAfter } ?? false
         }
-        var broken: [String: Double] = [:], delays: [String: Double] = [:]
+        var broken: [String: Double] = [:]
         for input in inputs {
-            guard let hub = hubs.existing(for: input.host.input) else { continue }
-            if case .rtp = input.host.input { broken[input.host.userId] = hub.brokenPictures.seconds }
-            if input.host.input.isLive { delays[input.host.userId] = Double(hub.delay) / 1e9 }
+            if case .rtp = input.host.input, let hub = hubs.existing(for: input.host.input) { broken[input.host.userId] = hub.brokenPictures.seconds }
         }
         return LiveStatus(seconds: Double(output) / 1e9, sending: Set(sending.map(\.host.userId)), hosts: inputs.map(\.host.userId),
-                          encodedFrames: frames, brokenPictureSeconds: broken, inputDelaySeconds: delays,
+                          encodedFrames: frames, brokenPictureSeconds: broken,
                           outputLagSeconds: times.output.map { Double(hubs.clock.runningTime.saturatingSubtract($0)) / 1e9 })
     }
 
@@ -216,7 +213,9 @@ public final class RunningMix: Sendable {
         guard let now = times.output else { return }
         let session = graph.state.current
         let live = plan.live
+        let clock = hubs.clock.runningTime
         for input in state.withLock({ $0.inputs }) {
+            fillSilence(of: input, latestFrame: times.latestFrames[input.index], clock: clock)
             let user = input.host.userId
             let silence = now.saturatingSubtract(times.latestFrames[input.index] ?? 0)
             if silence > live.disconnectTimeout, session.connected.contains(user), user != session.owner,
@@ -232,6 +231,25 @@ public final class RunningMix: Sendable {
                 }
             }
         }
+    }
+
+    /// The compositor and mixer wait up to an input's latency for its frame, every frame, so
+    /// an input that sends nothing would keep the mix that far behind (304-330 ms with a
+    /// 200 ms jitter buffer). Once it has been quiet past its latency and `staleAfter` (its
+    /// cell shows the placeholder then; a shorter freeze keeps its last frame, and the mix
+    /// waits as before), they are told that nothing comes from it until its latency from now
+    /// (so they never wait for it between two calls; when it sends again, its frames in that
+    /// span come too late and are dropped).
+    private func fillSilence(of input: InputPlan, latestFrame: UInt64?, clock now: UInt64) {
+        guard let latestFrame, let hub = hubs.existing(for: input.host.input),
+              now.saturatingSubtract(latestFrame) > max(hub.latency, plan.live.staleAfter) else { return }
+        let frame = nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond)
+        let end = now + hub.latency
+        let start = state.withLock { state in
+            defer { state.quietUntil[input.index] = end }
+            return max(state.quietUntil[input.index] ?? 0, latestFrame + frame)
+        }
+        graph.fillGap(ofInput: input.index, from: start, until: end)
     }
 
     /// Bus thread: end-of-stream ends the mix (its duration is reached); an error fails it.
