@@ -63,7 +63,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         self.state = state
         inputs = Mutex(Inputs(hubs: hubs))
         planner = FramePlanner(canvas: plan.canvas.size, staleAfter: plan.isLive ? plan.live.staleAfter : nil,
-                               frameDuration: nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond))
+                               frameDuration: plan.frameDuration)
         overlays = OverlayFeed(plan: plan)
         painter = CellPainter(background: plan.canvas.background, images: plan.images)
         if case .snapshot = tail { layoutSEI = nil } else { layoutSEI = plan.video.layoutSEI == .off ? nil : LayoutSEI(mode: plan.video.layoutSEI) }
@@ -131,7 +131,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         // live benchmark's added latency with inputs sent without B-frames went from 35-55 ms
         // to 14 ms, median of 8 runs). Without inputs, frames still come at the frame rate,
         // ahead of real time.
-        if live { try pad.set("offset", Int64(2 * nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond))) }
+        if live { try pad.set("offset", Int64(2 * plan.frameDuration)) }
         try filter.staticPad("src").link(pad)
     }
 

@@ -36,7 +36,7 @@ public final class LiveRun: Sendable {
                     warning: @escaping @Sendable (String) -> Void = { _ in },
                     status: ((LiveStatus) -> Void)? = nil, stopped: @escaping () -> Bool) throws(MixError) {
         try Self.checkPorts(plans)
-        let hubs = InputHubs(frameDuration: nanosecondsPerSecond / UInt64(plans[0].canvas.framesPerSecond), access: plans[0].access,
+        let hubs = InputHubs(frameDuration: plans[0].frameDuration, access: plans[0].access,
                              warning: warning)
         var mixes: [RunningMix] = []
         defer {

@@ -243,11 +243,10 @@ public final class RunningMix: Sendable {
     private func fillSilence(of input: InputPlan, latestFrame: UInt64?, clock now: UInt64) {
         guard let latestFrame, let hub = hubs.existing(for: input.host.input),
               now.saturatingSubtract(latestFrame) > max(hub.latency, plan.live.staleAfter) else { return }
-        let frame = nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond)
         let end = now + hub.latency
         let start = state.withLock { state in
             defer { state.quietUntil[input.index] = end }
-            return max(state.quietUntil[input.index] ?? 0, latestFrame + frame)
+            return max(state.quietUntil[input.index] ?? 0, latestFrame + plan.frameDuration)
         }
         graph.fillGap(ofInput: input.index, from: start, until: end)
     }

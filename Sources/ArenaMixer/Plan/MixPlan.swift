@@ -46,6 +46,9 @@ public struct MixPlan: Sendable {
     /// Where the mix may open files.
     public let access: FileAccess
 
+    /// One output frame's duration in nanoseconds.
+    public var frameDuration: UInt64 { nanosecondsPerSecond / UInt64(canvas.framesPerSecond) }
+
     /// Duration in nanoseconds: exactly `frameCount` frames.
     public var duration: UInt64 { UInt64(frameCount) * nanosecondsPerSecond / UInt64(canvas.framesPerSecond) }
 

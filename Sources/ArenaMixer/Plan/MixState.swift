@@ -51,7 +51,7 @@ final class MixState: Sendable {
     /// A render's states, from its plan.
     init(plan: MixPlan) {
         isLive = false
-        frameDuration = nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond)
+        frameDuration = plan.frameDuration
         onNotices = { _ in }
         warning = { _ in }
         state = Mutex(State(sessions: plan.sessions, layouts: plan.schedule, pending: [], decorations: [(0, plan.decorations)]))
@@ -70,7 +70,7 @@ final class MixState: Sendable {
             throw .layout(error)
         }
         isLive = true
-        frameDuration = nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond)
+        frameDuration = plan.frameDuration
         self.onNotices = onNotices
         self.warning = warning
         let pending: [(index: Int, timed: TimedEvent)] = plan.timeline.enumerated().map { ($0.offset, $0.element) }

@@ -51,7 +51,7 @@ enum EncoderTail {
             videoSink.onNewSample(onVideo)
             audioSink.onNewSample(onAudio)
         case .snapshot(let at, let path):
-            let frameDuration = nanosecondsPerSecond / UInt64(plan.canvas.framesPerSecond)
+            let frameDuration = plan.frameDuration
             try video.staticPad("src").addBufferProbe { pts in
                 guard let pts, pts + frameDuration <= at else { return .pass }
                 return .drop
