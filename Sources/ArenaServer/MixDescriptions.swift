@@ -48,9 +48,14 @@ struct MixDescriptions: Sendable {
             if let battle = session.battle { fields.append(("battleId", .string(battle.id))) }
         }
         if let outputs = entry.mix?.outputs { fields.append(("outputs", .array(outputs.map { .string($0.label) }))) }
-        if let broken = entry.mix?.status.brokenPictureSeconds, !broken.isEmpty {
+        let status = entry.mix?.status
+        if let broken = status?.brokenPictureSeconds, !broken.isEmpty {
             // Per RTP host: milliseconds its picture was broken (a loss or decoder error until the next whole picture).
             fields.append(("brokenPictureMs", .object(broken.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(($0.value * 1_000).rounded()))) })))
+        }
+        if let delays = status?.inputDelaySeconds, !delays.isEmpty {
+            // Per live host: milliseconds later than its own time it is shown (its frames come in that late).
+            fields.append(("inputDelayMs", .object(delays.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(($0.value * 1_000).rounded()))) })))
         }
         if let error = entry.error { fields.append(("error", .string(error))) }
         fields.append(("ingest", await MixIngest.json(mixId: entry.id, spec: entry.spec, host: advertisedHost, store: store, dataFolder: mixes.dataFolder)))

@@ -60,6 +60,11 @@ enum ServiceMetrics {
                "Seconds an RTP input's picture was broken (from a loss or decoder error to the next whole picture).", running.flatMap { entry, status in
             status.brokenPictureSeconds.sorted { $0.key < $1.key }.map { ("{mix=\"\(entry.id)\",host=\"\(labelValue($0.key))\"}", String(format: "%.3f", $0.value)) }
         })
+        family("arena_input_delay_seconds", "gauge",
+               "How much later than its own time a live host is shown, because its frames come in that late (the other hosts do not wait for it).",
+               running.flatMap { entry, status in
+            status.inputDelaySeconds.sorted { $0.key < $1.key }.map { ("{mix=\"\(entry.id)\",host=\"\(labelValue($0.key))\"}", String(format: "%.3f", $0.value)) }
+        })
         let counts = battles.scoreUpdateCounts
         family("arena_score_updates_total", "counter", "Score updates applied, and retries answered from the ledger.",
                [("{result=\"applied\"}", String(counts.applied)), ("{result=\"replayed\"}", String(counts.replayed))])

@@ -90,9 +90,11 @@ extension Element {
     /// Pushes a sample's buffer into an appsrc with its times made running times minus
     /// `start` (so an output begins at zero whatever the encoder's segment was), plus `shift`
     /// (a stream whose times are its own, moved onto the clock), taking the sample's caps when
-    /// they change. The buffer's memory is shared, not copied.
+    /// they change. `discontinuous` marks it as not following on from the buffer before (after
+    /// a change of `shift`: an audio mixer places it by its time then, not right after the
+    /// last). The buffer's memory is shared, not copied.
     @discardableResult
-    public func push(_ sample: Sample, from start: UInt64, shiftedBy shift: Int64 = 0) -> FlowResult {
+    public func push(_ sample: Sample, from start: UInt64, shiftedBy shift: Int64 = 0, discontinuous: Bool = false) -> FlowResult {
         guard let buffer = gst_sample_get_buffer(sample.pointer), let segment = gst_sample_get_segment(sample.pointer),
               let copy = gst_buffer_copy(buffer) else { return .error }
         func shifted(_ time: GstClockTime) -> GstClockTime {
@@ -103,6 +105,7 @@ extension Element {
         }
         copy.pointee.pts = shifted(buffer.pointee.pts)
         copy.pointee.dts = shifted(buffer.pointee.dts)
+        if discontinuous { copy.pointee.mini_object.flags |= GST_BUFFER_FLAG_DISCONT.rawValue }
         if let caps = gst_sample_get_caps(sample.pointer) {
             let current = gst_app_src_get_caps(appSource)
             if current == nil || gst_caps_is_equal(current, caps) == 0 { gst_app_src_set_caps(appSource, caps) }

@@ -53,6 +53,68 @@ import Testing
         #expect(received.allSatisfy { $0.bytes.count == 64 * 48 * 3 / 2 })
     }
 
+    /// Ticks each second, pushed into an audio mixer 33 ms later from 2.5 s on: marked
+    /// discontinuous, the ticks after the move sound 33 ms later; unmarked, the mixer takes the
+    /// jump (under its 40 ms alignment threshold) for jitter and plays them where they were.
+    @Test func aDiscontinuousPushMovesTheSoundThroughAMixer() throws {
+        let producer = try Pipeline(launch: "audiotestsrc wave=ticks num-buffers=250 samplesperbuffer=960 ! audio/x-raw,format=S16LE,rate=48000,channels=1 ! appsink name=out sync=false")
+        let produced = try collect(from: producer, sink: "out", count: 250) { }
+        let sent = produced.map(\.sample), ticks = Self.onsets(produced).filter { $0 < 4_400 }
+        #expect(ticks.count == 5)
+        let shift: Int64 = 33_333_333
+        for marked in [true, false] {
+            let consumer = Pipeline(name: "mixing")
+            let source = try Element(factory: "appsrc", name: "in", ["format": .nick("time")])
+            let sink = try Element(factory: "appsink", name: "out", ["sync": .bool(false)])
+            try consumer.addChain([source, try Element(factory: "audiomixer"), sink])
+            let mixed = try collect(from: consumer, sink: "out", until: 4_500_000_000) {
+                for (index, sample) in sent.enumerated() {
+                    let moved = index >= 125
+                    #expect(source.push(sample, from: 0, shiftedBy: moved ? shift : 0, discontinuous: marked && index == 125) == .ok)
+                }
+                source.endAppStream()
+            }
+            let expected = ticks.map { $0 < 2_500 || !marked ? $0 : $0 + 33 }
+            #expect(Self.onsets(mixed).filter { $0 < 4_400 + 33 } == expected, "marked: \(marked)")
+        }
+    }
+
+    /// The times (ms) at which mono 16-bit samples rise past 1000 after half a second below it.
+    private static func onsets(_ samples: [(sample: Sample, time: UInt64, bytes: [UInt8])]) -> [Int] {
+        var onsets: [Int] = [], quiet = 24_001
+        for (_, time, bytes) in samples {
+            bytes.withUnsafeBytes { raw in
+                for (index, value) in raw.bindMemory(to: Int16.self).enumerated() {
+                    if abs(Int(value)) > 1_000 {
+                        if quiet > 24_000 { onsets.append(Int((Double(time) / 1e6 + Double(index) / 48).rounded())) }
+                        quiet = 0
+                    } else {
+                        quiet += 1
+                    }
+                }
+            }
+        }
+        return onsets
+    }
+
+    /// The samples an appsink gets until one starts at or after running time `end`.
+    private func collect(from pipeline: Pipeline, sink name: String, until end: UInt64,
+                         feed: () throws -> Void) throws -> [(sample: Sample, time: UInt64, bytes: [UInt8])] {
+        let samples = Mutex<[(sample: Sample, time: UInt64, bytes: [UInt8])]>([])
+        let done = DispatchSemaphore(value: 0)
+        try #require(pipeline.element(named: name)).onNewSample { sample in
+            let bytes = sample.withBytes { Array($0) } ?? []
+            let time = sample.runningTime ?? .max
+            samples.withLock { $0.append((sample, time, bytes)) }
+            if time >= end { done.signal() }
+        }
+        try pipeline.play()
+        defer { pipeline.stop() }
+        try feed()
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        return samples.withLock { $0 }
+    }
+
     private func collect(from pipeline: Pipeline, sink name: String, count: Int,
                          feed: () throws -> Void) throws -> [(sample: Sample, time: UInt64, bytes: [UInt8])] {
         let samples = Mutex<[(sample: Sample, time: UInt64, bytes: [UInt8])]>([])

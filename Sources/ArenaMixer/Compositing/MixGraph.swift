@@ -73,7 +73,11 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
             "framerate": .fraction(canvas.framesPerSecond, 1), "pixel-aspect-ratio": .fraction(1, 1),
         ])
         compositor = try Element(factory: "compositor", name: "compositor", ["emit-signals": .bool(true), "background": .nick("black")])
-        mixer = try Element(factory: "audiomixer", name: "audiomixer", ["emit-signals": .bool(true)])
+        // The mixer places each input's sound by counting samples from its first buffer, and
+        // by default takes times up to 40 ms away for jitter: a live input's sound stayed 25-35 ms
+        // late for the whole mix while its jitter buffer settled the times in its first second
+        // (the picture follows the times). At 10 ms, it is placed by its times again.
+        mixer = try Element(factory: "audiomixer", name: "audiomixer", ["emit-signals": .bool(true), "alignment-threshold": .uint64(10_000_000)])
         let canvasCaps = try Element(factory: "capsfilter", name: "canvas-caps", ["caps": .caps(rawVideo)])
         let silence = try Element(factory: "audiotestsrc", name: "silence", [
             "wave": .nick("silence"), "samplesperbuffer": .int32(480), "is-live": .bool(plan.isLive),

@@ -21,11 +21,16 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
     /// How late the hub's frames may arrive after their time: the mixes' appsrcs report it
     /// as their latency, so the compositors wait that long for them.
     let latency: UInt64
+    /// The most lateness its frames and sound are delayed for (``InputDelay``, which adds its
+    /// margin): its latency, at most 200 ms (three B-frames and a jitter buffer's drift),
+    /// since the mixes' appsrcs hold decoded frames for the delay.
+    let maximumDelay: UInt64
     private var runner: RestartingPipeline!
     /// How long the picture has been broken (RTP inputs, which repair it: NACK, PLI).
     let brokenPictures = BrokenPictures()
-    /// Never held while calling into `runner`.
-    private let state = Mutex(State())
+    private let frameDuration: UInt64
+    /// Never held while calling into `runner` (only appsrcs' properties are set under it).
+    private let state: Mutex<State>
 
     private struct State {
         var videoOutlets: [Element] = []
@@ -38,6 +43,12 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         /// For an RTMP input, whose times are the stream's own: what moves them onto the clock
         /// (set by the build's first frame, so that it shows as it arrives).
         var shift: Int64?
+        /// How much later than their time a live source's frames and sound are shown.
+        var delay: InputDelay
+        /// What the last sound buffer was moved by: when that changes, the next one is marked
+        /// discontinuous, or the audio mixer, which takes a jump under 40 ms for jitter, would
+        /// go on playing the sound where it was while the picture moved.
+        var soundOffset: Int64?
     }
 
     /// `label` names the input in warnings (`hosts[1] 'bob'`).
@@ -46,12 +57,15 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         self.source = source
         self.hasAudio = hasAudio
         self.access = access
+        self.frameDuration = frameDuration
         switch source {
         case .rtp(let rtp): latency = UInt64(rtp.latencyMilliseconds) * 1_000_000 + 2 * frameDuration
         case .srt(let srt): latency = UInt64(srt.latencyMilliseconds) * 1_000_000 + 2 * frameDuration
         case .rtmp: latency = 100_000_000 + 2 * frameDuration  // over TCP: frames may come in bunches
         case .uri: latency = 2 * frameDuration
         }
+        maximumDelay = min(latency, 200_000_000)
+        state = Mutex(State(delay: InputDelay(frameDuration: frameDuration, limit: maximumDelay)))
         // An SRT input whose sender left is listened for (or called) again; RTMP pulled again.
         let isStream = switch source { case .srt, .rtmp: true; case .rtp, .uri: false }
         runner = RestartingPipeline(label: "\(label) input", backoff: Backoff(first: 0.5, limit: 4), restartsAtEnd: isStream,
@@ -61,11 +75,29 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
                                     }, report: warning)
     }
 
+    /// How much later than their own time the input's frames and sound are shown now (ns).
+    var delay: UInt64 { state.withLock { $0.delay.current } }
+
     /// Adds a mix's appsrcs; from then on they get every decoded buffer.
     func subscribe(video: Element, audio: Element?) {
         state.withLock {
             $0.videoOutlets.append(video)
             if let audio { $0.audioOutlets.append(audio) }
+            hold($0.delay.current, video: [video], audio: audio.map { [$0] } ?? [])
+        }
+    }
+
+    /// Sizes the mixes' appsrcs: three frames (half a second of sound), plus the input's delay,
+    /// since delayed buffers wait there until their time. By time, whatever the input's frame
+    /// rate, and at most 120 frames (400 blocks of sound: Opus packets may be 2.5 ms) a second.
+    /// Called under `state`'s lock, so that sizes follow the delay in order.
+    private func hold(_ delay: UInt64, video: [Element], audio: [Element]) {
+        for (outlets, base, perSecond) in [(video, 3 * frameDuration, UInt64(120)), (audio, 500_000_000, 400)] {
+            let time = base + delay
+            for outlet in outlets {
+                try? outlet.set("max-time", .uint64(time))
+                try? outlet.set("max-buffers", .uint64(1 + time * perSecond / 1_000_000_000))
+            }
         }
     }
 
@@ -84,6 +116,8 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         let clock = state.withLock {
             $0.delivering = false
             $0.shift = nil
+            $0.delay = InputDelay(frameDuration: frameDuration, limit: maximumDelay)
+            $0.soundOffset = nil
             return $0.clock
         }
         let made = Pipeline(name: "hub")
@@ -152,16 +186,32 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         }
     }
 
+    /// Hands a decoded buffer to every mix, moved onto the clock (RTMP) and later by the
+    /// input's ``InputDelay`` (live sources; a file is paced by its sinks and never late).
     private func forward(_ sample: Sample, video: Bool) {
         let restamp = if case .rtmp = source { true } else { false }
-        let (outlets, first, shift) = state.withLock { state in
+        let isLive = source.isLive
+        let (outlets, first, offset, moved) = state.withLock { state in
             defer { state.delivering = true }
+            let before = state.delay.current
             if restamp, state.shift == nil, let clock = state.clock, let time = sample.runningTime {
                 state.shift = Int64(clamping: clock.runningTime) - Int64(clamping: time)
             }
-            return (video ? state.videoOutlets : state.audioOutlets, !state.delivering, state.shift ?? 0)
+            let shift = state.shift ?? 0
+            if isLive, video, let clock = state.clock, let time = sample.runningTime {
+                let now = clock.runningTime
+                state.delay.note(frameLateBy: Int64(clamping: now) - (Int64(clamping: time) + shift), at: now)
+            }
+            if state.delay.current != before { hold(state.delay.current, video: state.videoOutlets, audio: state.audioOutlets) }
+            let offset = shift + Int64(state.delay.current)
+            var moved = false
+            if !video {
+                moved = state.soundOffset.map { $0 != offset } ?? false
+                state.soundOffset = offset
+            }
+            return (video ? state.videoOutlets : state.audioOutlets, !state.delivering, offset, moved)
         }
         if first { runner.succeeded() }
-        for outlet in outlets { outlet.push(sample, from: 0, shiftedBy: shift) }
+        for outlet in outlets { outlet.push(sample, from: 0, shiftedBy: offset, discontinuous: moved) }
     }
 }

@@ -18,6 +18,9 @@ public struct LiveStatus: Sendable {
     /// For hosts with an RTP input: seconds their picture was broken (a loss or decoder error
     /// until the next whole picture; the cell held its last good frame meanwhile).
     public let brokenPictureSeconds: [String: Double]
+    /// For hosts with a live input: seconds later than its own time each is shown, because its
+    /// frames come in that late (see ``InputDelay``); the other hosts do not wait for it.
+    public let inputDelaySeconds: [String: Double]
     /// How far the latest output frame is behind the clock (s): the wait for the inputs'
     /// frames plus compositing, up to a frame more between two frames; nil before the first.
     public let outputLagSeconds: Double?
@@ -194,12 +197,14 @@ public final class RunningMix: Sendable {
         let sending = inputs.filter { input in
             times.latestFrames[input.index].map { output.saturatingSubtract($0) <= plan.live.staleAfter } ?? false
         }
-        var broken: [String: Double] = [:]
+        var broken: [String: Double] = [:], delays: [String: Double] = [:]
         for input in inputs {
-            if case .rtp = input.host.input, let hub = hubs.existing(for: input.host.input) { broken[input.host.userId] = hub.brokenPictures.seconds }
+            guard let hub = hubs.existing(for: input.host.input) else { continue }
+            if case .rtp = input.host.input { broken[input.host.userId] = hub.brokenPictures.seconds }
+            if input.host.input.isLive { delays[input.host.userId] = Double(hub.delay) / 1e9 }
         }
         return LiveStatus(seconds: Double(output) / 1e9, sending: Set(sending.map(\.host.userId)), hosts: inputs.map(\.host.userId),
-                          encodedFrames: frames, brokenPictureSeconds: broken,
+                          encodedFrames: frames, brokenPictureSeconds: broken, inputDelaySeconds: delays,
                           outputLagSeconds: times.output.map { Double(hubs.clock.runningTime.saturatingSubtract($0)) / 1e9 })
     }
 
