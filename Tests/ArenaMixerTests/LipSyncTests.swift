@@ -80,6 +80,7 @@ extension SDPSenderTests {
         try mix.stop()
         let frame = 1.0 / 30
         // The lower quartile: a make test that starves the mix of CPU for a while makes it lag then.
+        try #require(!lags.isEmpty, "the mix never made a frame; warnings: \(mix.warnings)")
         let lag = lags.sorted()[lags.count / 4]
         print("input delays (ms): \(delays.mapValues { Int(($0 * 1_000).rounded()) }); output lag lower quartile \(Int(lag * 1_000)) ms")
         let bobDelay = delays["host1"] ?? 0
@@ -129,9 +130,10 @@ extension SDPSenderTests {
         let offsets = try Self.lipSync(path: folder.appendingPathComponent("mix-00001.mkv").path, cell: whole, from: 50)
         print("lip sync after 50 s: \(offsets.count) flashes, beep minus flash (ms): \(offsets.map { Int(($0 * 1_000).rounded()) })")
         #expect(offsets.count >= 8, "warnings: \(mix.warnings)")
-        // Alone: -33 to 0 ms (a picture shows at the first output frame at or after its time, up
-        // to 1/30 s late); 40 ms is wanted, and a loaded make test gets more room. Before this
-        // round, 63-67 ms: no CNAME to line the streams up by, and AAC's priming not taken off.
+        // Within about a frame: a picture shows in the output frame its time falls in, or the
+        // next (-11 to -20 ms in the last runs; -10 to 42 ms while the mixer took jumps under
+        // 40 ms for jitter). 40 ms is wanted, and a loaded make test gets more room. Before
+        // that, 63-67 ms: no CNAME to line the streams up by, and AAC's priming not taken off.
         let mean = offsets.reduce(0, +) / Double(max(1, offsets.count))
         #expect(abs(mean) <= 0.055, "audio is \(Int(mean * 1_000)) ms after the picture on average: \(offsets)")
         // One flash may miss its frame: a live mix starved of CPU (a loaded CI run) shows a

@@ -76,7 +76,10 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         // The mixer places each input's sound by counting samples from its first buffer, and
         // by default takes times up to 40 ms away for jitter: a live input's sound stayed 25-35 ms
         // late for the whole mix while its jitter buffer settled the times in its first second
-        // (the picture follows the times). At 10 ms, it is placed by its times again.
+        // (the picture follows the times). At 10 ms, once a second has passed (its
+        // `discont-wait`), it is placed by its times again: a gap or a skip of about 10 ms each
+        // time a sender's clock drifts that far (every 100 s at 100 ppm). Sound resampled to
+        // 48 kHz gets its times from audioresample, which follows its input only past 31 ms.
         mixer = try Element(factory: "audiomixer", name: "audiomixer", ["emit-signals": .bool(true), "alignment-threshold": .uint64(10_000_000)])
         let canvasCaps = try Element(factory: "capsfilter", name: "canvas-caps", ["caps": .caps(rawVideo)])
         let silence = try Element(factory: "audiotestsrc", name: "silence", [
@@ -160,8 +163,8 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     /// Makes the input's source: appsrcs fed by its hub in a live mix, else uridecodebin.
     private func attachSource(of input: InputPlan, video: Pad, audio: Pad?) throws -> [Element] {
         if let hub = inputs.withLock({ $0.hubs[input.index] }) {
-            let videoSource = try hubOutlet("input-\(input.index)", hub: hub, buffers: 3)
-            let audioSource = try audio.map { _ in try hubOutlet("input-\(input.index)-audio", hub: hub, buffers: 25) }
+            let videoSource = try hubOutlet("input-\(input.index)", hub: hub)
+            let audioSource = try audio.map { _ in try hubOutlet("input-\(input.index)-audio", hub: hub) }
             try videoSource.staticPad("src").link(video)
             if let audioSource, let audio { try audioSource.staticPad("src").link(audio) }
             hub.subscribe(video: videoSource, audio: audioSource)
@@ -192,11 +195,12 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     }
 
     /// A live appsrc that a hub pushes decoded buffers into: it drops its oldest when the mix
-    /// falls behind, and tells the compositor how late the hub's buffers may come.
-    private func hubOutlet(_ name: String, hub: InputHub, buffers: UInt64) throws -> Element {
+    /// falls behind (the hub says how much it holds), and tells the compositor how late the
+    /// hub's buffers may come.
+    private func hubOutlet(_ name: String, hub: InputHub) throws -> Element {
         let source = try Element(factory: "appsrc", name: name, [
             "format": .nick("time"), "is-live": .bool(true), "min-latency": .int64(Int64(hub.latency)), "max-bytes": .uint64(0),
-            "max-buffers": .uint64(buffers), "leaky-type": .nick("downstream"),
+            "leaky-type": .nick("downstream"),
         ])
         try pipeline.add(source)
         return source

@@ -8,14 +8,14 @@
 /// delay: its frames then arrive before their new time and nobody waits for them. The host's
 /// picture and sound move together, keeping the gap its sender's timing puts between them.
 ///
-/// Once an input's frames have come in more than half a frame late in each of three seconds
-/// in a row (a sender's way of pacing, not a moment's CPU starvation or a repaired loss; the
-/// frames of the first `settling` after a (re)start, while the jitter buffer finds its timing,
-/// are not counted), the delay covers the lateness all three seconds reached, in whole output
+/// Once an input's frames have come in more than half a frame late in each of three whole
+/// seconds of running time in a row (a sender's way of pacing, not a moment's CPU starvation
+/// or a repaired loss; counting from the first second that starts after `settling` from the
+/// input's first frame, while the jitter buffer finds its timing), the delay covers the lateness all three seconds reached, in whole output
 /// frames and no more than `limit` (what the compositor would otherwise wait), plus
 /// ``margin``. It only ever rises, until the input restarts. Measured (flash-and-beep sender,
 /// the delay forced through a pattern):
-/// - while the delay rises, each flash stays with its beep (within 2 ms over a minute, steps
+/// - while the delay rises, each flash stays with its beep (within 2 ms over 50 s, steps
 ///   of one frame and more);
 /// - when it falls, the picture is shown a frame later than its time from then on (the
 ///   compositor has already made the output frames the earlier times fall in), so the sound
@@ -47,8 +47,9 @@ struct InputDelay {
     mutating func note(frameLateBy lateness: Int64, at now: UInt64) {
         let first = firstFrame ?? now
         firstFrame = first
-        guard now >= first + settling else { return }
+        // Whole seconds of running time from the first that starts after settling.
         let second = now / 1_000_000_000
+        guard second > (first + settling) / 1_000_000_000 else { return }
         if let last = worstBySecond.last, last.second == second {
             worstBySecond[worstBySecond.count - 1].lateness = max(last.lateness, lateness)
             return

@@ -46,8 +46,9 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         /// How much later than their time a live source's frames and sound are shown.
         var delay: InputDelay
         /// What the last sound buffer was moved by: when that changes, the next one is marked
-        /// discontinuous, or the audio mixer, which takes a jump under 40 ms for jitter, would
-        /// go on playing the sound where it was while the picture moved.
+        /// discontinuous, so that the audio mixer places it by its time at once (it takes a
+        /// jump under its alignment threshold for jitter, and waits a second before it follows
+        /// a larger one; a mix whose appsrc drops that buffer falls back on that second).
         var soundOffset: Int64?
     }
 
