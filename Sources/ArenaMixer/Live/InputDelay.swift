@@ -11,24 +11,29 @@
 /// Once an input's frames have come in more than half a frame late in each of three whole
 /// seconds of running time in a row (a sender's way of pacing, not a moment's CPU starvation
 /// or a repaired loss; counting from the first second that starts after `settling` from the
-/// input's first frame, while the jitter buffer finds its timing), the delay covers the lateness all three seconds reached, in whole output
-/// frames and no more than `limit` (what the compositor would otherwise wait), plus
-/// ``margin``. It only ever rises, until the input restarts. Measured (flash-and-beep sender,
-/// the delay forced through a pattern):
-/// - while the delay rises, each flash stays with its beep (within 2 ms over 50 s, steps
-///   of one frame and more);
-/// - when it falls, the picture is shown a frame later than its time from then on (the
-///   compositor has already made the output frames the earlier times fall in), so the sound
-///   leads it by a frame more (33 ms at 30 fps).
+/// input's first frame, while the jitter buffer finds its timing), the delay covers the
+/// lateness all three seconds reached, in whole output frames and no more than `limit` (what
+/// the compositor would otherwise wait), plus ``margin``. It covers the largest such run of
+/// the last `window`, so it rises once a run ends and falls once no run of that size is left
+/// in the window. When it falls, the hub drops the frames whose new times are not after the
+/// last one handed on (the picture holds for the difference) and the mixer skips as much
+/// sound: the picture that follows is again shown at its time.
+///
+/// Measured (flash-and-beep sender, the delay forced through 0, 100, 0, 133, 167, 100 and 0 ms
+/// for 10 s each): each flash 3-8 ms from its beep throughout. Without dropping those frames,
+/// each fall left the picture a frame later than its time for good (33 ms of lip sync lost).
 struct InputDelay {
     let frameDuration: UInt64
     let limit: UInt64
+    let window: UInt64
     let settling: UInt64
     /// The delay now (ns), a whole number of frame durations: zero, or lateness plus margin.
     private(set) var current: UInt64 = 0
     private var firstFrame: UInt64?
-    /// The largest lateness counted in each of the last seconds of running time, oldest first.
+    /// The largest lateness of each of the last whole seconds with frames, oldest first.
     private var worstBySecond: [(second: UInt64, lateness: Int64)] = []
+    /// For each of the last `window` seconds: the lateness it and the two before it all reached.
+    private var runs: [(second: UInt64, lateness: Int64)] = []
 
     /// Three frames on top of the lateness: a live compositor makes output frames up to two
     /// frames ahead of the clock (its frame clock runs that far ahead), and shows a frame in the
@@ -36,9 +41,10 @@ struct InputDelay {
     /// is made, or it is shown when it comes, not at its time.
     var margin: UInt64 { 3 * frameDuration }
 
-    init(frameDuration: UInt64, limit: UInt64, settling: UInt64 = 1_000_000_000) {
+    init(frameDuration: UInt64, limit: UInt64, window: UInt64 = 10_000_000_000, settling: UInt64 = 1_000_000_000) {
         self.frameDuration = max(1, frameDuration)
         self.limit = limit
+        self.window = window
         self.settling = settling
     }
 
@@ -54,14 +60,18 @@ struct InputDelay {
             worstBySecond[worstBySecond.count - 1].lateness = max(last.lateness, lateness)
             return
         }
-        worstBySecond.append((second, lateness))
-        worstBySecond.removeAll { $0.second + 3 < second }
-        // The three seconds before this one, each with frames.
-        let complete = worstBySecond.dropLast()
-        guard complete.count == 3, complete.first?.second == second - 3 else { return }
-        let persistent = complete.map(\.lateness).min() ?? 0
-        guard persistent > Int64(frameDuration / 2) else { return }
-        let frames = min((UInt64(persistent) + frameDuration - 1) / frameDuration, limit / frameDuration)
-        current = max(current, frames * frameDuration + margin)
+        // A new second: the one before it ends a run of three if the three all had frames.
+        let ended = worstBySecond.suffix(3)
+        let run = ended.count == 3 && ended.first?.second == second - 3 ? ended.map(\.lateness).min() ?? 0 : 0
+        worstBySecond = Array(ended.suffix(2)) + [(second, lateness)]
+        runs.append((second - 1, run))
+        runs.removeAll { $0.second + window / 1_000_000_000 < second }
+        let worst = runs.map(\.lateness).max() ?? 0
+        guard worst > Int64(frameDuration / 2) else {
+            current = 0
+            return
+        }
+        let frames = min((UInt64(worst) + frameDuration - 1) / frameDuration, limit / frameDuration)
+        current = frames * frameDuration + margin
     }
 }

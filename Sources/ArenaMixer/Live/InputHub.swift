@@ -50,6 +50,8 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         /// jump under its alignment threshold for jitter, and waits a second before it follows
         /// a larger one; a mix whose appsrc drops that buffer falls back on that second).
         var soundOffset: Int64?
+        /// The moved time of the last video frame handed on: none earlier follows it.
+        var lastFrameTime: Int64?
     }
 
     /// `label` names the input in warnings (`hosts[1] 'bob'`).
@@ -119,6 +121,7 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
             $0.shift = nil
             $0.delay = InputDelay(frameDuration: frameDuration, limit: maximumDelay)
             $0.soundOffset = nil
+            $0.lastFrameTime = nil
             return $0.clock
         }
         let made = Pipeline(name: "hub")
@@ -209,6 +212,13 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
             if !video {
                 moved = state.soundOffset.map { $0 != offset } ?? false
                 state.soundOffset = offset
+            } else if let time = sample.runningTime {
+                // After the delay falls, frames up to the last one's time are dropped: the
+                // compositor has made those output frames already, and would show each frame
+                // that follows a frame later than its time.
+                let movedTime = Int64(clamping: time) + offset
+                if let last = state.lastFrameTime, movedTime <= last { return ([Element](), false, offset, false) }
+                state.lastFrameTime = movedTime
             }
             return (video ? state.videoOutlets : state.audioOutlets, !state.delivering, offset, moved)
         }
