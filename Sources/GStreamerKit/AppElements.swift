@@ -25,6 +25,12 @@ public final class Sample: @unchecked Sendable {
         return time == GstClockTime(clockTimeNone) ? nil : UInt64(time)
     }
 
+    /// The buffer's duration in nanoseconds, if it has one.
+    public var duration: UInt64? {
+        guard let buffer, buffer.pointee.duration != GstClockTime(clockTimeNone) else { return nil }
+        return UInt64(buffer.pointee.duration)
+    }
+
     /// Calls `body` with the buffer's bytes, mapped for reading for the call only.
     public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
         guard let buffer else { return nil }

@@ -45,6 +45,8 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         var shift: Int64?
         /// How much later than their time a live source's frames and sound are shown.
         var delay: InputDelay
+        /// From which of the input's times each change of `delay` applies, to picture and sound alike.
+        var switches: DelaySwitches
         /// What the last sound buffer was moved by: when that changes, the next one is marked
         /// discontinuous, so that the audio mixer places it by its time at once (it takes a
         /// jump under its alignment threshold for jitter, and waits a second before it follows
@@ -68,7 +70,7 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
         case .uri: latency = 2 * frameDuration
         }
         maximumDelay = min(latency, 200_000_000)
-        state = Mutex(State(delay: InputDelay(frameDuration: frameDuration, limit: maximumDelay)))
+        state = Mutex(State(delay: InputDelay(frameDuration: frameDuration, limit: maximumDelay), switches: DelaySwitches(hasSound: hasAudio)))
         // An SRT input whose sender left is listened for (or called) again; RTMP pulled again.
         let isStream = switch source { case .srt, .rtmp: true; case .rtp, .uri: false }
         runner = RestartingPipeline(label: "\(label) input", backoff: Backoff(first: 0.5, limit: 4), restartsAtEnd: isStream,
@@ -120,6 +122,7 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
             $0.delivering = false
             $0.shift = nil
             $0.delay = InputDelay(frameDuration: frameDuration, limit: maximumDelay)
+            $0.switches = DelaySwitches(hasSound: hasAudio)
             $0.soundOffset = nil
             $0.lastFrameTime = nil
             return $0.clock
@@ -206,8 +209,15 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
                 let now = clock.runningTime
                 state.delay.note(frameLateBy: Int64(clamping: now) - (Int64(clamping: time) + shift), at: now)
             }
-            if state.delay.current != before { hold(state.delay.current, video: state.videoOutlets, audio: state.audioOutlets) }
-            let offset = shift + Int64(state.delay.current)
+            if state.delay.current != before {
+                hold(state.delay.current, video: state.videoOutlets, audio: state.audioOutlets)
+                state.switches.change(to: Int64(state.delay.current))
+            }
+            let delay = sample.runningTime.map { time in
+                let length = sample.duration ?? (video ? frameDuration : 0)
+                return state.switches.delay(at: Int64(clamping: time), until: Int64(clamping: time + length), picture: video)
+            } ?? state.switches.newest
+            let offset = shift + delay
             var moved = false
             if !video {
                 moved = state.soundOffset.map { $0 != offset } ?? false
