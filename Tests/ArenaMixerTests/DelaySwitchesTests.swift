@@ -63,6 +63,17 @@ struct DelaySwitchesTests {
         #expect(changed?.time == 30 * Self.frame, "the first frame arriving after the change: \(String(describing: changed))")
     }
 
+    @Test func aBufferWithoutATimeGetsItsStreamsLatestDelay() {
+        var switches = DelaySwitches(hasSound: true)
+        switches.change(to: 100 * Self.millisecond)
+        _ = switches.delay(at: 10 * Self.frame, until: 11 * Self.frame, picture: false)  // sound ahead
+        _ = switches.delay(at: 0, until: Self.frame, picture: true)
+        switches.change(to: 300 * Self.millisecond)
+        #expect(switches.delayWithoutTime(picture: true) == 100 * Self.millisecond)
+        #expect(switches.delay(at: 11 * Self.frame, until: 12 * Self.frame, picture: false) == 300 * Self.millisecond)
+        #expect(switches.delayWithoutTime(picture: false) == 300 * Self.millisecond)
+    }
+
     @Test func beforeAnythingIsHandedOnAChangeAppliesAtOnce() {
         var switches = DelaySwitches(hasSound: true)
         switches.change(to: 167 * Self.millisecond)
@@ -79,6 +90,8 @@ struct DelaySwitchesTests {
         }
         let newest = Int64(DelaySwitches.limit + 4) * Self.frame
         #expect(switches.newest == newest)
+        // The four oldest changes were taken as passed: sound from before them gets the fourth.
+        #expect(switches.delay(at: 0, until: 1, picture: false) == 4 * Self.frame)
         #expect(switches.delay(at: 60 * Self.frame, until: 61 * Self.frame, picture: false) == newest)
         #expect(switches.delay(at: 61 * Self.frame, until: 62 * Self.frame, picture: true) == newest)
     }

@@ -214,9 +214,10 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
                 state.switches.change(to: Int64(state.delay.current))
             }
             let delay = sample.runningTime.map { time in
-                let length = sample.duration ?? (video ? frameDuration : 0)
-                return state.switches.delay(at: Int64(clamping: time), until: Int64(clamping: time + length), picture: video)
-            } ?? state.switches.newest
+                let start = Int64(clamping: time)
+                let length = Int64(clamping: sample.duration ?? (video ? frameDuration : 0))
+                return state.switches.delay(at: start, until: start.addingReportingOverflow(length).overflow ? .max : start + length, picture: video)
+            } ?? state.switches.delayWithoutTime(picture: video)
             let offset = shift + delay
             var moved = false
             if !video {
