@@ -49,14 +49,10 @@ struct MixDescriptions: Sendable {
         }
         if let outputs = entry.mix?.outputs { fields.append(("outputs", .array(outputs.map { .string($0.label) }))) }
         let status = entry.mix?.status
-        if let broken = status?.brokenPictureSeconds, !broken.isEmpty {
-            // Per RTP host: milliseconds its picture was broken (a loss or decoder error until the next whole picture).
-            fields.append(("brokenPictureMs", .object(broken.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(($0.value * 1_000).rounded()))) })))
-        }
-        if let delays = status?.inputDelaySeconds, !delays.isEmpty {
-            // Per live host: milliseconds later than its own time it is shown (its frames come in that late).
-            fields.append(("inputDelayMs", .object(delays.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(($0.value * 1_000).rounded()))) })))
-        }
+        // Per RTP host: milliseconds its picture was broken (a loss or decoder error until the next whole picture).
+        if let broken = status?.brokenPictureSeconds, !broken.isEmpty { fields.append(("brokenPictureMs", Self.milliseconds(broken))) }
+        // Per live host: milliseconds later than its own time it is shown (its frames come in that late).
+        if let delays = status?.inputDelaySeconds, !delays.isEmpty { fields.append(("inputDelayMs", Self.milliseconds(delays))) }
         if let error = entry.error { fields.append(("error", .string(error))) }
         fields.append(("ingest", await MixIngest.json(mixId: entry.id, spec: entry.spec, host: advertisedHost, store: store, dataFolder: mixes.dataFolder)))
         fields.append(("warnings", .array(entry.warnings.map(JSON.string))))
@@ -80,5 +76,10 @@ struct MixDescriptions: Sendable {
         }
         fields.append(("warnings", []))
         return .object(fields)
+    }
+
+    /// Seconds by host as whole milliseconds, in user-id order.
+    private static func milliseconds(_ seconds: [String: Double]) -> JSON {
+        .object(seconds.sorted { $0.key < $1.key }.map { ($0.key, .int(Int(($0.value * 1_000).rounded()))) })
     }
 }

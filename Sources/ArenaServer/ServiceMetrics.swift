@@ -57,19 +57,21 @@ enum ServiceMetrics {
             status.hosts.map { ("{mix=\"\(entry.id)\",host=\"\(labelValue($0))\"}", status.sending.contains($0) ? "1" : "0") }
         })
         family("arena_input_broken_picture_seconds_total", "counter",
-               "Seconds an RTP input's picture was broken (from a loss or decoder error to the next whole picture).", running.flatMap { entry, status in
-            status.brokenPictureSeconds.sorted { $0.key < $1.key }.map { ("{mix=\"\(entry.id)\",host=\"\(labelValue($0.key))\"}", String(format: "%.3f", $0.value)) }
-        })
+               "Seconds an RTP input's picture was broken (from a loss or decoder error to the next whole picture).",
+               running.flatMap { perHost($0.0.id, $0.1.brokenPictureSeconds) })
         family("arena_input_delay_seconds", "gauge",
                "How much later than its own time a live host is shown, because its frames come in that late (the other hosts do not wait for it).",
-               running.flatMap { entry, status in
-            status.inputDelaySeconds.sorted { $0.key < $1.key }.map { ("{mix=\"\(entry.id)\",host=\"\(labelValue($0.key))\"}", String(format: "%.3f", $0.value)) }
-        })
+               running.flatMap { perHost($0.0.id, $0.1.inputDelaySeconds) })
         let counts = battles.scoreUpdateCounts
         family("arena_score_updates_total", "counter", "Score updates applied, and retries answered from the ledger.",
                [("{result=\"applied\"}", String(counts.applied)), ("{result=\"replayed\"}", String(counts.replayed))])
         family("arena_callback_backlog", "gauge", "Callbacks not yet delivered.", [("", String(backlog))])
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One sample per host of mix `mix`, in seconds, in user-id order.
+    static func perHost(_ mix: String, _ seconds: [String: Double]) -> [(String, String)] {
+        seconds.sorted { $0.key < $1.key }.map { ("{mix=\"\(mix)\",host=\"\(labelValue($0.key))\"}", String(format: "%.3f", $0.value)) }
     }
 
     /// A Prometheus label value: backslash, double quote and newline escaped, as the text

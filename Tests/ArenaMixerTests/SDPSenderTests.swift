@@ -20,18 +20,31 @@ import Testing
                         tone: String? = "sine=frequency=440:sample_rate=48000", port: Int, scheme: String = "rtp", transport: String = "",
                         options: String = "", in folder: URL) throws -> (Process, String) {
         let sdp = folder.appendingPathComponent("sender-\(UUID().uuidString).sdp")  // two senders to one port write their own
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
         func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
         let inputs = ["-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", video] + (tone.map { ["-re", "-f", "lavfi", "-i", $0] } ?? [])
         let videoOutput: [String] = ["-map", "0:v"] + words(encoder) + words(options) + ["-f", "rtp", "\(scheme)://127.0.0.1:\(port)\(transport)"]
         let audioOutput: [String] = ["-map", tone == nil ? "0:a" : "1:a", "-c:a", audio] + words(options) + ["-f", "rtp", "\(scheme)://127.0.0.1:\(port + 2)\(transport)"]
-        process.arguments = inputs + videoOutput + audioOutput + ["-sdp_file", sdp.path]
+        let process = try start("/usr/bin/ffmpeg", inputs + videoOutput + audioOutput + ["-sdp_file", sdp.path])
+        for _ in 0..<100 where ((try? String(contentsOf: sdp, encoding: .utf8)) ?? "").isEmpty { usleep(50_000) }
+        return (process, try String(contentsOf: sdp, encoding: .utf8))
+    }
+
+    /// Starts `tool` with `arguments`, its output discarded.
+    func start(_ tool: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        for _ in 0..<100 where ((try? String(contentsOf: sdp, encoding: .utf8)) ?? "").isEmpty { usleep(50_000) }
-        return (process, try String(contentsOf: sdp, encoding: .utf8))
+        return process
+    }
+
+    /// Runs `tool` with `arguments` to its end; throws if it fails.
+    func run(_ tool: String, _ arguments: [String]) throws {
+        let process = try start(tool, arguments)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw GStreamerError(message: "\(tool) exited with \(process.terminationStatus)") }
     }
 
     func stop(_ process: Process) {

@@ -100,36 +100,31 @@ import Testing
     /// The samples an appsink gets until one starts at or after running time `end`.
     private func collect(from pipeline: Pipeline, sink name: String, until end: UInt64,
                          feed: () throws -> Void) throws -> [(sample: Sample, time: UInt64, bytes: [UInt8])] {
-        let samples = Mutex<[(sample: Sample, time: UInt64, bytes: [UInt8])]>([])
-        let done = DispatchSemaphore(value: 0)
-        try #require(pipeline.element(named: name)).onNewSample { sample in
-            let bytes = sample.withBytes { Array($0) } ?? []
-            let time = sample.runningTime ?? .max
-            samples.withLock { $0.append((sample, time, bytes)) }
-            if time >= end { done.signal() }
-        }
-        try pipeline.play()
-        defer { pipeline.stop() }
-        try feed()
-        #expect(done.wait(timeout: .now() + 10) == .success)
-        return samples.withLock { $0 }
+        try collect(from: pipeline, sink: name, until: { $0.last?.time ?? 0 >= end }, feed: feed)
     }
 
+    /// The first `count` samples an appsink gets.
     private func collect(from pipeline: Pipeline, sink name: String, count: Int,
                          feed: () throws -> Void) throws -> [(sample: Sample, time: UInt64, bytes: [UInt8])] {
+        try collect(from: pipeline, sink: name, until: { $0.count == count }, feed: feed)
+    }
+
+    /// The samples an appsink gets, each with its running time and bytes, until `done` holds for them.
+    private func collect(from pipeline: Pipeline, sink name: String, until done: @escaping @Sendable ([(sample: Sample, time: UInt64, bytes: [UInt8])]) -> Bool,
+                         feed: () throws -> Void) throws -> [(sample: Sample, time: UInt64, bytes: [UInt8])] {
         let samples = Mutex<[(sample: Sample, time: UInt64, bytes: [UInt8])]>([])
-        let done = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
         try #require(pipeline.element(named: name)).onNewSample { sample in
             let bytes = sample.withBytes { Array($0) } ?? []
             samples.withLock {
                 $0.append((sample, sample.runningTime ?? .max, bytes))
-                if $0.count == count { done.signal() }
+                if done($0) { finished.signal() }
             }
         }
         try pipeline.play()
         defer { pipeline.stop() }
         try feed()
-        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(finished.wait(timeout: .now() + 10) == .success)
         return samples.withLock { $0 }
     }
 }

@@ -214,9 +214,8 @@ final class InputHub: @unchecked Sendable {  // `runner` is set once, in init; t
                 state.switches.change(to: Int64(state.delay.current))
             }
             let delay = sample.runningTime.map { time in
-                let start = Int64(clamping: time)
-                let length = Int64(clamping: sample.duration ?? (video ? frameDuration : 0))
-                return state.switches.delay(at: start, until: start.addingReportingOverflow(length).overflow ? .max : start + length, picture: video)
+                let (end, overflow) = time.addingReportingOverflow(sample.duration ?? (video ? frameDuration : 0))
+                return state.switches.delay(at: Int64(clamping: time), until: overflow ? .max : Int64(clamping: end), picture: video)
             } ?? state.switches.delayWithoutTime(picture: video)
             let offset = shift + delay
             var moved = false
