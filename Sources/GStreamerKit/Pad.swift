@@ -61,6 +61,11 @@ public final class Pad: PropertySettable, @unchecked Sendable {
         return gst_aggregator_pad_has_buffer(pad) == 0 && gst_aggregator_pad_is_eos(pad) == 0
     }
 
+    /// For a mixer's (`GstAggregator`'s) sink pad: whether its stream has ended.
+    public var isAtEnd: Bool {
+        gst_aggregator_pad_is_eos(UnsafeMutablePointer<GstAggregatorPad>(OpaquePointer(pointer))) != 0
+    }
+
     /// The events Arena sends into pads.
     public enum Event: Sendable {
         /// The pad drops what it holds and refuses data until `.flushStop`.
@@ -182,6 +187,35 @@ public final class Pad: PropertySettable, @unchecked Sendable {
                 if let caps { handler(Caps(retaining: caps)) }
             }
             return .pass
+        }
+    }
+
+    /// What a stream says about time besides its buffers.
+    public enum StreamMark: Sendable {
+        /// Nothing until `end` (a gap event: a demuxer keeping a sparse stream in step).
+        case gap(end: UInt64)
+        /// The stream is over.
+        case endOfStream
+    }
+
+    /// Calls `handler` for each downstream gap and end-of-stream event, on the streaming thread.
+    public func addStreamMarkProbe(_ handler: @escaping @Sendable (StreamMark) -> Void) {
+        addRawProbe(GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) { info in
+            guard let data = info.pointee.data else { return }
+            let event = UnsafeMutablePointer<GstEvent>(OpaquePointer(data))
+            switch event.pointee.type {
+            case GST_EVENT_GAP:
+                var start = GstClockTime(0), duration = GstClockTime(0)
+                gst_event_parse_gap(event, &start, &duration)
+                let none = GstClockTime(clockTimeNone)
+                guard start != none else { return }
+                let (end, overflow) = UInt64(start).addingReportingOverflow(duration == none ? 0 : UInt64(duration))
+                handler(.gap(end: overflow ? UInt64(start) : end))
+            case GST_EVENT_EOS:
+                handler(.endOfStream)
+            default:
+                break
+            }
         }
     }
 

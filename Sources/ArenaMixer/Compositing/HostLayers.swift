@@ -41,7 +41,7 @@ struct HostLayers: Sendable {
         var inlets = [branch.inlet]
 
         var audio: Pad?
-        let voice = VoiceMeter()
+        let voice = VoiceMeter(hasSound: input.hasAudio)
         if input.hasAudio {
             let chain = [
                 try Element(factory: "audioconvert", name: "audio-convert-\(index)"),
@@ -61,6 +61,7 @@ struct HostLayers: Sendable {
                 let length = duration ?? UInt64(samples.count / 4) * 1_000_000_000 / UInt64(audioRate)
                 voice.add(level: VoiceActivity.level(ofS16: samples) + gain, at: pts, duration: length)
             }
+            try chain.last!.staticPad("src").addStreamMarkProbe { [voice] in voice.mark($0) }
             audio = pad
             inlets.append(try chain[0].staticPad("sink"))
         }
@@ -68,16 +69,58 @@ struct HostLayers: Sendable {
     }
 }
 
-/// A host's ``VoiceActivity``, fed on the audio thread and read on the compositor's.
-final class VoiceMeter: Sendable {
-    private let activity = Mutex(VoiceActivity())
+/// A host's ``VoiceActivity``, fed on the audio thread and read on the compositor's. A
+/// render's frame first waits until the host's sound has come through its time (or ended):
+/// the encoder holds some frames back, so the muxer would otherwise keep the sound behind
+/// the pictures being painted, and whether a ring shows would depend on which thread ran
+/// first. A live mix never waits.
+final class VoiceMeter: @unchecked Sendable {
+    /// How long a render's frame waits for a host's sound: well inside a render's stall limit
+    /// (2 s at least), so that a stalled input is still the one reported. A sound that does not
+    /// come in that long (a stalled stream; one that starts late, without gap events) is not
+    /// waited for again.
+    static let patience: TimeInterval = 0.5
+
+    private let condition = NSCondition()
+    private var activity = VoiceActivity()
+    /// Where the sound (or a gap in it) has come through to; unchecked: under `condition`.
+    private var heardThrough: UInt64 = 0
+    /// No more sound to wait for: none, it ended, or it did not come in time once.
+    private var done: Bool
+
+    init(hasSound: Bool) {
+        done = !hasSound
+    }
 
     func add(level: Double, at time: UInt64, duration: UInt64) {
-        activity.withLock { $0.add(level: level, at: time, duration: duration) }
+        condition.withLock {
+            activity.add(level: level, at: time, duration: duration)
+            heardThrough = max(heardThrough, time &+ duration)
+            condition.broadcast()
+        }
     }
 
-    func speaking(at time: UInt64) -> Bool {
-        activity.withLock { $0.speaking(at: time) }
+    /// A stream mark on the sound: a gap moves it on, the end stops the waits.
+    func mark(_ mark: Pad.StreamMark) {
+        condition.withLock {
+            switch mark {
+            case .gap(let end): heardThrough = max(heardThrough, end)
+            case .endOfStream: done = true
+            }
+            condition.broadcast()
+        }
     }
 
+    /// Whether the host is heard at `time`; with `waiting`, once the sound has come past it.
+    func speaking(at time: UInt64, waiting: Bool) -> Bool {
+        condition.withLock {
+            if waiting {
+                let deadline = Date(timeIntervalSinceNow: Self.patience)
+                while !done && heardThrough <= time {
+                    if !condition.wait(until: deadline) { done = true }
+                }
+            }
+            return activity.speaking(at: time)
+        }
+    }
 }

@@ -227,11 +227,15 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         return .mix
     }
 
-    /// File inputs that a mixer is waiting on: a pad of theirs with nothing queued and not ended.
+    /// File inputs that a mixer is waiting on: a pad of theirs with nothing queued and not
+    /// ended. A render's sound runs ahead of its pictures (``EncoderTail``), so a healthy
+    /// input's sound pad empties whenever its demuxer waits for the compositor to take a
+    /// picture: its sound counts only once its pictures have ended.
     func starvedInputs() -> [Int] {
         let running = inputs.withLock { Set($0.decoders.keys) }
-        return currentHosts.filter { running.contains($0.input.index) && ($0.video.isStarved || $0.audio?.isStarved == true) }
-            .map(\.input.index)
+        return currentHosts.filter { host in
+            running.contains(host.input.index) && (host.video.isStarved || (host.video.isAtEnd && host.audio?.isStarved == true))
+        }.map(\.input.index)
     }
 
     /// Takes a broken file input out of the mix, which goes on without it; its cell shows the
@@ -279,7 +283,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
             freshness[host.input.host.userId] = InputFreshness(hasFrame: host.video.hasStagedVideoFrame, latestFrame: host.branch.latestFrame)
             names[host.input.host.userId] = host.input.host.userName
         }
-        let speaking = Set(hosts.filter { $0.voice.speaking(at: pts) }.map(\.input.host.userId))
+        let speaking = Set(hosts.filter { $0.voice.speaking(at: pts, waiting: !plan.isLive) }.map(\.input.host.userId))
         let frame = planner.plan(at: pts, layout: layout, previous: previous, session: state.session(at: pts), names: names, freshness: freshness,
                                  speaking: speaking, decorations: state.decorations(at: pts),
                                  scoreChanges: { self.state.scoreChanges(of: $0, at: pts) })

@@ -30,7 +30,7 @@ enum EncoderTail {
             let videoChain = [try boundedQueue("encode-queue"), try videoEncoder(plan), try layoutCarrier(sei),
                               try Element(factory: "h264parse", name: "video-parser"), try boundedQueue("video-mux-queue")]
             let audioChain = [try Element(factory: "audioconvert", name: "audio-convert"), try audioEncoder(plan.audio),
-                              try boundedQueue("audio-mux-queue")]
+                              try soundAheadQueue()]
             try link(video, audio, videoChain, audioChain, in: pipeline)
             try pipeline.addChain([mux, sink])
             try videoChain.last!.link(mux)
@@ -120,6 +120,16 @@ enum EncoderTail {
         case .opus:
             return try Element(factory: "opusenc", name: "audio-encoder", ["bitrate": .int32(Int32(audio.bitrateKbps * 1000))])
         }
+    }
+
+    /// The encoded sound's queue into the muxer, which takes sound only as far as the picture
+    /// x264 has handed on (up to its look-ahead and B-frames behind the compositor): this lets
+    /// the sound run ahead of that, so that a render's frames need not wait long for the
+    /// sound of their own time (``VoiceMeter``). Bounded by bytes only: 4 MB is minutes of sound.
+    private static func soundAheadQueue() throws -> Element {
+        try Element(factory: "queue", name: "audio-mux-queue", [
+            "max-size-buffers": .uint32(0), "max-size-bytes": .uint32(4 << 20), "max-size-time": .uint64(0),
+        ])
     }
 
     /// A queue of three buffers, so the encoder runs on its own thread without a backlog.
