@@ -75,18 +75,21 @@ struct HostLayers: Sendable {
 /// the pictures being painted, and whether a ring shows would depend on which thread ran
 /// first. A live mix never waits.
 final class VoiceMeter: @unchecked Sendable {
-    /// How long a render's frame waits for a host's sound: well inside a render's stall limit
-    /// (2 s at least), so that a stalled input is still the one reported. A sound that does not
-    /// come in that long (a stalled stream; one that starts late, without gap events) is not
-    /// waited for again.
+    /// How long a render's frame waits for its hosts' sound, all of them together: well inside
+    /// a render's stall limit (2 s at least), so that a stalled input is still the one reported.
     static let patience: TimeInterval = 0.5
 
+    // Unchecked Sendable: everything below is read and written under `condition`.
     private let condition = NSCondition()
     private var activity = VoiceActivity()
-    /// Where the sound (or a gap in it) has come through to; unchecked: under `condition`.
-    private var heardThrough: UInt64 = 0
-    /// No more sound to wait for: none, it ended, or it did not come in time once.
+    /// Where the sound (or a gap in it) has come through to.
+    private var heard: UInt64 = 0
+    /// No more sound to wait for: none, or it ended.
     private var done: Bool
+    /// False after a wait ran out (a stalled stream; one that starts late without gap events),
+    /// until the sound has caught up with the frames again: a sound that lags is not waited
+    /// for frame after frame.
+    private var patient = true
 
     init(hasSound: Bool) {
         done = !hasSound
@@ -95,7 +98,7 @@ final class VoiceMeter: @unchecked Sendable {
     func add(level: Double, at time: UInt64, duration: UInt64) {
         condition.withLock {
             activity.add(level: level, at: time, duration: duration)
-            heardThrough = max(heardThrough, time &+ duration)
+            heard = max(heard, time &+ duration)
             condition.broadcast()
         }
     }
@@ -104,20 +107,29 @@ final class VoiceMeter: @unchecked Sendable {
     func mark(_ mark: Pad.StreamMark) {
         condition.withLock {
             switch mark {
-            case .gap(let end): heardThrough = max(heardThrough, end)
+            case .gap(let end): heard = max(heard, end)
             case .endOfStream: done = true
             }
             condition.broadcast()
         }
     }
 
-    /// Whether the host is heard at `time`; with `waiting`, once the sound has come past it.
-    func speaking(at time: UInt64, waiting: Bool) -> Bool {
+    /// Whether the host's sound has ended, or come through past `time`.
+    func isHeard(through time: UInt64) -> Bool {
+        condition.withLock { done || heard > time }
+    }
+
+    /// Whether the host is heard at `time`; with a `deadline`, once the sound has come past it
+    /// (or until then).
+    func speaking(at time: UInt64, waitingUntil deadline: Date?) -> Bool {
         condition.withLock {
-            if waiting {
-                let deadline = Date(timeIntervalSinceNow: Self.patience)
-                while !done && heardThrough <= time {
-                    if !condition.wait(until: deadline) { done = true }
+            if heard > time { patient = true }
+            if let deadline, patient {
+                while !done && heard <= time {
+                    if !condition.wait(until: deadline) {
+                        patient = false
+                        break
+                    }
                 }
             }
             return activity.speaking(at: time)

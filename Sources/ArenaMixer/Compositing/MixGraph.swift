@@ -31,6 +31,9 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     /// CPU time the overlays (drawing what changed, blending every item) take per frame.
     let overlayCost = StageCost()
     private let plan: MixPlan
+    /// A recording's end: its frames before it wait for their hosts' sound (nil: never wait;
+    /// live, or a snapshot, whose sound stops at its sink until the picture has come).
+    private let soundWaitEnd: UInt64?
     private let planner: FramePlanner
     private let overlays: OverlayFeed
     /// Carries each frame's layout into the encoded output (not in snapshots).
@@ -61,6 +64,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     init(plan: MixPlan, state: MixState, tail: EncoderTail.Kind, hubs: [Int: InputHub] = [:]) throws {
         self.plan = plan
         self.state = state
+        if case .recording = tail, !plan.isLive { soundWaitEnd = plan.duration } else { soundWaitEnd = nil }
         inputs = Mutex(Inputs(hubs: hubs))
         planner = FramePlanner(canvas: plan.canvas.size, staleAfter: plan.isLive ? plan.live.staleAfter : nil,
                                frameDuration: plan.frameDuration)
@@ -228,13 +232,15 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     }
 
     /// File inputs that a mixer is waiting on: a pad of theirs with nothing queued and not
-    /// ended. A render's sound runs ahead of its pictures (``EncoderTail``), so a healthy
+    /// ended. A recording's sound runs ahead of its pictures (``EncoderTail``), so a healthy
     /// input's sound pad empties whenever its demuxer waits for the compositor to take a
-    /// picture: its sound counts only once its pictures have ended.
+    /// picture: its sound counts when it is behind the latest frame planned, or its pictures ended.
     func starvedInputs() -> [Int] {
         let running = inputs.withLock { Set($0.decoders.keys) }
+        let latest = planning.withLock { $0.latestTime } ?? 0
         return currentHosts.filter { host in
-            running.contains(host.input.index) && (host.video.isStarved || (host.video.isAtEnd && host.audio?.isStarved == true))
+            let soundStarved = host.audio?.isStarved == true && (host.video.isAtEnd || !host.voice.isHeard(through: latest))
+            return running.contains(host.input.index) && (host.video.isStarved || soundStarved)
         }.map(\.input.index)
     }
 
@@ -277,13 +283,15 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         state.frameStarted(at: pts)
         let (layout, previous) = state.layoutChange(at: pts)
         let hosts = currentHosts
+        // A recording's frame waits for its hosts' sound through its own time (``VoiceMeter``).
+        let wait = soundWaitEnd.map { pts < $0 } == true ? Date(timeIntervalSinceNow: VoiceMeter.patience) : nil
+        let speaking = Set(hosts.filter { $0.voice.speaking(at: pts, waitingUntil: wait) }.map(\.input.host.userId))
         var freshness: [String: InputFreshness] = [:]
         var names: [String: String] = [:]
         for host in hosts {
             freshness[host.input.host.userId] = InputFreshness(hasFrame: host.video.hasStagedVideoFrame, latestFrame: host.branch.latestFrame)
             names[host.input.host.userId] = host.input.host.userName
         }
-        let speaking = Set(hosts.filter { $0.voice.speaking(at: pts, waiting: !plan.isLive) }.map(\.input.host.userId))
         let frame = planner.plan(at: pts, layout: layout, previous: previous, session: state.session(at: pts), names: names, freshness: freshness,
                                  speaking: speaking, decorations: state.decorations(at: pts),
                                  scoreChanges: { self.state.scoreChanges(of: $0, at: pts) })

@@ -30,7 +30,7 @@ enum EncoderTail {
             let videoChain = [try boundedQueue("encode-queue"), try videoEncoder(plan), try layoutCarrier(sei),
                               try Element(factory: "h264parse", name: "video-parser"), try boundedQueue("video-mux-queue")]
             let audioChain = [try Element(factory: "audioconvert", name: "audio-convert"), try audioEncoder(plan.audio),
-                              try soundAheadQueue()]
+                              try soundAheadQueue(plan)]
             try link(video, audio, videoChain, audioChain, in: pipeline)
             try pipeline.addChain([mux, sink])
             try videoChain.last!.link(mux)
@@ -123,12 +123,12 @@ enum EncoderTail {
     }
 
     /// The encoded sound's queue into the muxer, which takes sound only as far as the picture
-    /// x264 has handed on (up to its look-ahead and B-frames behind the compositor): this lets
-    /// the sound run ahead of that, so that a render's frames need not wait long for the
-    /// sound of their own time (``VoiceMeter``). Bounded by bytes only: 4 MB is minutes of sound.
-    private static func soundAheadQueue() throws -> Element {
+    /// x264 has handed on: this lets the sound run ahead of that by what x264 can hold back
+    /// (at most 60 frames of look-ahead and 16 B-frames; 80 frames) and 2 s more, so that a
+    /// recording's frames need not wait for the sound of their own time (``VoiceMeter``).
+    private static func soundAheadQueue(_ plan: MixPlan) throws -> Element {
         try Element(factory: "queue", name: "audio-mux-queue", [
-            "max-size-buffers": .uint32(0), "max-size-bytes": .uint32(4 << 20), "max-size-time": .uint64(0),
+            "max-size-buffers": .uint32(0), "max-size-bytes": .uint32(0), "max-size-time": .uint64(80 * plan.frameDuration + 2_000_000_000),
         ])
     }
 
