@@ -58,14 +58,19 @@ enum TestMedia {
     }
 }
 
-/// Writes `json` as a spec in a new folder, plans it and renders it to `out.<ext>`.
-@discardableResult
-func render(_ json: String, output: String = "out.mp4", in workspace: URL? = nil) throws -> (plan: MixPlan, path: String) {
+/// Writes `json` as a spec in a new folder and plans it, to render to `out.<ext>`.
+func planned(_ json: String, output: String = "out.mp4", in workspace: URL? = nil) throws -> MixPlan {
     let folder = try workspace ?? TestMedia.workspace()
     let specFile = folder.appendingPathComponent("spec.json")
     try Data(json.utf8).write(to: specFile)
-    let plan = try MixPlan(spec: try MixSpec.load(file: specFile), templates: try TemplateLibrary.bundled(),
-                           outputOverride: folder.appendingPathComponent(output).path)
+    return try MixPlan(spec: try MixSpec.load(file: specFile), templates: try TemplateLibrary.bundled(),
+                       outputOverride: folder.appendingPathComponent(output).path)
+}
+
+/// Writes `json` as a spec in a new folder, plans it and renders it to `out.<ext>`.
+@discardableResult
+func render(_ json: String, output: String = "out.mp4", in workspace: URL? = nil) throws -> (plan: MixPlan, path: String) {
+    let plan = try planned(json, output: output, in: workspace)
     let result = try MixRenderer(plan: plan).run()
     return (plan, result.path)
 }

@@ -30,14 +30,17 @@ import Testing
         return pixel.green > 150 && pixel.red < 120
     }
 
-    /// Renders Alice with the tone clip and five silent hosts, with `preset`; the frames `wanted`.
+    /// The voice room spec: Alice with the tone clip and five silent hosts, with `preset`.
+    private static func voiceRoomSpec(preset: String) throws -> String {
+        let silent = try TestMedia.clip(rgb: Colour.blue, width: 160, height: 120, seconds: 4, audio: false)
+        let inputs = [("alice", try Self.toneClip())] + ["bob", "carol", "dave", "erin", "frank"].map { ($0, silent) }
+        return #"{"template": 2, "duration": 4, "hosts": \#(hostsJSON(inputs)), "output": {"video": {"preset": "\#(preset)"}}}"#
+    }
+
+    /// Renders the voice room with `preset`; the frames `wanted`.
     private static func voiceRoom(preset: String, wanted: [Int]) async throws -> [RGBFrame] {
         try await offPool {
-            let silent = try TestMedia.clip(rgb: Colour.blue, width: 160, height: 120, seconds: 4, audio: false)
-            let inputs = [("alice", try Self.toneClip())] + ["bob", "carol", "dave", "erin", "frank"].map { ($0, silent) }
-            let (_, path) = try render("""
-                {"template": 2, "duration": 4, "hosts": \(hostsJSON(inputs)), "output": {"video": {"preset": "\(preset)"}}}
-                """)
+            let (_, path) = try render(try voiceRoomSpec(preset: preset))
             return try VideoFrames.decode(path: path) { wanted.contains($0) }.kept
         }
     }
@@ -75,5 +78,21 @@ import Testing
         let frames = try await Self.voiceRoom(preset: "veryfast", wanted: wanted)
         try #require(frames.count == 4)
         #expect(frames.map { Self.ring($0, Self.seats[0]) } == [false, true, true, false], "alice's ring at \(wanted) frames")
+    }
+
+    /// A snapshot hears the sound up to its moment too: the ring is off at 0.5 s and on at
+    /// 1.2 s. (Its sink held the sound back until the picture had come: it was off at both.)
+    @Test func aSnapshotShowsTheRingOfItsMoment() async throws {
+        let rings = try await offPool {
+            let plan = try planned(try Self.voiceRoomSpec(preset: "ultrafast"))
+            return try [0.5, 1.2].map { seconds in
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("ring-\(UUID().uuidString).png").path
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                try MixRenderer(plan: plan).run(.snapshot(seconds: seconds, path: path))
+                let frame = try #require(try VideoFrames.decode(path: path) { $0 == 0 }.kept.first)
+                return Self.ring(frame, Self.seats[0])
+            }
+        }
+        #expect(rings == [false, true])
     }
 }

@@ -31,8 +31,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     /// CPU time the overlays (drawing what changed, blending every item) take per frame.
     let overlayCost = StageCost()
     private let plan: MixPlan
-    /// A recording's end: its frames before it wait for their hosts' sound (nil: never wait;
-    /// live, or a snapshot, whose sound stops at its sink until the picture has come).
+    /// A render's end: its frames before it wait for their hosts' sound (nil: live, never wait).
     private let soundWaitEnd: UInt64?
     private let planner: FramePlanner
     private let overlays: OverlayFeed
@@ -64,7 +63,12 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     init(plan: MixPlan, state: MixState, tail: EncoderTail.Kind, hubs: [Int: InputHub] = [:]) throws {
         self.plan = plan
         self.state = state
-        if case .recording = tail, !plan.isLive { soundWaitEnd = plan.duration } else { soundWaitEnd = nil }
+        let end: UInt64? = switch tail {
+        case .recording: plan.duration
+        case .live: plan.isOpenEnded ? nil : plan.duration
+        case .snapshot(let at, _): min(at + 1, plan.duration)
+        }
+        soundWaitEnd = plan.isLive ? nil : end
         inputs = Mutex(Inputs(hubs: hubs))
         planner = FramePlanner(canvas: plan.canvas.size, staleAfter: plan.isLive ? plan.live.staleAfter : nil,
                                frameDuration: plan.frameDuration)
@@ -100,11 +104,6 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         try addFrameClock(live: plan.isLive)
         for input in plan.inputs { _ = try addHost(input) }
 
-        let end: UInt64? = switch tail {
-        case .recording: plan.duration
-        case .live: plan.isOpenEnded ? nil : plan.duration
-        case .snapshot(let at, _): min(at + 1, plan.duration)
-        }
         if let end {
             for output in [compositor, mixer] { try Self.endStream(of: output, at: end) }
         }
@@ -232,7 +231,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
     }
 
     /// File inputs that a mixer is waiting on: a pad of theirs with nothing queued and not
-    /// ended. A recording's sound runs ahead of its pictures (``EncoderTail``), so a healthy
+    /// ended. A render's sound runs ahead of its pictures (``EncoderTail``), so a healthy
     /// input's sound pad empties whenever its demuxer waits for the compositor to take a
     /// picture: its sound counts when it is behind the latest frame planned, or its pictures ended.
     func starvedInputs() -> [Int] {
@@ -283,7 +282,7 @@ final class MixGraph: @unchecked Sendable {  // `appliedMute` is the audio mixer
         state.frameStarted(at: pts)
         let (layout, previous) = state.layoutChange(at: pts)
         let hosts = currentHosts
-        // A recording's frame waits for its hosts' sound through its own time (``VoiceMeter``).
+        // A render's frame waits for its hosts' sound through its own time (``VoiceMeter``).
         let wait = soundWaitEnd.map { pts < $0 } == true ? Date(timeIntervalSinceNow: VoiceMeter.patience) : nil
         let speaking = Set(hosts.filter { $0.voice.speaking(at: pts, waitingUntil: wait) }.map(\.input.host.userId))
         var freshness: [String: InputFreshness] = [:]

@@ -58,7 +58,12 @@ enum EncoderTail {
             }
             let videoChain = [try Element(factory: "videoconvert", name: "rgb"), try Element(factory: "pngenc", name: "png"),
                               try Element(factory: "filesink", name: "file", ["location": .string(path)])]
-            try link(video, audio, videoChain, [try Element(factory: "fakesink", name: "no-audio")], in: pipeline)
+            // The sound is only heard (the speaking ring): a leaky queue keeps it going while the
+            // sink, like every sink, holds its first buffer until the picture has come.
+            let leak = try Element(factory: "queue", name: "audio-leak", [
+                "max-size-buffers": .uint32(1), "max-size-bytes": .uint32(0), "max-size-time": .uint64(0), "leaky": .nick("downstream"),
+            ])
+            try link(video, audio, videoChain, [leak, try Element(factory: "fakesink", name: "no-audio")], in: pipeline)
         }
     }
 
