@@ -57,8 +57,7 @@ public final class Pad: PropertySettable, @unchecked Sendable {
     /// For a mixer's (`GstAggregator`'s) sink pad: whether it is waiting for data, having
     /// none queued and no end-of-stream (`gst_aggregator_pad_has_buffer`, `_is_eos`).
     public var isStarved: Bool {
-        let pad = UnsafeMutablePointer<GstAggregatorPad>(OpaquePointer(pointer))
-        return gst_aggregator_pad_has_buffer(pad) == 0 && gst_aggregator_pad_is_eos(pad) == 0
+        gst_aggregator_pad_has_buffer(UnsafeMutablePointer<GstAggregatorPad>(OpaquePointer(pointer))) == 0 && !isAtEnd
     }
 
     /// For a mixer's (`GstAggregator`'s) sink pad: whether its stream has ended.

@@ -76,7 +76,8 @@ struct HostLayers: Sendable {
 /// first. A live mix never waits.
 final class VoiceMeter: @unchecked Sendable {
     /// How long a render's frame waits for its hosts' sound, all of them together: well inside
-    /// a render's stall limit (2 s at least), so that a stalled input is still the one reported.
+    /// a render's stall limit (10 s; 2 s in BrokenStreamTests), so that a stalled input is
+    /// still the one reported.
     static let patience: TimeInterval = 0.5
 
     // Unchecked Sendable: everything below is read and written under `condition`.
