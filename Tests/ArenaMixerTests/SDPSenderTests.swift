@@ -14,16 +14,21 @@ import Testing
     /// ffmpeg sending `video` (a lavfi source and its encoder's options) and a 440 Hz tone
     /// encoded with `audio`, to two ports from `port`; `transport` is added to each RTP URL's
     /// options and `options` to each output's. With `tone` nil, `video` is one lavfi graph
-    /// with both streams (read from one clock, so that its sender reports agree). Returns the
-    /// process and the SDP it wrote.
+    /// with both streams. Both outputs' sender reports count from the same wall time: each of
+    /// ffmpeg's RTP outputs otherwise takes its own, when its header is written (the video's
+    /// after x264 has started), and its reports carry that skew, which the receiver rightly
+    /// follows (the one-minute lip-sync test read -12 to +13 ms run to run, -51 ms under
+    /// make test). Returns the process and the SDP it wrote.
     func ffmpeg(video: String = "color=c=red:s=160x120:r=15", encoder: String, audio: String = "libopus",
                         tone: String? = "sine=frequency=440:sample_rate=48000", port: Int, scheme: String = "rtp", transport: String = "",
                         options: String = "", in folder: URL) throws -> (Process, String) {
         let sdp = folder.appendingPathComponent("sender-\(UUID().uuidString).sdp")  // two senders to one port write their own
         func words(_ text: String) -> [String] { text.split(separator: " ").map(String.init) }
         let inputs = ["-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", video] + (tone.map { ["-re", "-f", "lavfi", "-i", $0] } ?? [])
-        let videoOutput: [String] = ["-map", "0:v"] + words(encoder) + words(options) + ["-f", "rtp", "\(scheme)://127.0.0.1:\(port)\(transport)"]
-        let audioOutput: [String] = ["-map", tone == nil ? "0:a" : "1:a", "-c:a", audio] + words(options) + ["-f", "rtp", "\(scheme)://127.0.0.1:\(port + 2)\(transport)"]
+        let clock = ["-start_time_realtime", String(Int64(Date().timeIntervalSince1970 * 1e6))]  // microseconds
+        let videoOutput: [String] = ["-map", "0:v"] + words(encoder) + words(options) + clock + ["-f", "rtp", "\(scheme)://127.0.0.1:\(port)\(transport)"]
+        let audioOutput: [String] = ["-map", tone == nil ? "0:a" : "1:a", "-c:a", audio] + words(options) + clock
+            + ["-f", "rtp", "\(scheme)://127.0.0.1:\(port + 2)\(transport)"]
         let process = try start("/usr/bin/ffmpeg", inputs + videoOutput + audioOutput + ["-sdp_file", sdp.path])
         for _ in 0..<100 where ((try? String(contentsOf: sdp, encoding: .utf8)) ?? "").isEmpty { usleep(50_000) }
         return (process, try String(contentsOf: sdp, encoding: .utf8))
