@@ -3,16 +3,39 @@
 #include <libyuv/planar_functions.h>
 #include <stdlib.h>
 
-// Bilinear scaling of one 8-bit plane, centre-aligned like libyuv's (source position
-// (x + 0.5) * ratio - 0.5), in two passes per output row: the two source rows it falls
-// between are interpolated into a padded row (libyuv's InterpolateRow, AVX2), then that row
-// is filtered horizontally. The horizontal filter is where libyuv spends its time (one
+// Bilinear scaling of one plane into an 8-bit one, centre-aligned like libyuv's (source
+// position (x + 0.5) * ratio - 0.5), in two passes per output row: the two source rows it
+// falls between are interpolated into a padded 8-bit row (libyuv's InterpolateRow, AVX2; for
+// 10- to 16-bit samples a loop that narrows them in the same step), then that row is
+// filtered horizontally. The horizontal filter is where libyuv spends its time (one
 // output pixel at a time, ScaleFilterCols, or plain C when it point-samples at odd ratios);
 // here a table made once per call gives, for each run of outputs, where its source pixels
 // start, a byte shuffle that lays out each output's two source pixels side by side, and
 // their weights in 1/64: one AVX2 shuffle and one multiply-add then make two runs. A run's
 // source pixels must fit in 16 bytes: runs of 8 outputs when shrinking by at most 2x, of 4
 // up to 4x; larger shrinks are left to the caller.
+
+/// Row `top` and the one below it (or `top` again at the bottom) blended by `fraction`/256
+/// into the 8-bit `row`: libyuv's InterpolateRow for 8-bit samples; for deeper ones, each
+/// sample narrowed to 8 bits in the same step, rounded.
+static void blend_rows(const uint8_t *src, int src_stride, int depth, int src_width, int src_height, int top, int fraction, uint8_t *row) {
+    const uint8_t *upper = src + (long)top * src_stride;
+    const uint8_t *lower = top + 1 < src_height ? upper + src_stride : upper;
+    if (depth <= 8) {
+        InterpolatePlane(upper, 0, lower, 0, row, 0, src_width, 1, fraction);
+        return;
+    }
+    const uint16_t *a = (const uint16_t *)upper, *b = (const uint16_t *)lower;
+    uint32_t rounding = 1u << (depth - 1), top_weight = 256 - (uint32_t)fraction;
+    for (int x = 0; x < src_width; x++) {
+        uint32_t value = (a[x] * top_weight + b[x] * (uint32_t)fraction + rounding) >> depth;
+        row[x] = (uint8_t)(value > 255 ? 255 : value);
+    }
+}
+
+void arena_narrow_plane(const uint8_t *src, int src_stride, int depth, int width, int height, uint8_t *dst, int dst_stride) {
+    for (int y = 0; y < height; y++) blend_rows(src, src_stride, depth, width, height, y, 0, dst + (long)y * dst_stride);
+}
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -83,19 +106,20 @@ __attribute__((target("avx2"))) static void filter_row_avx2(const uint8_t *row, 
 /// Asks for the two source rows around `at` (two output rows ahead) while this row is made:
 /// decoded frames come from memory, not cache, and the rows a shrink skips break the hardware
 /// prefetcher's stream. A 1080x1080 -> 360x360 cell from 16 frames in turn: 0.30-0.35 -> 0.18-0.25 ms.
-static void prefetch_rows(const uint8_t *src, int src_stride, int src_width, int src_height, double at) {
+static void prefetch_rows(const uint8_t *src, int src_stride, int row_bytes, int src_height, double at) {
     int top = at < 0 ? 0 : (int)at;
     if (top + 1 >= src_height) return;
     const uint8_t *row = src + (long)top * src_stride;
-    for (int x = 0; x < src_width; x += 64) {
+    for (int x = 0; x < row_bytes; x += 64) {
         __builtin_prefetch(row + x);
         __builtin_prefetch(row + src_stride + x);
     }
 }
 
-int arena_bilinear_plane(const uint8_t *src, int src_stride, int src_width, int src_height, uint8_t *dst, int dst_stride,
+int arena_bilinear_plane(const uint8_t *src, int src_stride, int depth, int src_width, int src_height, uint8_t *dst, int dst_stride,
                          int dst_width, int dst_height) {
     if (!__builtin_cpu_supports("avx2")) return -1;
+    if (depth < 8 || depth > 16) return -1;
     if (src_width < 2 || src_height < 1 || dst_width < 1 || dst_height < 1 || src_width > 4 * dst_width) return -1;
     taps t = {.run = src_width <= 2 * dst_width ? 8 : 4};
     t.runs = (dst_width + t.run - 1) / t.run;
@@ -112,6 +136,7 @@ int arena_bilinear_plane(const uint8_t *src, int src_stride, int src_width, int 
         return -1;
     }
     for (int i = src_width; i < src_width + PAD; i++) row[i] = 0;
+    int row_bytes = depth > 8 ? 2 * src_width : src_width;
     double ratio = (double)src_height / dst_height;
     for (int y = 0; y < dst_height; y++) {
         double at = (y + 0.5) * ratio - 0.5;
@@ -119,10 +144,8 @@ int arena_bilinear_plane(const uint8_t *src, int src_stride, int src_width, int 
         if (at > src_height - 1) at = src_height - 1;
         int top = (int)at, fraction = (int)((at - top) * 256 + 0.5);
         if (fraction == 256) top += 1, fraction = 0;
-        const uint8_t *upper = src + (long)top * src_stride;
-        const uint8_t *lower = top + 1 < src_height ? upper + src_stride : upper;
-        prefetch_rows(src, src_stride, src_width, src_height, (y + 2.5) * ratio - 0.5);
-        InterpolatePlane(upper, 0, lower, 0, row, 0, src_width, 1, fraction);
+        prefetch_rows(src, src_stride, row_bytes, src_height, (y + 2.5) * ratio - 0.5);
+        blend_rows(src, src_stride, depth, src_width, src_height, top, fraction, row);
         filter_row_avx2(row, &t, dst + (long)y * dst_stride, dst_width);
     }
     free(memory);
@@ -131,9 +154,9 @@ int arena_bilinear_plane(const uint8_t *src, int src_stride, int src_width, int 
 
 #else
 
-int arena_bilinear_plane(const uint8_t *src, int src_stride, int src_width, int src_height, uint8_t *dst, int dst_stride,
+int arena_bilinear_plane(const uint8_t *src, int src_stride, int depth, int src_width, int src_height, uint8_t *dst, int dst_stride,
                          int dst_width, int dst_height) {
-    (void)src, (void)src_stride, (void)src_width, (void)src_height, (void)dst, (void)dst_stride, (void)dst_width, (void)dst_height;
+    (void)src, (void)src_stride, (void)depth, (void)src_width, (void)src_height, (void)dst, (void)dst_stride, (void)dst_width, (void)dst_height;
     return -1;
 }
 

@@ -31,23 +31,35 @@ static span chroma(span s, int shift) {
     return c;
 }
 
-static void scale(const uint8_t *src, int src_stride, span sx, span sy, uint8_t *dst, int dst_stride, span dx, span dy) {
-    const uint8_t *from = src + (long)sy.start * src_stride + sx.start;
+/// Scales one plane of `depth`-bit samples; -1 if memory runs out.
+static int scale(const uint8_t *src, int src_stride, int depth, span sx, span sy, uint8_t *dst, int dst_stride, span dx, span dy) {
+    const uint8_t *from = src + (long)sy.start * src_stride + (long)sx.start * (depth > 8 ? 2 : 1);
     uint8_t *to = dst + (long)dy.start * dst_stride + dx.start;
     int from_width = sx.end - sx.start, from_height = sy.end - sy.start, to_width = dx.end - dx.start, to_height = dy.end - dy.start;
-    if (arena_bilinear_plane(from, src_stride, from_width, from_height, to, dst_stride, to_width, to_height) != 0)
+    if (arena_bilinear_plane(from, src_stride, depth, from_width, from_height, to, dst_stride, to_width, to_height) == 0) return 0;
+    if (depth <= 8) {
         ScalePlane(from, src_stride, from_width, from_height, to, dst_stride, to_width, to_height, kFilterBilinear);
+        return 0;
+    }
+    uint16_t *scaled = malloc((size_t)to_width * to_height * sizeof(uint16_t));
+    if (!scaled) return -1;
+    ScalePlane_16((const uint16_t *)from, src_stride / 2, from_width, from_height, scaled, to_width, to_width, to_height, kFilterBilinear);
+    arena_narrow_plane((const uint8_t *)scaled, to_width * 2, depth, to_width, to_height, to, dst_stride);
+    free(scaled);
+    return 0;
 }
 
 int arena_paint_scaled(const arena_source *source, arena_rect crop, const arena_canvas *canvas, arena_rect cell) {
     if (crop.x < 0 || crop.y < 0 || crop.width <= 0 || crop.height <= 0 || crop.x + crop.width > source->width ||
         crop.y + crop.height > source->height)
         return -1;
+    int depth = source->depth ? source->depth : 8;
+    if (depth < 8 || depth > 16 || (depth > 8 && source->uv_interleaved)) return -1;
     span dx, dy, sx, sy;
     if (cut(cell.x, cell.width, canvas->width, crop.x, crop.width, &dx, &sx) ||
         cut(cell.y, cell.height, canvas->height, crop.y, crop.height, &dy, &sy))
         return -1;
-    scale(source->planes[0], source->strides[0], sx, sy, canvas->planes[0], canvas->strides[0], dx, dy);
+    if (scale(source->planes[0], source->strides[0], depth, sx, sy, canvas->planes[0], canvas->strides[0], dx, dy)) return -1;
 
     span cdx = chroma(dx, 1), cdy = chroma(dy, 1);
     if (source->uv_interleaved) {
@@ -65,7 +77,8 @@ int arena_paint_scaled(const arena_source *source, arena_rect crop, const arena_
     }
     span csx = chroma(sx, source->chroma_shift_x), csy = chroma(sy, source->chroma_shift_y);
     for (int plane = 1; plane <= 2; plane++)
-        scale(source->planes[plane], source->strides[plane], csx, csy, canvas->planes[plane], canvas->strides[plane], cdx, cdy);
+        if (scale(source->planes[plane], source->strides[plane], depth, csx, csy, canvas->planes[plane], canvas->strides[plane], cdx, cdy))
+            return -1;
     return 0;
 }
 

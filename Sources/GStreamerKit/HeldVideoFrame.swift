@@ -23,8 +23,10 @@ public final class HeldVideoFrame: @unchecked Sendable {
         case semiPlanar(uFirst: Bool)
     }
 
-    /// The formats ``Layout`` covers, as caps format names (for a caps filter before the pad).
-    public static let readableFormats = ["I420", "YV12", "Y42B", "Y444", "NV12", "NV21"]
+    /// The formats ``Layout`` covers, as caps format names (for a caps filter before the pad):
+    /// 8-bit, and planar 10- and 12-bit (read as 16-bit samples, ``bitDepth``).
+    public static let readableFormats = ["I420", "YV12", "Y42B", "Y444", "NV12", "NV21",
+                                         "I420_10LE", "I422_10LE", "Y444_10LE", "I420_12LE", "I422_12LE", "Y444_12LE"]
 
     public var width: Int { Int(info.width) }
     public var height: Int { Int(info.height) }
@@ -35,14 +37,20 @@ public final class HeldVideoFrame: @unchecked Sendable {
 
     public var layout: Layout? {
         switch info.finfo.pointee.format {
-        case GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_YV12: .planar(chromaShiftX: 1, chromaShiftY: 1)
-        case GST_VIDEO_FORMAT_Y42B: .planar(chromaShiftX: 1, chromaShiftY: 0)
-        case GST_VIDEO_FORMAT_Y444: .planar(chromaShiftX: 0, chromaShiftY: 0)
+        case GST_VIDEO_FORMAT_I420, GST_VIDEO_FORMAT_YV12, GST_VIDEO_FORMAT_I420_10LE, GST_VIDEO_FORMAT_I420_12LE:
+            .planar(chromaShiftX: 1, chromaShiftY: 1)
+        case GST_VIDEO_FORMAT_Y42B, GST_VIDEO_FORMAT_I422_10LE, GST_VIDEO_FORMAT_I422_12LE: .planar(chromaShiftX: 1, chromaShiftY: 0)
+        case GST_VIDEO_FORMAT_Y444, GST_VIDEO_FORMAT_Y444_10LE, GST_VIDEO_FORMAT_Y444_12LE: .planar(chromaShiftX: 0, chromaShiftY: 0)
         case GST_VIDEO_FORMAT_NV12: .semiPlanar(uFirst: true)
         case GST_VIDEO_FORMAT_NV21: .semiPlanar(uFirst: false)
         default: nil
         }
     }
+
+    /// Bits a sample: 8, or 10 and 12 for the deeper formats ``readableFormats`` lists, whose
+    /// samples are 16-bit little-endian words (this machine's order: Swift's platforms are all
+    /// little-endian).
+    public var bitDepth: Int { Int(info.finfo.pointee.depth.0) }
 
     /// Maps the frame for reading and calls `body` with its planes in Y, U, V order (YV12's
     /// swapped planes put back) and their strides; nil if it cannot be mapped.

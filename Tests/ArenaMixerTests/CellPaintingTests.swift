@@ -4,7 +4,7 @@ import CArenaPaint
 import Testing
 
 /// The painting step on its own: exact cell rectangles, cuts at the canvas edges, every
-/// source layout it reads, and a change of colour matrix.
+/// source layout and depth it reads, and a change of colour matrix.
 @Suite struct CellPaintingTests {
     /// An I420 image in three arrays, each plane tightly packed.
     struct Image {
@@ -39,7 +39,7 @@ import Testing
 
     /// Paints `planes` (read as `layout`) scaled into `cell` of a 64 x 48 black canvas.
     static func paint(_ planes: [[UInt8]], strides: [Int], width: Int, height: Int, shifts: (Int, Int) = (1, 1), interleaved: Int = 0,
-                      crop: arena_rect? = nil, cell: arena_rect) -> (Image, Int32) {
+                      depth: Int = 8, crop: arena_rect? = nil, cell: arena_rect) -> (Image, Int32) {
         var canvas = Image(width: 64, height: 48, y: 16)
         var result: Int32 = 0
         let p = planes.map { UnsafeMutablePointer<UInt8>.allocate(capacity: $0.count) }
@@ -53,6 +53,7 @@ import Testing
         source.chroma_shift_x = Int32(shifts.0)
         source.chroma_shift_y = Int32(shifts.1)
         source.uv_interleaved = Int32(interleaved)
+        source.depth = Int32(depth)
         canvas.withCanvas { result = arena_paint_scaled(&source, crop ?? arena_rect(x: 0, y: 0, width: Int32(width), height: Int32(height)), &$0, cell) }
         return (canvas, result)
     }
@@ -135,6 +136,40 @@ import Testing
             let worst = zip(painted.planes[plane], expected.planes[plane]).map { abs(Int($0) - Int($1)) }.max()!
             #expect(worst <= 2, "4:4:4 plane \(plane) differs by \(worst)")
         }
+    }
+
+    /// 10- and 12-bit planar sources (16-bit little-endian samples) paint as their 8-bit values
+    /// do, each sample narrowed as it is blended: shrunk, enlarged, and shrunk past 4x (libyuv
+    /// scales the 16-bit plane, then it is narrowed). Within 1: libyuv's 8-bit row blend keeps
+    /// 7 bits of its weight.
+    @Test(arguments: [10, 12]) func deeperSamplesPaintAsTheirEightBitValues(depth: Int) {
+        let (width, height) = (48, 40)
+        var image = Image(width: width, height: height)
+        for row in 0..<height { for x in 0..<width { image.planes[0][row * width + x] = UInt8((x * 5 + row * 3) % 256) } }
+        for index in image.planes[1].indices {
+            image.planes[1][index] = UInt8(40 + index % 170)
+            image.planes[2][index] = UInt8(220 - index % 150)
+        }
+        func deep(_ plane: [UInt8]) -> [UInt8] {
+            plane.flatMap { value -> [UInt8] in let sample = UInt16(value) << (depth - 8); return [UInt8(sample & 0xFF), UInt8(sample >> 8)] }
+        }
+        let deepPlanes = image.planes.map(deep)
+        for cell in [arena_rect(x: 2, y: 3, width: 30, height: 26), arena_rect(x: 0, y: 2, width: 60, height: 44), arena_rect(x: 5, y: 5, width: 8, height: 8)] {
+            let crop = arena_rect(x: 6, y: 4, width: 36, height: 30)
+            let (expected, _) = Self.paint(image.planes, strides: [48, 24, 24], width: width, height: height, crop: crop, cell: cell)
+            let (painted, result) = Self.paint(deepPlanes, strides: [96, 48, 48], width: width, height: height, depth: depth, crop: crop, cell: cell)
+            #expect(result == 0)
+            for plane in 0..<3 {
+                let worst = zip(painted.planes[plane], expected.planes[plane]).map { abs(Int($0) - Int($1)) }.max()!
+                #expect(worst <= 1, "\(depth)-bit plane \(plane) into \(cell.width)x\(cell.height) differs by \(worst)")
+            }
+        }
+        // Depths it does not read, and deep semi-planar pairs, are refused.
+        let (_, unreadable) = Self.paint(deepPlanes, strides: [96, 48, 48], width: width, height: height, depth: 17, cell: arena_rect(x: 0, y: 0, width: 8, height: 8))
+        let (untouched, semiPlanar) = Self.paint(Array(deepPlanes.prefix(2)), strides: [96, 96], width: width, height: height, interleaved: 1, depth: depth,
+                                                 cell: arena_rect(x: 0, y: 0, width: 8, height: 8))
+        #expect(unreadable == -1 && semiPlanar == -1)
+        #expect(untouched.planes[0].allSatisfy { $0 == 16 })
     }
 
     @Test func aFrameInAnotherColourMatrixIsReexpressedInTheCanvasOne() {

@@ -164,6 +164,28 @@ import Testing
         expectColour(frames[0], x: 540, y: 598, Colour.blue)
     }
 
+    /// A 10-bit input (H.264 High 10, as phones record HDR) is read by the painting step as it
+    /// is, narrowed to 8 bits as it is scaled, beside an 8-bit one.
+    @Test func aTenBitInputIsPaintedBesideAnEightBitOne() throws {
+        let alice = try TestMedia.clip(rgb: Colour.green, width: 1280, height: 720, audio: false, pixels: "I420_10LE")
+        let bob = try TestMedia.clip(rgb: Colour.yellow, width: 720, height: 1280, audio: false)
+        let probe = Process(), output = Pipe()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
+        probe.arguments = ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=pix_fmt", "-of", "csv=p=0", alice.path]
+        probe.standardOutput = output
+        try probe.run()
+        probe.waitUntilExit()
+        let pixels = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(pixels.hasPrefix("yuv420p10le"), "the clip's pixels: \(pixels)")
+        let (_, path) = try render("""
+            {"template": 600, "duration": 1, "hosts": \(hostsJSON([("alice", alice), ("bob", bob)])),
+             "output": {"video": {"preset": "ultrafast"}}}
+            """)
+        let frames = try VideoFrames.decode(path: path) { $0 == 15 }.kept
+        expectColour(frames[0], x: 180, y: 598, Colour.green)
+        expectColour(frames[0], x: 540, y: 598, Colour.yellow)
+    }
+
     @Test func anInputThatChangesSizeMidStreamKeepsFillingItsCell() throws {
         // Two MPEG-TS segments, 4:3 green then 16:9 blue, joined as one stream.
         let folder = try TestMedia.workspace()

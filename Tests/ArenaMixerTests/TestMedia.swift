@@ -22,10 +22,11 @@ enum TestMedia {
         case mp4H264 = "mp4", webmVP8 = "webm", mkvVP9 = "mkv"
     }
 
-    /// A clip of one colour (`0xRRGGBB`), with a 440 Hz tone unless `audio` is false.
+    /// A clip of one colour (`0xRRGGBB`), with a 440 Hz tone unless `audio` is false; its
+    /// frames in `pixels` (I420_10LE: H.264's High 10 profile).
     static func clip(rgb: UInt32, width: Int = 640, height: Int = 480, fps: Int = 30, seconds: Double = 2,
-                     audio: Bool = true, format: Format = .mp4H264) throws -> URL {
-        let name = String(format: "%06X-%dx%d-%d-%.1f-%@.%@", rgb, width, height, fps, seconds, audio ? "a" : "n", format.rawValue, format.rawValue)
+                     audio: Bool = true, format: Format = .mp4H264, pixels: String = "I420") throws -> URL {
+        let name = String(format: "%06X-%dx%d-%d-%.1f-%@-%@.%@", rgb, width, height, fps, seconds, audio ? "a" : "n", pixels, format.rawValue)
         let file = folder.appendingPathComponent(name)
         return try made.withLock { made in
         if made.contains(name) { return file }
@@ -37,7 +38,7 @@ enum TestMedia {
         }
         var description = """
             videotestsrc pattern=solid-color foreground-color=\(0xFF00_0000 | rgb) num-buffers=\(frames) \
-            ! video/x-raw,format=I420,width=\(width),height=\(height),framerate=\(fps)/1 ! \(encoder) \
+            ! video/x-raw,format=I420,width=\(width),height=\(height),framerate=\(fps)/1 ! videoconvert ! video/x-raw,format=\(pixels) ! \(encoder) \
             ! \(muxer) name=mux ! filesink location="\(file.path)"
             """
         if audio {

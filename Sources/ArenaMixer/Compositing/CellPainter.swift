@@ -114,6 +114,7 @@ final class CellPainter {
             readable.strides = (Int32(strides[0]), Int32(strides[1]), strides.count > 2 ? Int32(strides[2]) : 0)
             readable.width = Int32(source.width)
             readable.height = Int32(source.height)
+            readable.depth = Int32(source.bitDepth)
             switch layout {
             case .planar(let shiftX, let shiftY):
                 readable.chroma_shift_x = Int32(shiftX)

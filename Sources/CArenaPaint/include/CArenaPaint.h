@@ -11,16 +11,19 @@ typedef struct {
     int x, y, width, height;
 } arena_rect;
 
-/// An 8-bit YUV source frame, read only: planar (three planes, chroma subsampled by
+/// A YUV source frame, read only: planar (three planes, chroma subsampled by
 /// 2^chroma_shift_x horizontally and 2^chroma_shift_y vertically: 1, 1 for 4:2:0; 1, 0 for
 /// 4:2:2; 0, 0 for 4:4:4) or semi-planar 4:2:0 (two planes, uv_interleaved 1 for NV12, whose
-/// pairs are U then V, 2 for NV21).
+/// pairs are U then V, 2 for NV21). `depth`: bits a sample, 8 (or 0) for a byte each, 9 to 16
+/// for native-order 16-bit samples (planar only: 10-bit I420_10LE, say), which are narrowed to
+/// 8 bits as they are scaled. Strides are in bytes.
 typedef struct {
     const uint8_t *planes[3];
     int strides[3];
     int width, height;
     int chroma_shift_x, chroma_shift_y;
     int uv_interleaved;
+    int depth;
 } arena_source;
 
 /// An I420 frame being made, writable.
@@ -33,7 +36,8 @@ typedef struct {
 /// Scales `crop` of `source` into `cell` of `canvas`, bilinear (our AVX2 filter up to a 4x
 /// shrink; libyuv's beyond, for NV12 chroma, or without AVX2). Parts of the cell outside the
 /// canvas are cut, with the matching part of the crop.
-/// Returns 0, or -1 when the crop is not inside the source or a rectangle is empty.
+/// Returns 0, or -1 when the crop is not inside the source, a rectangle is empty, the depth is
+/// not one it reads, or memory runs out.
 int arena_paint_scaled(const arena_source *source, arena_rect crop, const arena_canvas *canvas, arena_rect cell);
 
 /// Fills `cell` of `canvas` (cut to the canvas) with one colour.
