@@ -54,7 +54,12 @@ int arena_paint_scaled(const arena_source *source, arena_rect crop, const arena_
         crop.y + crop.height > source->height)
         return -1;
     int depth = source->depth ? source->depth : 8;
-    if (depth < 8 || depth > 16 || (depth > 8 && source->uv_interleaved)) return -1;
+    if (depth < 8 || depth > 16) return -1;
+    if (depth > 8) {  // 16-bit samples: planar, each plane and row starting on a whole sample
+        if (source->uv_interleaved) return -1;
+        for (int plane = 0; plane < 3; plane++)
+            if (((uintptr_t)source->planes[plane] | (uintptr_t)source->strides[plane]) & 1) return -1;
+    }
     span dx, dy, sx, sy;
     if (cut(cell.x, cell.width, canvas->width, crop.x, crop.width, &dx, &sx) ||
         cut(cell.y, cell.height, canvas->height, crop.y, crop.height, &dy, &sy))

@@ -37,9 +37,10 @@ import Testing
         }
     }
 
-    /// Paints `planes` (read as `layout`) scaled into `cell` of a 64 x 48 black canvas.
+    /// Paints `planes` (read as `layout`; `depth` 0 means 8-bit, as a zeroed source says)
+    /// scaled into `cell` of a 64 x 48 black canvas.
     static func paint(_ planes: [[UInt8]], strides: [Int], width: Int, height: Int, shifts: (Int, Int) = (1, 1), interleaved: Int = 0,
-                      depth: Int = 8, crop: arena_rect? = nil, cell: arena_rect) -> (Image, Int32) {
+                      depth: Int = 0, crop: arena_rect? = nil, cell: arena_rect) -> (Image, Int32) {
         var canvas = Image(width: 64, height: 48, y: 16)
         var result: Int32 = 0
         let p = planes.map { UnsafeMutablePointer<UInt8>.allocate(capacity: $0.count) }
@@ -170,6 +171,25 @@ import Testing
                                                  cell: arena_rect(x: 0, y: 0, width: 8, height: 8))
         #expect(unreadable == -1 && semiPlanar == -1)
         #expect(untouched.planes[0].allSatisfy { $0 == 16 })
+    }
+
+    /// Narrowing rounds half up and clamps: painted at its own size (the filter's weights are
+    /// then 64 and 0), a 10-bit source gives each sample rounded to 8 bits, 1023 and values past
+    /// 10 bits giving 255; at 4:2:0, 4:2:2 and 4:4:4.
+    @Test(arguments: [(1, 1), (1, 0), (0, 0)]) func deeperSamplesAreRoundedAndClamped(shiftX: Int, shiftY: Int) {
+        let (width, height) = (16, 8)
+        let samples: [(UInt16, UInt8)] = [(1, 0), (2, 1), (5, 1), (6, 2), (512, 128), (1021, 255), (1023, 255), (0xFFFF, 255)]
+        func bytes(_ values: [UInt16]) -> [UInt8] { values.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] } }
+        let luma = bytes((0..<(width * height)).map { samples[$0 % samples.count].0 })
+        let (chromaWidth, chromaHeight) = (width >> shiftX, height >> shiftY)
+        let chroma = bytes([UInt16](repeating: 512, count: chromaWidth * chromaHeight))
+        let (painted, result) = Self.paint([luma, chroma, chroma], strides: [2 * width, 2 * chromaWidth, 2 * chromaWidth], width: width, height: height,
+                                           shifts: (shiftX, shiftY), depth: 10, cell: arena_rect(x: 0, y: 0, width: Int32(width), height: Int32(height)))
+        #expect(result == 0)
+        let expected = (0..<(width * height)).map { samples[$0 % samples.count].1 }
+        let narrowed = (0..<height).flatMap { row in (0..<width).map { painted.y($0, row) } }
+        #expect(narrowed == expected)
+        #expect((0..<(height / 2)).allSatisfy { row in (0..<(width / 2)).allSatisfy { painted.u($0, row) == 128 && painted.v($0, row) == 128 } })
     }
 
     @Test func aFrameInAnotherColourMatrixIsReexpressedInTheCanvasOne() {

@@ -164,8 +164,8 @@ import Testing
         expectColour(frames[0], x: 540, y: 598, Colour.blue)
     }
 
-    /// A 10-bit input (H.264 High 10, as phones record HDR) is read by the painting step as it
-    /// is, narrowed to 8 bits as it is scaled, beside an 8-bit one.
+    /// A 10-bit input (H.264 High 10) is read by the painting step as it is, narrowed to 8 bits
+    /// as it is scaled, beside an 8-bit one.
     @Test func aTenBitInputIsPaintedBesideAnEightBitOne() throws {
         let alice = try TestMedia.clip(rgb: Colour.green, width: 1280, height: 720, audio: false, pixels: "I420_10LE")
         let bob = try TestMedia.clip(rgb: Colour.yellow, width: 720, height: 1280, audio: false)
