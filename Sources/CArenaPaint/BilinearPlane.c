@@ -2,6 +2,7 @@
 
 #include <libyuv/planar_functions.h>
 #include <stdlib.h>
+#include <string.h>
 
 // Bilinear scaling of one plane into an 8-bit one, centre-aligned like libyuv's (source
 // position (x + 0.5) * ratio - 0.5), in two passes per output row: the two source rows it
@@ -13,7 +14,7 @@
 // start, a byte shuffle that lays out each output's two source pixels side by side, and
 // their weights in 1/64: one AVX2 shuffle and one multiply-add then make two runs. A run's
 // source pixels must fit in 16 bytes: runs of 8 outputs when shrinking by at most 2x, of 4
-// up to 4x; larger shrinks are left to the caller.
+// up to 4x, of 2 up to 8x; larger shrinks are left to the caller.
 
 /// Row `top` and the one below it (or `top` again at the bottom) blended by `fraction`/256
 /// into the 8-bit `row`: libyuv's InterpolateRow for 8-bit samples; for deeper ones, each
@@ -42,7 +43,7 @@ void arena_narrow_plane(const uint8_t *src, int src_stride, int depth, int width
 
 enum { PAD = 32 };
 
-/// The taps of every output pixel of a row, in runs of `run` (8 or 4) outputs.
+/// The taps of every output pixel of a row, in runs of `run` (8, 4 or 2) outputs.
 typedef struct {
     int run, runs;
     int32_t *base;    // first source pixel of each run
@@ -96,8 +97,11 @@ __attribute__((target("avx2"))) static void filter_row_avx2(const uint8_t *row, 
         __m256i packed = _mm256_packus_epi16(values, values);
         if (t->run == 8) {
             _mm_storeu_si128((__m128i *)(dst + x), _mm256_castsi256_si128(_mm256_permute4x64_epi64(packed, 0xD8)));
-        } else {
+        } else if (t->run == 4) {
             _mm_storel_epi64((__m128i *)(dst + x), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(packed, firsts)));
+        } else {
+            uint32_t pairs_out = (uint32_t)_mm256_extract_epi16(packed, 0) | (uint32_t)_mm256_extract_epi16(packed, 8) << 16;
+            memcpy(dst + x, &pairs_out, 4);
         }
     }
     filter_row_scalar(row, t, dst, x, width);
@@ -120,8 +124,8 @@ int arena_bilinear_plane(const uint8_t *src, int src_stride, int depth, int src_
                          int dst_width, int dst_height) {
     if (!__builtin_cpu_supports("avx2")) return -1;
     if (depth < 8 || depth > 16) return -1;
-    if (src_width < 2 || src_height < 1 || dst_width < 1 || dst_height < 1 || src_width > 4 * dst_width) return -1;
-    taps t = {.run = src_width <= 2 * dst_width ? 8 : 4};
+    if (src_width < 2 || src_height < 1 || dst_width < 1 || dst_height < 1 || src_width > 8 * dst_width) return -1;
+    taps t = {.run = src_width <= 2 * dst_width ? 8 : src_width <= 4 * dst_width ? 4 : 2};
     t.runs = (dst_width + t.run - 1) / t.run;
     // One allocation: bases, shuffles, weights, then the padded row (reads reach 16 bytes past a base).
     size_t tables = (size_t)t.runs * (sizeof(int32_t) + 32);

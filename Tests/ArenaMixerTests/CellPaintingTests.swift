@@ -140,8 +140,8 @@ import Testing
     }
 
     /// 10- and 12-bit planar sources (16-bit little-endian samples) paint as their 8-bit values
-    /// do, each sample narrowed as it is blended: shrunk, enlarged, and shrunk past 4x (libyuv
-    /// scales the 16-bit plane, then it is narrowed). Within 1: libyuv's 8-bit row blend keeps
+    /// do, each sample narrowed as it is blended: shrunk, enlarged, shrunk 4.5x, and shrunk 9x
+    /// (past 8x libyuv scales the 16-bit plane, then it is narrowed). Within 1: libyuv's 8-bit row blend keeps
     /// 7 bits of its weight.
     @Test(arguments: [10, 12]) func deeperSamplesPaintAsTheirEightBitValues(depth: Int) {
         let (width, height) = (48, 40)
@@ -155,7 +155,8 @@ import Testing
             plane.flatMap { value -> [UInt8] in let sample = UInt16(value) << (depth - 8); return [UInt8(sample & 0xFF), UInt8(sample >> 8)] }
         }
         let deepPlanes = image.planes.map(deep)
-        for cell in [arena_rect(x: 2, y: 3, width: 30, height: 26), arena_rect(x: 0, y: 2, width: 60, height: 44), arena_rect(x: 5, y: 5, width: 8, height: 8)] {
+        for cell in [arena_rect(x: 2, y: 3, width: 30, height: 26), arena_rect(x: 0, y: 2, width: 60, height: 44), arena_rect(x: 5, y: 5, width: 8, height: 8),
+                     arena_rect(x: 5, y: 5, width: 4, height: 4)] {
             let crop = arena_rect(x: 6, y: 4, width: 36, height: 30)
             let (expected, _) = Self.paint(image.planes, strides: [48, 24, 24], width: width, height: height, crop: crop, cell: cell)
             let (painted, result) = Self.paint(deepPlanes, strides: [96, 48, 48], width: width, height: height, depth: depth, crop: crop, cell: cell)

@@ -14,7 +14,8 @@ import Testing
     /// cell's; it runs here without them (add-borders=false), so the bar is its scaler alone.
     @Test(arguments: [
         ("pinwheel", 1280, 720, 360, 640), ("zone-plate", 1280, 720, 360, 640), ("pinwheel", 540, 960, 360, 640),
-        ("zone-plate", 1920, 1080, 240, 426), ("pinwheel", 640, 360, 720, 1280),
+        ("zone-plate", 1920, 1080, 240, 426), ("pinwheel", 640, 360, 720, 1280), ("zone-plate", 1080, 1920, 240, 426),
+        ("pinwheel", 1080, 1920, 240, 426), ("zone-plate", 1920, 1080, 120, 214),
     ])
     func paintedCellsAreAsSharpAsThePreviousPath(pattern: String, width: Int, height: Int, cellWidth: Int, cellHeight: Int) throws {
         let scene = try Scene(pattern: pattern, width: width, height: height, cell: Size(width: cellWidth, height: cellHeight), format: "I420")

@@ -33,7 +33,7 @@ typedef struct {
     int width, height;
 } arena_canvas;
 
-/// Scales `crop` of `source` into `cell` of `canvas`, bilinear (our AVX2 filter up to a 4x
+/// Scales `crop` of `source` into `cell` of `canvas`, bilinear (our AVX2 filter up to an 8x
 /// shrink; libyuv's beyond, for NV12 chroma, or without AVX2). Parts of the cell outside the
 /// canvas are cut, with the matching part of the crop.
 /// Returns 0, or -1 when the crop is not inside the source, a rectangle is empty, the depth is
