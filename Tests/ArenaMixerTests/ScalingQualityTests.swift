@@ -15,7 +15,7 @@ import Testing
     @Test(arguments: [
         ("pinwheel", 1280, 720, 360, 640), ("zone-plate", 1280, 720, 360, 640), ("pinwheel", 540, 960, 360, 640),
         ("zone-plate", 1920, 1080, 240, 426), ("pinwheel", 640, 360, 720, 1280), ("zone-plate", 1080, 1920, 240, 426),
-        ("pinwheel", 1080, 1920, 240, 426), ("zone-plate", 1920, 1080, 120, 214),
+        ("pinwheel", 1080, 1920, 240, 426), ("zone-plate", 1920, 1080, 120, 213),
     ])
     func paintedCellsAreAsSharpAsThePreviousPath(pattern: String, width: Int, height: Int, cellWidth: Int, cellHeight: Int) throws {
         let scene = try Scene(pattern: pattern, width: width, height: height, cell: Size(width: cellWidth, height: cellHeight), format: "I420")
@@ -75,8 +75,9 @@ import Testing
         /// (I420), from `frame` (this scene's own unless given) of `depth`-bit samples.
         func paint(_ frame: Data? = nil, depth: Int) throws -> [UInt8] {
             let bytes = depth > 8 ? 2 : 1
-            var painted = [UInt8](repeating: 0, count: cell.width * cell.height * 3 / 2)
-            let (lumaSize, chromaSize) = (cell.width * cell.height, cell.width * cell.height / 4)
+            // Chroma rows round up: an odd height's last row of 2 x 2 blocks is painted too.
+            let (lumaSize, chromaSize) = (cell.width * cell.height, (cell.width / 2) * ((cell.height + 1) / 2))
+            var painted = [UInt8](repeating: 0, count: lumaSize + 2 * chromaSize)
             let result = (frame ?? self.frame).withUnsafeBytes { data in
                 let base = data.bindMemory(to: UInt8.self).baseAddress!
                 return painted.withUnsafeMutableBufferPointer { out in

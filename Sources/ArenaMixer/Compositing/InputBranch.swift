@@ -5,8 +5,8 @@ import Synchronization
 /// One host's video path from its decoder to its compositor pad. Frames in a layout the
 /// painting step reads (8-bit I420, YV12, 4:2:2, 4:4:4, NV12, NV21; 10- and 12-bit 4:2:0,
 /// 4:2:2 and 4:4:4, narrowed to 8 bits as they are scaled) pass untouched; others are
-/// converted by videoconvert to the nearest of those (RGB to 4:4:4, for one). Cropping and scaling happen later,
-/// straight into the output frame (``CellPainter``), so the compositor only stages frames.
+/// converted by videoconvert to the nearest of those (RGB to 4:4:4, for one). Cropping and
+/// scaling happen later, straight into the output frame (``CellPainter``), so the compositor only stages frames.
 /// They run on the thread that delivers the frames (the decoder's, or the hub's appsrc's).
 final class InputBranch: Sendable {
     /// Where decoded frames enter the branch.
