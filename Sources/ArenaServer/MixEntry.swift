@@ -96,15 +96,24 @@ final class MixEntry: Sendable {
         state.withLock { $0.recentWarnings = Array($0.recentWarnings.suffix(19)) + [text] }
     }
 
-    /// Waits (up to 5 s) until the mix runs, so that events can apply; a cancelled caller still waits.
+    /// Waits (up to 10 s) until the mix runs, so that changes can apply: false at once if it
+    /// ended or was asked to stop, and false if it is still starting then. A cancelled caller
+    /// still waits.
     func waitUntilRunning() async -> Bool {
         await Task(executorPreference: ServiceExecutor.shared) {
-            for _ in 0..<100 {
-                if self.mix != nil { return true }
+            for _ in 0..<200 {
+                let (running, over) = self.state.withLock { ($0.running != nil, $0.ended || $0.stopRequested) }
+                if running { return true }
+                if over { return false }
                 try? await Task.sleep(for: .milliseconds(50))
             }
             return false
         }.value
+    }
+
+    /// Why a change to this mix is refused (409): it is still starting, or it does not run.
+    var refusal: APIError {
+        APIError(.conflict, status == "starting" ? "mix '\(id)' is still starting; try again" : "mix '\(id)' is not running")
     }
 
     /// Stops the mix and waits (up to 30 s) for its outputs to be finalised, holding no
@@ -161,9 +170,17 @@ final class MixEntry: Sendable {
         state.withLock { $0.stopRequested = true }
     }
 
+    /// `starting` until its pipeline runs, `running`, `stopping` while its outputs finalise,
+    /// then `ended` or `failed`.
     var status: String {
-        state.withLock { $0.ended ? ($0.failure == nil ? "ended" : "failed") : ($0.stopRequested ? "stopping" : "running") }
+        state.withLock { state in
+            if state.ended { return state.failure == nil ? "ended" : "failed" }
+            if state.stopRequested { return "stopping" }
+            return state.running == nil ? "starting" : "running"
+        }
     }
+    /// Whether it counts against the instance's mix limit: starting or running.
+    var holdsASlot: Bool { ["starting", "running"].contains(status) }
     var error: String? { state.withLock { $0.failure } }
     /// The latest 10,000 outbound events.
     var notices: [Notice] { state.withLock { $0.history } }

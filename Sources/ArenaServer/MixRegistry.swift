@@ -173,7 +173,7 @@ final class MixRegistry: Sendable {
             return nil
         }
         return try await entry.serially { last in
-            guard entry.takesChanges, let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
+            guard await entry.waitUntilRunning(), entry.takesChanges, let mix = entry.mix else { throw entry.refusal }
             guard let number = try await store.recordMixChange(mixId: id, kind: "event", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
             try await catchUpOrForget(number, entry, mix: mix, last: &last)
             do {
@@ -199,7 +199,7 @@ final class MixRegistry: Sendable {
     }
 
     /// Mixes this instance runs or is starting.
-    var running: Int { entries.withLock { $0.values.filter { $0.status == "running" }.count } }
+    var running: Int { entries.withLock { $0.values.filter(\.holdsASlot).count } }
 
     /// How many more mixes this instance would take now.
     var room: Int { cpuIsBusy ? 0 : max(0, limit - running) }
@@ -272,7 +272,7 @@ final class MixRegistry: Sendable {
     }
 
     private func checkLimit(counting entries: [MixEntry]) throws {
-        let running = entries.filter { $0.status == "running" }.count
+        let running = entries.filter(\.holdsASlot).count
         guard running < limit else { throw APIError(.conflict, "the service runs \(running) mixes, its limit; stop one first") }
     }
 
@@ -292,9 +292,8 @@ final class MixRegistry: Sendable {
             return nil
         }
         let change = try patch(body, spec: entry.spec)
-        guard let mix = entry.mix else { throw APIError(.conflict, "mix '\(id)' is not running") }
         try await entry.serially { last in
-            guard entry.takesChanges else { throw APIError(.conflict, "mix '\(id)' is not running") }
+            guard await entry.waitUntilRunning(), entry.takesChanges, let mix = entry.mix else { throw entry.refusal }
             // Recorded before it is applied. A change refused before any part of it applied is
             // forgotten; one refused partway stays, and a restart applies it as far again.
             guard let number = try await store.recordMixChange(mixId: id, kind: "patch", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }

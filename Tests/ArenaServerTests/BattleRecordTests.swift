@@ -7,7 +7,7 @@ import Testing
     @Test func resultsStayTimesCountDownAndPostedBattlesAreScorable() async throws {
         let service = try await RunningService()
         #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
-        try await Task.sleep(for: .seconds(1))
+        try await service.waitUntilRunning("room")
         func field(_ reply: RunningService.Reply, _ name: String) -> Int? { (reply.body["battle"] as? [String: Any] ?? reply.body)[name] as? Int }
 
         // Five minutes: a loaded test run must not see the battle end before its /end.

@@ -24,7 +24,7 @@ import Testing
         }
         // ... and when a running mix is patched with them.
         #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
-        try await Task.sleep(for: .seconds(1))
+        try await service.waitUntilRunning("room")
         for (output, field) in attacks {
             let reply = try await service.call("PATCH", "/v1/mixes/room", #"{"outputs": [\#(output)]}"#)
             #expect((400..<500).contains(reply.status) && reply.message.hasPrefix(field), "\(reply.text)")

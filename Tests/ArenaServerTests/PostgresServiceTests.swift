@@ -11,7 +11,7 @@ import Testing
         let database = try await PostgresServer.database()
         let service = try await RunningService(storeURL: database, instance: "box-1")
         #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
-        try await Task.sleep(for: .seconds(1))
+        try await service.waitUntilRunning("room")
         #expect(try await service.call("POST", "/v1/mixes/room/events", #"{"event": "cameraOff", "userId": "bob"}"#).status == 200)
         let battle = #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#
         #expect(try await service.call("POST", "/v1/battles", battle).status == 201)
@@ -27,7 +27,8 @@ import Testing
         await service.stop()
 
         let again = try await RunningService(folder: service.folder, storeURL: database)
-        try await Task.sleep(for: .seconds(1))
+        try await again.waitUntilRunning("room")
+        try await Task.sleep(for: .seconds(1))  // and its recorded changes are applied again
         let mix = try await again.call("GET", "/v1/mixes/room")
         #expect(mix.text.contains(#""state":"running""#) && mix.text.contains(#""battleId":"pk""#), "\(mix.text)")
         let status = try await again.call("GET", "/v1/battles/pk")
@@ -45,7 +46,7 @@ import Testing
         let database = try await PostgresServer.database()
         let service = try await RunningService(storeURL: database)
         #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
-        try await Task.sleep(for: .seconds(1))
+        try await service.waitUntilRunning("room")
         let battle = #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 2000}"#
         #expect(try await service.call("POST", "/v1/battles", battle).status == 201)
         let holder = Process()

@@ -25,7 +25,7 @@ import Testing
     @Test func outputChangesAtOnceLeaveNoRecordingBehind() async throws {
         let service = try await RunningService()
         #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
-        try await Task.sleep(for: .seconds(1))
+        try await service.waitUntilRunning("room")
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<8 {
                 let body = #"{"outputs": [{"type": "recording", "path": "patch\#(index).mkv", "segmentSeconds": 600}]}"#

@@ -9,7 +9,7 @@ import Testing
         let (alice, bob) = ServerTestPorts.pair()
         let (carol, _) = ServerTestPorts.pair()
         #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: (alice, bob))).status == 201)
-        try await Task.sleep(for: .seconds(1))
+        try await service.waitUntilRunning("room")
         let patched = try await service.call("PATCH", "/v1/mixes/room", """
             {"addHosts": [{"userId": "carol", "input": {"rtp": {"video": {"port": \(carol)}}}}],
              "outputs": [{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600}, {"type": "hls", "folder": ".", "segmentSeconds": 1}]}
@@ -23,7 +23,8 @@ import Testing
         await service.stop()
 
         let again = try await RunningService(folder: service.folder)
-        try await Task.sleep(for: .seconds(1))
+        try await again.waitUntilRunning("room")
+        try await Task.sleep(for: .seconds(1))  // and its recorded changes are applied again
         let after = try await again.call("GET", "/v1/mixes/room")
         func state(_ reply: RunningService.Reply) -> [String] {
             let mix = reply.body["mix"] as? [String: Any] ?? [:]

@@ -5,6 +5,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Synchronization
+import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -61,6 +62,17 @@ final class RunningService: @unchecked Sendable {
         let (data, response) = try await session.data(for: request)
         let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
         return Reply(status: (response as! HTTPURLResponse).statusCode, body: object, text: String(decoding: data, as: UTF8.self))
+    }
+}
+
+extension RunningService {
+    /// Waits (up to 20 s: a loaded machine starts a mix slowly) until mix `id` says it runs.
+    func waitUntilRunning(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        for _ in 0..<200 {
+            if try await call("GET", "/v1/mixes/\(id)").text.contains(#""state":"running""#) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("mix '\(id)' did not start in 20 s", sourceLocation: sourceLocation)
     }
 }
 

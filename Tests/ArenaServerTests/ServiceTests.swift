@@ -95,7 +95,7 @@ import Testing
         let service = try await RunningService()
         let created = try await service.call("POST", "/v1/mixes?id=room-1", idleMixSpec(ports: ServerTestPorts.pair(), canvas: (720, 1280)))
         #expect(created.status == 201, "\(created.text)")
-        try await Task.sleep(for: .seconds(1))
+        try await service.waitUntilRunning("room-1")
         // Events in the session's vocabulary; one that does not apply now is refused.
         // Bob leaves, is invited again, accepts and joins: the co-host flow, event by event.
         for event in [#"{"event": "hostLeft", "userId": "bob"}"#, #"{"event": "coHostRequest", "inviter": "alice", "invitee": "bob"}"#,
@@ -248,7 +248,8 @@ import Testing
     @Test func aRunningMixChangesTemplateAndOutputs() async throws {
         let service = try await RunningService()
         #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
-        try await Task.sleep(for: .seconds(1))
+        try await service.waitUntilRunning("room")
+        try await Task.sleep(for: .seconds(1))  // a second of frames before the change
         let patched = try await service.call("PATCH", "/v1/mixes/room", """
             {"template": 601, "outputs": [{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600},
                                           {"type": "hls", "folder": ".", "segmentSeconds": 1}]}
@@ -289,7 +290,8 @@ extension ServiceTests {
         let service = try await RunningService()
         let ports = ServerTestPorts.pair()
         #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ports)).status == 201)
-        try await Task.sleep(for: .seconds(1))
+        try await service.waitUntilRunning("room")
+        try await Task.sleep(for: .seconds(1))  // a second of frames before the change
         let carol = #"{"userId": "carol", "userName": "Carol", "input": {"rtp": {"video": {"port": \#(ports.1 + 100)}}}}"#
         let added = try await service.call("PATCH", "/v1/mixes/room", #"{"addHosts": [\#(carol)]}"#)
         #expect(added.status == 200, "\(added.text)")

@@ -92,7 +92,7 @@ extension TrustTests {
     @Test func keysBelongToTheirBattleAndTotalsStayInRange() async throws {
         let service = try await RunningService()
         #expect(try await service.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
-        try await Task.sleep(for: .seconds(1))
+        try await service.waitUntilRunning("room")
         func score(_ battle: String, _ key: String, op: String, _ value: Int) async throws -> RunningService.Reply {
             try await service.call("POST", "/v1/battles/\(battle)/scores",
                                    #"{"idempotencyKey": "\#(key)", "op": \#(op), "scores": [{"room": "bob", "score": \#(value)}]}"#)
