@@ -390,6 +390,15 @@ final class MixRegistry: Sendable {
         all.filter { $0.mix?.session.connected.contains(room) == true }
     }
 
+    /// `mixes(connecting:)` once the mixes still starting that name `room` as a host have
+    /// started (each waited for as a change to it is: 10 s at most).
+    func mixesOnceStarted(connecting room: String) async -> [MixEntry] {
+        for entry in all where entry.status == "starting" && entry.spec.hosts.contains(where: { $0.userId == room }) {
+            _ = await entry.waitUntilRunning()
+        }
+        return mixes(connecting: room)
+    }
+
     /// Stops every mix at once, finalising their outputs.
     func stopAll() async {
         await withTaskGroup(of: Void.self) { group in
