@@ -44,6 +44,9 @@ final class BattleDesk: Sendable {
         guard ArenaService.isIdentifier(id) else {
             throw APIError(.badRequest, "battleId '\(Redaction.value(id))' must be 1 to 64 letters, digits, '-' or '_'")
         }
+        // A mix here that names fromRoom but still starts is waited for, outside the lock below:
+        // it holds up this battle only.
+        await mixes.waitForStartingMixes(naming: fromRoom)
         // One creation at a time: the checks below then hold when the battle is applied, and
         // `battle.created` goes out before the mixes report `battle.started`.
         return try await creating.withLock { _ in
@@ -54,7 +57,7 @@ final class BattleDesk: Sendable {
     private func start(id: String, fromRoom: String, toRooms: [String], durationMilliseconds duration: Int,
                        extensionInfo: String?) async throws -> JSONResponse {
         guard try await store.battle(id: id) == nil else { throw APIError(.conflict, "battle '\(Redaction.value(id))' already exists") }
-        let entries = await mixes.mixesOnceStarted(connecting: fromRoom)
+        let entries = mixes.mixes(connecting: fromRoom).filter { $0.status == .running }
         // Mixes other instances run with the room connected, as they last published it.
         let live = Set(try await store.liveInstances().map(\.id))
         let remote = try await store.mixes().filter { $0.owner.map(live.contains) == true && mixes.local($0.id) == nil && $0.connected.contains(fromRoom) }
@@ -68,6 +71,8 @@ final class BattleDesk: Sendable {
                 throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is already in battle '\(Redaction.value(open.id))'")
             }
             connected = first.connected
+        } else if let starting = mixes.startingMixes(naming: fromRoom).first {
+            throw APIError(.conflict, "mix '\(starting.id)' with room '\(Redaction.value(fromRoom))' is still starting; try again")
         } else {
             throw APIError(.notFound, "room '\(Redaction.value(fromRoom))' is in no running mix")
         }
@@ -164,7 +169,7 @@ final class BattleDesk: Sendable {
                 try await store.endBattle(id: record.id)
                 continue
             }
-            guard let entry = mixes.local(mixId), await entry.waitUntilRunning() else { continue }
+            guard let entry = mixes.local(mixId), await entry.waitForPipeline() else { continue }  // still replaying: not `waitUntilRunning`
             let config = BattleConfig(duration: UInt64(left * 1e9), needResponse: false, extensionInfo: nil)
             let totals = try await store.battleTotals(battleId: record.id)
             do {

@@ -41,7 +41,7 @@ struct MixDescriptions: Sendable {
     }
 
     func describe(_ entry: MixEntry) async -> JSON {
-        var fields: [(String, JSON)] = [("id", .string(entry.id)), ("state", .string(entry.status)), ("instance", .string(mixes.instance))]
+        var fields: [(String, JSON)] = [("id", .string(entry.id)), ("state", .string(entry.status.rawValue)), ("instance", .string(mixes.instance))]
         if let session = entry.mix?.session {
             fields.append(("owner", .string(session.owner)))
             fields.append(("connected", .array(session.connected.map(JSON.string))))
@@ -59,13 +59,16 @@ struct MixDescriptions: Sendable {
         return .object(fields)
     }
 
-    /// A mix this instance does not run: `running` on a live instance, `failed` if this one
-    /// claimed it and it would not start, else `placing` (an instance claims it within a second
-    /// or two, once one has room).
+    /// A mix this instance does not run: `failed` if this one claimed it and it would not start,
+    /// `starting` if this one claimed it and is about to start it (after a restart), `running`
+    /// on another live instance, else `placing` (an instance claims it within a second or two,
+    /// once one has room).
     private func describe(_ record: MixRecord, live: [InstanceRecord]) async -> JSON {
         var fields: [(String, JSON)] = [("id", .string(record.id))]
         if record.owner == mixes.instance, let failure = mixes.startFailure(record.id) {
             fields += [("state", "failed"), ("instance", .string(mixes.instance)), ("error", .string(failure))]
+        } else if record.owner == mixes.instance {
+            fields += [("state", "starting"), ("instance", .string(mixes.instance))]
         } else if let owner = live.first(where: { $0.id == record.owner }) {
             fields += [("state", "running"), ("instance", .string(owner.id)), ("connected", .array(record.connected.map(JSON.string)))]
             if let spec = try? MixSpec.parse(record.spec, source: "the stored spec", baseDirectory: mixes.dataFolder) {

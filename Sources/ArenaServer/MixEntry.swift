@@ -15,10 +15,13 @@ final class MixEntry: Sendable {
     let createdAt: Date
     private let onNotices: @Sendable ([Notice]) -> Void
     private let logger = Logger(label: "arena.mix")
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     private struct State {
         var running: RunningMix?
+        /// A mix taken over from an instance that died (or this one, restarted) applies its
+        /// recorded changes again before it counts as running.
+        var replaying: Bool
         var stopRequested = false
         var ended = false
         var failure: String?
@@ -33,7 +36,9 @@ final class MixEntry: Sendable {
     /// the last recorded change applied (or refused).
     private let changing = SerialLock<Int64>(0)
 
-    init(id: String, spec: MixSpec, plan: MixPlan, onNotices: @escaping @Sendable ([Notice]) -> Void) {
+    /// `replaying`: it is `starting` until `replayed()`, not only until its pipeline runs.
+    init(id: String, spec: MixSpec, plan: MixPlan, replaying: Bool, onNotices: @escaping @Sendable ([Notice]) -> Void) {
+        state = Mutex(State(replaying: replaying))
         self.id = id
         self.spec = spec
         self.plan = plan
@@ -96,24 +101,48 @@ final class MixEntry: Sendable {
         state.withLock { $0.recentWarnings = Array($0.recentWarnings.suffix(19)) + [text] }
     }
 
-    /// Waits (up to 10 s) until the mix runs, so that changes can apply: false at once if it
-    /// ended or was asked to stop, and false if it is still starting then. A cancelled caller
-    /// still waits.
-    func waitUntilRunning() async -> Bool {
+    /// How long a change (or a battle) posted while a mix starts waits for it.
+    static let startWait = Duration.seconds(10)
+
+    /// Waits until the mix runs (its recorded changes applied again, if it was taken over), so
+    /// that changes can apply, or until `deadline` (10 s from now unless given): false at once
+    /// if it ended or was asked to stop, and false if it is still starting then.
+    func waitUntilRunning(deadline: ContinuousClock.Instant = .now + startWait) async -> Bool {
+        await wait(until: deadline) { $0.running != nil && !$0.replaying }
+    }
+
+    /// Waits (10 s at most) until its pipeline runs: a taken-over mix, to apply its recorded changes again.
+    func waitForPipeline() async -> Bool {
+        await wait(until: .now + Self.startWait) { $0.running != nil }
+    }
+
+    /// Its recorded changes are applied again: it runs.
+    func replayed() {
+        state.withLock { $0.replaying = false }
+    }
+
+    /// Polls until `ready` holds (true), it ended or was asked to stop, or `deadline` (false).
+    /// A cancelled caller still waits.
+    private func wait(until deadline: ContinuousClock.Instant, for ready: @escaping @Sendable (State) -> Bool) async -> Bool {
         await Task(executorPreference: ServiceExecutor.shared) {
-            for _ in 0..<200 {
-                let (running, over) = self.state.withLock { ($0.running != nil, $0.ended || $0.stopRequested) }
+            while true {
+                let (running, over) = self.state.withLock { (ready($0), $0.ended || $0.stopRequested) }
                 if running { return true }
-                if over { return false }
+                if over || ContinuousClock.now >= deadline { return false }
                 try? await Task.sleep(for: .milliseconds(50))
             }
-            return false
         }.value
+    }
+
+    /// The running mix, to change (under `serially`); throws `refusal` if it does not take changes.
+    func mixTakingChanges() throws -> RunningMix {
+        guard let mix = state.withLock({ $0.stopRequested ? nil : $0.running }) else { throw refusal }
+        return mix
     }
 
     /// Why a change to this mix is refused (409): it is still starting, or it does not run.
     var refusal: APIError {
-        APIError(.conflict, status == "starting" ? "mix '\(id)' is still starting; try again" : "mix '\(id)' is not running")
+        APIError(.conflict, status == .starting ? "mix '\(id)' is still starting; try again" : "mix '\(id)' is not running")
     }
 
     /// Stops the mix and waits (up to 30 s) for its outputs to be finalised, holding no
@@ -133,9 +162,6 @@ final class MixEntry: Sendable {
 
     /// Whether the mix was asked to stop (it may still be finalising its outputs).
     var isStopping: Bool { state.withLock { $0.stopRequested } }
-
-    /// Whether the mix takes changes: it runs and is not being stopped.
-    var takesChanges: Bool { state.withLock { $0.running != nil && !$0.stopRequested } }
 
     /// Returns once the mix has ended, or the task is cancelled.
     private func ended() async {
@@ -170,17 +196,26 @@ final class MixEntry: Sendable {
         state.withLock { $0.stopRequested = true }
     }
 
-    /// `starting` until its pipeline runs, `running`, `stopping` while its outputs finalise,
-    /// then `ended` or `failed`.
-    var status: String {
+    /// Where a mix is in its life, as `GET /v1/mixes` and `arena_mixes` say it.
+    enum Status: String, CaseIterable {
+        /// Until its pipeline runs (and, taken over, its recorded changes are applied again).
+        case starting
+        case running
+        /// Asked to stop; its outputs are being finalised.
+        case stopping
+        case ended
+        case failed
+    }
+
+    var status: Status {
         state.withLock { state in
-            if state.ended { return state.failure == nil ? "ended" : "failed" }
-            if state.stopRequested { return "stopping" }
-            return state.running == nil ? "starting" : "running"
+            if state.ended { return state.failure == nil ? .ended : .failed }
+            if state.stopRequested { return .stopping }
+            return state.running == nil || state.replaying ? .starting : .running
         }
     }
     /// Whether it counts against the instance's mix limit: starting or running.
-    var holdsASlot: Bool { ["starting", "running"].contains(status) }
+    var holdsASlot: Bool { [.starting, .running].contains(status) }
     var error: String? { state.withLock { $0.failure } }
     /// The latest 10,000 outbound events.
     var notices: [Notice] { state.withLock { $0.history } }

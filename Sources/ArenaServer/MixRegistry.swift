@@ -57,11 +57,11 @@ final class MixRegistry: Sendable {
         var entry: MixEntry?
         do {
             let (spec, plan) = try await offload { try self.prepare(record.spec) }
-            let started = try await start(id: record.id, spec: spec, plan: plan)
+            let started = try await start(id: record.id, spec: spec, plan: plan, replaying: true)
             entry = started
             // Under the mix's change lock from before it runs: no change applies before the replay.
             try await started.serially { last in
-                guard await started.waitUntilRunning(), let mix = started.mix else { throw APIError(.conflict, "it did not start") }
+                guard await started.waitForPipeline(), let mix = started.mix else { throw APIError(.conflict, "it did not start") }
                 for change in try await store.mixChanges(mixId: record.id, after: last) {
                     do {
                         try await applyRecorded(change, to: started, mix: mix, battles: false)
@@ -71,6 +71,7 @@ final class MixRegistry: Sendable {
                     last = change.number
                 }
                 await resume(started)
+                started.replayed()
             }
             return started
         } catch {
@@ -172,8 +173,10 @@ final class MixRegistry: Sendable {
             guard try await store.recordMixChange(mixId: id, kind: "event", body: body) != nil else { throw APIError(.notFound, "no mix '\(id)'") }
             return nil
         }
+        // Waited for before taking the change lock: each change queued behind it gets its own 10 s.
+        guard await entry.waitUntilRunning() else { throw entry.refusal }
         return try await entry.serially { last in
-            guard await entry.waitUntilRunning(), entry.takesChanges, let mix = entry.mix else { throw entry.refusal }
+            let mix = try entry.mixTakingChanges()
             guard let number = try await store.recordMixChange(mixId: id, kind: "event", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
             try await catchUpOrForget(number, entry, mix: mix, last: &last)
             do {
@@ -222,7 +225,7 @@ final class MixRegistry: Sendable {
             guard try await store.saveMix(id: id, spec: data, owner: nil, leaseSeconds: 0) else { throw exists }
             return nil
         }
-        return try await start(id: id, spec: spec, plan: plan) {
+        return try await start(id: id, spec: spec, plan: plan, replaying: false) {
             guard try await store.saveMix(id: id, spec: data, owner: instance, leaseSeconds: Self.leaseSeconds) else { throw exists }
         }
     }
@@ -249,8 +252,9 @@ final class MixRegistry: Sendable {
 
     /// Registers and starts a checked mix. `record` runs once the mix is registered, before
     /// it starts; if it throws, the mix is dropped.
-    private func start(id: String, spec: MixSpec, plan: MixPlan, record: () async throws -> Void = {}) async throws -> MixEntry {
-        let entry = MixEntry(id: id, spec: spec, plan: plan) { [onNotices] in onNotices(id, $0) }
+    /// `replaying`: a taken-over mix, `starting` until its recorded changes are applied again.
+    private func start(id: String, spec: MixSpec, plan: MixPlan, replaying: Bool, record: () async throws -> Void = {}) async throws -> MixEntry {
+        let entry = MixEntry(id: id, spec: spec, plan: plan, replaying: replaying) { [onNotices] in onNotices(id, $0) }
         // Checked again where the entry is added: two creates at once cannot both pass the limit.
         // Lock order: the registry's Mutex, then an entry's.
         try entries.withLock { entries in
@@ -264,6 +268,7 @@ final class MixRegistry: Sendable {
         do {
             try await record()
         } catch {
+            entry.stopSoon()  // a change that found it meanwhile is refused at once
             entries.withLock { _ = $0.removeValue(forKey: id) }
             throw error
         }
@@ -292,8 +297,9 @@ final class MixRegistry: Sendable {
             return nil
         }
         let change = try patch(body, spec: entry.spec)
+        guard await entry.waitUntilRunning() else { throw entry.refusal }
         try await entry.serially { last in
-            guard await entry.waitUntilRunning(), entry.takesChanges, let mix = entry.mix else { throw entry.refusal }
+            let mix = try entry.mixTakingChanges()
             // Recorded before it is applied. A change refused before any part of it applied is
             // forgotten; one refused partway stays, and a restart applies it as far again.
             guard let number = try await store.recordMixChange(mixId: id, kind: "patch", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
@@ -383,20 +389,6 @@ final class MixRegistry: Sendable {
         // What the mix's threads freed goes back to the system, not kept in malloc's arenas
         // (where `make soak` saw a service that had run many mixes hold 200 MB more, idle).
         await offload { arena_release_free_memory() }
-    }
-
-    /// Running mixes whose session has `room` (a host's user id) connected.
-    func mixes(connecting room: String) -> [MixEntry] {
-        all.filter { $0.mix?.session.connected.contains(room) == true }
-    }
-
-    /// `mixes(connecting:)` once the mixes still starting that name `room` as a host have
-    /// started (each waited for as a change to it is: 10 s at most).
-    func mixesOnceStarted(connecting room: String) async -> [MixEntry] {
-        for entry in all where entry.status == "starting" && entry.spec.hosts.contains(where: { $0.userId == room }) {
-            _ = await entry.waitUntilRunning()
-        }
-        return mixes(connecting: room)
     }
 
     /// Stops every mix at once, finalising their outputs.

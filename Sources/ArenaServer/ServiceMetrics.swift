@@ -39,7 +39,7 @@ enum ServiceMetrics {
         }
         let entries = mixes.all
         let states = Dictionary(grouping: entries, by: \.status).mapValues(\.count)
-        family("arena_mixes", "gauge", "Mixes by state.", ["starting", "running", "stopping", "ended", "failed"].map { ("{state=\"\($0)\"}", String(states[$0] ?? 0)) })
+        family("arena_mixes", "gauge", "Mixes by state.", MixEntry.Status.allCases.map { ("{state=\"\($0.rawValue)\"}", String(states[$0] ?? 0)) })
         let running = entries.compactMap { entry in entry.mix.map { (entry, $0.status) } }
         family("arena_mix_output_seconds", "gauge", "Seconds of output a mix has made.",
                running.map { ("{mix=\"\($0.0.id)\"}", String(format: "%.3f", $0.1.seconds)) })

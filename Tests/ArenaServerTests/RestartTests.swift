@@ -23,9 +23,8 @@ import Testing
         await service.stop()
 
         let again = try await RunningService(folder: service.folder)
-        try await again.waitUntilRunning("room")
-        try await Task.sleep(for: .seconds(1))  // and its recorded changes are applied again
-        let after = try await again.call("GET", "/v1/mixes/room")
+        // Asked often: the first answer that says `running` has its recorded changes applied again.
+        let after = try #require(try await again.waitUntilRunning("room", every: .milliseconds(2)))
         func state(_ reply: RunningService.Reply) -> [String] {
             let mix = reply.body["mix"] as? [String: Any] ?? [:]
             return [(mix["connected"] as? [String] ?? []).sorted().joined(separator: ","), (mix["outputs"] as? [String] ?? []).joined(separator: ","),

@@ -66,13 +66,20 @@ final class RunningService: @unchecked Sendable {
 }
 
 extension RunningService {
-    /// Waits (up to 20 s: a loaded machine starts a mix slowly) until mix `id` says it runs.
-    func waitUntilRunning(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        for _ in 0..<200 {
-            if try await call("GET", "/v1/mixes/\(id)").text.contains(#""state":"running""#) { return }
-            try await Task.sleep(for: .milliseconds(100))
+    /// Waits (up to 20 s: a loaded machine starts a mix slowly) until mix `id` says it runs
+    /// (on `instance`, if given), asking every `interval`; the first answer that says so.
+    @discardableResult
+    func waitUntilRunning(_ id: String, on instance: String? = nil, every interval: Duration = .milliseconds(100),
+                          sourceLocation: SourceLocation = #_sourceLocation) async throws -> Reply? {
+        let deadline = ContinuousClock.now + .seconds(20)
+        let running = #""state":"running""# + (instance.map { #","instance":"\#($0)""# } ?? "")
+        while ContinuousClock.now < deadline {
+            let reply = try await call("GET", "/v1/mixes/\(id)")
+            if reply.text.contains(running) { return reply }
+            try await Task.sleep(for: interval)
         }
         Issue.record("mix '\(id)' did not start in 20 s", sourceLocation: sourceLocation)
+        return nil
     }
 }
 

@@ -13,18 +13,20 @@ import Testing
              "hosts": [\(hosts.joined(separator: ","))], "outputs": [{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600}]}
             """
         #expect(try await service.call("POST", "/v1/mixes?id=room", spec).status == 201)
-        let first = try await service.call("GET", "/v1/mixes/room")
-        let metrics = try await service.call("GET", "/metrics").text
-        let battle = try await service.call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "h0", "toRooms": ["h1"]}"#)
-        let patched = try await service.call("PATCH", "/v1/mixes/room", #"{"template": 600}"#)
-        let event = try await service.call("POST", "/v1/mixes/room/events", #"{"event": "micOff", "userId": "h1"}"#)
+        // All at once, while it starts: each waits for it on its own.
+        async let first = service.call("GET", "/v1/mixes/room")
+        async let metrics = service.call("GET", "/metrics")
+        async let battle = service.call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "h0", "toRooms": ["h1"]}"#)
+        async let patched = service.call("PATCH", "/v1/mixes/room", #"{"template": 600}"#)
+        async let event = service.call("POST", "/v1/mixes/room/events", #"{"event": "micOff", "userId": "h1"}"#)
+        let (looked, counted, battled, patch, micOff) = try await (first, metrics, battle, patched, event)
         let after = try await service.call("GET", "/v1/mixes/room")
 
-        #expect(first.text.contains(#""state":"starting""#), "the first look did not catch the start: \(first.text)")
-        #expect(metrics.contains(#"arena_mixes{state="starting"} 1"#))
-        #expect(patched.status == 200, "\(patched.text)")
-        #expect(event.status == 200, "\(event.text)")
-        #expect(battle.status == 201, "\(battle.text)")
+        #expect(looked.text.contains(#""state":"starting""#), "the first look did not catch the start: \(looked.text)")
+        #expect(counted.text.contains(#"arena_mixes{state="starting"} 1"#))
+        #expect(patch.status == 200, "\(patch.text)")
+        #expect(micOff.status == 200, "\(micOff.text)")
+        #expect(battled.status == 201, "\(battled.text)")
         #expect(after.text.contains(#""state":"running""#), "\(after.text)")
         let events = try await service.call("GET", "/v1/mixes/room/events")
         #expect(events.text.contains(#""event":"onMicOff""#), "\(events.text)")

@@ -1,0 +1,21 @@
+import Foundation
+
+/// Which mixes have a room (a host's user id): what battles are started in.
+extension MixRegistry {
+    /// Running mixes whose session has `room` connected.
+    func mixes(connecting room: String) -> [MixEntry] {
+        all.filter { $0.mix?.session.connected.contains(room) == true }
+    }
+
+    /// Mixes still starting here that name `room` as a host.
+    func startingMixes(naming room: String) -> [MixEntry] {
+        all.filter { entry in entry.status == .starting && entry.spec.hosts.contains { $0.userId == room } }
+    }
+
+    /// Waits until the mixes still starting here that name `room` as a host have started, as a
+    /// change to one of them waits: 10 s at most for them all.
+    func waitForStartingMixes(naming room: String) async {
+        let deadline = ContinuousClock.now + MixEntry.startWait
+        for entry in startingMixes(naming: room) { _ = await entry.waitUntilRunning(deadline: deadline) }
+    }
+}
