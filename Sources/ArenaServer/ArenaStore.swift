@@ -37,8 +37,9 @@ struct MixRecord: Sendable, Equatable {
     let spec: Data
     let owner: String?
     let leaseUntil: Double
-    /// The rooms connected in it, as its instance last published them.
-    var connected: [String] = []
+    /// The rooms connected in it, as the instance that runs it last published them; nil from
+    /// a claim until that instance has it running (it is starting).
+    var connected: [String]? = nil
 }
 
 /// A change recorded for a mix (`patch` or `event`), with its number: a mix's changes are
@@ -127,7 +128,8 @@ protocol ArenaStore: Sendable {
     func mixChanges(mixId: String, after: Int64) async throws -> [MixChange]
     /// Takes up to `limit` mixes no live instance runs (never claimed, their lease run out, or
     /// this instance's own from before a restart and not in `running`), oldest first, for
-    /// `leaseSeconds`. Each is returned with its previous owner. Two instances never get one mix.
+    /// `leaseSeconds`. Each is returned with its previous owner, and who is connected in it is
+    /// cleared until the claimer runs it and publishes that. Two instances never get one mix.
     func claimMixes(instance: String, running: [String], limit: Int, leaseSeconds: Double) async throws -> [MixRecord]
     /// Extends this instance's leases on `running`; returns those it still holds (a mix
     /// removed, or claimed by another instance after the lease ran out, is not among them).

@@ -60,7 +60,8 @@ final class BattleDesk: Sendable {
         let entries = mixes.mixes(connecting: fromRoom).filter { $0.status == .running }
         // Mixes other instances run with the room connected, as they last published it.
         let live = Set(try await store.liveInstances().map(\.id))
-        let remote = try await store.mixes().filter { $0.owner.map(live.contains) == true && mixes.local($0.id) == nil && $0.connected.contains(fromRoom) }
+        let elsewhere = try await store.mixes().filter { $0.owner.map(live.contains) == true && mixes.local($0.id) == nil }
+        let remote = elsewhere.filter { $0.connected?.contains(fromRoom) == true }
         let connected: [String]
         if let session = entries.first?.mix?.session {
             if let battle = session.battle, !battle.isEnded { throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is already in battle '\(Redaction.value(battle.id))'") }
@@ -70,9 +71,9 @@ final class BattleDesk: Sendable {
             if let open = try await store.openBattles().first(where: { $0.rooms.contains(fromRoom) && $0.createdAt + Double($0.durationMilliseconds) / 1000 > now }) {
                 throw APIError(.conflict, "room '\(Redaction.value(fromRoom))' is already in battle '\(Redaction.value(open.id))'")
             }
-            connected = first.connected
-        } else if let starting = mixes.startingMixes(naming: fromRoom).first {
-            throw APIError(.conflict, "mix '\(starting.id)' with room '\(Redaction.value(fromRoom))' is still starting; try again")
+            connected = first.connected ?? []
+        } else if let starting = mixes.startingMixes(naming: fromRoom).first?.id ?? mixes.startingMix(naming: fromRoom, among: elsewhere) {
+            throw APIError(.conflict, "mix '\(starting)' with room '\(Redaction.value(fromRoom))' is still starting; try again")
         } else {
             throw APIError(.notFound, "room '\(Redaction.value(fromRoom))' is in no running mix")
         }

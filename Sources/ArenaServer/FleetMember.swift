@@ -215,9 +215,12 @@ final class FleetMember: Sendable {
         }
     }
 
-    /// Publishes, for the mixes whose connected rooms changed, who is connected now.
+    /// Publishes, for the running mixes whose connected rooms changed, who is connected now
+    /// (the first publication after a claim also tells the fleet the mix runs).
     private func publishConnected() async throws {
-        let now = Dictionary(uniqueKeysWithValues: mixes.all.compactMap { entry in entry.mix.map { (entry.id, $0.session.connected) } })
+        let now = Dictionary(uniqueKeysWithValues: mixes.all.compactMap { entry in
+            entry.status == .running ? entry.mix.map { (entry.id, $0.session.connected) } : nil
+        })
         let before = state.withLock { $0.published }
         for (id, rooms) in now where before[id] != rooms { try await store.publishConnected(mixId: id, rooms: rooms) }
         state.withLock { $0.published = now }

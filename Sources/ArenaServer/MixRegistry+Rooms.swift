@@ -1,3 +1,4 @@
+import ArenaSpec
 import Foundation
 
 /// Which mixes have a room (a host's user id): what battles are started in.
@@ -10,6 +11,15 @@ extension MixRegistry {
     /// Mixes still starting here that name `room` as a host.
     func startingMixes(naming room: String) -> [MixEntry] {
         all.filter { entry in entry.status == .starting && entry.spec.hosts.contains { $0.userId == room } }
+    }
+
+    /// The first of `records` (mixes other instances run) that is still starting there and
+    /// names `room` as a host.
+    func startingMix(naming room: String, among records: [MixRecord]) -> String? {
+        records.first { record in
+            guard record.connected == nil, let spec = try? MixSpec.parse(record.spec, source: "the stored spec", baseDirectory: dataFolder) else { return false }
+            return spec.hosts.contains { $0.userId == room }
+        }?.id
     }
 
     /// Waits until the mixes still starting here that name `room` as a host have started, as a

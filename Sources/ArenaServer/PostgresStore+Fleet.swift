@@ -12,9 +12,9 @@ extension PostgresStore {
                 SELECT id, owner FROM mix
                 WHERE (owner IS NULL OR lease_until < \(unescaped: Self.clock) OR owner = \(instance)) AND id <> ALL(\(running))
                 ORDER BY created_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-            UPDATE mix SET owner = \(instance), lease_until = \(unescaped: Self.clock) + \(leaseSeconds)
+            UPDATE mix SET owner = \(instance), lease_until = \(unescaped: Self.clock) + \(leaseSeconds), connected = NULL
             FROM picked WHERE mix.id = picked.id
-            RETURNING mix.id, mix.spec, picked.owner, mix.lease_until, mix.connected
+            RETURNING mix.id, mix.spec, picked.owner, mix.lease_until, NULL::text
             """).map(Self.mix)
     }
 

@@ -152,7 +152,7 @@ final class PostgresStore: ArenaStore, Sendable {
     static func mix(_ row: PostgresRow) throws -> MixRecord {
         let (id, spec, owner, leaseUntil, connected) = try row.decode((String, Data, String?, Double, String?).self)
         return MixRecord(id: id, spec: spec, owner: owner, leaseUntil: leaseUntil,
-                         connected: (connected ?? "").split(separator: "\n").map(String.init))
+                         connected: connected.map { $0.split(separator: "\n").map(String.init) })
     }
 
     /// Numbered under the mix's row lock, so that a mix's changes commit in number order.

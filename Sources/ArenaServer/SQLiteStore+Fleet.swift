@@ -10,10 +10,12 @@ extension SQLiteStore {
             let free = try Row.fetchAll(db, sql: """
                 SELECT * FROM mix WHERE owner IS NULL OR lease_until < ? OR owner = ? ORDER BY created_at
                 """, arguments: [now, instance]).map(Self.mix).filter { !running.contains($0.id) }.prefix(max(0, limit))
-            for mix in free {
-                try db.execute(sql: "UPDATE mix SET owner = ?, lease_until = ? WHERE id = ?", arguments: [instance, now + leaseSeconds, mix.id])
+            return try free.map { mix in
+                try db.execute(sql: "UPDATE mix SET owner = ?, lease_until = ?, connected = NULL WHERE id = ?", arguments: [instance, now + leaseSeconds, mix.id])
+                var claimed = mix
+                claimed.connected = nil
+                return claimed
             }
-            return Array(free)
         }
     }
 

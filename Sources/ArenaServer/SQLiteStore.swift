@@ -145,7 +145,7 @@ final class SQLiteStore: ArenaStore, Sendable {
 
     static func mix(_ row: Row) -> MixRecord {
         MixRecord(id: row["id"], spec: row["spec"], owner: row["owner"], leaseUntil: row["lease_until"],
-                  connected: ((row["connected"] as String?) ?? "").split(separator: "\n").map(String.init))
+                  connected: (row["connected"] as String?).map { $0.split(separator: "\n").map(String.init) })
     }
 
     func endBattle(id: String) async throws {

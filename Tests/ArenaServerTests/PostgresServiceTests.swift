@@ -78,6 +78,26 @@ import Testing
         await service.stop()
     }
 
+    /// Another instance describes a mix as `starting` until the one that runs it has it running
+    /// (and says so by publishing who is connected), and a battle posted through it meanwhile
+    /// is told to try again, not that the room is in no mix.
+    @Test func aMixStartingOnAnotherInstanceIsStartingThere() async throws {
+        let database = try await PostgresServer.database()
+        let box1 = try await RunningService(storeURL: database, instance: "box-1")
+        let box2 = try await RunningService(storeURL: database, instance: "box-2")
+        #expect(try await box1.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
+        let early = try await box2.call("GET", "/v1/mixes/room")
+        let battle = #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#
+        let tooEarly = try await box2.call("POST", "/v1/battles", battle)
+        #expect(early.text.contains(#""state":"starting","instance":"box-1""#), "\(early.text)")
+        #expect(tooEarly.status == 409 && tooEarly.message.contains("still starting"), "\(tooEarly.text)")
+        let running = try await box2.waitUntilRunning("room", on: "box-1")
+        #expect(running?.text.contains(#""connected":["alice","bob"]"#) == true, "\(running?.text ?? "")")
+        #expect(try await box2.call("POST", "/v1/battles", battle).status == 201)
+        await box2.stop()
+        await box1.stop()
+    }
+
     @Test func aStoreURLThatCannotBeUsedIsOneClearErrorWithoutItsPassword() async throws {
         let port = freePort()
         for (url, expected) in [("mysql://root@127.0.0.1/db", "must be postgres://"),
