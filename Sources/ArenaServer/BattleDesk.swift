@@ -57,7 +57,7 @@ final class BattleDesk: Sendable {
     private func start(id: String, fromRoom: String, toRooms: [String], durationMilliseconds duration: Int,
                        extensionInfo: String?) async throws -> JSONResponse {
         guard try await store.battle(id: id) == nil else { throw APIError(.conflict, "battle '\(Redaction.value(id))' already exists") }
-        let entries = mixes.mixes(connecting: fromRoom).filter { $0.status == .running }
+        let entries = mixes.mixes(connecting: fromRoom)
         // Mixes other instances run with the room connected, as they last published it.
         let live = Set(try await store.liveInstances().map(\.id))
         let elsewhere = try await store.mixes().filter { $0.owner.map(live.contains) == true && mixes.local($0.id) == nil }

@@ -3,14 +3,14 @@ import Foundation
 
 /// Which mixes have a room (a host's user id): what battles are started in.
 extension MixRegistry {
-    /// Running mixes whose session has `room` connected.
+    /// Running mixes (not starting, replaying or stopping) whose session has `room` connected.
     func mixes(connecting room: String) -> [MixEntry] {
-        all.filter { $0.mix?.session.connected.contains(room) == true }
+        all.filter { $0.status == .running && $0.mix?.session.connected.contains(room) == true }
     }
 
     /// Mixes still starting here that name `room` as a host.
     func startingMixes(naming room: String) -> [MixEntry] {
-        all.filter { entry in entry.status == .starting && entry.spec.hosts.contains { $0.userId == room } }
+        all.filter { $0.status == .starting && $0.spec.namesHost(room) }
     }
 
     /// The first of `records` (mixes other instances run) that is still starting there and
@@ -18,7 +18,7 @@ extension MixRegistry {
     func startingMix(naming room: String, among records: [MixRecord]) -> String? {
         records.first { record in
             guard record.connected == nil, let spec = try? MixSpec.parse(record.spec, source: "the stored spec", baseDirectory: dataFolder) else { return false }
-            return spec.hosts.contains { $0.userId == room }
+            return spec.namesHost(room)
         }?.id
     }
 
@@ -28,4 +28,8 @@ extension MixRegistry {
         let deadline = ContinuousClock.now + MixEntry.startWait
         for entry in startingMixes(naming: room) { _ = await entry.waitUntilRunning(deadline: deadline) }
     }
+}
+
+private extension MixSpec {
+    func namesHost(_ room: String) -> Bool { hosts.contains { $0.userId == room } }
 }

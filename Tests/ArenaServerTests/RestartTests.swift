@@ -23,7 +23,9 @@ import Testing
         await service.stop()
 
         let again = try await RunningService(folder: service.folder)
-        // Asked often: the first answer that says `running` has its recorded changes applied again.
+        // Asked often: the first answer that says `running` has its recorded changes applied again
+        // (on a restart they are applied before the service answers; PostgresServiceTests checks
+        // a mix taken over by an instance that is already serving).
         let after = try #require(try await again.waitUntilRunning("room", every: .milliseconds(2)))
         func state(_ reply: RunningService.Reply) -> [String] {
             let mix = reply.body["mix"] as? [String: Any] ?? [:]
