@@ -131,9 +131,11 @@ protocol ArenaStore: Sendable {
     /// `leaseSeconds`. Each is returned with its previous owner, and who is connected in it is
     /// cleared until the claimer runs it and publishes that. Two instances never get one mix.
     func claimMixes(instance: String, running: [String], limit: Int, leaseSeconds: Double) async throws -> [MixRecord]
-    /// Extends this instance's leases on `running`; returns those it still holds (a mix
-    /// removed, or claimed by another instance after the lease ran out, is not among them).
-    func renewLeases(instance: String, running: [String], leaseSeconds: Double) async throws -> [String]
+    /// Extends this instance's leases on those of `running` it still holds.
+    func renewLeases(instance: String, running: [String], leaseSeconds: Double) async throws
+    /// Which of `ids` `instance` holds (a mix removed, or claimed by another instance after
+    /// its lease ran out, is not among them).
+    func mixesHeld(by instance: String, among ids: [String]) async throws -> [String]
     /// Calls `changed` (on any thread) whenever another instance recorded a change
     /// or a score, so that the changes are applied at once rather than at the next poll.
     func watchChanges(_ changed: @escaping @Sendable () -> Void)

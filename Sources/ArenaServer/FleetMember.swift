@@ -33,8 +33,6 @@ final class FleetMember: Sendable {
         var lastRenewal = Date()
         /// Mixes claimed and being started.
         var adopting: Set<String> = []
-        /// Mixes the last renewal did not find held.
-        var missing: Set<String> = []
         /// Another process took this instance's name: this one takes and renews nothing more.
         var evicted = false
         /// The mixes are being stopped because the leases ran out (once, until a renewal succeeds).
@@ -89,7 +87,10 @@ final class FleetMember: Sendable {
         store.watchChanges { [changed] in changed.signal() }
         // With its own SQLite file no other instance records changes: nothing to watch or read.
         guard store.isShared else { return }
-        loop(every: 0.25, wake: changed) { [self] in await mixes.applyChangesFromElsewhere() }
+        loop(every: 0.25, wake: changed) { [self] in
+            await stopMixesNoLongerHeld()
+            await mixes.applyChangesFromElsewhere()
+        }
         loop(every: 0.25) { [self] in stopMixesPastTheirLease() }
     }
 
@@ -106,6 +107,23 @@ final class FleetMember: Sendable {
                 await work()
                 await wake.wait(upTo: seconds)
             }
+        }
+    }
+
+    /// Stops the mixes removed through another instance, or claimed by one after their lease
+    /// ran out: within a quarter second (a removal wakes this loop at once).
+    private func stopMixesNoLongerHeld() async {
+        // Taken before the store is asked: each of these had its record in the store by then.
+        let recorded = mixes.recorded
+        guard !recorded.isEmpty else { return }
+        do {
+            let lost = Set(recorded).subtracting(try await store.mixesHeld(by: name, among: recorded))
+            guard !lost.isEmpty else { return }
+            logger.info("mixes removed or taken over elsewhere stop here: \(lost.sorted().joined(separator: ", "))")
+            // Not waited for: finalising the outputs takes a while, and the changes of the other mixes must not.
+            Task(executorPreference: ServiceExecutor.shared) { [mixes] in await mixes.stop(Array(lost)) }
+        } catch {
+            logger.error("the fleet's store: \(error)")
         }
     }
 
@@ -176,18 +194,10 @@ final class FleetMember: Sendable {
                 Task(executorPreference: ServiceExecutor.shared) { [mixes] in await mixes.stop(mixes.held) }
                 return
             }
-            let renewed = Set(try await store.renewLeases(instance: name, running: held + adopting, leaseSeconds: MixRegistry.leaseSeconds))
-            // Given up after two renewals in a row miss it: the first may be a create whose record has not committed yet.
-            let missing = Set(held).subtracting(renewed)
-            let lost = state.withLock { state in
+            try await store.renewLeases(instance: name, running: held + adopting, leaseSeconds: MixRegistry.leaseSeconds)
+            state.withLock { state in
                 state.lastRenewal = sent
                 state.leasesLost = false
-                defer { state.missing = missing }
-                return missing.intersection(state.missing)
-            }
-            if !lost.isEmpty {
-                logger.info("mixes removed or taken over elsewhere stop here: \(lost.sorted().joined(separator: ", "))")
-                Task(executorPreference: ServiceExecutor.shared) { [mixes] in await mixes.stop(Array(lost)) }
             }
             try await publishConnected()
             try await claim(held: held, adopting: adopting, inline: adoptingInline)
@@ -208,7 +218,7 @@ final class FleetMember: Sendable {
             if inline {
                 await adopt(claimed)
                 // Each start takes a while: the leases already held must not run out meanwhile.
-                _ = try await store.renewLeases(instance: name, running: mixes.held, leaseSeconds: MixRegistry.leaseSeconds)
+                try await store.renewLeases(instance: name, running: mixes.held, leaseSeconds: MixRegistry.leaseSeconds)
             } else {
                 Task(executorPreference: ServiceExecutor.shared) { [self] in await adopt(claimed) }
             }

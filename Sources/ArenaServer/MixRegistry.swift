@@ -188,8 +188,7 @@ final class MixRegistry: Sendable {
         }
     }
 
-    /// Whether this instance may start another mix: below its mix limit, and its machine's
-    /// CPU below its limit.
+    /// Whether this instance may start another mix: below its mix limit and its CPU limit.
     var hasRoom: Bool { fullness == nil }
 
     /// The share of the machine's CPU busy, 0 to 1.
@@ -351,20 +350,21 @@ final class MixRegistry: Sendable {
     /// another instance, while its outputs finalise), whose changes go through the store.
     private func taking(_ id: String) -> MixEntry? { local(id).flatMap { $0.isStopping ? nil : $0 } }
 
-    var all: [MixEntry] {
-        entries.withLock { $0.values.sorted { $0.createdAt < $1.createdAt } }
-    }
+    var all: [MixEntry] { entries.withLock { $0.values.sorted { $0.createdAt < $1.createdAt } } }
 
     /// Ids of the mixes this instance holds: those it runs, and those it claimed that would not start.
-    var held: [String] {
-        entries.withLock { Array($0.keys) } + unstartable.withLock { Array($0.keys) }
+    var held: [String] { entries.withLock { Array($0.keys) } + unstartable.withLock { Array($0.keys) } }
+
+    /// Ids of the mixes this instance holds whose records were in the store when asked: not one
+    /// still starting (a create's record may not have committed yet), nor one stopping.
+    var recorded: [String] {
+        entries.withLock { $0.values.filter { ![.starting, .stopping].contains($0.status) }.map(\.id) } + unstartable.withLock { Array($0.keys) }
     }
 
     /// Why a mix this instance claimed would not start, if it did not.
     func startFailure(_ id: String) -> String? { unstartable.withLock { $0[id] } }
 
-    /// Stops and forgets a mix, wherever it runs (the instance running it stops it within two seconds: two lease renewals must miss it).
-    /// Returns the entry if it ran here.
+    /// Stops and forgets a mix wherever it runs (that instance is woken and stops it at once); returns the entry if it ran here.
     func remove(_ id: String) async throws -> MixEntry? {
         guard let entry = local(id) else {
             guard try await store.mix(id: id) != nil else { throw APIError(.notFound, "no mix '\(id)'") }

@@ -18,10 +18,15 @@ extension PostgresStore {
             """).map(Self.mix)
     }
 
-    func renewLeases(instance: String, running: [String], leaseSeconds: Double) async throws -> [String] {
-        try await rows("""
-            UPDATE mix SET lease_until = \(unescaped: Self.clock) + \(leaseSeconds) WHERE owner = \(instance) AND id = ANY(\(running)) RETURNING id
-            """).map { try $0.decode(String.self) }
+    func renewLeases(instance: String, running: [String], leaseSeconds: Double) async throws {
+        try await run("""
+            UPDATE mix SET lease_until = \(unescaped: Self.clock) + \(leaseSeconds) WHERE owner = \(instance) AND id = ANY(\(running))
+            """)
+    }
+
+    func mixesHeld(by instance: String, among ids: [String]) async throws -> [String] {
+        guard !ids.isEmpty else { return [] }
+        return try await rows("SELECT id FROM mix WHERE owner = \(instance) AND id = ANY(\(ids))").map { try $0.decode(String.self) }
     }
 
     /// LISTENs on one connection of its own (connected again after a second if it drops;

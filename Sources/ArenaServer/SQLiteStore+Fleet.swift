@@ -19,14 +19,17 @@ extension SQLiteStore {
         }
     }
 
-    func renewLeases(instance: String, running: [String], leaseSeconds: Double) async throws -> [String] {
+    func renewLeases(instance: String, running: [String], leaseSeconds: Double) async throws {
         let until = Date().timeIntervalSince1970 + leaseSeconds
-        return try await write { db in
-            try String.fetchAll(db, sql: "SELECT id FROM mix WHERE owner = ?", arguments: [instance]).filter(running.contains).map { id in
+        try await write { db in
+            for id in try String.fetchAll(db, sql: "SELECT id FROM mix WHERE owner = ?", arguments: [instance]) where running.contains(id) {
                 try db.execute(sql: "UPDATE mix SET lease_until = ? WHERE id = ?", arguments: [until, id])
-                return id
             }
         }
+    }
+
+    func mixesHeld(by instance: String, among ids: [String]) async throws -> [String] {
+        try await read { db in try String.fetchAll(db, sql: "SELECT id FROM mix WHERE owner = ?", arguments: [instance]).filter(ids.contains) }
     }
 
     /// One instance per SQLite file: nothing else records changes.

@@ -126,7 +126,7 @@ import Testing
 
         // A mix removed through an instance that does not run it stops where it runs.
         let onC = try #require(await Self.placement(asking: fleet[1], count: 6).first { $0.value == "c" }?.key)
-        // It is gone as soon as c stops it (two lease renewals must miss it), not once its outputs are finalised.
+        // It is gone as soon as c stops it (the removal wakes c), not once its outputs are finalised.
         let removing = Date()
         #expect(try await fleet[1].send("DELETE", "/v1/mixes/\(onC)").0 == 200)
         #expect(await Self.eventually { try await fleet[2].send("GET", "/v1/mixes/\(onC)").0 == 404 }, "\(onC) still on c")

@@ -98,6 +98,29 @@ import Testing
         await box1.stop()
     }
 
+    /// A mix removed through an instance that does not run it stops where it runs at once: the
+    /// removal wakes that instance, which no longer waits for its lease renewals (every second)
+    /// to miss the mix twice.
+    @Test func aMixRemovedThroughAnotherInstanceStopsWhereItRunsAtOnce() async throws {
+        let database = try await PostgresServer.database()
+        let box1 = try await RunningService(storeURL: database, instance: "box-1")
+        let box2 = try await RunningService(storeURL: database, instance: "box-2")
+        #expect(try await box1.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
+        _ = try await box2.waitUntilRunning("room", on: "box-1")
+        let removing = ContinuousClock.now
+        #expect(try await box2.call("DELETE", "/v1/mixes/room").status == 200)
+        while try await box1.call("GET", "/v1/mixes/room").status != 404, ContinuousClock.now < removing + .seconds(5) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let stopped = ContinuousClock.now - removing
+        print("removed through box-2: stopped on box-1 \(stopped) after the DELETE")
+        #expect(stopped < .seconds(1), "box-1 stopped the mix \(stopped) after its removal through box-2")
+        let metrics = try await box1.call("GET", "/metrics").text
+        #expect(!metrics.contains(#"arena_mixes{state="running"} 1"#), "\(metrics.split(separator: "\n").filter { $0.hasPrefix("arena_mixes{") })")
+        await box2.stop()
+        await box1.stop()
+    }
+
     @Test func aStoreURLThatCannotBeUsedIsOneClearErrorWithoutItsPassword() async throws {
         let port = freePort()
         for (url, expected) in [("mysql://root@127.0.0.1/db", "must be postgres://"),

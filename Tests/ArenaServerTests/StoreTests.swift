@@ -85,10 +85,16 @@ import Testing
             // A restarted i1 takes its own mix back at once; a live i1 (running it) does not claim it again.
             #expect(try await store { try await $0.claimMixes(instance: "i1", running: ["m1"], limit: 5, leaseSeconds: 3_600) }.isEmpty)
             #expect(try await store { try await $0.claimMixes(instance: "i1", running: [], limit: 5, leaseSeconds: 3_600) }.map(\.id) == ["m1"])
-            // Renewal keeps what is still held: m3 removed, m2 not i3's.
+            // What is still held: m3 removed, m2 not i3's.
             try await store { try await $0.removeMix(id: "m3") }
-            #expect(try await store { try await $0.renewLeases(instance: "i2", running: ["m2", "m3"], leaseSeconds: 3_600) } == ["m2"])
-            #expect(try await store { try await $0.renewLeases(instance: "i3", running: ["m2", "m4"], leaseSeconds: 3_600) } == ["m4"])
+            #expect(try await store { try await $0.mixesHeld(by: "i2", among: ["m2", "m3"]) } == ["m2"])
+            #expect(try await store { try await $0.mixesHeld(by: "i3", among: ["m2", "m4"]) } == ["m4"])
+            #expect(try await store { try await $0.mixesHeld(by: "i3", among: []) }.isEmpty)
+            // A renewal extends the renewer's own leases only: m5's ran out, and no longer has; m2 is not i4's.
+            try await store { _ = try await $0.saveMix(id: "m5", spec: Data("{}".utf8), owner: "i4", leaseSeconds: -1) }
+            try await store { try await $0.renewLeases(instance: "i4", running: ["m5", "m2"], leaseSeconds: 3_600) }
+            try await store { try await $0.renewLeases(instance: "i4", running: ["m2"], leaseSeconds: -1) }
+            #expect(try await store { try await $0.claimMixes(instance: "i5", running: [], limit: 5, leaseSeconds: 3_600) }.isEmpty)
             // A stopping instance lets its mixes go at once.
             try await store { try await $0.releaseMixes(instance: "i2") }
             #expect(try await store { try await $0.claimMixes(instance: "i3", running: ["m4"], limit: 5, leaseSeconds: 3_600) }.map(\.id) == ["m2"])
