@@ -38,8 +38,20 @@ struct MixRecord: Sendable, Equatable {
     let owner: String?
     let leaseUntil: Double
     /// The rooms connected in it, as the instance that runs it last published them; nil from
-    /// a claim until that instance has it running (it is starting).
+    /// a claim until that instance has it running (it is starting), and once it ended.
     var connected: [String]? = nil
+    /// It ended on the instance that holds it, as that instance published (until another claims it).
+    var ended = false
+    /// Why it failed, if it did.
+    var failure: String? = nil
+}
+
+/// What an instance publishes of a mix it holds, for the instances that do not run it.
+enum MixReport: Sendable, Equatable {
+    /// It runs, with these rooms connected (a battle made through another instance finds its mixes by room).
+    case connected([String])
+    /// It ended there; with why, if it failed.
+    case ended(failure: String?)
 }
 
 /// A change recorded for a mix (`patch` or `event`), with its number: a mix's changes are
@@ -128,8 +140,8 @@ protocol ArenaStore: Sendable {
     func mixChanges(mixId: String, after: Int64) async throws -> [MixChange]
     /// Takes up to `limit` mixes no live instance runs (never claimed, their lease run out, or
     /// this instance's own from before a restart and not in `running`), oldest first, for
-    /// `leaseSeconds`. Each is returned with its previous owner, and who is connected in it is
-    /// cleared until the claimer runs it and publishes that. Two instances never get one mix.
+    /// `leaseSeconds`. Each is returned with its previous owner, and who is connected in it (or
+    /// that it ended) is cleared until the claimer runs it and publishes that. Two instances never get one mix.
     func claimMixes(instance: String, running: [String], limit: Int, leaseSeconds: Double) async throws -> [MixRecord]
     /// Extends this instance's leases on those of `running` it still holds.
     func renewLeases(instance: String, running: [String], leaseSeconds: Double) async throws
@@ -139,9 +151,8 @@ protocol ArenaStore: Sendable {
     /// Calls `changed` (on any thread) whenever another instance recorded a change
     /// or a score, so that the changes are applied at once rather than at the next poll.
     func watchChanges(_ changed: @escaping @Sendable () -> Void)
-    /// Publishes who is connected in a mix, for instances that do not run it (a battle made
-    /// through them finds its mixes by room).
-    func publishConnected(mixId: String, rooms: [String]) async throws
+    /// Publishes, as `instance` (while it holds the mix), who is connected in it or that it ended.
+    func publish(_ report: MixReport, mixId: String, instance: String) async throws
     /// Ends this instance's leases now (it is stopping): others may claim its mixes at once.
     func releaseMixes(instance: String) async throws
     /// Says that `instance` is alive (and how full), for `leaseSeconds`; throws if another

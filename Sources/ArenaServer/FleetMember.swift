@@ -37,8 +37,8 @@ final class FleetMember: Sendable {
         var evicted = false
         /// The mixes are being stopped because the leases ran out (once, until a renewal succeeds).
         var leasesLost = false
-        /// Who was connected in each mix when last published.
-        var published: [String: [String]] = [:]
+        /// What was last published of each mix: who is connected in it, or that it ended.
+        var published: [String: MixReport] = [:]
     }
 
     init(name: String, advertisedHost: String, store: any ArenaStore, mixes: MixRegistry, battles: BattleDesk, callbacks: CallbackOutbox,
@@ -199,7 +199,7 @@ final class FleetMember: Sendable {
                 state.lastRenewal = sent
                 state.leasesLost = false
             }
-            try await publishConnected()
+            try await publishReports()
             try await claim(held: held, adopting: adopting, inline: adoptingInline)
         } catch {
             logger.error("the fleet's store: \(error)")
@@ -225,14 +225,18 @@ final class FleetMember: Sendable {
         }
     }
 
-    /// Publishes, for the running mixes whose connected rooms changed, who is connected now
-    /// (the first publication after a claim also tells the fleet the mix runs).
-    private func publishConnected() async throws {
-        let now = Dictionary(uniqueKeysWithValues: mixes.all.compactMap { entry in
-            entry.status == .running ? entry.mix.map { (entry.id, $0.session.connected) } : nil
+    /// Publishes what changed of the mixes here: who is connected in a running mix (the first
+    /// publication after a claim also tells the fleet the mix runs), and that a mix ended or failed.
+    private func publishReports() async throws {
+        let now = Dictionary(uniqueKeysWithValues: mixes.all.compactMap { entry -> (String, MixReport)? in
+            switch entry.status {
+            case .running: entry.mix.map { (entry.id, .connected($0.session.connected)) }
+            case .ended, .failed: (entry.id, .ended(failure: entry.error))
+            case .starting, .stopping: nil
+            }
         })
         let before = state.withLock { $0.published }
-        for (id, rooms) in now where before[id] != rooms { try await store.publishConnected(mixId: id, rooms: rooms) }
+        for (id, report) in now where before[id] != report { try await store.publish(report, mixId: id, instance: name) }
         state.withLock { $0.published = now }
     }
 

@@ -61,8 +61,8 @@ struct MixDescriptions: Sendable {
 
     /// A mix this instance does not run: `failed` if this one claimed it and it would not start,
     /// `starting` if this one or another live instance claimed it and has not yet run it (or
-    /// published that it does), `running` on another live instance, else `placing` (an
-    /// instance claims it within a second or two, once one has room).
+    /// published that it does), `running`, `ended` or `failed` on another live instance, as it
+    /// published, else `placing` (an instance claims it within a second or two, once one has room).
     private func describe(_ record: MixRecord, live: [InstanceRecord]) async -> JSON {
         var fields: [(String, JSON)] = [("id", .string(record.id))]
         if record.owner == mixes.instance, let failure = mixes.startFailure(record.id) {
@@ -70,8 +70,13 @@ struct MixDescriptions: Sendable {
         } else if record.owner == mixes.instance {
             fields += [("state", "starting"), ("instance", .string(mixes.instance))]
         } else if let owner = live.first(where: { $0.id == record.owner }) {
-            fields += [("state", record.connected == nil ? "starting" : "running"), ("instance", .string(owner.id)),
-                       ("connected", .array((record.connected ?? []).map(JSON.string)))]
+            if record.ended {
+                fields += [("state", record.failure == nil ? "ended" : "failed"), ("instance", .string(owner.id))]
+                if let failure = record.failure { fields.append(("error", .string(failure))) }
+            } else {
+                fields += [("state", record.connected == nil ? "starting" : "running"), ("instance", .string(owner.id)),
+                           ("connected", .array((record.connected ?? []).map(JSON.string)))]
+            }
             if let spec = try? MixSpec.parse(record.spec, source: "the stored spec", baseDirectory: mixes.dataFolder) {
                 fields.append(("ingest", await MixIngest.json(mixId: record.id, spec: spec, host: owner.ingestHost, store: store, dataFolder: mixes.dataFolder)))
             }

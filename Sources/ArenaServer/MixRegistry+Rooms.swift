@@ -17,7 +17,7 @@ extension MixRegistry {
     /// names `room` as a host.
     func startingMix(naming room: String, among records: [MixRecord]) -> String? {
         records.first { record in
-            guard record.connected == nil, let spec = try? MixSpec.parse(record.spec, source: "the stored spec", baseDirectory: dataFolder) else { return false }
+            guard record.connected == nil, !record.ended, let spec = try? MixSpec.parse(record.spec, source: "the stored spec", baseDirectory: dataFolder) else { return false }
             return spec.namesHost(room)
         }?.id
     }

@@ -46,6 +46,9 @@ enum PostgresSchema {
         [
             "ALTER TABLE mix ADD COLUMN connected TEXT",
         ],
+        [
+            "ALTER TABLE mix ADD COLUMN ended BOOLEAN NOT NULL DEFAULT FALSE, ADD COLUMN failure TEXT",
+        ],
     ]
     private static let migrationLock: Int64 = 0x4152_454E_4132
 

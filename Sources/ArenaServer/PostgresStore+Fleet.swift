@@ -12,9 +12,10 @@ extension PostgresStore {
                 SELECT id, owner FROM mix
                 WHERE (owner IS NULL OR lease_until < \(unescaped: Self.clock) OR owner = \(instance)) AND id <> ALL(\(running))
                 ORDER BY created_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-            UPDATE mix SET owner = \(instance), lease_until = \(unescaped: Self.clock) + \(leaseSeconds), connected = NULL
+            UPDATE mix SET owner = \(instance), lease_until = \(unescaped: Self.clock) + \(leaseSeconds), connected = NULL, ended = FALSE,
+                failure = NULL
             FROM picked WHERE mix.id = picked.id
-            RETURNING mix.id, mix.spec, picked.owner, mix.lease_until, NULL::text
+            RETURNING mix.id, mix.spec, picked.owner, mix.lease_until, NULL::text, FALSE, NULL::text
             """).map(Self.mix)
     }
 
@@ -50,8 +51,13 @@ extension PostgresStore {
         watching.withLock { $0 = task }
     }
 
-    func publishConnected(mixId: String, rooms: [String]) async throws {
-        try await run("UPDATE mix SET connected = \(rooms.joined(separator: "\n")) WHERE id = \(mixId)")
+    func publish(_ report: MixReport, mixId: String, instance: String) async throws {
+        switch report {
+        case .connected(let rooms):
+            try await run("UPDATE mix SET connected = \(rooms.joined(separator: "\n")) WHERE id = \(mixId) AND owner = \(instance)")
+        case .ended(let failure):
+            try await run("UPDATE mix SET connected = NULL, ended = TRUE, failure = \(failure) WHERE id = \(mixId) AND owner = \(instance)")
+        }
     }
 
     func releaseMixes(instance: String) async throws {

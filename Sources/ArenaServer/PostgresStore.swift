@@ -144,17 +144,17 @@ final class PostgresStore: ArenaStore, Sendable {
     }
 
     func mixes() async throws -> [MixRecord] {
-        try await rows("SELECT id, spec, owner, lease_until, connected FROM mix ORDER BY created_at").map(Self.mix)
+        try await rows("SELECT id, spec, owner, lease_until, connected, ended, failure FROM mix ORDER BY created_at").map(Self.mix)
     }
 
     func mix(id: String) async throws -> MixRecord? {
-        try await rows("SELECT id, spec, owner, lease_until, connected FROM mix WHERE id = \(id)").first.map(Self.mix)
+        try await rows("SELECT id, spec, owner, lease_until, connected, ended, failure FROM mix WHERE id = \(id)").first.map(Self.mix)
     }
 
     static func mix(_ row: PostgresRow) throws -> MixRecord {
-        let (id, spec, owner, leaseUntil, connected) = try row.decode((String, Data, String?, Double, String?).self)
+        let (id, spec, owner, leaseUntil, connected, ended, failure) = try row.decode((String, Data, String?, Double, String?, Bool, String?).self)
         return MixRecord(id: id, spec: spec, owner: owner, leaseUntil: leaseUntil,
-                         connected: connected.map { $0.split(separator: "\n").map(String.init) })
+                         connected: connected.map { $0.split(separator: "\n").map(String.init) }, ended: ended, failure: failure)
     }
 
     /// Numbered under the mix's row lock, so that a mix's changes commit in number order.

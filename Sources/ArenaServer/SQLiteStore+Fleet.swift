@@ -11,10 +11,9 @@ extension SQLiteStore {
                 SELECT * FROM mix WHERE owner IS NULL OR lease_until < ? OR owner = ? ORDER BY created_at
                 """, arguments: [now, instance]).map(Self.mix).filter { !running.contains($0.id) }.prefix(max(0, limit))
             return try free.map { mix in
-                try db.execute(sql: "UPDATE mix SET owner = ?, lease_until = ?, connected = NULL WHERE id = ?", arguments: [instance, now + leaseSeconds, mix.id])
-                var claimed = mix
-                claimed.connected = nil
-                return claimed
+                try db.execute(sql: "UPDATE mix SET owner = ?, lease_until = ?, connected = NULL, ended = 0, failure = NULL WHERE id = ?",
+                               arguments: [instance, now + leaseSeconds, mix.id])
+                return MixRecord(id: mix.id, spec: mix.spec, owner: mix.owner, leaseUntil: mix.leaseUntil)
             }
         }
     }
@@ -35,9 +34,14 @@ extension SQLiteStore {
     /// One instance per SQLite file: nothing else records changes.
     func watchChanges(_ changed: @escaping @Sendable () -> Void) {}
 
-    func publishConnected(mixId: String, rooms: [String]) async throws {
+    func publish(_ report: MixReport, mixId: String, instance: String) async throws {
         try await write { db in
-            try db.execute(sql: "UPDATE mix SET connected = ? WHERE id = ?", arguments: [rooms.joined(separator: "\n"), mixId])
+            switch report {
+            case .connected(let rooms):
+                try db.execute(sql: "UPDATE mix SET connected = ? WHERE id = ? AND owner = ?", arguments: [rooms.joined(separator: "\n"), mixId, instance])
+            case .ended(let failure):
+                try db.execute(sql: "UPDATE mix SET connected = NULL, ended = 1, failure = ? WHERE id = ? AND owner = ?", arguments: [failure, mixId, instance])
+            }
         }
     }
 

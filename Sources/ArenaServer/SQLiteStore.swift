@@ -83,6 +83,9 @@ final class SQLiteStore: ArenaStore, Sendable {
         migrator.registerMigration("v9: connected rooms") { db in
             try db.execute(sql: "ALTER TABLE mix ADD COLUMN connected TEXT")
         }
+        migrator.registerMigration("v10: how a mix ended") { db in
+            try db.execute(sql: "ALTER TABLE mix ADD COLUMN ended INTEGER NOT NULL DEFAULT 0; ALTER TABLE mix ADD COLUMN failure TEXT")
+        }
         try migrator.migrate(database)
     }
 
@@ -145,7 +148,7 @@ final class SQLiteStore: ArenaStore, Sendable {
 
     static func mix(_ row: Row) -> MixRecord {
         MixRecord(id: row["id"], spec: row["spec"], owner: row["owner"], leaseUntil: row["lease_until"],
-                  connected: (row["connected"] as String?).map { $0.split(separator: "\n").map(String.init) })
+                  connected: (row["connected"] as String?).map { $0.split(separator: "\n").map(String.init) }, ended: row["ended"], failure: row["failure"])
     }
 
     func endBattle(id: String) async throws {

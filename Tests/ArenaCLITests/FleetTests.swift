@@ -129,8 +129,15 @@ import Testing
         // It is gone as soon as c stops it (the removal wakes c), not once its outputs are finalised.
         let removing = Date()
         #expect(try await fleet[1].send("DELETE", "/v1/mixes/\(onC)").0 == 200)
-        #expect(await Self.eventually { try await fleet[2].send("GET", "/v1/mixes/\(onC)").0 == 404 }, "\(onC) still on c")
-        print("fleet removal: \(onC) gone from c \(String(format: "%.1f", Date().timeIntervalSince(removing))) s after the DELETE through b")
+        let deleted = Date().timeIntervalSince(removing)
+        var asked: [String] = []
+        #expect(await Self.eventually {
+            let sent = Date()
+            defer { asked.append(String(format: "%.1f", Date().timeIntervalSince(sent))) }
+            return try await fleet[2].send("GET", "/v1/mixes/\(onC)").0 == 404
+        }, "\(onC) still on c")
+        print("fleet removal: \(onC) gone from c \(String(format: "%.1f", Date().timeIntervalSince(removing))) s after the DELETE through b",
+              "(the DELETE took \(String(format: "%.1f", deleted)) s; each GET on c: \(asked.joined(separator: ", ")) s)")
         #expect(!(try await fleet[2].send("GET", "/v1/mixes").1.contains(#""id":"\#(onC)""#)))
         await hooks.stop()
         await onThread { for instance in fleet { instance.stop() } }

@@ -121,6 +121,28 @@ import Testing
         await box1.stop()
     }
 
+    /// A mix that ends where it runs (its duration reached) is `ended` through every instance,
+    /// not `running` through the others; a battle made through another no longer finds it.
+    @Test func aMixThatEndedIsEndedThroughEveryInstance() async throws {
+        let database = try await PostgresServer.database()
+        let box1 = try await RunningService(storeURL: database, instance: "box-1")
+        let box2 = try await RunningService(storeURL: database, instance: "box-2")
+        let spec = idleMixSpec(ports: ServerTestPorts.pair()).replacingOccurrences(of: #"{"canvas""#, with: #"{"duration": 2, "canvas""#)
+        #expect(try await box1.call("POST", "/v1/mixes?id=short", spec).status == 201)
+        _ = try await box2.waitUntilRunning("short", on: "box-1")
+        var there = ""
+        for _ in 0..<100 where !there.contains(#""state":"ended""#) {
+            try await Task.sleep(for: .milliseconds(100))
+            there = try await box2.call("GET", "/v1/mixes/short").text
+        }
+        #expect(there.contains(#""state":"ended","instance":"box-1""#) && !there.contains("connected"), "\(there)")
+        #expect(try await box1.call("GET", "/v1/mixes/short").text.contains(#""state":"ended""#))
+        let battle = try await box2.call("POST", "/v1/battles", #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 60000}"#)
+        #expect(battle.status == 404, "\(battle.text)")
+        await box2.stop()
+        await box1.stop()
+    }
+
     @Test func aStoreURLThatCannotBeUsedIsOneClearErrorWithoutItsPassword() async throws {
         let port = freePort()
         for (url, expected) in [("mysql://root@127.0.0.1/db", "must be postgres://"),

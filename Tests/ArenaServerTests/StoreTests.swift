@@ -101,6 +101,25 @@ import Testing
         }
     }
 
+    /// What the instance holding a mix publishes (who is connected, then that it failed) reads
+    /// back the same from either engine; another instance cannot publish for it; a claim clears it.
+    @Test(arguments: Engine.allCases) func aMixsPublishedStateIsItsHoldersUntilAClaim(engine: Engine) async throws {
+        try await withStore(engine) { store in
+            _ = try await store { try await $0.saveMix(id: "m", spec: Data("{}".utf8), owner: "i1", leaseSeconds: -1) }
+            try await store { try await $0.publish(.connected(["alice", "bob"]), mixId: "m", instance: "i1") }
+            try await store { try await $0.publish(.connected(["mallory"]), mixId: "m", instance: "i2") }
+            let running = try await store { try await $0.mix(id: "m") }
+            #expect(running?.connected == ["alice", "bob"] && running?.ended == false && running?.failure == nil, "\(String(describing: running))")
+            try await store { try await $0.publish(.ended(failure: "hosts[0] 'alice' input failed"), mixId: "m", instance: "i1") }
+            let failed = try await store { try await $0.mixes().first }
+            #expect(failed?.connected == nil && failed?.ended == true && failed?.failure == "hosts[0] 'alice' input failed", "\(String(describing: failed))")
+            // Its lease ran out: i2 claims it, and runs it afresh.
+            #expect(try await store { try await $0.claimMixes(instance: "i2", running: [], limit: 1, leaseSeconds: 3_600) }.map(\.ended) == [false])
+            let claimed = try await store { try await $0.mix(id: "m") }
+            #expect(claimed?.owner == "i2" && claimed?.connected == nil && claimed?.ended == false && claimed?.failure == nil, "\(String(describing: claimed))")
+        }
+    }
+
     @Test(arguments: Engine.allCases) func anInstanceNameBelongsToOneLiveProcess(engine: Engine) async throws {
         try await withStore(engine) { store in
             let me = InstanceRecord(id: "box-1", apiURL: "http://10.0.0.1:8080", ingestHost: "10.0.0.1", capacity: 4, running: 1)
