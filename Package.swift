@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "ArenaSession"),
         // Test-only helpers: pipelines from constant gst-launch text, frame and sample decoders, a free port.
         .target(name: "GStreamerTestSupport", dependencies: ["GStreamerKit", "CGStreamer"]),
-        .target(name: "ArenaSpec", dependencies: ["ArenaLayout", "ArenaSession"]),
+        .target(name: "ArenaSpec", dependencies: ["ArenaLayout", "ArenaSession", "CArenaFiles"]),
         // HTTP to URLs from outside (avatars, callbacks): checked addresses, no unchecked redirect, bounded.
         .target(name: "ArenaFetch", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .target(name: "ArenaOverlay", dependencies: ["CCairo", "CArenaPaint", "ArenaSpec", "ArenaLayout", "ArenaSession"]),

@@ -1,3 +1,4 @@
+import CArenaFiles
 import Foundation
 
 /// An RTP input described by a session description (RFC 8866), as a sender or an SFU prints
@@ -60,16 +61,17 @@ enum SDPInput {
     }
 
     /// The text of `path`, an SDP file inside `base` (the spec's folder; the service's data
-    /// folder) once every symlink is resolved: a regular file of at most `maximumLength` bytes.
+    /// folder), symbolic links included: a regular file of at most `maximumLength` bytes. It is
+    /// opened beneath the folder (Linux's `openat2`), so a folder on its path swapped for a link
+    /// while it is read cannot lead out.
     static func read(_ path: String, relativeTo base: URL, field: String) throws(SpecError) -> String {
         let outside = SpecError(field: field, "must name a readable .sdp file of at most \(maximumLength) bytes inside the spec's folder")
-        guard path.hasSuffix(".sdp"), !path.contains("\u{0}"), let folder = realpath(base.path, nil) else { throw outside }
-        defer { free(folder) }
-        guard let real = realpath(MixSpec.resolve(path, relativeTo: base), nil) else { throw outside }
-        defer { free(real) }
-        let (inside, file) = (String(cString: folder), String(cString: real))
-        guard file.hasPrefix(inside.hasSuffix("/") ? inside : inside + "/") else { throw outside }
-        let descriptor = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        let folder = base.standardized.path, file = URL(fileURLWithPath: MixSpec.resolve(path, relativeTo: base)).standardized.path
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        guard path.hasSuffix(".sdp"), !path.contains("\u{0}"), file.hasPrefix(prefix) else { throw outside }
+        let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK
+        var descriptor = arena_open_beneath(folder, String(file.dropFirst(prefix.count)), flags)
+        if descriptor < 0, errno == ENOSYS || errno == EPERM { descriptor = openResolved(file, inside: folder, flags: flags) }
         guard descriptor >= 0 else { throw outside }
         defer { close(descriptor) }
         var status = stat()
@@ -78,6 +80,18 @@ enum SDPInput {
         let count = Glibc.read(descriptor, &bytes, bytes.count)
         guard count >= 0, count <= maximumLength else { throw outside }
         return String(decoding: bytes[..<count], as: UTF8.self)
+    }
+
+    /// Without `openat2` (Linux before 5.6, or refused by seccomp): `file` once every link is
+    /// resolved, if that is in `folder` resolved, opened without following a link at its end.
+    private static func openResolved(_ file: String, inside folder: String, flags: Int32) -> Int32 {
+        guard let root = realpath(folder, nil) else { return -1 }
+        defer { free(root) }
+        guard let real = realpath(file, nil) else { return -1 }
+        defer { free(real) }
+        let (inside, target) = (String(cString: root), String(cString: real))
+        guard target.hasPrefix(inside.hasSuffix("/") ? inside : inside + "/") else { return -1 }
+        return open(real, flags | O_NOFOLLOW)
     }
 
     private static func media(_ value: String, line: Int, field: String) throws(SpecError) -> Media {

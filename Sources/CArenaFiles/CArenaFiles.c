@@ -19,6 +19,8 @@ int arena_open_beneath(const char *root, const char *path, int flags) {
     how.flags = (uint64_t)flags;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+    // EAGAIN: a rename elsewhere raced the resolution (the kernel asks for a retry).
+    for (int retry = 0; retry < 3 && fd < 0 && errno == EAGAIN; retry++) fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
     int saved = errno;
     close(root_fd);
     errno = saved;

@@ -174,4 +174,39 @@ import Testing
             #expect(throws: SpecError(field: "hosts[0].input.sdpFile", String(refused.dropFirst("hosts[0].input.sdpFile ".count))), "\(file)") { try parse(file) }
         }
     }
+
+    /// The attack on a check made before the open: while specs are read, a folder on the SDP
+    /// file's path is swapped, again and again, for a link to a folder outside. The file outside
+    /// (another port) is never read; the one inside still is, when the folder is in place.
+    @Test func aFolderSwappedForALinkWhileItIsReadNeverLeadsOut() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sdp-race-\(UUID().uuidString)")
+        let specs = root.appendingPathComponent("specs"), outside = root.appendingPathComponent("outside")
+        defer { try? FileManager.default.removeItem(at: root) }
+        for (folder, port) in [(specs.appendingPathComponent("sub"), 5000), (outside, 6000)] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data("v=0\nm=video \(port) RTP/AVP 96\na=rtpmap:96 H264/90000\n".utf8).write(to: folder.appendingPathComponent("alice.sdp"))
+        }
+        try FileManager.default.createSymbolicLink(atPath: specs.appendingPathComponent("link").path, withDestinationPath: outside.path)
+        let (sub, held, link) = (specs.appendingPathComponent("sub").path, specs.appendingPathComponent("held").path, specs.appendingPathComponent("link").path)
+        let (done, ended) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        let swapper = Thread {
+            defer { ended.signal() }
+            while done.wait(timeout: .now()) == .timedOut {
+                rename(sub, held)
+                rename(link, sub)  // the link is where the folder was
+                rename(sub, link)
+                rename(held, sub)
+            }
+        }
+        swapper.start()
+        let json = Data(#"{"userId": "a", "input": {"sdpFile": "sub/alice.sdp"}}"#.utf8)
+        var ports: [Int: Int] = [:]
+        for _ in 0..<20_000 {
+            let host = try? MixSpec.host(try JSONDecoder().decode(JSONValue.self, from: json), path: "hosts[0]", relativeTo: specs)
+            if case .rtp(let rtp) = host?.input { ports[rtp.video.port, default: 0] += 1 }
+        }
+        done.signal()
+        ended.wait()
+        #expect(ports[6000] == nil && ports[5000, default: 0] > 0, "reads by port: \(ports)")
+    }
 }

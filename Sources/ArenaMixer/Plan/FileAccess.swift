@@ -26,9 +26,7 @@ public struct FileAccess: Sendable, Equatable {
         let prefix = folder == "/" ? "/" : folder + "/"
         guard path == folder || path.hasPrefix(prefix) else { throw FileRefusal(path: path, code: EXDEV) }
         let relative = path == folder ? "." : String(path.dropFirst(prefix.count))
-        var descriptor = arena_open_beneath(folder, relative, flags | O_CLOEXEC)
-        // EAGAIN: a rename elsewhere raced the resolution (the kernel asks for a retry).
-        for _ in 0..<3 where descriptor < 0 && errno == EAGAIN { descriptor = arena_open_beneath(folder, relative, flags | O_CLOEXEC) }
+        let descriptor = arena_open_beneath(folder, relative, flags | O_CLOEXEC)
         // No openat2: an old kernel (ENOSYS), or a container whose seccomp profile refuses it (EPERM).
         if descriptor < 0, errno == ENOSYS || errno == EPERM { return try openChecked(path, flags: flags) }
         guard descriptor >= 0 else { throw FileRefusal(path: path, code: errno) }
