@@ -126,7 +126,8 @@ protocol ArenaStore: Sendable {
     /// `leaseSeconds` from now (nil: by whichever instance claims it first); false when a mix
     /// of that id exists already (made through another instance at the same time, say).
     func saveMix(id: String, spec: Data, owner: String?, leaseSeconds: Double) async throws -> Bool
-    func removeMix(id: String) async throws
+    /// Forgets a mix and its changes (only if `instance` holds it, when given).
+    func removeMix(id: String, heldBy instance: String?) async throws
     func mix(id: String) async throws -> MixRecord?
     /// Every mix saved and not removed, oldest first.
     func mixes() async throws -> [MixRecord]

@@ -61,15 +61,26 @@ final class MixEntry: Sendable {
                 logger.error("the mix failed: \(error)", metadata: ["mix": "\(id)"])
                 state.withLock { $0.failure = "\(error)" }
             }
-            let (open, waiting) = state.withLock { state in
-                state.ended = true
-                state.running = nil
-                defer { state.waiters = [:] }
-                return (Array(state.listeners.values), Array(state.waiters.values))
-            }
-            for listener in open { listener.finish() }
-            for waiter in waiting { waiter.resume() }
+            markEnded()
         }.start()
+    }
+
+    /// A mix dropped before it started (its record could not be written): ended, so that a
+    /// removal waiting for it to stop returns at once, and refused to changes that found it.
+    func drop() {
+        stopSoon()
+        markEnded()
+    }
+
+    private func markEnded() {
+        let (open, waiting) = state.withLock { state in
+            state.ended = true
+            state.running = nil
+            defer { state.waiters = [:] }
+            return (Array(state.listeners.values), Array(state.waiters.values))
+        }
+        for listener in open { listener.finish() }
+        for waiter in waiting { waiter.resume() }
     }
 
     /// The mix's outbound events from now on, until it ends or the reader goes away.

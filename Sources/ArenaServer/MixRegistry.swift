@@ -188,9 +188,6 @@ final class MixRegistry: Sendable {
         }
     }
 
-    /// Whether this instance may start another mix: below its mix limit and its CPU limit.
-    var hasRoom: Bool { fullness == nil }
-
     /// The share of the machine's CPU busy, 0 to 1.
     var cpuBusy: Double { load.busy }
 
@@ -202,7 +199,6 @@ final class MixRegistry: Sendable {
 
     /// Mixes this instance runs or is starting.
     var running: Int { entries.withLock { $0.values.filter(\.holdsASlot).count } }
-
     /// How many more mixes this instance would take now.
     var room: Int { cpuIsBusy ? 0 : max(0, limit - running) }
 
@@ -216,7 +212,7 @@ final class MixRegistry: Sendable {
         let (spec, plan) = try await offload { try self.prepare(data) }
         let exists = APIError(.conflict, "mix '\(id)' already exists")
         guard try await store.mix(id: id) == nil else { throw exists }
-        if !hasRoom {
+        if fullness != nil {
             guard try await store.liveInstances().contains(where: { $0.id != instance && $0.running < $0.capacity }) else {
                 try checkLimit(counting: all)
                 throw APIError(.conflict, "this machine's CPU is \(Int(load.busy * 100)) % busy, past the limit set; stop a mix first")
@@ -267,7 +263,7 @@ final class MixRegistry: Sendable {
         do {
             try await record()
         } catch {
-            entry.stopSoon()  // a change that found it meanwhile is refused at once
+            entry.drop()  // a change or a removal that found it meanwhile is answered at once
             entries.withLock { _ = $0.removeValue(forKey: id) }
             throw error
         }
@@ -355,8 +351,7 @@ final class MixRegistry: Sendable {
     /// Ids of the mixes this instance holds: those it runs, and those it claimed that would not start.
     var held: [String] { entries.withLock { Array($0.keys) } + unstartable.withLock { Array($0.keys) } }
 
-    /// Ids of the mixes this instance holds whose records were in the store when asked: not one
-    /// still starting (a create's record may not have committed yet), nor one stopping.
+    /// Ids of the mixes held here whose records were surely in the store: not one starting (a create's may not be yet) or stopping.
     var recorded: [String] {
         entries.withLock { $0.values.filter { ![.starting, .stopping].contains($0.status) }.map(\.id) } + unstartable.withLock { Array($0.keys) }
     }
@@ -368,12 +363,16 @@ final class MixRegistry: Sendable {
     func remove(_ id: String) async throws -> MixEntry? {
         guard let entry = local(id) else {
             guard try await store.mix(id: id) != nil else { throw APIError(.notFound, "no mix '\(id)'") }
-            try await store.removeMix(id: id)
+            try await store.removeMix(id: id, heldBy: nil)
             unstartable.withLock { _ = $0.removeValue(forKey: id) }
             return nil
         }
-        try await store.removeMix(id: id)
+        // A create may still be writing its record (none to remove yet, on PostgreSQL); once the mix has ended the
+        // create has written it or failed, and it is removed for good, unless made again elsewhere meanwhile.
+        let creating = entry.status == .starting
+        try await store.removeMix(id: id, heldBy: nil)
         await stop([id])
+        if creating { try await store.removeMix(id: id, heldBy: instance) }
         return entry
     }
 

@@ -135,9 +135,12 @@ final class PostgresStore: ArenaStore, Sendable {
     }
 
     /// Wakes the instances' change watchers: the one running the mix stops it at once.
-    func removeMix(id: String) async throws {
+    func removeMix(id: String, heldBy instance: String?) async throws {
         try await transaction { connection, logger in
-            try await connection.query("DELETE FROM mix WHERE id = \(id)", logger: logger)
+            let removed = try await connection.query("""
+                DELETE FROM mix WHERE id = \(id) AND (\(instance)::text IS NULL OR owner = \(instance)) RETURNING id
+                """, logger: logger).collect()
+            guard !removed.isEmpty || instance == nil else { return }
             try await connection.query("DELETE FROM mix_change WHERE mix_id = \(id)", logger: logger)
             try await connection.query("SELECT pg_notify(\(Self.changesChannel), \(id))", logger: logger)
         }

@@ -248,9 +248,10 @@ final class SQLiteStore: ArenaStore, Sendable {
         }
     }
 
-    func removeMix(id: String) async throws {
+    func removeMix(id: String, heldBy instance: String?) async throws {
         try await write { db in
-            try db.execute(sql: "DELETE FROM mix WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM mix WHERE id = ? AND (? IS NULL OR owner = ?)", arguments: [id, instance, instance])
+            guard db.changesCount > 0 || instance == nil else { return }
             try db.execute(sql: "DELETE FROM mix_change WHERE mix_id = ?", arguments: [id])
         }
     }

@@ -50,11 +50,7 @@ import Testing
         try await service.waitUntilRunning("room")
         let battle = #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 2000}"#
         #expect(try await service.call("POST", "/v1/battles", battle).status == 201)
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        holder.arguments = [database, "-q", "-c", "BEGIN; SELECT 1 FROM battle WHERE id = 'pk' FOR UPDATE; SELECT pg_sleep(6); COMMIT;"]
-        holder.standardOutput = FileHandle.nullDevice
-        try holder.run()
+        let holder = try Self.psql(database, "BEGIN; SELECT 1 FROM battle WHERE id = 'pk' FOR UPDATE; SELECT pg_sleep(6); COMMIT;")
         try await Task.sleep(for: .milliseconds(500))
         func framesEncoded() async throws -> Int {
             let metrics = try await service.call("GET", "/metrics").text
@@ -143,6 +139,26 @@ import Testing
         await box1.stop()
     }
 
+    /// A DELETE that comes while the mix's create is still writing its record (held up here by
+    /// another session inserting the same id, uncommitted) finds no record to remove; the mix
+    /// must not come back once the record is written (its instance would claim it again, as a
+    /// mix of its own it does not run).
+    @Test func aMixRemovedWhileItsRecordIsWrittenStaysRemoved() async throws {
+        let database = try await PostgresServer.database()
+        let service = try await RunningService(storeURL: database, instance: "box-1")
+        let holder = try Self.psql(database, "BEGIN; INSERT INTO mix (id, spec, created_at) VALUES ('late', '', 0); SELECT pg_sleep(2); ROLLBACK;")
+        try await Task.sleep(for: .milliseconds(500))
+        async let created = service.call("POST", "/v1/mixes?id=late", idleMixSpec(ports: ServerTestPorts.pair()))
+        try await Task.sleep(for: .milliseconds(500))
+        let deleted = try await service.call("DELETE", "/v1/mixes/late")
+        #expect(try await created.status == 201 && deleted.status == 200, "\(deleted.text)")
+        await onThread { holder.waitUntilExit() }
+        try await Task.sleep(for: .seconds(3))
+        let after = try await service.call("GET", "/v1/mixes/late")
+        #expect(after.status == 404, "\(after.text)")
+        await service.stop()
+    }
+
     @Test func aStoreURLThatCannotBeUsedIsOneClearErrorWithoutItsPassword() async throws {
         let port = freePort()
         for (url, expected) in [("mysql://root@127.0.0.1/db", "must be postgres://"),
@@ -155,5 +171,15 @@ import Testing
                 #expect("\(error)".contains(expected) && !"\(error)".contains("hunter2"), "\(error)")
             }
         }
+    }
+
+    /// `sql` run by psql in a session of its own, started (not waited for).
+    static func psql(_ database: String, _ sql: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        process.arguments = [database, "-q", "-c", sql]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
     }
 }

@@ -54,13 +54,13 @@ import Testing
             let changes = try await store { try await $0.mixChanges(mixId: "b", after: 0).map { "\($0.kind) \(String(decoding: $0.body, as: UTF8.self))" } }
             #expect(changes == ["patch p1", "event e2"])
             #expect(try await store { try await $0.mixChanges(mixId: "b", after: numbers[0]).map(\.number) } == [numbers[2]])
-            try await store { try await $0.removeMix(id: "b") }
+            try await store { try await $0.removeMix(id: "b", heldBy: nil) }
             #expect(try await store { try await $0.mixes().map(\.id) } == ["a"])
             #expect(try await store { try await $0.mixChanges(mixId: "b", after: 0).isEmpty })
             // A mix made again under an old id starts without the old one's changes.
             try await store { store in
                 _ = try await store.recordMixChange(mixId: "a", kind: "patch", body: Data("old".utf8))
-                try await store.removeMix(id: "a")
+                try await store.removeMix(id: "a", heldBy: nil)
                 _ = try await store.saveMix(id: "a", spec: Data("{4}".utf8), owner: nil, leaseSeconds: 0)
             }
             #expect(try await store { try await $0.mixChanges(mixId: "a", after: 0).isEmpty })
@@ -85,8 +85,11 @@ import Testing
             // A restarted i1 takes its own mix back at once; a live i1 (running it) does not claim it again.
             #expect(try await store { try await $0.claimMixes(instance: "i1", running: ["m1"], limit: 5, leaseSeconds: 3_600) }.isEmpty)
             #expect(try await store { try await $0.claimMixes(instance: "i1", running: [], limit: 5, leaseSeconds: 3_600) }.map(\.id) == ["m1"])
+            // A removal for its holder only: i3 does not hold m2, so m2 stays.
+            try await store { try await $0.removeMix(id: "m2", heldBy: "i3") }
+            #expect(try await store { try await $0.mix(id: "m2") }?.owner == "i2")
             // What is still held: m3 removed, m2 not i3's.
-            try await store { try await $0.removeMix(id: "m3") }
+            try await store { try await $0.removeMix(id: "m3", heldBy: nil) }
             #expect(try await store { try await $0.mixesHeld(by: "i2", among: ["m2", "m3"]) } == ["m2"])
             #expect(try await store { try await $0.mixesHeld(by: "i3", among: ["m2", "m4"]) } == ["m4"])
             #expect(try await store { try await $0.mixesHeld(by: "i3", among: []) }.isEmpty)
