@@ -26,6 +26,8 @@ final class MixRegistry: Sendable {
     private let allowPrivateAvatarHosts: Bool
     /// Where the mixes' files must be: in the data folder, symbolic links resolved.
     let access: FileAccess
+    /// The files each mix here writes: no two write one.
+    private let files = OutputFiles()
 
     /// `instance`: this instance's name in the store. `limit`: how many mixes may run at once;
     /// `cpuLimit`: past this share of the machine's CPU busy (`load`), it takes no more (nil: no such limit).
@@ -118,7 +120,7 @@ final class MixRegistry: Sendable {
             if battles { _ = try await applyTotals(of: String(decoding: change.body, as: UTF8.self), to: mix) }
         } else if change.kind == "patch" {
             let change = try patch(change.body, spec: entry.spec)
-            if let error = await Self.apply(change, to: mix).error { throw error }
+            if let error = try await change.apply(to: mix, of: entry.id, files: files).error { throw error }
         } else {
             let event = try MixSpec.event(json: change.body, source: "a recorded event")
             if battles || !event.isBattleEvent { _ = try mix.apply(event) }
@@ -258,6 +260,7 @@ final class MixRegistry: Sendable {
                                                              : "mix '\(id)' already exists")
             }
             try checkLimit(counting: Array(entries.values))
+            try files.take(spec.outputs, for: id, adding: false)
             entries[id] = entry
         }
         do {
@@ -265,6 +268,7 @@ final class MixRegistry: Sendable {
         } catch {
             entry.drop()  // a change or a removal that found it meanwhile is answered at once
             entries.withLock { _ = $0.removeValue(forKey: id) }
+            files.release(id)
             throw error
         }
         entry.start()
@@ -276,12 +280,10 @@ final class MixRegistry: Sendable {
         guard running < limit else { throw APIError(.conflict, "the service runs \(running) mixes, its limit; stop one first") }
     }
 
-    /// `PATCH /v1/mixes/{id}`: `{template? or layout?, decorations?, outputs?, addHosts?}` change
-    /// a running mix's layout (a template or cells, from its next frame), its decorations (from
-    /// its next frame) and its outputs (removed ones are finalised, new ones
-    /// start at the next keyframe), and add hosts (with RTP inputs; they join the session
-    /// when a `hostJoined` event is posted). Hosts are not removed: post `hostLeft`.
-    /// The change is recorded before the answer, so a restart applies it again. For a mix
+    /// `PATCH /v1/mixes/{id}`: `{template? or layout?, decorations?, outputs?, addHosts?}` change a running mix's layout
+    /// (a template or cells) and decorations from its next frame, its outputs (removed ones are finalised, new ones start
+    /// at the next keyframe), and add hosts (with RTP inputs; they join when a `hostJoined` event is posted; hosts are
+    /// not removed: post `hostLeft`). The change is recorded before the answer, so a restart applies it again. For a mix
     /// another instance runs, the checked change is recorded for it to apply, and nil returned.
     func update(_ id: String, body: Data) async throws -> MixEntry? {
         guard let entry = taking(id) else {
@@ -295,11 +297,22 @@ final class MixRegistry: Sendable {
         guard await entry.waitUntilRunning() else { throw entry.refusal }
         try await entry.serially { last in
             let mix = try entry.mixTakingChanges()
+            // Files another mix writes are refused (409) before anything is recorded.
+            if let outputs = change.outputs { try files.take(outputs, for: id, adding: true) }
             // Recorded before it is applied. A change refused before any part of it applied is
             // forgotten; one refused partway stays, and a restart applies it as far again.
-            guard let number = try await store.recordMixChange(mixId: id, kind: "patch", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
+            guard let number = try await store.recordMixChange(mixId: id, kind: "patch", body: body) else {
+                files.settle(id, to: mix.outputs)
+                throw APIError(.notFound, "no mix '\(id)'")
+            }
             try await catchUpOrForget(number, entry, mix: mix, last: &last)
-            let outcome = await Self.apply(change, to: mix)
+            let outcome: (applied: Bool, error: MixError?)
+            do {
+                outcome = try await change.apply(to: mix, of: id, files: files)
+            } catch {
+                try? await store.forgetMixChange(number)  // a file another mix took meanwhile
+                throw error
+            }
             if let error = outcome.error {
                 if !outcome.applied { try? await store.forgetMixChange(number) }
                 if case .ended = error { throw APIError(.conflict, "mix '\(id)' is not running") }
@@ -307,24 +320,6 @@ final class MixRegistry: Sendable {
             }
         }
         return entry
-    }
-
-    /// Applies a PATCH on the service's blocking threads (an output finalised on the way waits
-    /// for its file): whether any part applied, and the refusal, if any.
-    private static func apply(_ change: MixPatch, to mix: RunningMix) async -> (applied: Bool, error: MixError?) {
-        do {
-            return try await offload {
-                var applied = false
-                do throws(MixError) {
-                    try change.apply(to: mix, applied: &applied)
-                    return (applied, nil)
-                } catch {
-                    return (applied, error)
-                }
-            }
-        } catch {
-            return (false, .ended)  // the service's blocking threads have stopped: it is shutting down
-        }
     }
 
     private func patch(_ body: Data, spec: MixSpec) throws -> MixPatch {
@@ -384,7 +379,12 @@ final class MixRegistry: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for entry in gone { group.addTask { await entry.stop() } }
         }
-        entries.withLock { entries in for entry in gone where entries[entry.id] === entry { entries[entry.id] = nil } }
+        entries.withLock { entries in
+            for entry in gone where entries[entry.id] === entry {
+                entries[entry.id] = nil
+                files.release(entry.id)
+            }
+        }
         // What the mix's threads freed goes back to the system, not kept in malloc's arenas
         // (where `make soak` saw a service that had run many mixes hold 200 MB more, idle).
         await offload { arena_release_free_memory() }

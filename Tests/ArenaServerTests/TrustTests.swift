@@ -122,4 +122,36 @@ extension TrustTests {
         #expect(try await score("b4", "odd", op: "3", 1).status == 400)
         await service.stop()
     }
+
+    /// A mix cannot write where another mix here writes (it would overwrite its recording's
+    /// segments, or delete its HLS segments), whether it names the place as written or through
+    /// a link, at its create or by a PATCH; once that mix is gone, the place is free.
+    @Test func aMixCannotWriteWhereAnotherMixWrites() async throws {
+        let service = try await RunningService()
+        let folder = service.folder
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("hls"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("alias").path, withDestinationPath: ".")
+        func spec(_ outputs: String) -> String {
+            idleMixSpec(ports: ServerTestPorts.pair()).replacingOccurrences(of: #"{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600}"#, with: outputs)
+        }
+        let recording = #"{"type": "recording", "path": "mix.mkv", "segmentSeconds": 600}"#
+        #expect(try await service.call("POST", "/v1/mixes?id=first", spec(recording + #", {"type": "hls", "folder": "hls"}"#)).status == 201)
+        for (outputs, index) in [(recording, 0), (#"{"type": "recording", "path": "alias/mix.mkv"}"#, 0),
+                                 (#"{"type": "recording", "path": "own.mkv"}, {"type": "hls", "folder": "alias/hls"}"#, 1)] {
+            let refused = try await service.call("POST", "/v1/mixes?id=second", spec(outputs))
+            #expect(refused.status == 409 && refused.message == "outputs[\(index)] writes where mix 'first' writes; a file or folder is one mix's",
+                    "\(outputs): \(refused.text)")
+        }
+        #expect(try await service.call("POST", "/v1/mixes?id=second", spec(#"{"type": "recording", "path": "own.mkv"}"#)).status == 201)
+        try await service.waitUntilRunning("second")
+        let patch = #"{"outputs": [{"type": "hls", "folder": "hls"}]}"#
+        let patched = try await service.call("PATCH", "/v1/mixes/second", patch)
+        #expect(patched.status == 409 && patched.message.contains("mix 'first' writes"), "\(patched.text)")
+        let outputs = try await service.call("GET", "/v1/mixes/second").body["mix"] as? [String: Any]
+        #expect((outputs?["outputs"] as? [String])?.first?.hasSuffix("/own.mkv") == true, "\(String(describing: outputs))")
+        #expect(try await service.call("DELETE", "/v1/mixes/first").status == 200)
+        #expect(try await service.call("PATCH", "/v1/mixes/second", patch).status == 200)
+        #expect(try await service.call("DELETE", "/v1/mixes/second").status == 200)
+        await service.stop()
+    }
 }
