@@ -79,12 +79,12 @@ struct MixPatch {
         if let outputs { try mix.setOutputs(outputs) }
     }
 
-    /// Applies the change on the service's blocking threads (an output finalised on the way
-    /// waits for its file), its outputs' files taken for the mix first (409 if another mix here
-    /// writes one) and settled after: whether any part applied, and the refusal, if any.
-    func apply(to mix: RunningMix, of id: String, files: OutputFiles) async throws -> (applied: Bool, error: MixError?) {
-        if let outputs { try files.take(outputs, for: id, adding: true) }
-        defer { if outputs != nil { files.settle(id, to: mix.outputs) } }
+    /// Applies the change to `entry`'s mix, on the service's blocking threads (an output
+    /// finalised on the way waits for its file), its outputs' files taken first (409 if another
+    /// mix here writes one) and settled after: whether any part applied, and the refusal, if any.
+    func apply(to mix: RunningMix, of entry: MixEntry, files: OutputFiles) async throws -> (applied: Bool, error: MixError?) {
+        if let outputs { try files.add(outputs, for: entry) }
+        defer { if outputs != nil { files.settle(entry, to: mix.outputs) } }
         do {
             return try await offload {
                 var applied = false

@@ -80,6 +80,7 @@ final class MixRegistry: Sendable {
             if let entry {
                 entry.stopSoon()
                 entries.withLock { if $0[record.id] === entry { $0[record.id] = nil } }
+                files.release(entry)
             }
             unstartable.withLock { $0[record.id] = "\(error)" }
             log("mix '\(record.id)' cannot be started: \(error)")
@@ -120,7 +121,7 @@ final class MixRegistry: Sendable {
             if battles { _ = try await applyTotals(of: String(decoding: change.body, as: UTF8.self), to: mix) }
         } else if change.kind == "patch" {
             let change = try patch(change.body, spec: entry.spec)
-            if let error = try await change.apply(to: mix, of: entry.id, files: files).error { throw error }
+            if let error = try await change.apply(to: mix, of: entry, files: files).error { throw error }
         } else {
             let event = try MixSpec.event(json: change.body, source: "a recorded event")
             if battles || !event.isBattleEvent { _ = try mix.apply(event) }
@@ -252,6 +253,7 @@ final class MixRegistry: Sendable {
     /// `replaying`: a taken-over mix, `starting` until its recorded changes are applied again.
     private func start(id: String, spec: MixSpec, plan: MixPlan, replaying: Bool, record: () async throws -> Void = {}) async throws -> MixEntry {
         let entry = MixEntry(id: id, spec: spec, plan: plan, replaying: replaying) { [onNotices] in onNotices(id, $0) }
+        let places = OutputFiles.places(of: spec.outputs)
         // Checked again where the entry is added: two creates at once cannot both pass the limit.
         // Lock order: the registry's Mutex, then an entry's.
         try entries.withLock { entries in
@@ -260,15 +262,16 @@ final class MixRegistry: Sendable {
                                                              : "mix '\(id)' already exists")
             }
             try checkLimit(counting: Array(entries.values))
-            try files.take(spec.outputs, for: id, adding: false)
+            // A mix taken over was accepted where it was made (and its recorded PATCHes may have moved its outputs).
+            try files.register(entry, places: places, checked: !replaying)
             entries[id] = entry
         }
         do {
             try await record()
         } catch {
             entry.drop()  // a change or a removal that found it meanwhile is answered at once
-            entries.withLock { _ = $0.removeValue(forKey: id) }
-            files.release(id)
+            entries.withLock { if $0[id] === entry { $0[id] = nil } }
+            files.release(entry)
             throw error
         }
         entry.start()
@@ -297,18 +300,16 @@ final class MixRegistry: Sendable {
         guard await entry.waitUntilRunning() else { throw entry.refusal }
         try await entry.serially { last in
             let mix = try entry.mixTakingChanges()
-            // Files another mix writes are refused (409) before anything is recorded.
-            if let outputs = change.outputs { try files.take(outputs, for: id, adding: true) }
+            // Files another mix writes are refused (409) before anything is recorded; what it writes is settled however it ends.
+            if let outputs = change.outputs { try files.add(outputs, for: entry) }
+            defer { if change.outputs != nil { files.settle(entry, to: mix.outputs) } }
             // Recorded before it is applied. A change refused before any part of it applied is
             // forgotten; one refused partway stays, and a restart applies it as far again.
-            guard let number = try await store.recordMixChange(mixId: id, kind: "patch", body: body) else {
-                files.settle(id, to: mix.outputs)
-                throw APIError(.notFound, "no mix '\(id)'")
-            }
+            guard let number = try await store.recordMixChange(mixId: id, kind: "patch", body: body) else { throw APIError(.notFound, "no mix '\(id)'") }
             try await catchUpOrForget(number, entry, mix: mix, last: &last)
             let outcome: (applied: Bool, error: MixError?)
             do {
-                outcome = try await change.apply(to: mix, of: id, files: files)
+                outcome = try await change.apply(to: mix, of: entry, files: files)
             } catch {
                 try? await store.forgetMixChange(number)  // a file another mix took meanwhile
                 throw error
@@ -382,7 +383,7 @@ final class MixRegistry: Sendable {
         entries.withLock { entries in
             for entry in gone where entries[entry.id] === entry {
                 entries[entry.id] = nil
-                files.release(entry.id)
+                files.release(entry)
             }
         }
         // What the mix's threads freed goes back to the system, not kept in malloc's arenas

@@ -110,7 +110,7 @@ import Testing
         }
         let stopped = ContinuousClock.now - removing
         print("removed through box-2: stopped on box-1 \(stopped) after the DELETE")
-        #expect(stopped < .seconds(1), "box-1 stopped the mix \(stopped) after its removal through box-2")
+        #expect(stopped < .seconds(2), "box-1 stopped the mix \(stopped) after its removal through box-2")
         let metrics = try await box1.call("GET", "/metrics").text
         #expect(!metrics.contains(#"arena_mixes{state="running"} 1"#), "\(metrics.split(separator: "\n").filter { $0.hasPrefix("arena_mixes{") })")
         await box2.stop()
@@ -146,12 +146,21 @@ import Testing
     @Test func aMixRemovedWhileItsRecordIsWrittenStaysRemoved() async throws {
         let database = try await PostgresServer.database()
         let service = try await RunningService(storeURL: database, instance: "box-1")
-        let holder = try Self.psql(database, "BEGIN; INSERT INTO mix (id, spec, created_at) VALUES ('late', '', 0); SELECT pg_sleep(2); ROLLBACK;")
-        try await Task.sleep(for: .milliseconds(500))
+        let holder = try Self.psql(database, "BEGIN; INSERT INTO mix (id, spec, created_at) VALUES ('late', '', 0); SELECT pg_sleep(5); ROLLBACK;")
+        // The holder's session runs (its insert comes first), then the create has registered the mix and waits on that row.
+        let holding = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'BEGIN; INSERT INTO mix%'"
+        while try await onThread({ Result { try Self.psqlAnswer(database, holding) } }).get() != "1", holder.isRunning {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         async let created = service.call("POST", "/v1/mixes?id=late", idleMixSpec(ports: ServerTestPorts.pair()))
-        try await Task.sleep(for: .milliseconds(500))
+        while try await !service.call("GET", "/v1/mixes/late").text.contains(#""state":"starting""#), holder.isRunning {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let deleting = ContinuousClock.now
         let deleted = try await service.call("DELETE", "/v1/mixes/late")
+        let waited = ContinuousClock.now - deleting
         #expect(try await created.status == 201 && deleted.status == 200, "\(deleted.text)")
+        #expect(waited > .milliseconds(500), "the DELETE took \(waited): the create was not held up, so the race was not tried")
         await onThread { holder.waitUntilExit() }
         try await Task.sleep(for: .seconds(3))
         let after = try await service.call("GET", "/v1/mixes/late")
@@ -171,6 +180,18 @@ import Testing
                 #expect("\(error)".contains(expected) && !"\(error)".contains("hunter2"), "\(error)")
             }
         }
+    }
+
+    /// What psql answers to `sql` (one value, unaligned). Blocks.
+    static func psqlAnswer(_ database: String, _ sql: String) throws -> String {
+        let process = Process(), answer = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        process.arguments = [database, "-tAc", sql]
+        process.standardOutput = answer
+        try process.run()
+        let text = String(decoding: answer.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// `sql` run by psql in a session of its own, started (not waited for).
