@@ -7,7 +7,9 @@ import Synchronization
 /// delete each other's; a spec must not be able to do that to another mix's output. Each
 /// mix's places are its entry's: a change that ends after the mix was dropped changes nothing.
 final class OutputFiles: Sendable {
-    private let taken = Mutex<[String: (entry: ObjectIdentifier, places: Set<String>)]>([:])
+    /// By mix id: the entry whose places they are, and the places.
+    private typealias Taken = [String: (entry: ObjectIdentifier, places: Set<String>)]
+    private let taken = Mutex<Taken>([:])
 
     /// Gives `entry` the `places` (from `places(of:)`) its outputs write; throws 409 naming the
     /// first output whose place another mix has (`checked`; else they are given anyway).
@@ -44,7 +46,7 @@ final class OutputFiles: Sendable {
         }
     }
 
-    private static func refuseTaken(_ places: [String?], by id: String, in taken: [String: (entry: ObjectIdentifier, places: Set<String>)]) throws {
+    private static func refuseTaken(_ places: [String?], by id: String, in taken: Taken) throws {
         for (index, place) in places.enumerated() {
             guard let place, let other = taken.first(where: { $0.key != id && $0.value.places.contains(place) })?.key else { continue }
             throw APIError(.conflict, "outputs[\(index)] writes where mix '\(other)' writes; a file or folder is one mix's")

@@ -78,9 +78,7 @@ import Testing
     /// (and says so by publishing who is connected), and a battle posted through it meanwhile
     /// is told to try again, not that the room is in no mix.
     @Test func aMixStartingOnAnotherInstanceIsStartingThere() async throws {
-        let database = try await PostgresServer.database()
-        let box1 = try await RunningService(storeURL: database, instance: "box-1")
-        let box2 = try await RunningService(storeURL: database, instance: "box-2")
+        let (box1, box2) = try await Self.twoInstances()
         #expect(try await box1.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
         let early = try await box2.call("GET", "/v1/mixes/room")
         let battle = #"{"battleId": "pk", "fromRoom": "alice", "toRooms": ["bob"], "durationMs": 600000}"#
@@ -98,9 +96,7 @@ import Testing
     /// removal wakes that instance, which no longer waits for its lease renewals (every second)
     /// to miss the mix twice.
     @Test func aMixRemovedThroughAnotherInstanceStopsWhereItRunsAtOnce() async throws {
-        let database = try await PostgresServer.database()
-        let box1 = try await RunningService(storeURL: database, instance: "box-1")
-        let box2 = try await RunningService(storeURL: database, instance: "box-2")
+        let (box1, box2) = try await Self.twoInstances()
         #expect(try await box1.call("POST", "/v1/mixes?id=room", idleMixSpec(ports: ServerTestPorts.pair())).status == 201)
         _ = try await box2.waitUntilRunning("room", on: "box-1")
         let removing = ContinuousClock.now
@@ -120,9 +116,7 @@ import Testing
     /// A mix that ends where it runs (its duration reached) is `ended` through every instance,
     /// not `running` through the others; a battle made through another no longer finds it.
     @Test func aMixThatEndedIsEndedThroughEveryInstance() async throws {
-        let database = try await PostgresServer.database()
-        let box1 = try await RunningService(storeURL: database, instance: "box-1")
-        let box2 = try await RunningService(storeURL: database, instance: "box-2")
+        let (box1, box2) = try await Self.twoInstances()
         let spec = idleMixSpec(ports: ServerTestPorts.pair()).replacingOccurrences(of: #"{"canvas""#, with: #"{"duration": 2, "canvas""#)
         #expect(try await box1.call("POST", "/v1/mixes?id=short", spec).status == 201)
         _ = try await box2.waitUntilRunning("short", on: "box-1")
@@ -202,5 +196,11 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         return process
+    }
+
+    /// Two instances, box-1 and box-2, on one new database.
+    static func twoInstances() async throws -> (RunningService, RunningService) {
+        let database = try await PostgresServer.database()
+        return (try await RunningService(storeURL: database, instance: "box-1"), try await RunningService(storeURL: database, instance: "box-2"))
     }
 }
